@@ -1,0 +1,4 @@
+//! Miracle's language core: the bilingual byte-level BPE tokenizer (the GPT, generation
+//! and training come with the GPT-core issue).
+
+pub mod tokenizer;

@@ -1,0 +1,19 @@
+//! Miracle's literature: the [`Paper`] record every stage shares, readers for the formats
+//! libraries export (JSONL, CSV, BibTeX, RIS), and the collections Miracle ships.
+//!
+//! ```
+//! use miracle_corpora::Collection;
+//! let papers = Collection::Csl.papers().unwrap();
+//! assert_eq!(papers.len(), 2000);
+//! assert_eq!(papers[0].id, "dev-0");
+//! ```
+
+mod error;
+mod paper;
+pub mod read;
+mod shipped;
+
+pub use error::{ReadError, RecordError};
+pub use paper::{Lang, Paper, is_han};
+pub use read::{Format, ReadOptions, ReadReport, read_bytes, read_path};
+pub use shipped::{Collection, TOKENIZER_JSON};
