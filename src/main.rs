@@ -1,1 +1,38 @@
-fn main() {}
+//! The `miracle` command line. Errors are one line on stderr and exit code 1; a backtrace
+//! only when RUST_BACKTRACE asks for one.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cmd;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error, please report it as a bug: {info}");
+    }));
+    let cli = cmd::Cli::parse();
+    let mut stdout = io::stdout().lock();
+    let result = cli.run(&mut stdout).and_then(|()| Ok(stdout.flush()?));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // `miracle … | head` closing the pipe early is not an error.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+                eprintln!("{}", err.backtrace());
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

@@ -12,6 +12,7 @@ mod error;
 mod paper;
 pub mod read;
 mod shipped;
+pub mod split;
 
 pub use error::{ReadError, RecordError};
 pub use paper::{Lang, Paper, is_han};

@@ -1,0 +1,37 @@
+//! The subcommands, one module each.
+
+mod corpus;
+mod read_args;
+mod tokenizer;
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+
+/// Miracle — a modular neuro-symbolic (MRKL) agent: a GPT that reasons step by step and
+/// calls exact experts (calculator, literature search, code) where a step needs them.
+#[derive(Debug, Parser)]
+#[command(name = "miracle", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Literature collections: list the shipped ones, check or convert library exports.
+    #[command(subcommand)]
+    Corpus(corpus::CorpusCommand),
+    /// The bilingual byte-level BPE tokenizer: train, encode, decode, evaluate.
+    #[command(subcommand)]
+    Tokenizer(tokenizer::TokenizerCommand),
+}
+
+impl Cli {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        match self.command {
+            Command::Corpus(command) => command.run(out),
+            Command::Tokenizer(command) => command.run(out),
+        }
+    }
+}
