@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
@@ -193,7 +193,7 @@ fn check(out: &mut dyn Write, files: &[PathBuf], read: &ReadArgs) -> anyhow::Res
 fn convert(
     out: &mut dyn Write,
     files: &[PathBuf],
-    path: &PathBuf,
+    path: &Path,
     read: &ReadArgs,
 ) -> anyhow::Result<()> {
     let mut lines = String::new();

@@ -46,12 +46,11 @@ struct Open {
 
 impl Open {
     fn flush(&mut self) {
-        if let Some((tag, value)) = self.pending.take() {
-            if self.failed.is_none() {
-                if let Err(err) = self.builder.text(field(&tag), &tag, &value) {
-                    self.failed = Some(err);
-                }
-            }
+        if let Some((tag, value)) = self.pending.take()
+            && self.failed.is_none()
+            && let Err(err) = self.builder.text(field(&tag), &tag, &value)
+        {
+            self.failed = Some(err);
         }
     }
 
