@@ -44,7 +44,10 @@ fn help_explains_every_subcommand() {
     for command in ["corpus", "tokenizer"] {
         assert!(help.contains(command), "{help}");
     }
-    for (group, subcommands) in [("corpus", &["list", "show", "check", "convert"][..]), ("tokenizer", &["train", "encode", "decode", "eval"][..])] {
+    for (group, subcommands) in [
+        ("corpus", &["list", "show", "check", "convert"][..]),
+        ("tokenizer", &["train", "encode", "decode", "eval"][..]),
+    ] {
         let help = stdout(&miracle(&[group, "--help"]));
         for sub in subcommands {
             assert!(help.contains(sub), "{group}: {help}");
@@ -59,24 +62,44 @@ fn corpus_list_shows_the_shipped_collections() {
     let output = miracle(&["corpus", "list"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
-    assert!(text.contains("csl") && text.contains("2000") && text.contains("zh 1999"), "{text}");
-    assert!(text.contains("scifact") && text.contains("5183") && text.contains("CC BY-NC 2.0"), "{text}");
-    let json: serde_json::Value = serde_json::from_slice(&miracle(&["corpus", "list", "--json"]).stdout).unwrap();
+    assert!(
+        text.contains("csl") && text.contains("2000") && text.contains("zh 1999"),
+        "{text}"
+    );
+    assert!(
+        text.contains("scifact") && text.contains("5183") && text.contains("CC BY-NC 2.0"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&miracle(&["corpus", "list", "--json"]).stdout).unwrap();
     assert_eq!(json[1]["papers"], 5183);
 }
 
 #[test]
 fn corpus_show_prints_papers_and_refuses_unknown_collections() {
     let output = miracle(&["corpus", "show", "scifact", "--limit", "2"]);
-    let lines: Vec<serde_json::Value> = stdout(&output).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["id"], "4983");
-    assert_clear_failure(&miracle(&["corpus", "show", "pubmed"]), "the collections are csl, scifact");
+    assert_clear_failure(
+        &miracle(&["corpus", "show", "pubmed"]),
+        "the collections are csl, scifact",
+    );
 }
 
 #[test]
 fn corpus_check_reads_every_format() {
-    let files = ["zotero.bib", "endnote.ris", "cnki.ris", "zotero.csv", "cnki.csv"].map(fixture);
+    let files = [
+        "zotero.bib",
+        "endnote.ris",
+        "cnki.ris",
+        "zotero.csv",
+        "cnki.csv",
+    ]
+    .map(fixture);
     let mut args = vec!["corpus", "check"];
     args.extend(files.iter().map(String::as_str));
     let output = miracle(&args);
@@ -92,17 +115,48 @@ fn malformed_files_fail_clearly_or_are_skipped_with_lenient() {
         &miracle(&["corpus", "check", &fixture("unbalanced.bib")]),
         "unbalanced.bib:7: field `title` of entry `broken`: the `{` opened here is never closed",
     );
-    assert_clear_failure(&miracle(&["corpus", "check", &fixture("truncated.jsonl")]), "pass --lenient");
-    assert_clear_failure(&miracle(&["corpus", "check", &fixture("cnki-gbk.ris")]), "gb18030");
-    assert_clear_failure(&miracle(&["corpus", "check", "/no/such.bib"]), "/no/such.bib: No such file");
-    assert_clear_failure(&miracle(&["corpus", "check", "--encoding", "klingon", &fixture("cnki.ris")]), "unknown encoding `klingon`");
+    assert_clear_failure(
+        &miracle(&["corpus", "check", &fixture("truncated.jsonl")]),
+        "pass --lenient",
+    );
+    assert_clear_failure(
+        &miracle(&["corpus", "check", &fixture("cnki-gbk.ris")]),
+        "gb18030",
+    );
+    assert_clear_failure(
+        &miracle(&["corpus", "check", "/no/such.bib"]),
+        "/no/such.bib: No such file",
+    );
+    assert_clear_failure(
+        &miracle(&[
+            "corpus",
+            "check",
+            "--encoding",
+            "klingon",
+            &fixture("cnki.ris"),
+        ]),
+        "unknown encoding `klingon`",
+    );
 
     let output = miracle(&["corpus", "check", "--lenient", &fixture("unbalanced.bib")]);
     assert!(output.status.success());
-    assert!(stdout(&output).contains("     2       1"), "{}", stdout(&output));
-    assert!(stderr(&output).contains("skipped"), "each skipped record is reported");
+    assert!(
+        stdout(&output).contains("     2       1"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("skipped"),
+        "each skipped record is reported"
+    );
 
-    let output = miracle(&["corpus", "check", "--encoding", "gb18030", &fixture("cnki-gbk.ris")]);
+    let output = miracle(&[
+        "corpus",
+        "check",
+        "--encoding",
+        "gb18030",
+        &fixture("cnki-gbk.ris"),
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
@@ -111,21 +165,49 @@ fn convert_writes_jsonl_and_never_clobbers_on_failure() {
     let dir = tempfile::tempdir().unwrap();
     let out: PathBuf = dir.path().join("papers.jsonl");
     let out_arg = out.display().to_string();
-    let output = miracle(&["corpus", "convert", &fixture("zotero.bib"), &fixture("endnote.ris"), "--out", &out_arg]);
+    let output = miracle(&[
+        "corpus",
+        "convert",
+        &fixture("zotero.bib"),
+        &fixture("endnote.ris"),
+        "--out",
+        &out_arg,
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("wrote 6 papers"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("wrote 6 papers"),
+        "{}",
+        stdout(&output)
+    );
     let written = std::fs::read_to_string(&out).unwrap();
     let output = miracle(&["corpus", "check", &out_arg]);
-    assert!(stdout(&output).contains("     6       0"), "converted output reads back: {}", stdout(&output));
+    assert!(
+        stdout(&output).contains("     6       0"),
+        "converted output reads back: {}",
+        stdout(&output)
+    );
 
     // A failing conversion leaves the previous output untouched.
-    let output = miracle(&["corpus", "convert", &fixture("truncated.jsonl"), "--out", &out_arg]);
+    let output = miracle(&[
+        "corpus",
+        "convert",
+        &fixture("truncated.jsonl"),
+        "--out",
+        &out_arg,
+    ]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), written);
 
     // The same ids from two files cannot be merged silently.
     assert_clear_failure(
-        &miracle(&["corpus", "convert", &fixture("zotero.bib"), &fixture("zotero.bib"), "--out", &out_arg]),
+        &miracle(&[
+            "corpus",
+            "convert",
+            &fixture("zotero.bib"),
+            &fixture("zotero.bib"),
+            "--out",
+            &out_arg,
+        ]),
         "is also used in",
     );
 }
@@ -135,31 +217,61 @@ fn tokenizer_encode_decode_round_trip() {
     let text = "图书馆的参考咨询 reference desk 🦀";
     let output = miracle(&["tokenizer", "encode", "--json", text]);
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let ids: Vec<String> = json["ids"].as_array().unwrap().iter().map(|id| id.to_string()).collect();
+    let ids: Vec<String> = json["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
     let mut args = vec!["tokenizer", "decode"];
     args.extend(ids.iter().map(String::as_str));
     assert_eq!(stdout(&miracle(&args)).trim_end_matches('\n'), text);
-    assert_clear_failure(&miracle(&["tokenizer", "decode", "99999"]), "outside the vocabulary of 8192 tokens");
-    assert_clear_failure(&miracle(&["tokenizer", "encode", "x", "--tokenizer", "/no/tok.json"]), "/no/tok.json");
+    assert_clear_failure(
+        &miracle(&["tokenizer", "decode", "99999"]),
+        "outside the vocabulary of 8192 tokens",
+    );
+    assert_clear_failure(
+        &miracle(&["tokenizer", "encode", "x", "--tokenizer", "/no/tok.json"]),
+        "/no/tok.json",
+    );
 }
 
 #[test]
 fn tokenizer_train_on_a_library_export() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tok.json").display().to_string();
-    let output = miracle(&["tokenizer", "train", "--input", &fixture("zotero.bib"), "--vocab-size", "300", "--out", &out]);
+    let output = miracle(&[
+        "tokenizer",
+        "train",
+        "--input",
+        &fixture("zotero.bib"),
+        "--vocab-size",
+        "300",
+        "--out",
+        &out,
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let output = miracle(&["tokenizer", "encode", "BM25 图书馆", "--tokenizer", &out]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_clear_failure(
-        &miracle(&["tokenizer", "train", "--input", &fixture("zotero.bib"), "--vocab-size", "10", "--out", &out]),
+        &miracle(&[
+            "tokenizer",
+            "train",
+            "--input",
+            &fixture("zotero.bib"),
+            "--vocab-size",
+            "10",
+            "--out",
+            &out,
+        ]),
         "at least 288",
     );
 }
 
 #[test]
 fn tokenizer_eval_reports_both_languages() {
-    let json: serde_json::Value = serde_json::from_slice(&miracle(&["tokenizer", "eval", "--json"]).stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&miracle(&["tokenizer", "eval", "--json"]).stdout).unwrap();
     let held = json["held_out"].as_array().unwrap();
     assert_eq!(held[0]["lang"], "English");
     assert!(held[0]["bytes_per_token"].as_f64().unwrap() > 3.5);
@@ -173,9 +285,14 @@ fn tokenizer_eval_reports_both_languages() {
 fn shipped_tokenizer_loads_in_python() {
     let required = std::env::var("MIRACLE_PYTHON").ok();
     let python = required.clone().unwrap_or_else(|| "python3".to_string());
-    let probe = Command::new(&python).args(["-c", "import tokenizers"]).output();
+    let probe = Command::new(&python)
+        .args(["-c", "import tokenizers"])
+        .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        assert!(required.is_none(), "MIRACLE_PYTHON={python} cannot import tokenizers");
+        assert!(
+            required.is_none(),
+            "MIRACLE_PYTHON={python} cannot import tokenizers"
+        );
         eprintln!("skipped: no Python with `tokenizers` (set MIRACLE_PYTHON to require it)");
         return;
     }
@@ -183,11 +300,18 @@ fn shipped_tokenizer_loads_in_python() {
     let script = format!(
         "import tokenizers, json; t = tokenizers.Tokenizer.from_file({path:?}); \
          print(json.dumps(t.encode({text:?}, add_special_tokens=False).ids))",
-        path = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/tokenizer/tokenizer.json").display().to_string(),
+        path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpora/tokenizer/tokenizer.json")
+            .display()
+            .to_string(),
     );
-    let output = Command::new(&python).args(["-c", &script]).output().unwrap();
+    let output = Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     let python_ids: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let ours: serde_json::Value = serde_json::from_slice(&miracle(&["tokenizer", "encode", "--json", text]).stdout).unwrap();
+    let ours: serde_json::Value =
+        serde_json::from_slice(&miracle(&["tokenizer", "encode", "--json", text]).stdout).unwrap();
     assert_eq!(python_ids, ours["ids"]);
 }
