@@ -315,3 +315,19 @@ fn shipped_tokenizer_loads_in_python() {
         serde_json::from_slice(&miracle(&["tokenizer", "encode", "--json", text]).stdout).unwrap();
     assert_eq!(python_ids, ours["ids"]);
 }
+
+/// The committed tokenizer is exactly what its recorded command makes: a change to the
+/// readers, the split or the shipped data that would change it cannot go unnoticed.
+#[test]
+fn shipped_tokenizer_is_reproduced_by_its_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tokenizer.json");
+    let output = miracle(&["tokenizer", "train", "--out", &out.display().to_string()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/tokenizer/tokenizer.json");
+    assert!(
+        std::fs::read(&out).unwrap() == std::fs::read(&shipped).unwrap(),
+        "corpora/tokenizer/tokenizer.json is stale: rerun \
+         `cargo run --release -- tokenizer train --out corpora/tokenizer/tokenizer.json`"
+    );
+}

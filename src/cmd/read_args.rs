@@ -54,7 +54,12 @@ impl ReadArgs {
             other => anyhow!(other),
         })?;
         for skipped in &report.skipped {
-            eprintln!("skipped {}:{}", path.display(), skipped);
+            eprintln!(
+                "skipped {}:{}: {}",
+                path.display(),
+                skipped.line,
+                skipped.what()
+            );
         }
         Ok(report)
     }
