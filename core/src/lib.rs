@@ -1,5 +1,6 @@
-//! Miracle's language core: the bilingual byte-level BPE tokenizer (the GPT, generation
-//! and training come with the GPT-core issue).
+//! Miracle's language core: the bilingual byte-level BPE tokenizer and the GPT (model,
+//! key/value cache; generation and training follow).
 
 pub mod fs;
+pub mod gpt;
 pub mod tokenizer;

@@ -1,0 +1,11 @@
+//! The GPT language core: configuration, model, key/value cache and generation.
+
+mod cache;
+mod config;
+mod generate;
+mod model;
+
+pub use cache::KvCache;
+pub use config::{ConfigError, GptConfig};
+pub use generate::{Decoder, Decoding, Finish, GenerateError, GenerateOptions, generate};
+pub use model::Gpt;

@@ -1,0 +1,223 @@
+//! A GPT-2-style decoder, after nanoGPT's model.py: token and learned position embeddings,
+//! pre-LayerNorm blocks of causal self-attention and a 4× GELU MLP, a final LayerNorm, and an
+//! LM head tied to the token embedding. The same code runs on every burn device; training
+//! is the same model on an autodiff device.
+//!
+//! Weight names (burn-store, in `model.safetensors`): `wte.weight`, `wpe.weight`,
+//! `blocks.{i}.ln_1.{gamma,beta}`, `blocks.{i}.attn.c_attn.{weight,bias}`,
+//! `blocks.{i}.attn.c_proj.{weight,bias}`, `blocks.{i}.ln_2.{gamma,beta}`,
+//! `blocks.{i}.mlp.c_fc.{weight,bias}`, `blocks.{i}.mlp.c_proj.{weight,bias}`,
+//! `ln_f.{gamma,beta}`. Linear weights are stored `[in, out]` (transposed from PyTorch).
+
+use burn::module::{Module, Param};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
+    Linear, LinearConfig,
+};
+use burn::prelude::*;
+use burn::tensor::activation::gelu;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+
+use super::cache::KvCache;
+use super::config::GptConfig;
+
+/// GPT-2's initialisation: N(0, 0.02) everywhere, residual projections scaled down by
+/// sqrt(2 · n_layer) so the residual stream's variance does not grow with depth.
+fn linear(d_in: usize, d_out: usize, std: f64, bias: bool, device: &Device) -> Linear {
+    let mut layer = LinearConfig::new(d_in, d_out)
+        .with_bias(bias)
+        .with_initializer(Initializer::Normal { mean: 0.0, std })
+        .init(device);
+    if let Some(b) = layer.bias.as_mut() {
+        *b = Param::from_tensor(Tensor::zeros([d_out], device));
+    }
+    layer
+}
+
+fn layer_norm(c: usize, bias: bool, device: &Device) -> LayerNorm {
+    LayerNormConfig::new(c)
+        .with_epsilon(1e-5)
+        .with_bias(bias)
+        .init(device)
+}
+
+#[derive(Module, Debug)]
+pub struct CausalSelfAttention {
+    c_attn: Linear,
+    c_proj: Linear,
+    resid_dropout: Dropout,
+    n_head: usize,
+}
+
+impl CausalSelfAttention {
+    fn new(config: &GptConfig, device: &Device) -> Self {
+        let (c, proj_std) = (config.n_embd, 0.02 / (2.0 * config.n_layer as f64).sqrt());
+        CausalSelfAttention {
+            c_attn: linear(c, 3 * c, 0.02, config.bias, device),
+            c_proj: linear(c, c, proj_std, config.bias, device),
+            resid_dropout: DropoutConfig::new(config.dropout).init(),
+            n_head: config.n_head,
+        }
+    }
+
+    /// `x`: `[batch, new, channels]`. With a cache, the new positions' keys and values are
+    /// written into it and the queries attend to everything cached so far; the causal mask
+    /// is aligned bottom-right, so new position i sees cached positions up to its own.
+    fn forward(&self, x: Tensor<3>, cache: Option<(&mut KvCache, usize)>) -> Tensor<3> {
+        let [b, t, c] = x.dims();
+        let (h, hd) = (self.n_head, c / self.n_head);
+        let heads = |z: Tensor<3>| z.reshape([b, t, h, hd]).swap_dims(1, 2);
+        let mut qkv = self.c_attn.forward(x).chunk(3, 2);
+        let v = heads(qkv.pop().expect("three chunks"));
+        let k = heads(qkv.pop().expect("three chunks"));
+        let q = heads(qkv.pop().expect("three chunks"));
+        let (k, v) = match cache {
+            Some((cache, layer)) => cache.append(layer, k, v),
+            None => (k, v),
+        };
+        let options = AttentionModuleOptions {
+            scale: None,
+            softcap: None,
+            is_causal: true,
+        };
+        let y = attention(q, k, v, None, None, options);
+        let y = y.swap_dims(1, 2).reshape([b, t, c]);
+        self.resid_dropout.forward(self.c_proj.forward(y))
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Mlp {
+    c_fc: Linear,
+    c_proj: Linear,
+    dropout: Dropout,
+}
+
+impl Mlp {
+    fn new(config: &GptConfig, device: &Device) -> Self {
+        let (c, proj_std) = (config.n_embd, 0.02 / (2.0 * config.n_layer as f64).sqrt());
+        Mlp {
+            c_fc: linear(c, 4 * c, 0.02, config.bias, device),
+            c_proj: linear(4 * c, c, proj_std, config.bias, device),
+            dropout: DropoutConfig::new(config.dropout).init(),
+        }
+    }
+
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.dropout
+            .forward(self.c_proj.forward(gelu(self.c_fc.forward(x))))
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Block {
+    ln_1: LayerNorm,
+    attn: CausalSelfAttention,
+    ln_2: LayerNorm,
+    mlp: Mlp,
+}
+
+impl Block {
+    fn new(config: &GptConfig, device: &Device) -> Self {
+        Block {
+            ln_1: layer_norm(config.n_embd, config.bias, device),
+            attn: CausalSelfAttention::new(config, device),
+            ln_2: layer_norm(config.n_embd, config.bias, device),
+            mlp: Mlp::new(config, device),
+        }
+    }
+
+    fn forward(&self, x: Tensor<3>, cache: Option<(&mut KvCache, usize)>) -> Tensor<3> {
+        let x = x.clone() + self.attn.forward(self.ln_1.forward(x), cache);
+        x.clone() + self.mlp.forward(self.ln_2.forward(x))
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Gpt {
+    wte: Embedding,
+    wpe: Embedding,
+    drop: Dropout,
+    blocks: Vec<Block>,
+    ln_f: LayerNorm,
+    block_size: usize,
+}
+
+impl Gpt {
+    /// A freshly initialised model. The config must be valid ([`GptConfig::validate`]).
+    pub fn new(config: &GptConfig, device: &Device) -> Self {
+        let embedding = |n: usize| {
+            EmbeddingConfig::new(n, config.n_embd)
+                .with_initializer(Initializer::Normal {
+                    mean: 0.0,
+                    std: 0.02,
+                })
+                .init(device)
+        };
+        Gpt {
+            wte: embedding(config.vocab_size),
+            wpe: embedding(config.block_size),
+            drop: DropoutConfig::new(config.dropout).init(),
+            blocks: (0..config.n_layer)
+                .map(|_| Block::new(config, device))
+                .collect(),
+            ln_f: layer_norm(config.n_embd, config.bias, device),
+            block_size: config.block_size,
+        }
+    }
+
+    pub fn block_size(&self) -> usize {
+        self.block_size
+    }
+
+    /// Logits `[batch, time, vocab]` for token ids `[batch, time]`, time ≤ block_size.
+    pub fn forward(&self, idx: Tensor<2, Int>) -> Tensor<3> {
+        self.lm_head(self.hidden(idx, None))
+    }
+
+    /// Logits for new tokens that continue what the cache holds; their keys and values are
+    /// added to the cache. The cache must have room (see [`KvCache::remaining`]).
+    pub fn forward_cached(&self, idx: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
+        self.lm_head(self.hidden(idx, Some(cache)))
+    }
+
+    /// Logits `[batch, vocab]` of the last new position only: all that decoding needs, and
+    /// it skips the LM head (the largest matmul at vocab 8,192) for the other positions.
+    pub fn forward_cached_last(&self, idx: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<2> {
+        let hidden = self.hidden(idx, Some(cache));
+        let [b, t, c] = hidden.dims();
+        let last = hidden.slice([0..b, t - 1..t, 0..c]);
+        let vocab = self.wte.weight.dims()[0];
+        self.lm_head(last).reshape([b, vocab])
+    }
+
+    fn hidden(&self, idx: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
+        let [_, t] = idx.dims();
+        let start = cache.as_ref().map_or(0, |c| c.len());
+        let device = idx.device();
+        let positions =
+            Tensor::<1, Int>::arange(start as i64..(start + t) as i64, &device).reshape([1, t]);
+        let mut x = self
+            .drop
+            .forward(self.wte.forward(idx) + self.wpe.forward(positions));
+        for (layer, block) in self.blocks.iter().enumerate() {
+            x = block.forward(x, cache.as_deref_mut().map(|c| (c, layer)));
+        }
+        if let Some(cache) = cache {
+            cache.advance(t);
+        }
+        self.ln_f.forward(x)
+    }
+
+    /// The LM head, tied to the token embedding: logits = h · wteᵀ.
+    fn lm_head(&self, hidden: Tensor<3>) -> Tensor<3> {
+        let [b, t, c] = hidden.dims();
+        let weight = self.wte.weight.val();
+        let vocab = weight.dims()[0];
+        hidden
+            .reshape([b * t, c])
+            .matmul(weight.transpose())
+            .reshape([b, t, vocab])
+    }
+}

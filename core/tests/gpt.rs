@@ -1,0 +1,213 @@
+//! The GPT core on burn-flex: the KV cache computes exactly what a full forward pass does,
+//! the router's hooks (forced spans, allowed sets) behave, and a tiny model really learns.
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use miracle_core::gpt::{
+    Decoder, Decoding, Finish, GenerateError, GenerateOptions, Gpt, GptConfig, KvCache, generate,
+};
+
+fn tiny() -> GptConfig {
+    GptConfig {
+        n_layer: 2,
+        n_head: 2,
+        n_embd: 16,
+        block_size: 16,
+        vocab_size: 32,
+        dropout: 0.0,
+        bias: true,
+    }
+}
+
+fn ids(tokens: &[u32], device: &Device) -> Tensor<2, Int> {
+    let data: Vec<i64> = tokens.iter().map(|&t| i64::from(t)).collect();
+    Tensor::<1, Int>::from_ints(data.as_slice(), device).reshape([1, tokens.len()])
+}
+
+fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+fn assert_close(a: &[f32], b: &[f32]) {
+    assert_eq!(a.len(), b.len());
+    let worst = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "largest difference {worst}");
+}
+
+#[test]
+fn kv_cache_logits_equal_full_forward_logits() {
+    let device = Device::flex();
+    device.seed(1);
+    let config = tiny();
+    let model = Gpt::new(&config, &device);
+    let tokens: Vec<u32> = vec![3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5];
+    let full = floats(model.forward(ids(&tokens, &device)));
+
+    // A prompt of four in one pass, then one token at a time.
+    let mut cache = KvCache::new(&config, 1, &device);
+    let mut cached = floats(model.forward_cached(ids(&tokens[..4], &device), &mut cache));
+    for &token in &tokens[4..] {
+        cached.extend(floats(
+            model.forward_cached(ids(&[token], &device), &mut cache),
+        ));
+    }
+    assert_eq!(cache.len(), tokens.len());
+    assert_close(&full, &cached);
+
+    // The last-position shortcut agrees with the last row.
+    let mut cache = KvCache::new(&config, 1, &device);
+    let last = floats(model.forward_cached_last(ids(&tokens, &device), &mut cache));
+    assert_close(&last, &full[full.len() - config.vocab_size..]);
+}
+
+#[test]
+fn forced_spans_are_conditioned_on_like_any_prompt() {
+    let device = Device::flex();
+    device.seed(2);
+    let config = tiny();
+    let model = Gpt::new(&config, &device);
+    let mut decoder = Decoder::new(&model, &config, &device);
+    decoder.feed(&[1, 2, 3]).unwrap();
+    let chosen = decoder.next_token(&Decoding::Greedy, None).unwrap();
+    decoder.feed(&[7, 8]).unwrap(); // an expert's result, forced
+    let after = decoder.next_token(&Decoding::Greedy, None).unwrap();
+    assert_eq!(decoder.tokens(), &[1, 2, 3, chosen, 7, 8, after]);
+
+    // The token chosen after the forced span is the full model's argmax at that point.
+    let logits = floats(model.forward(ids(&[1, 2, 3, chosen, 7, 8], &device)));
+    let last = &logits[logits.len() - config.vocab_size..];
+    let argmax = (0..last.len()).fold(0, |best, i| if last[i] > last[best] { i } else { best });
+    assert_eq!(after as usize, argmax);
+}
+
+#[test]
+fn allowed_sets_bind_greedy_and_sampled_decoding() {
+    let device = Device::flex();
+    device.seed(3);
+    let config = tiny();
+    let model = Gpt::new(&config, &device);
+    let mut decoder = Decoder::new(&model, &config, &device);
+    decoder.feed(&[5]).unwrap();
+    let sampled = Decoding::Sample {
+        temperature: 1.5,
+        top_k: None,
+        top_p: None,
+        seed: 9,
+    };
+    for step in 0..40 {
+        let decoding = if step % 2 == 0 {
+            &sampled
+        } else {
+            &Decoding::Greedy
+        };
+        let token = decoder.next_token(decoding, Some(&[4, 11, 30])).unwrap();
+        assert!([4, 11, 30].contains(&token), "{token}");
+    }
+    assert_eq!(
+        decoder.next_token(&Decoding::Greedy, Some(&[])),
+        Err(GenerateError::NothingAllowed)
+    );
+    assert_eq!(
+        decoder.next_token(&Decoding::Greedy, Some(&[99])),
+        Err(GenerateError::NothingAllowed)
+    );
+    assert_eq!(
+        decoder.feed(&[32]),
+        Err(GenerateError::UnknownToken { id: 32, vocab: 32 })
+    );
+}
+
+#[test]
+fn generation_streams_stops_and_slides_past_the_context() {
+    let device = Device::flex();
+    device.seed(4);
+    let config = tiny();
+    let model = Gpt::new(&config, &device);
+    let mut streamed = Vec::new();
+    let options = GenerateOptions {
+        max_new_tokens: 40,
+        decoding: Decoding::Greedy,
+        stop: vec![],
+    };
+    let (tokens, finish) = generate(&model, &config, &device, &[1, 2], &options, |t| {
+        streamed.push(t)
+    })
+    .unwrap();
+    assert_eq!(finish, Finish::Length);
+    assert_eq!(
+        tokens.len(),
+        40,
+        "generation goes on past block_size = 16 by sliding"
+    );
+    assert_eq!(streamed, tokens);
+
+    let stop = vec![tokens[2]];
+    let options = GenerateOptions {
+        stop: vec![stop.clone()],
+        ..options
+    };
+    let (stopped, finish) = generate(&model, &config, &device, &[1, 2], &options, |_| {}).unwrap();
+    assert_eq!(finish, Finish::Stop);
+    assert!(stopped.ends_with(&stop) && stopped.len() <= 3);
+
+    let seeded = |seed| {
+        let decoding = Decoding::Sample {
+            temperature: 1.0,
+            top_k: Some(8),
+            top_p: Some(0.95),
+            seed,
+        };
+        let options = GenerateOptions {
+            max_new_tokens: 12,
+            decoding,
+            stop: vec![],
+        };
+        generate(&model, &config, &device, &[1], &options, |_| {})
+            .unwrap()
+            .0
+    };
+    assert_eq!(
+        seeded(5),
+        seeded(5),
+        "sampling is reproducible from its seed"
+    );
+}
+
+#[test]
+fn a_tiny_model_overfits_a_fixed_batch() {
+    let device = Device::flex().autodiff();
+    device.seed(5);
+    let config = tiny();
+    let mut model = Gpt::new(&config, &device);
+    let mut optimizer = AdamWConfig::new().with_weight_decay(0.0).init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let batch: Vec<Vec<u32>> = (0..4)
+        .map(|b| (0..13).map(|i| ((i * 7 + b * 3) % 32) as u32).collect())
+        .collect();
+    let flat = |range: std::ops::Range<usize>| -> Vec<i64> {
+        batch
+            .iter()
+            .flat_map(|s| s[range.clone()].iter().map(|&t| i64::from(t)))
+            .collect()
+    };
+    let inputs = Tensor::<1, Int>::from_ints(flat(0..12).as_slice(), &device).reshape([4, 12]);
+    let targets = Tensor::<1, Int>::from_ints(flat(1..13).as_slice(), &device);
+    let mut loss_value = f32::MAX;
+    for _ in 0..150 {
+        let logits = model
+            .forward(inputs.clone())
+            .reshape([48, config.vocab_size]);
+        let loss = loss_fn.forward(logits, targets.clone());
+        loss_value = loss.clone().into_scalar::<f32>();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(1e-2, model, grads);
+    }
+    assert!(loss_value < 0.1, "loss after 150 steps: {loss_value}");
+    let _ = model.num_params();
+}
