@@ -331,3 +331,44 @@ fn shipped_tokenizer_is_reproduced_by_its_command() {
          `cargo run --release -- tokenizer train --out corpora/tokenizer/tokenizer.json`"
     );
 }
+
+/// `miracle bench` prints the PyTorch reference's fields (speed is measured, never asserted).
+#[test]
+fn bench_prints_the_reference_fields() {
+    let output = miracle(&[
+        "bench", "train", "--config", "A", "--steps", "1", "--warmup", "0",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for field in [
+        "config",
+        "params",
+        "batch",
+        "block",
+        "step_s_median",
+        "tokens_per_s",
+        "steps",
+        "peak_rss_bytes",
+    ] {
+        assert!(json.get(field).is_some(), "{field} missing from {json}");
+    }
+    assert_eq!(
+        json["params"], 804_096,
+        "config A has the reference's parameter count"
+    );
+
+    let output = miracle(&[
+        "bench",
+        "generate",
+        "--config",
+        "A",
+        "--new-tokens",
+        "8",
+        "--reps",
+        "1",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["kv_matches_naive_greedy"], true);
+    assert!(json["kv_cache"]["tokens_per_s"].as_f64().unwrap() > 0.0);
+}

@@ -211,3 +211,107 @@ fn a_tiny_model_overfits_a_fixed_batch() {
     assert!(loss_value < 0.1, "loss after 150 steps: {loss_value}");
     let _ = model.num_params();
 }
+
+#[test]
+fn model_directory_round_trip_is_bit_exact() {
+    use miracle_core::gpt::model_dir;
+    use miracle_core::tokenizer::Tokenizer;
+    let device = Device::flex();
+    device.seed(6);
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let config = GptConfig {
+        vocab_size: tokenizer.vocab_size(),
+        ..tiny()
+    };
+    let model = Gpt::new(&config, &device);
+    let dir = tempfile::tempdir().unwrap();
+    model_dir::save(dir.path(), &config, &tokenizer, &model).unwrap();
+    let loaded = model_dir::load(dir.path(), &device).unwrap();
+    assert_eq!(loaded.config, config);
+    let (a, b) = (
+        model_dir::weights_bytes(&loaded.model).unwrap(),
+        model_dir::weights_bytes(&model).unwrap(),
+    );
+    let first_difference = a.iter().zip(&b).position(|(x, y)| x != y);
+    assert!(
+        a.len() == b.len() && first_difference.is_none(),
+        "weights differ: lengths {} vs {}, first difference at byte {first_difference:?}",
+        a.len(),
+        b.len()
+    );
+    let prompt = ids(&[1, 2, 3], &device);
+    assert_eq!(
+        floats(loaded.model.forward(prompt.clone())),
+        floats(model.forward(prompt))
+    );
+}
+
+#[test]
+fn broken_model_directories_are_clear_errors() {
+    use miracle_core::gpt::model_dir;
+    use miracle_core::tokenizer::Tokenizer;
+    let device = Device::flex();
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let config = GptConfig {
+        vocab_size: tokenizer.vocab_size(),
+        ..tiny()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    model_dir::save(dir.path(), &config, &tokenizer, &Gpt::new(&config, &device)).unwrap();
+    let weights = dir.path().join(model_dir::WEIGHTS_FILE);
+    let good = std::fs::read(&weights).unwrap();
+
+    std::fs::write(&weights, &good[..good.len() / 2]).unwrap();
+    let err = model_dir::load(dir.path(), &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("model.safetensors: cannot read the weights"),
+        "truncated: {err}"
+    );
+
+    std::fs::write(&weights, b"not safetensors at all").unwrap();
+    assert!(model_dir::load(dir.path(), &device).is_err());
+
+    // Weights of another shape: a config that says 3 layers.
+    std::fs::write(&weights, &good).unwrap();
+    let other = GptConfig {
+        n_layer: 3,
+        ..config.clone()
+    };
+    std::fs::write(
+        dir.path().join("config.json"),
+        serde_json::to_string(&other).unwrap(),
+    )
+    .unwrap();
+    let err = model_dir::load(dir.path(), &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("the weights do not fit this config: 12 tensors missing"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let zero_heads = serde_json::json!({"n_layer": 2, "n_head": 0, "n_embd": 16, "block_size": 16, "vocab_size": 8192});
+    std::fs::write(dir.path().join("config.json"), zero_heads.to_string()).unwrap();
+    let err = model_dir::load(dir.path(), &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("`n_head` must be at least 1"), "{err}");
+
+    std::fs::remove_file(dir.path().join("tokenizer.json")).unwrap();
+    std::fs::write(
+        dir.path().join("config.json"),
+        serde_json::to_string(&config).unwrap(),
+    )
+    .unwrap();
+    let err = model_dir::load(dir.path(), &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("tokenizer.json"), "{err}");
+}

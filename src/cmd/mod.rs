@@ -1,5 +1,6 @@
 //! The subcommands, one module each.
 
+mod bench;
 mod corpus;
 mod read_args;
 mod tokenizer;
@@ -25,6 +26,9 @@ enum Command {
     /// The bilingual byte-level BPE tokenizer: train, encode, decode, evaluate.
     #[command(subcommand)]
     Tokenizer(tokenizer::TokenizerCommand),
+    /// Benchmarks of the GPT core beside the PyTorch reference (JSON, one line per run).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 impl Cli {
@@ -32,6 +36,7 @@ impl Cli {
         match self.command {
             Command::Corpus(command) => command.run(out),
             Command::Tokenizer(command) => command.run(out),
+            Command::Bench(command) => command.run(out),
         }
     }
 }

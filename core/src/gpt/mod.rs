@@ -4,6 +4,7 @@ mod cache;
 mod config;
 mod generate;
 mod model;
+pub mod model_dir;
 
 pub use cache::KvCache;
 pub use config::{ConfigError, GptConfig};

@@ -1,0 +1,94 @@
+//! `miracle bench`: throughput beside the PyTorch reference (`shared/bench/torch_gpt_reference.py`),
+//! one JSON object per run, with the reference's fields plus peak resident memory.
+
+use std::io::Write;
+
+use anyhow::anyhow;
+use burn::prelude::Device;
+use clap::{Args, Subcommand};
+use miracle_core::bench;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Training tokens/s on random batches (AdamW, global clipping, as the reference).
+    Train {
+        #[command(flatten)]
+        which: WhichConfig,
+        /// Timed steps (the median is reported).
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Untimed steps first.
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+    },
+    /// f32 matrix product GFLOP/s (the reference's `matmul`).
+    Matmul {
+        #[arg(long, default_value_t = 2048)]
+        n: usize,
+        #[arg(long, default_value_t = 10)]
+        reps: usize,
+    },
+    /// Greedy decoding tokens/s, batch 1, with and without the KV cache.
+    Generate {
+        #[command(flatten)]
+        which: WhichConfig,
+        #[arg(long, default_value_t = 256)]
+        new_tokens: usize,
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct WhichConfig {
+    /// A = 4×128 block 64 batch 12 vocab 65; B = 6×384 block 256 batch 16 vocab 65; C = B with vocab 8192, batch 8.
+    #[arg(long, default_value = "A", value_parser = ["A", "B", "C", "a", "b", "c"])]
+    config: String,
+}
+
+impl BenchCommand {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        let device = Device::flex();
+        let json = match self {
+            BenchCommand::Train {
+                which,
+                steps,
+                warmup,
+            } => {
+                let (config, batch) = lookup(&which.config)?;
+                serde_json::to_string(&bench::train(
+                    &which.config,
+                    &config,
+                    batch,
+                    warmup,
+                    steps.max(1),
+                    &device,
+                ))?
+            }
+            BenchCommand::Matmul { n, reps } => {
+                serde_json::to_string(&bench::matmul(n.clamp(1, 8192), reps.max(1), &device))?
+            }
+            BenchCommand::Generate {
+                which,
+                new_tokens,
+                reps,
+            } => {
+                let (config, _) = lookup(&which.config)?;
+                let new_tokens = new_tokens.clamp(1, config.block_size - 1);
+                serde_json::to_string(&bench::generate(
+                    &which.config,
+                    &config,
+                    new_tokens,
+                    reps.max(1),
+                    &device,
+                ))?
+            }
+        };
+        writeln!(out, "{json}")?;
+        Ok(())
+    }
+}
+
+fn lookup(name: &str) -> anyhow::Result<(miracle_core::gpt::GptConfig, usize)> {
+    bench::config(name).ok_or_else(|| anyhow!("unknown benchmark config `{name}`: use A, B or C"))
+}
