@@ -372,3 +372,59 @@ fn bench_prints_the_reference_fields() {
     assert_eq!(json["kv_matches_naive_greedy"], true);
     assert!(json["kv_cache"]["tokens_per_s"].as_f64().unwrap() > 0.0);
 }
+
+/// `miracle pretrain` killed with SIGKILL mid-run and started again finishes with exactly
+/// the losses of a run that was never interrupted.
+#[test]
+fn pretrain_resumes_exactly_after_kill_9() {
+    let config = |out: &str| {
+        format!(
+            "model: {{n_layer: 1, n_head: 2, n_embd: 16, block_size: 16}}\n\
+             data: {{collections: [csl]}}\n\
+             train: {{batch_size: 2, max_steps: 60, lr: 0.003, min_lr: 0.0003, warmup_steps: 5,\n\
+                     eval_interval: 20, eval_iters: 2, checkpoint_interval: 4, seed: 3}}\n\
+             out: {out}\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, out: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, config(out)).unwrap();
+        path.display().to_string()
+    };
+    let straight = write("straight.yaml", "straight");
+    let killed = write("killed.yaml", "killed");
+    let output = miracle(&["pretrain", "--config", &straight]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_miracle"))
+        .args(["pretrain", "--config", &killed])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let latest = dir.path().join("killed/checkpoints/latest");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !std::fs::read_to_string(&latest).is_ok_and(|l| l.trim() == "step-12") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint at step 12 in time"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let output = miracle(&["pretrain", "--config", &killed]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let losses = |run: &str| -> Vec<String> {
+        let log = std::fs::read_to_string(dir.path().join(run).join("log.csv")).unwrap();
+        log.lines()
+            .skip(1)
+            .map(|row| row.split(',').take(3).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(losses("killed").len(), 60);
+    assert_eq!(losses("killed"), losses("straight"));
+    assert!(dir.path().join("killed/model/model.safetensors").exists());
+}

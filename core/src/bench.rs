@@ -230,5 +230,10 @@ pub fn matmul(n: usize, reps: usize, device: &Device) -> MatmulReport {
     let best = times.iter().copied().fold(f64::MAX, f64::min);
     let med = median(&mut times);
     let flops = 2.0 * (n as f64).powi(3);
-    MatmulReport { n, s_median: med, gflops_median: flops / med / 1e9, gflops_best: flops / best / 1e9 }
+    MatmulReport {
+        n,
+        s_median: med,
+        gflops_median: flops / med / 1e9,
+        gflops_best: flops / best / 1e9,
+    }
 }

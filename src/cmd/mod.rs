@@ -2,6 +2,7 @@
 
 mod bench;
 mod corpus;
+mod pretrain;
 mod read_args;
 mod tokenizer;
 
@@ -26,6 +27,8 @@ enum Command {
     /// The bilingual byte-level BPE tokenizer: train, encode, decode, evaluate.
     #[command(subcommand)]
     Tokenizer(tokenizer::TokenizerCommand),
+    /// Pretrain the GPT (language modelling) from a YAML config; rerun to resume.
+    Pretrain(pretrain::PretrainArgs),
     /// Benchmarks of the GPT core beside the PyTorch reference (JSON, one line per run).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -37,6 +40,7 @@ impl Cli {
             Command::Corpus(command) => command.run(out),
             Command::Tokenizer(command) => command.run(out),
             Command::Bench(command) => command.run(out),
+            Command::Pretrain(args) => args.run(out),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 
@@ -42,11 +42,13 @@ struct Moments {
     v: Tensor<1>,
 }
 
-/// The optimizer and its state: the step count and every parameter's moments.
+/// The optimizer and its state: the step count and every parameter's moments, keyed by the
+/// parameter's path in the model (`blocks.0.attn.c_attn.weight`), which survives a save and
+/// a reload where parameter ids do not.
 pub struct AdamW {
     config: AdamWConfig,
     step: u64,
-    moments: HashMap<ParamId, Moments>,
+    moments: HashMap<String, Moments>,
 }
 
 /// What one step measured.
@@ -70,6 +72,79 @@ impl AdamW {
         self.step
     }
 
+    /// The state as safetensors: `m.{path}` and `v.{path}` for every parameter, and the step
+    /// count in the metadata. Deterministic: the same state gives the same bytes.
+    pub fn state_bytes(&self) -> Result<Vec<u8>, String> {
+        let mut names: Vec<&String> = self.moments.keys().collect();
+        names.sort();
+        let mut tensors: Vec<(String, Vec<u8>, usize)> = Vec::new();
+        for name in names {
+            let moments = &self.moments[name];
+            for (prefix, tensor) in [("m", &moments.m), ("v", &moments.v)] {
+                let values = tensor
+                    .to_data()
+                    .try_to_vec::<f32>()
+                    .map_err(|e| format!("{e:?}"))?;
+                let bytes: Vec<u8> = values.iter().flat_map(|f| f.to_le_bytes()).collect();
+                tensors.push((format!("{prefix}.{name}"), bytes, values.len()));
+            }
+        }
+        let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
+            .iter()
+            .map(|(name, bytes, len)| {
+                let view = safetensors::tensor::TensorView::new(
+                    safetensors::Dtype::F32,
+                    vec![*len],
+                    bytes,
+                )
+                .map_err(|e| e.to_string())?;
+                Ok((name.clone(), view))
+            })
+            .collect::<Result<_, String>>()?;
+        let metadata =
+            std::collections::HashMap::from([("step".to_string(), self.step.to_string())]);
+        safetensors::serialize(views, Some(metadata)).map_err(|e| e.to_string())
+    }
+
+    /// Restores a state written by [`AdamW::state_bytes`].
+    pub fn load_state(&mut self, bytes: &[u8], device: &Device) -> Result<(), String> {
+        let (_, header) =
+            safetensors::SafeTensors::read_metadata(bytes).map_err(|e| e.to_string())?;
+        let step = header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get("step"))
+            .and_then(|s| s.parse().ok())
+            .ok_or("no step count in the optimizer state")?;
+        let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+        let mut moments = HashMap::new();
+        for (name, view) in file.tensors() {
+            let Some(path) = name.strip_prefix("m.") else {
+                continue;
+            };
+            let v_view = file
+                .tensor(&format!("v.{path}"))
+                .map_err(|e| e.to_string())?;
+            let to_tensor = |data: &[u8]| {
+                let floats: Vec<f32> = data
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                Tensor::<1>::from_floats(floats.as_slice(), device)
+            };
+            moments.insert(
+                path.to_string(),
+                Moments {
+                    m: to_tensor(view.data()),
+                    v: to_tensor(v_view.data()),
+                },
+            );
+        }
+        self.step = step;
+        self.moments = moments;
+        Ok(())
+    }
+
     /// Updates every parameter of `model` that has a gradient, at learning rate `lr`.
     pub fn step<M: Module>(&mut self, lr: f64, model: M, grads: GradientsParams) -> (M, StepStats) {
         let mut norm = GradNorm {
@@ -91,6 +166,7 @@ impl AdamW {
             grads,
             lr,
             scale,
+            path: Vec::new(),
         };
         let model = model.map(&mut update);
         (model, StepStats { grad_norm })
@@ -120,11 +196,21 @@ struct Update<'a> {
     grads: GradientsParams,
     lr: f64,
     scale: f64,
+    path: Vec<String>,
 }
 
 impl ModuleMapper for Update<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
+        let key = self.path.join(".");
         let Some(grad) = self.grads.remove::<D>(id) else {
             return Param::from_mapped_value(id, tensor, mapper);
         };
@@ -139,7 +225,7 @@ impl ModuleMapper for Update<'_> {
         let moments = self
             .optimizer
             .moments
-            .remove(&id)
+            .remove(&key)
             .unwrap_or_else(|| Moments {
                 m: Tensor::zeros([numel], &grad.device()),
                 v: Tensor::zeros([numel], &grad.device()),
@@ -160,7 +246,7 @@ impl ModuleMapper for Update<'_> {
             .div_scalar(bias2.sqrt())
             .add_scalar(config.eps);
         weights = weights - m.clone().div(denom).mul_scalar(self.lr / bias1);
-        self.optimizer.moments.insert(id, Moments { m, v });
+        self.optimizer.moments.insert(key, Moments { m, v });
 
         let weights: Tensor<D> = weights.reshape(shape);
         let weights = if is_autodiff {

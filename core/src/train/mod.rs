@@ -1,6 +1,8 @@
 //! Training the GPT: the language-modelling loss, PyTorch-exact AdamW, and one step.
 
 mod adamw;
+pub mod data;
+pub mod pretrain;
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;

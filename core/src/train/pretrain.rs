@@ -1,0 +1,392 @@
+//! Pretraining (language modelling), nanoGPT's train.py for Miracle: warm-up then cosine
+//! learning rate, AdamW, global-norm clipping, gradient accumulation, periodic validation,
+//! a CSV log, checkpoints, and a resume that continues exactly where a killed run stopped.
+//!
+//! ```text
+//! OUT/log.csv                 step,lr,loss,grad_norm,tokens_per_s,val_loss,val_ppl
+//! OUT/checkpoints/latest      the name of the newest complete checkpoint (rewritten atomically)
+//! OUT/checkpoints/step-N/     config.json tokenizer.json model.safetensors optimizer.safetensors trainer.json
+//! OUT/model/                  the final model directory
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{GradientsAccumulator, GradientsParams};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::data::{Batches, Packed, learning_rate};
+use super::{AdamW, AdamWConfig, lm_loss};
+use crate::gpt::{Gpt, GptConfig, model_dir};
+use crate::tokenizer::Tokenizer;
+
+/// How to train; read from the `train:` section of a pretraining config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    pub batch_size: usize,
+    #[serde(default = "one")]
+    pub grad_accum: usize,
+    pub max_steps: u64,
+    pub lr: f64,
+    pub min_lr: f64,
+    pub warmup_steps: u64,
+    #[serde(default = "weight_decay")]
+    pub weight_decay: f64,
+    #[serde(default = "beta1")]
+    pub beta1: f64,
+    #[serde(default = "beta2")]
+    pub beta2: f64,
+    #[serde(default = "grad_clip")]
+    pub grad_clip: Option<f64>,
+    pub eval_interval: u64,
+    pub eval_iters: usize,
+    pub checkpoint_interval: u64,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn one() -> usize {
+    1
+}
+fn weight_decay() -> f64 {
+    0.1
+}
+fn beta1() -> f64 {
+    0.9
+}
+fn beta2() -> f64 {
+    0.99
+}
+fn grad_clip() -> Option<f64> {
+    Some(1.0)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PretrainError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    ModelDir(#[from] model_dir::ModelDirError),
+}
+
+/// One line of progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepReport {
+    pub step: u64,
+    pub max_steps: u64,
+    pub lr: f64,
+    pub loss: f32,
+    pub grad_norm: f64,
+    pub tokens_per_s: f64,
+    /// Wall time of the step, evaluation excluded.
+    pub seconds: f64,
+    /// Validation loss, on the steps that evaluate.
+    pub val_loss: Option<f32>,
+}
+
+/// What the step counter says about a checkpoint, beside its weights and optimizer state.
+#[derive(Debug, Serialize, Deserialize)]
+struct TrainerState {
+    step: u64,
+    schedule: Schedule,
+}
+
+const LOG_HEADER: &str = "step,lr,loss,grad_norm,tokens_per_s,val_loss,val_ppl\n";
+
+/// What to train, on what, and where to write it.
+pub struct PretrainRun<'a> {
+    pub config: &'a GptConfig,
+    pub schedule: &'a Schedule,
+    pub tokenizer: &'a Tokenizer,
+    pub data: &'a Packed,
+    pub out: &'a Path,
+}
+
+/// Trains a GPT of `run.config` on `run.data`, writing everything under `run.out`. If `out`
+/// holds a checkpoint of the same model and schedule, training resumes from it. `stop_after`
+/// ends the run early after that step, with a checkpoint there, for tests and time-boxed runs.
+pub fn pretrain(
+    run: &PretrainRun<'_>,
+    device: &Device,
+    stop_after: Option<u64>,
+    mut on_step: impl FnMut(&StepReport),
+) -> Result<Vec<StepReport>, PretrainError> {
+    let PretrainRun {
+        config,
+        schedule,
+        tokenizer,
+        data,
+        out,
+    } = *run;
+    validate(config, schedule, tokenizer, data)?;
+    let device = device.clone().autodiff();
+    let (mut model, mut optimizer, start) = match resume(out, config, schedule, &device)? {
+        Some(resumed) => resumed,
+        None => {
+            device.seed(schedule.seed);
+            (
+                Gpt::new(config, &device),
+                AdamW::new(adamw_config(schedule)),
+                0,
+            )
+        }
+    };
+    let train = Batches::new(
+        &data.train,
+        schedule.batch_size,
+        config.block_size,
+        schedule.seed,
+    )
+    .ok_or_else(|| PretrainError::Config("the training text is shorter than one block".into()))?;
+    let val = Batches::new(
+        &data.val,
+        schedule.batch_size,
+        config.block_size,
+        schedule.seed ^ 0xA5A5,
+    )
+    .ok_or_else(|| PretrainError::Config("the validation text is shorter than one block".into()))?;
+    let mut log = open_log(out, start)?;
+    let mut reports = Vec::new();
+    let tokens_per_step = (schedule.batch_size * schedule.grad_accum * config.block_size) as f64;
+    for step in start..schedule.max_steps {
+        let started = Instant::now();
+        let lr = learning_rate(
+            step,
+            schedule.warmup_steps,
+            schedule.max_steps,
+            schedule.lr,
+            schedule.min_lr,
+        );
+        let mut accumulator = GradientsAccumulator::new();
+        let mut loss_sum = 0.0;
+        for micro in 0..schedule.grad_accum {
+            let (x, y) = train.get(step * schedule.grad_accum as u64 + micro as u64, &device);
+            let loss = lm_loss(&model, x, y).div_scalar(schedule.grad_accum as f64);
+            loss_sum += loss.clone().into_scalar::<f32>();
+            accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
+        }
+        let (next, stats) = optimizer.step(lr, model, accumulator.grads());
+        model = next;
+        let seconds = started.elapsed().as_secs_f64();
+        let done = step + 1;
+        let val_loss =
+            (done % schedule.eval_interval == 0 || done == schedule.max_steps).then(|| {
+                evaluate(
+                    &model.valid(),
+                    &val,
+                    schedule.eval_iters,
+                    &device.clone().inner(),
+                )
+            });
+        let report = StepReport {
+            step: done,
+            max_steps: schedule.max_steps,
+            lr,
+            loss: loss_sum,
+            grad_norm: stats.grad_norm,
+            tokens_per_s: tokens_per_step / seconds,
+            seconds,
+            val_loss,
+        };
+        write_log_row(&mut log, &report, out)?;
+        on_step(&report);
+        reports.push(report);
+        let stopping = stop_after == Some(done);
+        if done % schedule.checkpoint_interval == 0 || done == schedule.max_steps || stopping {
+            save_checkpoint(out, config, schedule, tokenizer, &model, &optimizer, done)?;
+        }
+        if stopping {
+            return Ok(reports);
+        }
+    }
+    model_dir::save(&out.join("model"), config, tokenizer, &model.valid())?;
+    Ok(reports)
+}
+
+fn adamw_config(schedule: &Schedule) -> AdamWConfig {
+    AdamWConfig {
+        beta1: schedule.beta1,
+        beta2: schedule.beta2,
+        eps: 1e-8,
+        weight_decay: schedule.weight_decay,
+        grad_clip: schedule.grad_clip,
+    }
+}
+
+fn validate(
+    config: &GptConfig,
+    schedule: &Schedule,
+    tokenizer: &Tokenizer,
+    _data: &Packed,
+) -> Result<(), PretrainError> {
+    config
+        .validate()
+        .map_err(|e| PretrainError::Config(format!("model: {e}")))?;
+    if config.vocab_size != tokenizer.vocab_size() {
+        return Err(PretrainError::Config(format!(
+            "model vocab_size {} differs from the tokenizer's {}",
+            config.vocab_size,
+            tokenizer.vocab_size()
+        )));
+    }
+    for (name, value) in [
+        ("batch_size", schedule.batch_size as u64),
+        ("grad_accum", schedule.grad_accum as u64),
+        ("max_steps", schedule.max_steps),
+        ("eval_interval", schedule.eval_interval),
+        ("eval_iters", schedule.eval_iters as u64),
+        ("checkpoint_interval", schedule.checkpoint_interval),
+    ] {
+        if value == 0 {
+            return Err(PretrainError::Config(format!(
+                "train.{name} must be at least 1"
+            )));
+        }
+    }
+    if !(schedule.lr > 0.0 && schedule.min_lr >= 0.0 && schedule.min_lr <= schedule.lr) {
+        return Err(PretrainError::Config(
+            "train.lr must be positive and train.min_lr in [0, lr]".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Mean validation loss over `iters` batches, on the inference copy of the model.
+fn evaluate(model: &Gpt, val: &Batches<'_>, iters: usize, device: &Device) -> f32 {
+    let total: f32 = (0..iters as u64)
+        .map(|i| {
+            let (x, y) = val.get(i, device);
+            lm_loss(model, x, y).into_scalar::<f32>()
+        })
+        .sum();
+    total / iters as f32
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
+    move |source| PretrainError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Opens the CSV log for appending; on resume, rows after the checkpoint's step (written by
+/// the interrupted run after its last checkpoint) are dropped so no step appears twice.
+fn open_log(out: &Path, start: u64) -> Result<std::fs::File, PretrainError> {
+    let path = out.join("log.csv");
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let kept: String = match std::fs::read_to_string(&path) {
+        Ok(text) if start > 0 => text
+            .lines()
+            .skip(1)
+            .filter(|row| {
+                row.split(',')
+                    .next()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .is_some_and(|s| s <= start)
+            })
+            .map(|row| format!("{row}\n"))
+            .collect(),
+        _ => String::new(),
+    };
+    crate::fs::write_atomic(&path, format!("{LOG_HEADER}{kept}").as_bytes()).map_err(io(&path))?;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(io(&path))
+}
+
+fn write_log_row(log: &mut std::fs::File, r: &StepReport, out: &Path) -> Result<(), PretrainError> {
+    let (val, ppl) = match r.val_loss {
+        Some(v) => (v.to_string(), f64::from(v).exp().to_string()),
+        None => (String::new(), String::new()),
+    };
+    writeln!(
+        log,
+        "{},{},{},{},{:.1},{val},{ppl}",
+        r.step, r.lr, r.loss, r.grad_norm, r.tokens_per_s
+    )
+    .map_err(io(&out.join("log.csv")))
+}
+
+fn save_checkpoint(
+    out: &Path,
+    config: &GptConfig,
+    schedule: &Schedule,
+    tokenizer: &Tokenizer,
+    model: &Gpt,
+    optimizer: &AdamW,
+    step: u64,
+) -> Result<(), PretrainError> {
+    let root = out.join("checkpoints");
+    let name = format!("step-{step}");
+    let dir = root.join(&name);
+    model_dir::save(&dir, config, tokenizer, &model.valid())?;
+    let checkpoint_error = |message: String| PretrainError::Checkpoint {
+        path: dir.clone(),
+        message,
+    };
+    let state = optimizer.state_bytes().map_err(checkpoint_error)?;
+    crate::fs::write_atomic(&dir.join("optimizer.safetensors"), &state).map_err(io(&dir))?;
+    let trainer = serde_json::to_string_pretty(&TrainerState {
+        step,
+        schedule: schedule.clone(),
+    })
+    .expect("serialises");
+    crate::fs::write_atomic(&dir.join("trainer.json"), trainer.as_bytes()).map_err(io(&dir))?;
+    // Only now is the checkpoint complete: publish it, then drop the older ones.
+    let previous = std::fs::read_to_string(root.join("latest")).ok();
+    crate::fs::write_atomic(&root.join("latest"), name.as_bytes()).map_err(io(&root))?;
+    if let Some(previous) = previous.filter(|p| p.trim() != name) {
+        let _ = std::fs::remove_dir_all(root.join(previous.trim()));
+    }
+    Ok(())
+}
+
+/// The newest complete checkpoint under `out`, if any, checked against this run's config.
+fn resume(
+    out: &Path,
+    config: &GptConfig,
+    schedule: &Schedule,
+    device: &Device,
+) -> Result<Option<(Gpt, AdamW, u64)>, PretrainError> {
+    let root = out.join("checkpoints");
+    let Ok(latest) = std::fs::read_to_string(root.join("latest")) else {
+        return Ok(None);
+    };
+    let dir = root.join(latest.trim());
+    let fail = |message: String| PretrainError::Checkpoint {
+        path: dir.clone(),
+        message,
+    };
+    let trainer: TrainerState = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("trainer.json")).map_err(|e| fail(e.to_string()))?,
+    )
+    .map_err(|e| fail(e.to_string()))?;
+    let saved =
+        GptConfig::from_file(&dir.join(model_dir::CONFIG_FILE)).map_err(|e| fail(e.to_string()))?;
+    if &saved != config || &trainer.schedule != schedule {
+        return Err(fail(format!(
+            "this checkpoint was made with another model or schedule; resume with the same config, or choose a new output folder (or remove {})",
+            out.display()
+        )));
+    }
+    let weights =
+        std::fs::read(dir.join(model_dir::WEIGHTS_FILE)).map_err(|e| fail(e.to_string()))?;
+    let model = model_dir::load_weights(config, weights, device).map_err(fail)?;
+    let mut optimizer = AdamW::new(adamw_config(schedule));
+    let state =
+        std::fs::read(dir.join("optimizer.safetensors")).map_err(|e| fail(e.to_string()))?;
+    optimizer.load_state(&state, device).map_err(fail)?;
+    Ok(Some((model, optimizer, trainer.step)))
+}

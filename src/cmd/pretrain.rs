@@ -1,0 +1,176 @@
+//! `miracle pretrain --config FILE.yaml`: language-model pretraining on the shipped corpora
+//! and/or library exports, resumable, with a CSV log and checkpoints under `out`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use burn::prelude::Device;
+use clap::Args;
+use miracle_core::gpt::GptConfig;
+use miracle_core::tokenizer::Tokenizer;
+use miracle_core::train::data::{pack, write_bin};
+use miracle_core::train::pretrain::{PretrainRun, Schedule, StepReport, pretrain};
+use miracle_corpora::{Collection, Paper, ReadOptions, read_path};
+use serde::Deserialize;
+
+#[derive(Debug, Args)]
+pub struct PretrainArgs {
+    /// The pretraining config (YAML): model, data, train and out sections.
+    #[arg(long)]
+    config: PathBuf,
+    /// Stop after this step (a checkpoint is written there); rerun to resume.
+    #[arg(long)]
+    stop_after: Option<u64>,
+}
+
+/// The model's shape; the vocabulary comes from the tokenizer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelSection {
+    n_layer: usize,
+    n_head: usize,
+    n_embd: usize,
+    block_size: usize,
+    #[serde(default)]
+    dropout: f64,
+    #[serde(default)]
+    bias: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataSection {
+    /// Shipped collections by name (csl, scifact).
+    #[serde(default)]
+    collections: Vec<String>,
+    /// Literature files in any format `miracle corpus check` reads.
+    #[serde(default)]
+    files: Vec<PathBuf>,
+    /// A tokenizer.json; the shipped tokenizer when absent.
+    #[serde(default)]
+    tokenizer: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PretrainFile {
+    model: ModelSection,
+    data: DataSection,
+    train: Schedule,
+    out: PathBuf,
+}
+
+impl PretrainArgs {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        let text = std::fs::read_to_string(&self.config)
+            .with_context(|| format!("cannot read {}", self.config.display()))?;
+        let file: PretrainFile = serde_yaml::from_str(&text).with_context(|| {
+            format!("{}: not a valid pretraining config", self.config.display())
+        })?;
+        // Relative paths in the config are relative to the config file.
+        let base = self.config.parent().unwrap_or(Path::new("."));
+        let tokenizer = match &file.data.tokenizer {
+            Some(path) => Tokenizer::from_file(&base.join(path))?,
+            None => Tokenizer::shipped()?,
+        };
+        let papers = papers(&file.data, base)?;
+        let data = pack(&tokenizer, &papers)?;
+        let out_dir = base.join(&file.out);
+        for (name, tokens) in [("train.bin", &data.train), ("val.bin", &data.val)] {
+            let path = out_dir.join("data").join(name);
+            write_bin(&path, tokens).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        let m = &file.model;
+        let config = GptConfig {
+            n_layer: m.n_layer,
+            n_head: m.n_head,
+            n_embd: m.n_embd,
+            block_size: m.block_size,
+            vocab_size: tokenizer.vocab_size(),
+            dropout: m.dropout,
+            bias: m.bias,
+        };
+        writeln!(
+            out,
+            "pretraining {} parameters on {} training and {} validation tokens from {} papers; writing to {}",
+            config.parameter_count(),
+            data.train.len(),
+            data.val.len(),
+            papers.len(),
+            out_dir.display()
+        )?;
+        let run = PretrainRun {
+            config: &config,
+            schedule: &file.train,
+            tokenizer: &tokenizer,
+            data: &data,
+            out: &out_dir,
+        };
+        let reports = pretrain(&run, &Device::flex(), self.stop_after, progress)?;
+        eprintln!();
+        let last = reports.last().map_or(0, |r| r.step);
+        if let Some((step, val)) = reports
+            .iter()
+            .rev()
+            .find_map(|r| r.val_loss.map(|v| (r.step, v)))
+        {
+            writeln!(
+                out,
+                "step {step}: validation loss {val:.4}, perplexity {:.1}",
+                f64::from(val).exp()
+            )?;
+        }
+        if reports.is_empty() || last == file.train.max_steps {
+            writeln!(
+                out,
+                "done: the model is in {}",
+                out_dir.join("model").display()
+            )?;
+        } else {
+            writeln!(
+                out,
+                "stopped after step {last} with a checkpoint; run the same command again to resume"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn papers(data: &DataSection, base: &Path) -> anyhow::Result<Vec<Paper>> {
+    let mut papers = Vec::new();
+    for name in &data.collections {
+        let Some(collection) = Collection::from_name(name) else {
+            bail!("data.collections: no shipped collection is called `{name}` (csl, scifact)");
+        };
+        papers.extend(collection.papers()?);
+    }
+    for file in &data.files {
+        papers.extend(read_path(&base.join(file), &ReadOptions::default())?.papers);
+    }
+    if papers.is_empty() {
+        bail!("data: no papers to train on; name collections (csl, scifact) or files");
+    }
+    Ok(papers)
+}
+
+/// One progress line on stderr, rewritten in place; validation steps stay on screen.
+fn progress(r: &StepReport) {
+    let eta = ((r.max_steps - r.step) as f64 * r.seconds) as u64;
+    let line = format!(
+        "step {}/{}  loss {:.4}  lr {:.2e}  |g| {:.2}  {:.0} tok/s  ETA {}:{:02}:{:02}",
+        r.step,
+        r.max_steps,
+        r.loss,
+        r.lr,
+        r.grad_norm,
+        r.tokens_per_s,
+        eta / 3600,
+        eta / 60 % 60,
+        eta % 60
+    );
+    match r.val_loss {
+        Some(val) => eprintln!("\r{line}  val {val:.4} (ppl {:.1})", f64::from(val).exp()),
+        None => eprint!("\r{line}"),
+    }
+}
