@@ -7,6 +7,7 @@ use burn::prelude::*;
 use serde::Serialize;
 
 use crate::gpt::{Decoder, Decoding, Gpt, GptConfig, KvCache};
+use crate::rng::SplitMix64;
 use crate::train::{AdamW, AdamWConfig, train_step};
 
 /// A benchmark config by the reference's name, with its batch size.
@@ -54,16 +55,10 @@ pub struct GenerateReport {
     pub peak_rss_bytes: Option<u64>,
 }
 
-/// Uniform random token ids from a seeded SplitMix64.
-fn random_tokens(n: usize, vocab: usize, state: &mut u64) -> Vec<i64> {
+/// Uniform random token ids.
+fn random_tokens(n: usize, vocab: usize, rng: &mut SplitMix64) -> Vec<i64> {
     (0..n)
-        .map(|_| {
-            *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = *state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % vocab as u64) as i64
-        })
+        .map(|_| (rng.next_u64() % vocab as u64) as i64)
         .collect()
 }
 
@@ -94,16 +89,16 @@ pub fn train(
     let mut model = Gpt::new(config, &device);
     let mut optimizer = AdamW::new(AdamWConfig::default());
     let (b, t) = (batch, config.block_size);
-    let mut state = 0u64;
+    let mut rng = SplitMix64::new(0);
     let mut times = Vec::with_capacity(steps);
     for i in 0..warmup + steps {
         let x = Tensor::<1, Int>::from_ints(
-            random_tokens(b * t, config.vocab_size, &mut state).as_slice(),
+            random_tokens(b * t, config.vocab_size, &mut rng).as_slice(),
             &device,
         )
         .reshape([b, t]);
         let y = Tensor::<1, Int>::from_ints(
-            random_tokens(b * t, config.vocab_size, &mut state).as_slice(),
+            random_tokens(b * t, config.vocab_size, &mut rng).as_slice(),
             &device,
         )
         .reshape([b, t]);

@@ -4,5 +4,6 @@
 pub mod bench;
 pub mod fs;
 pub mod gpt;
+pub mod rng;
 pub mod tokenizer;
 pub mod train;

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use miracle_core::gpt::{GptConfig, model_dir};
 use miracle_core::tokenizer::Tokenizer;
 use miracle_core::train::data::{Packed, pack};
-use miracle_core::train::pretrain::{PretrainRun, Schedule, StepReport, pretrain};
+use miracle_core::train::pretrain::{PretrainError, PretrainRun, Schedule, StepReport, pretrain};
 use miracle_corpora::Collection;
 
 fn setup() -> (Tokenizer, Packed, GptConfig, Schedule) {
@@ -43,21 +43,28 @@ fn setup() -> (Tokenizer, Packed, GptConfig, Schedule) {
     (tokenizer, data, config, schedule)
 }
 
+/// Trains with the shipped tokenizer; what varies between tests is passed in.
+fn attempt(
+    config: &GptConfig,
+    schedule: &Schedule,
+    data: &Packed,
+    out: &Path,
+    stop_after: Option<u64>,
+) -> Result<Vec<StepReport>, PretrainError> {
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let run = PretrainRun {
+        config,
+        schedule,
+        tokenizer: &tokenizer,
+        data,
+        out,
+    };
+    pretrain(&run, &Device::flex(), stop_after, |_| {})
+}
+
 fn run(out: &Path, stop_after: Option<u64>) -> Vec<StepReport> {
-    let (tokenizer, data, config, schedule) = setup();
-    pretrain(
-        &PretrainRun {
-            config: &config,
-            schedule: &schedule,
-            tokenizer: &tokenizer,
-            data: &data,
-            out,
-        },
-        &Device::flex(),
-        stop_after,
-        |_| {},
-    )
-    .unwrap()
+    let (_, data, config, schedule) = setup();
+    attempt(&config, &schedule, &data, out, stop_after).unwrap()
 }
 
 #[test]
@@ -121,24 +128,12 @@ fn resume_after_an_interruption_reproduces_the_uninterrupted_run() {
 fn a_checkpoint_of_another_run_is_not_resumed_silently() {
     let out = tempfile::tempdir().unwrap();
     run(out.path(), Some(3));
-    let (tokenizer, data, config, schedule) = setup();
+    let (_, data, config, schedule) = setup();
     let other = Schedule {
         lr: 1e-2,
         ..schedule
     };
-    let err = pretrain(
-        &PretrainRun {
-            config: &config,
-            schedule: &other,
-            tokenizer: &tokenizer,
-            data: &data,
-            out: out.path(),
-        },
-        &Device::flex(),
-        None,
-        |_| {},
-    )
-    .unwrap_err();
+    let err = attempt(&config, &other, &data, out.path(), None).unwrap_err();
     assert!(
         err.to_string()
             .contains("made with another model or schedule"),
@@ -149,24 +144,12 @@ fn a_checkpoint_of_another_run_is_not_resumed_silently() {
 #[test]
 fn bad_setups_are_refused_before_training() {
     let out = tempfile::tempdir().unwrap();
-    let (tokenizer, data, config, schedule) = setup();
+    let (_, data, config, schedule) = setup();
     let wrong_vocab = GptConfig {
         vocab_size: 100,
         ..config.clone()
     };
-    let err = pretrain(
-        &PretrainRun {
-            config: &wrong_vocab,
-            schedule: &schedule,
-            tokenizer: &tokenizer,
-            data: &data,
-            out: out.path(),
-        },
-        &Device::flex(),
-        None,
-        |_| {},
-    )
-    .unwrap_err();
+    let err = attempt(&wrong_vocab, &schedule, &data, out.path(), None).unwrap_err();
     assert!(
         err.to_string()
             .contains("differs from the tokenizer's 8192"),
@@ -176,36 +159,12 @@ fn bad_setups_are_refused_before_training() {
         max_steps: 0,
         ..schedule.clone()
     };
-    let err = pretrain(
-        &PretrainRun {
-            config: &config,
-            schedule: &no_steps,
-            tokenizer: &tokenizer,
-            data: &data,
-            out: out.path(),
-        },
-        &Device::flex(),
-        None,
-        |_| {},
-    )
-    .unwrap_err();
+    let err = attempt(&config, &no_steps, &data, out.path(), None).unwrap_err();
     assert_eq!(err.to_string(), "train.max_steps must be at least 1");
     let empty = Packed {
         train: vec![1, 2, 3],
         val: data.val.clone(),
     };
-    let err = pretrain(
-        &PretrainRun {
-            config: &config,
-            schedule: &schedule,
-            tokenizer: &tokenizer,
-            data: &empty,
-            out: out.path(),
-        },
-        &Device::flex(),
-        None,
-        |_| {},
-    )
-    .unwrap_err();
+    let err = attempt(&config, &schedule, &empty, out.path(), None).unwrap_err();
     assert!(err.to_string().contains("shorter than one block"), "{err}");
 }

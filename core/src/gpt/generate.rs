@@ -8,6 +8,7 @@ use burn::prelude::*;
 use super::cache::KvCache;
 use super::config::GptConfig;
 use super::model::Gpt;
+use crate::rng::SplitMix64 as Rng;
 
 /// How the next token is chosen from the logits.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,20 +36,6 @@ pub enum GenerateError {
     NoPrompt,
     #[error("{0} tokens at once cannot fit a context of {1}")]
     TooLong(usize, usize),
-}
-
-/// A seeded SplitMix64: sampling is reproducible and needs no dependency.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next_f32(&mut self) -> f32 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
-    }
 }
 
 /// One sequence being decoded: the tokens so far, their cached keys and values, and the
@@ -148,7 +135,7 @@ impl<'m> Decoder<'m> {
                 top_p,
                 seed,
             } => {
-                let rng = self.rng.get_or_insert(Rng(*seed));
+                let rng = self.rng.get_or_insert_with(|| Rng::new(*seed));
                 sample(&mut candidates, *temperature, *top_k, *top_p, rng)
             }
         };
@@ -267,13 +254,13 @@ mod tests {
     #[test]
     fn sampling_respects_top_k_and_seed() {
         let base: Vec<(u32, f32)> = (0..10).map(|i| (i, i as f32)).collect();
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         for _ in 0..200 {
             let token = sample(&mut base.clone(), 1.0, Some(2), None, &mut rng);
             assert!(token == 9 || token == 8, "{token}");
         }
         let draws = |seed| {
-            let mut rng = Rng(seed);
+            let mut rng = Rng::new(seed);
             (0..20)
                 .map(|_| sample(&mut base.clone(), 2.0, None, Some(0.9), &mut rng))
                 .collect::<Vec<_>>()

@@ -177,7 +177,11 @@ impl Gpt {
     }
 
     /// Logits for new tokens that continue what the cache holds; their keys and values are
-    /// added to the cache. The cache must have room (see [`KvCache::remaining`]).
+    /// added to the cache.
+    ///
+    /// # Panics
+    /// If the tokens do not fit the cache ([`KvCache::remaining`]); [`super::Decoder`] checks
+    /// and slides the context instead, so code driving generation should use it.
     pub fn forward_cached(&self, idx: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
         self.lm_head(self.hidden(idx, Some(cache)))
     }

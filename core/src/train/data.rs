@@ -10,6 +10,7 @@ use burn::prelude::*;
 use miracle_corpora::Paper;
 use miracle_corpora::split::is_held_out;
 
+use crate::rng::SplitMix64;
 use crate::tokenizer::{Special, Tokenizer, TokenizerError};
 
 /// Token streams for training and validation.
@@ -88,14 +89,14 @@ impl<'a> Batches<'a> {
 
     /// Inputs and targets `[batch, block]` for a step.
     pub fn get(&self, step: u64, device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>) {
-        let mut state = self.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut rng = SplitMix64::new(self.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let span = (self.tokens.len() - self.block - 1) as u64;
         let (mut x, mut y) = (
             Vec::with_capacity(self.batch * self.block),
             Vec::with_capacity(self.batch * self.block),
         );
         for _ in 0..self.batch {
-            let start = (splitmix(&mut state) % span) as usize;
+            let start = (rng.next_u64() % span) as usize;
             let window = &self.tokens[start..start + self.block + 1];
             x.extend(window[..self.block].iter().map(|&t| i64::from(t)));
             y.extend(window[1..].iter().map(|&t| i64::from(t)));
@@ -106,14 +107,6 @@ impl<'a> Batches<'a> {
             Tensor::<1, Int>::from_ints(y.as_slice(), device).reshape(shape),
         )
     }
-}
-
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// nanoGPT's schedule: linear warm-up to `lr`, then cosine decay to `min_lr` at `max_steps`.
