@@ -370,6 +370,19 @@ fn bench_prints_the_reference_fields() {
     assert!(output.status.success(), "{}", stderr(&output));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["kv_matches_naive_greedy"], true);
+    let output = miracle(&[
+        "bench",
+        "generate",
+        "--config",
+        "A",
+        "--new-tokens",
+        "8",
+        "--reps",
+        "1",
+        "--skip-naive",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["naive"].is_null() && json["kv_cache"]["tokens_per_s"].as_f64().unwrap() > 0.0);
     assert!(json["kv_cache"]["tokens_per_s"].as_f64().unwrap() > 0.0);
 }
 

@@ -49,9 +49,10 @@ pub struct GenerateReport {
     pub batch: usize,
     pub new_tokens: usize,
     pub prompt_tokens: usize,
-    pub naive: Timing,
+    /// Absent when skipped (`with_naive` false).
+    pub naive: Option<Timing>,
     pub kv_cache: Timing,
-    pub kv_matches_naive_greedy: bool,
+    pub kv_matches_naive_greedy: Option<bool>,
     pub peak_rss_bytes: Option<u64>,
 }
 
@@ -136,6 +137,7 @@ pub fn generate(
     config: &GptConfig,
     new_tokens: usize,
     reps: usize,
+    with_naive: bool,
     device: &Device,
 ) -> GenerateReport {
     device.seed(0);
@@ -169,7 +171,7 @@ pub fn generate(
         }
         tokens[1..].iter().map(|&t| t as u32).collect::<Vec<u32>>()
     };
-    let matches = kv() == naive();
+    let matches = with_naive.then(|| kv() == naive());
     let time = |f: &dyn Fn() -> Vec<u32>| {
         f();
         let mut times: Vec<f64> = (0..reps)
@@ -192,7 +194,7 @@ pub fn generate(
         batch: 1,
         new_tokens,
         prompt_tokens: 1,
-        naive: time(&naive),
+        naive: with_naive.then(|| time(&naive)),
         kv_cache: time(&kv),
         kv_matches_naive_greedy: matches,
         peak_rss_bytes: peak_rss_bytes(),

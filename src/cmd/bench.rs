@@ -36,6 +36,9 @@ pub enum BenchCommand {
         new_tokens: usize,
         #[arg(long, default_value_t = 3)]
         reps: usize,
+        /// Skip the no-cache baseline (and the check that both decode the same tokens).
+        #[arg(long)]
+        skip_naive: bool,
     },
 }
 
@@ -72,6 +75,7 @@ impl BenchCommand {
                 which,
                 new_tokens,
                 reps,
+                skip_naive,
             } => {
                 let (config, _) = lookup(&which.config)?;
                 let new_tokens = new_tokens.clamp(1, config.block_size - 1);
@@ -80,6 +84,7 @@ impl BenchCommand {
                     &config,
                     new_tokens,
                     reps.max(1),
+                    !skip_naive,
                     &device,
                 ))?
             }
