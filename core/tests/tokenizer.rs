@@ -119,3 +119,12 @@ fn foreign_and_corrupt_files_are_refused_clearly() {
         .to_string();
     assert!(err.contains("missing.json: No such file"), "{err}");
 }
+
+#[test]
+fn text_full_of_marker_openings_round_trips() {
+    // 500,000 `<|` and no `|>`: a search for the closing `|>` from each would be quadratic.
+    let text = "<|".repeat(500_000) + "<|call|>";
+    let ids = SHIPPED.encode(&text).unwrap();
+    assert!(ids.iter().all(|&id| id >= Special::COUNT));
+    assert_eq!(SHIPPED.decode(&ids).unwrap(), text);
+}

@@ -103,7 +103,9 @@ impl TokenizerCommand {
                 writeln!(out, "{}", which.load()?.decode(&ids)?)?;
                 Ok(())
             }
-            TokenizerCommand::Eval { json, which } => eval(out, &which.load()?, json),
+            TokenizerCommand::Eval { json, which } => {
+                eval(out, &which.load()?, &shipped_split()?.1, json)
+            }
         }
     }
 }
@@ -128,9 +130,11 @@ fn shipped_split() -> anyhow::Result<(Vec<Paper>, Vec<Paper>)> {
 }
 
 fn run_train(out: &mut dyn Write, args: &TrainArgs) -> anyhow::Result<()> {
+    // Read once: the training half may be used, the held-out half always is (for the report).
+    let (shipped_train, held) = shipped_split()?;
     let mut papers = Vec::new();
     if args.inputs.is_empty() || args.with_shipped {
-        papers.extend(shipped_split()?.0);
+        papers.extend(shipped_train);
     }
     for path in &args.inputs {
         papers.extend(args.read.read(path)?.papers);
@@ -164,7 +168,7 @@ fn run_train(out: &mut dyn Write, args: &TrainArgs) -> anyhow::Result<()> {
         papers.iter().map(|p| p.text().len()).sum::<usize>() as f64 / 1e6,
         args.out.display()
     )?;
-    eval(out, &tokenizer, false)
+    eval(out, &tokenizer, &held, false)
 }
 
 fn encode(
@@ -223,8 +227,12 @@ fn show_token(tokenizer: &Tokenizer, id: u32) -> anyhow::Result<String> {
     })
 }
 
-fn eval(out: &mut dyn Write, tokenizer: &Tokenizer, json: bool) -> anyhow::Result<()> {
-    let (_, held) = shipped_split()?;
+fn eval(
+    out: &mut dyn Write,
+    tokenizer: &Tokenizer,
+    held: &[Paper],
+    json: bool,
+) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for (name, lang) in [("English", Lang::En), ("Chinese", Lang::Zh)] {
         let texts: Vec<String> = held

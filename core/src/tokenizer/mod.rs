@@ -204,11 +204,12 @@ fn split_special_strings(text: &str) -> Vec<&str> {
     let mut search = 0;
     while let Some(found) = text[search..].find("<|") {
         let at = search + found;
+        // Compare against the (short) special texts only: searching onward for a closing
+        // `|>` would make text full of `<|` quadratic.
         let rest = &text[at..];
-        let is_special = rest.find("|>").is_some_and(|end| {
-            let candidate = &rest[..end + 2];
-            special::all_texts().iter().any(|s| s == candidate)
-        });
+        let is_special = special::all_texts()
+            .iter()
+            .any(|s| rest.starts_with(s.as_str()));
         if is_special {
             pieces.push(&text[start..at + 2]);
             start = at + 2;

@@ -129,7 +129,7 @@ pub fn pretrain(
         data,
         out,
     } = *run;
-    validate(config, schedule, tokenizer, data)?;
+    validate(config, schedule, tokenizer)?;
     let device = device.clone().autodiff();
     let (mut model, mut optimizer, start) = match resume(out, config, schedule, &device)? {
         Some(resumed) => resumed,
@@ -228,7 +228,6 @@ fn validate(
     config: &GptConfig,
     schedule: &Schedule,
     tokenizer: &Tokenizer,
-    _data: &Packed,
 ) -> Result<(), PretrainError> {
     config
         .validate()

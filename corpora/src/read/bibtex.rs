@@ -98,10 +98,11 @@ impl<'a> Parser<'a> {
 
     /// Whether `@name{` or `@name(` starts at `at`.
     fn opens_entry(&self, at: usize) -> bool {
+        if self.bytes.get(at) != Some(&b'@') {
+            return false;
+        }
         let name_end = self.scan_name(at + 1);
-        self.bytes.get(at) == Some(&b'@')
-            && name_end > at + 1
-            && matches!(self.bytes.get(self.skip_ws(name_end)), Some(b'{' | b'('))
+        name_end > at + 1 && matches!(self.bytes.get(self.skip_ws(name_end)), Some(b'{' | b'('))
     }
 
     /// Where reading resumes after a broken entry: the next `@entry` at the start of a line.

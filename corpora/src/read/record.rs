@@ -303,20 +303,18 @@ pub(crate) fn split_authors(value: &str) -> Vec<String> {
 }
 
 /// Splits on the word "and" between names, as BibTeX and some CSV exports write them.
+/// One pass over one lowercased copy: ASCII lowercasing keeps every byte offset, so the
+/// matches index `value` directly.
 fn split_and(value: &str) -> Vec<&str> {
+    let lower = value.to_ascii_lowercase();
     let mut parts = Vec::new();
-    let mut rest = value;
-    while let Some(at) = find_and(rest) {
-        parts.push(&rest[..at]);
-        rest = &rest[at + 5..];
+    let mut start = 0;
+    for (at, _) in lower.match_indices(" and ") {
+        parts.push(&value[start..at]);
+        start = at + 5;
     }
-    parts.push(rest);
+    parts.push(&value[start..]);
     parts
-}
-
-fn find_and(s: &str) -> Option<usize> {
-    let lower = s.to_ascii_lowercase();
-    lower.find(" and ")
 }
 
 /// Keywords are separated by semicolons or commas, in ASCII or full-width forms.
