@@ -7,6 +7,7 @@ use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use miracle_core::gpt::{
     Decoder, Decoding, Finish, GenerateError, GenerateOptions, Gpt, GptConfig, KvCache, generate,
+    generate_batch,
 };
 
 fn tiny() -> GptConfig {
@@ -176,6 +177,124 @@ fn generation_streams_stops_and_slides_past_the_context() {
         seeded(5),
         seeded(5),
         "sampling is reproducible from its seed"
+    );
+}
+
+#[test]
+fn padded_rows_compute_what_they_compute_alone() {
+    let device = Device::flex();
+    device.seed(6);
+    let config = tiny();
+    let model = Gpt::new(&config, &device);
+    let short = [7u32, 8, 9];
+    let alone = {
+        let mut cache = KvCache::new(&config, 1, &device);
+        floats(model.forward_cached_last(ids(&short, &device), &mut cache))
+    };
+    // Row 0 is the short prompt left-padded by three; row 1 is six real tokens.
+    let both = [0, 0, 0, 7, 8, 9, 1, 2, 3, 4, 5, 6];
+    let idx = Tensor::<1, Int>::from_ints(both.map(i64::from).as_slice(), &device).reshape([2, 6]);
+    let mut cache = KvCache::new(&config, 2, &device);
+    let batch = floats(model.forward_padded_last(idx, &[3, 0], &mut cache));
+    assert_close(&batch[..config.vocab_size], &alone);
+
+    // And the next step, one token per row, still matches.
+    let mut single = KvCache::new(&config, 1, &device);
+    model.forward_cached(ids(&short, &device), &mut single);
+    let alone = floats(model.forward_cached_last(ids(&[10], &device), &mut single));
+    let idx = Tensor::<1, Int>::from_ints([10i64, 11].as_slice(), &device).reshape([2, 1]);
+    let batch = floats(model.forward_padded_last(idx, &[3, 0], &mut cache));
+    assert_close(&batch[..config.vocab_size], &alone);
+}
+
+#[test]
+fn batch_generation_equals_generating_each_prompt_alone() {
+    let device = Device::flex();
+    device.seed(8);
+    let config = tiny();
+    let model = Gpt::new(&config, &device);
+    let prompts = vec![vec![5], vec![1, 2, 3], vec![9, 8, 7, 6, 5, 4]];
+    let decodings = [
+        Decoding::Greedy,
+        Decoding::Sample {
+            temperature: 1.0,
+            top_k: None,
+            top_p: Some(0.9),
+            seed: 11,
+        },
+    ];
+    for decoding in decodings {
+        let options = GenerateOptions {
+            max_new_tokens: 9,
+            decoding,
+            stop: vec![],
+        };
+        let alone: Vec<_> = prompts
+            .iter()
+            .map(|p| generate(&model, &config, &device, p, &options, |_| {}).unwrap())
+            .collect();
+        let mut streamed = vec![Vec::new(); prompts.len()];
+        let batch = generate_batch(&model, &config, &device, &prompts, &options, |row, t| {
+            streamed[row].push(t)
+        })
+        .unwrap();
+        assert_eq!(batch, alone, "{:?}", options.decoding);
+        let tokens: Vec<_> = batch.iter().map(|(t, _)| t.clone()).collect();
+        assert_eq!(streamed, tokens);
+
+        // A stop sequence ends one row early; the others go on to their length.
+        let stop = alone[1].0[..2].to_vec();
+        let options = GenerateOptions {
+            stop: vec![stop.clone()],
+            ..options
+        };
+        let batch =
+            generate_batch(&model, &config, &device, &prompts, &options, |_, _| {}).unwrap();
+        assert_eq!(batch[1], (stop, Finish::Stop));
+        for (row, (tokens, finish)) in batch.iter().enumerate() {
+            let want = generate(&model, &config, &device, &prompts[row], &options, |_| {}).unwrap();
+            assert_eq!((tokens, finish), (&want.0, &want.1), "row {row}");
+        }
+    }
+}
+
+#[test]
+fn batch_generation_slides_past_the_context_and_rejects_bad_prompts() {
+    let device = Device::flex();
+    device.seed(9);
+    let config = tiny();
+    let model = Gpt::new(&config, &device);
+    let options = GenerateOptions {
+        max_new_tokens: 40,
+        decoding: Decoding::Greedy,
+        stop: vec![],
+    };
+    // One row slides exactly as the single-sequence decoder does.
+    let alone = generate(&model, &config, &device, &[1, 2], &options, |_| {}).unwrap();
+    let batch =
+        generate_batch(&model, &config, &device, &[vec![1, 2]], &options, |_, _| {}).unwrap();
+    assert_eq!(batch, vec![alone]);
+    // Several rows of different lengths all get their 40 tokens.
+    let prompts = vec![vec![1], vec![3; 10]];
+    let batch = generate_batch(&model, &config, &device, &prompts, &options, |_, _| {}).unwrap();
+    assert!(
+        batch
+            .iter()
+            .all(|(t, f)| t.len() == 40 && *f == Finish::Length)
+    );
+
+    let generate = |prompts: &[Vec<u32>]| {
+        generate_batch(&model, &config, &device, prompts, &options, |_, _| {})
+    };
+    assert_eq!(generate(&[]), Ok(vec![]));
+    assert_eq!(generate(&[vec![1], vec![]]), Err(GenerateError::NoPrompt));
+    assert_eq!(
+        generate(&[vec![40]]),
+        Err(GenerateError::UnknownToken { id: 40, vocab: 32 })
+    );
+    assert_eq!(
+        generate(&[vec![1; 17]]),
+        Err(GenerateError::TooLong(17, 16))
     );
 }
 

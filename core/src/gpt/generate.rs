@@ -112,36 +112,48 @@ impl<'m> Decoder<'m> {
         allowed: Option<&[u32]>,
     ) -> Result<u32, GenerateError> {
         let logits = self.next_logits.as_ref().ok_or(GenerateError::NoPrompt)?;
-        let mut candidates: Vec<(u32, f32)> = match allowed {
-            Some(ids) => ids
-                .iter()
-                .filter(|&&id| (id as usize) < logits.len())
-                .map(|&id| (id, logits[id as usize]))
-                .collect(),
-            None => logits
-                .iter()
-                .enumerate()
-                .map(|(id, &l)| (id as u32, l))
-                .collect(),
-        };
-        if candidates.is_empty() {
-            return Err(GenerateError::NothingAllowed);
-        }
-        let token = match decoding {
-            Decoding::Greedy => greedy(&candidates),
-            Decoding::Sample {
-                temperature,
-                top_k,
-                top_p,
-                seed,
-            } => {
-                let rng = self.rng.get_or_insert_with(|| Rng::new(*seed));
-                sample(&mut candidates, *temperature, *top_k, *top_p, rng)
-            }
-        };
+        let token = choose(logits, decoding, allowed, &mut self.rng)?;
         self.feed(&[token])?;
         Ok(token)
     }
+}
+
+/// The next token from one position's logits, restricted to `allowed` when given. The
+/// generator is created from the decoding's seed on first use, so a sequence's draws
+/// depend only on its seed and its own logits.
+pub(crate) fn choose(
+    logits: &[f32],
+    decoding: &Decoding,
+    allowed: Option<&[u32]>,
+    rng: &mut Option<Rng>,
+) -> Result<u32, GenerateError> {
+    let mut candidates: Vec<(u32, f32)> = match allowed {
+        Some(ids) => ids
+            .iter()
+            .filter(|&&id| (id as usize) < logits.len())
+            .map(|&id| (id, logits[id as usize]))
+            .collect(),
+        None => logits
+            .iter()
+            .enumerate()
+            .map(|(id, &l)| (id as u32, l))
+            .collect(),
+    };
+    if candidates.is_empty() {
+        return Err(GenerateError::NothingAllowed);
+    }
+    Ok(match decoding {
+        Decoding::Greedy => greedy(&candidates),
+        Decoding::Sample {
+            temperature,
+            top_k,
+            top_p,
+            seed,
+        } => {
+            let rng = rng.get_or_insert_with(|| Rng::new(*seed));
+            sample(&mut candidates, *temperature, *top_k, *top_p, rng)
+        }
+    })
 }
 
 /// The highest logit; the lowest id among equals, so ties break the same way every time.
@@ -231,15 +243,20 @@ pub fn generate(
         let token = decoder.next_token(&options.decoding, None)?;
         generated.push(token);
         on_token(token);
-        if options
-            .stop
-            .iter()
-            .any(|s| !s.is_empty() && generated.ends_with(s))
-        {
+        if options.stops(&generated) {
             return Ok((generated, Finish::Stop));
         }
     }
     Ok((generated, Finish::Length))
+}
+
+impl GenerateOptions {
+    /// Whether `generated` ends with one of the stop sequences.
+    pub(crate) fn stops(&self, generated: &[u32]) -> bool {
+        self.stop
+            .iter()
+            .any(|s| !s.is_empty() && generated.ends_with(s))
+    }
 }
 
 #[cfg(test)]

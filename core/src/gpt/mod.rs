@@ -1,11 +1,13 @@
 //! The GPT language core: configuration, model, key/value cache and generation.
 
+mod batch;
 mod cache;
 mod config;
 mod generate;
 mod model;
 pub mod model_dir;
 
+pub use batch::generate_batch;
 pub use cache::KvCache;
 pub use config::{ConfigError, GptConfig};
 pub use generate::{Decoder, Decoding, Finish, GenerateError, GenerateOptions, generate};

@@ -64,7 +64,12 @@ impl CausalSelfAttention {
     /// `x`: `[batch, new, channels]`. With a cache, the new positions' keys and values are
     /// written into it and the queries attend to everything cached so far; the causal mask
     /// is aligned bottom-right, so new position i sees cached positions up to its own.
-    fn forward(&self, x: Tensor<3>, cache: Option<(&mut KvCache, usize)>) -> Tensor<3> {
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        cache: Option<(&mut KvCache, usize)>,
+        padding: Option<&Tensor<4, Bool>>,
+    ) -> Tensor<3> {
         let [b, t, c] = x.dims();
         let (h, hd) = (self.n_head, c / self.n_head);
         let heads = |z: Tensor<3>| z.reshape([b, t, h, hd]).swap_dims(1, 2);
@@ -81,7 +86,7 @@ impl CausalSelfAttention {
             softcap: None,
             is_causal: true,
         };
-        let y = attention(q, k, v, None, None, options);
+        let y = attention(q, k, v, padding.cloned(), None, options);
         let y = y.swap_dims(1, 2).reshape([b, t, c]);
         self.resid_dropout.forward(self.c_proj.forward(y))
     }
@@ -128,8 +133,13 @@ impl Block {
         }
     }
 
-    fn forward(&self, x: Tensor<3>, cache: Option<(&mut KvCache, usize)>) -> Tensor<3> {
-        let x = x.clone() + self.attn.forward(self.ln_1.forward(x), cache);
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        cache: Option<(&mut KvCache, usize)>,
+        padding: Option<&Tensor<4, Bool>>,
+    ) -> Tensor<3> {
+        let x = x.clone() + self.attn.forward(self.ln_1.forward(x), cache, padding);
         x.clone() + self.mlp.forward(self.ln_2.forward(x))
     }
 }
@@ -173,7 +183,7 @@ impl Gpt {
 
     /// Logits `[batch, time, vocab]` for token ids `[batch, time]`, time ≤ block_size.
     pub fn forward(&self, idx: Tensor<2, Int>) -> Tensor<3> {
-        self.lm_head(self.hidden(idx, None))
+        self.lm_head(self.hidden(idx, None, &[]))
     }
 
     /// Logits for new tokens that continue what the cache holds; their keys and values are
@@ -183,30 +193,63 @@ impl Gpt {
     /// If the tokens do not fit the cache ([`KvCache::remaining`]); [`super::Decoder`] checks
     /// and slides the context instead, so code driving generation should use it.
     pub fn forward_cached(&self, idx: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
-        self.lm_head(self.hidden(idx, Some(cache)))
+        self.lm_head(self.hidden(idx, Some(cache), &[]))
     }
 
     /// Logits `[batch, vocab]` of the last new position only: all that decoding needs, and
     /// it skips the LM head (the largest matmul at vocab 8,192) for the other positions.
     pub fn forward_cached_last(&self, idx: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<2> {
-        let hidden = self.hidden(idx, Some(cache));
+        self.forward_padded_last(idx, &[], cache)
+    }
+
+    /// [`Gpt::forward_cached_last`] for a batch of left-padded rows: row `i`'s first
+    /// `pads[i]` cache slots hold padding, which no real position attends to and which does
+    /// not count towards positions, so each row computes what it would alone. An empty
+    /// `pads` means no padding.
+    pub fn forward_padded_last(
+        &self,
+        idx: Tensor<2, Int>,
+        pads: &[usize],
+        cache: &mut KvCache,
+    ) -> Tensor<2> {
+        let hidden = self.hidden(idx, Some(cache), pads);
         let [b, t, c] = hidden.dims();
         let last = hidden.slice([0..b, t - 1..t, 0..c]);
         let vocab = self.wte.weight.dims()[0];
         self.lm_head(last).reshape([b, vocab])
     }
 
-    fn hidden(&self, idx: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
-        let [_, t] = idx.dims();
+    fn hidden(
+        &self,
+        idx: Tensor<2, Int>,
+        mut cache: Option<&mut KvCache>,
+        pads: &[usize],
+    ) -> Tensor<3> {
+        let [b, t] = idx.dims();
         let start = cache.as_ref().map_or(0, |c| c.len());
         let device = idx.device();
-        let positions =
-            Tensor::<1, Int>::arange(start as i64..(start + t) as i64, &device).reshape([1, t]);
+        let padded = pads.iter().any(|&p| p > 0);
+        let positions = if padded {
+            let ids: Vec<i64> = pads
+                .iter()
+                .flat_map(|&pad| {
+                    (start..start + t).map(move |slot| slot.saturating_sub(pad) as i64)
+                })
+                .collect();
+            Tensor::<1, Int>::from_ints(ids.as_slice(), &device).reshape([b, t])
+        } else {
+            Tensor::<1, Int>::arange(start as i64..(start + t) as i64, &device).reshape([1, t])
+        };
+        let padding = padded.then(|| padding_mask(pads, start, t, &device));
         let mut x = self
             .drop
             .forward(self.wte.forward(idx) + self.wpe.forward(positions));
         for (layer, block) in self.blocks.iter().enumerate() {
-            x = block.forward(x, cache.as_deref_mut().map(|c| (c, layer)));
+            x = block.forward(
+                x,
+                cache.as_deref_mut().map(|c| (c, layer)),
+                padding.as_ref(),
+            );
         }
         if let Some(cache) = cache {
             cache.advance(t);
@@ -224,4 +267,19 @@ impl Gpt {
             .matmul(weight.transpose())
             .reshape([b, t, vocab])
     }
+}
+
+/// The attention mask `[batch, 1, new, start + new]` (true = hidden) that keeps every row's
+/// padding slots out of sight. A padding position itself still sees its own slot, so no
+/// softmax row is empty (an empty one is NaN on some backends, and NaN would leak through
+/// the zero weights into real positions).
+fn padding_mask(pads: &[usize], start: usize, t: usize, device: &Device) -> Tensor<4, Bool> {
+    let end = start + t;
+    let hidden: Vec<bool> = pads
+        .iter()
+        .flat_map(|&pad| {
+            (start..end).flat_map(move |query| (0..end).map(move |key| key < pad && key != query))
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(hidden, [pads.len(), 1, t, end]), device)
 }
