@@ -440,4 +440,7 @@ fn pretrain_resumes_exactly_after_kill_9() {
     assert_eq!(losses("killed").len(), 60);
     assert_eq!(losses("killed"), losses("straight"));
     assert!(dir.path().join("killed/model/model.safetensors").exists());
+    // The loss curve is redrawn from the whole log, the resumed part included.
+    let png = std::fs::read(dir.path().join("killed/loss.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }

@@ -2,6 +2,7 @@
 
 mod bench;
 mod corpus;
+mod loss_curve;
 mod pretrain;
 mod read_args;
 mod tokenizer;

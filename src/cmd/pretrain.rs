@@ -14,6 +14,8 @@ use miracle_core::train::pretrain::{PretrainRun, Schedule, StepReport, pretrain}
 use miracle_corpora::{Collection, Paper, ReadOptions, read_path};
 use serde::Deserialize;
 
+use super::loss_curve;
+
 #[derive(Debug, Args)]
 pub struct PretrainArgs {
     /// The pretraining config (YAML): model, data, train and out sections.
@@ -107,8 +109,15 @@ impl PretrainArgs {
             data: &data,
             out: &out_dir,
         };
-        let reports = pretrain(&run, &Device::flex(), self.stop_after, progress)?;
+        let on_step = |r: &StepReport| {
+            progress(r);
+            if r.val_loss.is_some() {
+                curve(&out_dir);
+            }
+        };
+        let reports = pretrain(&run, &Device::flex(), self.stop_after, on_step)?;
         eprintln!();
+        curve(&out_dir);
         let last = reports.last().map_or(0, |r| r.step);
         if let Some((step, val)) = reports
             .iter()
@@ -154,11 +163,20 @@ fn papers(data: &DataSection, base: &Path) -> anyhow::Result<Vec<Paper>> {
     Ok(papers)
 }
 
+/// Redraws `loss.png` from `log.csv`. A failure to draw is reported and training goes on:
+/// the picture is a convenience, the log and checkpoints are what matter.
+fn curve(out_dir: &Path) {
+    if let Err(e) = loss_curve::draw_from_log(out_dir) {
+        eprintln!("\nwarning: the loss curve was not drawn: {e:#}");
+    }
+}
+
 /// One progress line on stderr, rewritten in place; validation steps stay on screen.
 fn progress(r: &StepReport) {
     let eta = ((r.max_steps - r.step) as f64 * r.seconds) as u64;
     let line = format!(
-        "step {}/{}  loss {:.4}  lr {:.2e}  |g| {:.2}  {:.0} tok/s  ETA {}:{:02}:{:02}",
+        "{} step {}/{}  loss {:.4}  lr {:.2e}  |g| {:.2}  {:.0} tok/s  ETA {}:{:02}:{:02}",
+        bar(r.step, r.max_steps),
         r.step,
         r.max_steps,
         r.loss,
@@ -172,5 +190,31 @@ fn progress(r: &StepReport) {
     match r.val_loss {
         Some(val) => eprintln!("\r{line}  val {val:.4} (ppl {:.1})", f64::from(val).exp()),
         None => eprint!("\r{line}"),
+    }
+}
+
+/// `[#########...........]  45%`: how far the run is, in 20 cells.
+fn bar(step: u64, max_steps: u64) -> String {
+    const CELLS: u64 = 20;
+    let done = (step * CELLS)
+        .checked_div(max_steps)
+        .unwrap_or(CELLS)
+        .min(CELLS);
+    let percent = (step * 100).checked_div(max_steps).unwrap_or(100).min(100);
+    format!(
+        "[{}{}] {percent:>3}%",
+        "#".repeat(done as usize),
+        ".".repeat((CELLS - done) as usize)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bar_fills_with_the_steps() {
+        assert_eq!(super::bar(0, 10), "[....................]   0%");
+        assert_eq!(super::bar(5, 10), "[##########..........]  50%");
+        assert_eq!(super::bar(10, 10), "[####################] 100%");
+        assert_eq!(super::bar(0, 0), "[####################] 100%");
     }
 }
