@@ -444,3 +444,65 @@ fn pretrain_resumes_exactly_after_kill_9() {
     let png = std::fs::read(dir.path().join("killed/loss.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }
+
+#[test]
+fn expert_calls_one_expert_and_fails_in_one_line() {
+    let output = miracle(&["expert", "calculator", "2350 * 17 / 100"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "399.5\n");
+
+    let hostile = format!("{}1{}", "(".repeat(50_000), ")".repeat(50_000));
+    for (input, expected) in [
+        (
+            "1 / 0",
+            "calculator: the input is not accepted: division by zero",
+        ),
+        (
+            "a = 1",
+            "calculator: the input is not accepted: character '='",
+        ),
+        (hostile.as_str(), "at most 4096 are accepted"),
+    ] {
+        assert_clear_failure(&miracle(&["expert", "calculator", input]), expected);
+    }
+    assert_clear_failure(
+        &miracle(&["expert", "oracle", "?"]),
+        "no expert is called `oracle`; the registry has: calculator",
+    );
+
+    // A 1 MiB expression through stdin (`-`): too long for an argument.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_miracle"))
+        .args(["expert", "calculator", "-"])
+        .env_remove("RUST_BACKTRACE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all("1+".repeat(1 << 19).as_bytes());
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_clear_failure(
+        &output,
+        "the input is 1048576 bytes; at most 4096 are accepted",
+    );
+
+    let list = miracle(&["expert", "--list"]);
+    assert!(stdout(&list).starts_with("calculator: exact arithmetic"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("experts.yaml");
+    std::fs::write(&config, "experts:\n  - kind: calculator\n    name: calc\n").unwrap();
+    let config = config.display().to_string();
+    let output = miracle(&["expert", "--config", &config, "calc", "2 ^ 64"]);
+    assert_eq!(stdout(&output), "18446744073709551616\n");
+    std::fs::write(&config, "experts:\n  - kind: abacus\n").unwrap();
+    assert_clear_failure(
+        &miracle(&["expert", "--config", &config, "calc", "1"]),
+        "experts[0]: unknown kind `abacus`; known kinds: calculator",
+    );
+}

@@ -1,5 +1,28 @@
 //! Miracle's experts — the "knowledge and reasoning" half of a MRKL system.
 //!
-//! This crate will hold the `Expert` trait, the registry and the built-in experts
-//! (calculator, literature search, sandboxed code executor, remote HTTP experts).
-//! It is deliberately empty until the experts issue lands: nothing here pretends to work yet.
+//! An [`Expert`] is anything the router can hand a piece of text to and get an exact
+//! [`Observation`] back: the built-in [`Calculator`], and whatever a plugin implements.
+//! A [`Registry`] holds the experts an agent may call, built in code or from YAML, and
+//! enforces each call's deadline and cancellation ([`Context`]).
+//!
+//! ```
+//! use miracle_experts::{Calculator, Context, Registry};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let registry = Registry::new().with(Calculator::new());
+//! let seen = registry.call("calculator", "(3 + 4) * 2", &Context::default()).await.unwrap();
+//! assert_eq!(seen.text, "14");
+//! # });
+//! ```
+
+pub mod calculator;
+mod context;
+mod error;
+mod expert;
+mod registry;
+
+pub use calculator::Calculator;
+pub use context::Context;
+pub use error::ExpertError;
+pub use expert::{Demonstration, Expert, InputFormat, Observation};
+pub use registry::{Kinds, Registry, settings as registry_settings};

@@ -2,6 +2,7 @@
 
 mod bench;
 mod corpus;
+mod expert;
 mod loss_curve;
 mod pretrain;
 mod read_args;
@@ -30,6 +31,8 @@ enum Command {
     Tokenizer(tokenizer::TokenizerCommand),
     /// Pretrain the GPT (language modelling) from a YAML config; rerun to resume.
     Pretrain(pretrain::PretrainArgs),
+    /// Call one expert directly (calculator, …) and print what it returns; --list shows them.
+    Expert(expert::ExpertArgs),
     /// Benchmarks of the GPT core beside the PyTorch reference (JSON, one line per run).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -42,6 +45,7 @@ impl Cli {
             Command::Tokenizer(command) => command.run(out),
             Command::Bench(command) => command.run(out),
             Command::Pretrain(args) => args.run(out),
+            Command::Expert(args) => args.run(out),
         }
     }
 }

@@ -1,0 +1,99 @@
+//! An expert plugin in one file: a unit converter the router can call as `units`. Run it with
+//! `cargo run --example unit_converter -- "3.5 km in m"`, test it with `cargo test --example …`.
+
+use async_trait::async_trait;
+use miracle::experts::calculator::{Number, format};
+use miracle::experts::{
+    Context, Demonstration, Expert, ExpertError, InputFormat, Observation, Registry,
+};
+
+/// Each unit with what it measures and its size in the base unit (metre, gram).
+#[rustfmt::skip]
+const UNITS: &[(&str, &str, f64)] = &[
+    ("m", "length", 1.0), ("km", "length", 1000.0),
+    ("g", "mass", 1.0), ("kg", "mass", 1000.0), ("斤", "mass", 500.0),
+];
+
+pub struct Units {
+    format: InputFormat,
+    demonstrations: Vec<Demonstration>,
+}
+
+fn bad(message: String) -> ExpertError {
+    ExpertError::invalid("units", message)
+}
+
+fn unit(name: &str) -> Result<(&'static str, f64), ExpertError> {
+    let found = UNITS.iter().find(|u| u.0 == name).map(|u| (u.1, u.2));
+    let known: Vec<&str> = UNITS.iter().map(|u| u.0).collect();
+    found.ok_or_else(|| bad(format!("unknown unit `{name}`; known: {}", known.join(" "))))
+}
+
+#[async_trait]
+impl Expert for Units {
+    fn name(&self) -> &str {
+        "units"
+    }
+    fn description(&self) -> &str {
+        "converts lengths and masses between units"
+    }
+    fn input_format(&self) -> &InputFormat {
+        &self.format
+    }
+    fn demonstrations(&self) -> &[Demonstration] {
+        &self.demonstrations
+    }
+    async fn call(&self, input: &str, _ctx: &Context) -> Result<Observation, ExpertError> {
+        let words: Vec<&str> = input.split_whitespace().collect();
+        let [amount, from, "in", to] = words[..] else {
+            return Err(bad(format!("expected {}", self.format.summary)));
+        };
+        let amount: f64 = amount.parse().map_err(|_| bad(format!("`{amount}`?")))?;
+        let ((from_kind, from_size), (to_kind, to_size)) = (unit(from)?, unit(to)?);
+        if from_kind != to_kind {
+            return Err(bad(format!("cannot convert {from_kind} into {to_kind}")));
+        }
+        let value = format(Number::Float(amount * from_size / to_size));
+        Ok(Observation::new(format!("{value} {to}")))
+    }
+}
+
+fn registry() -> Registry {
+    let summary = "`<number> <unit> in <unit>`, e.g. `3.5 km in m`";
+    let example = Demonstration::new("2 斤是几公斤？", "2 斤 in kg", "1 kg");
+    let (format, demonstrations) = (InputFormat::text(summary, 64), vec![example]);
+    let units = Units {
+        format,
+        demonstrations,
+    };
+    Registry::new().with(units)
+}
+
+/// Prints the observation, or the error in one line on stderr with exit code 1.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    let input = std::env::args().nth(1).unwrap_or("3.5 km in m".into());
+    match registry().call("units", &input, &Context::default()).await {
+        Ok(seen) => println!("{seen}"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    std::process::ExitCode::SUCCESS
+}
+
+#[tokio::test]
+async fn converts_through_the_registry_and_refuses_nonsense() {
+    let registry = registry();
+    let call = async |input: &str| registry.call("units", input, &Context::default()).await;
+    assert_eq!(call("3.5 km in m").await.unwrap().text, "3500 m");
+    assert_eq!(call("1 斤 in kg").await.unwrap().text, "0.5 kg");
+    let error = call("1 kg in m").await.unwrap_err().to_string();
+    assert!(
+        error.ends_with("cannot convert mass into length"),
+        "{error}"
+    );
+    let error = call("1 ly in m").await.unwrap_err().to_string();
+    assert!(error.ends_with("unit `ly`; known: m km g kg 斤"), "{error}");
+}

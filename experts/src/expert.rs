@@ -1,0 +1,124 @@
+//! The plugin API: one small async trait, after rig's `Tool`. An expert says who it is,
+//! what input it takes (so the router can check and constrain what the model writes), shows
+//! a few demonstrations (the router learns from them, the docs print them), and answers.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::{Context, ExpertError};
+
+/// An expert the router can call. Implementations must be cheap to share (`Send + Sync`);
+/// [`crate::Registry`] holds them behind `Arc`.
+#[async_trait]
+pub trait Expert: Send + Sync {
+    /// The name the model writes to call it: lowercase, no spaces (`calculator`).
+    fn name(&self) -> &str;
+
+    /// One line on what it is for, shown to the model and in `miracle expert --list`.
+    fn description(&self) -> &str;
+
+    /// What input it accepts. The registry rejects input outside it before calling.
+    fn input_format(&self) -> &InputFormat;
+
+    /// A few worked examples: a request, the input the expert was given, what it returned.
+    fn demonstrations(&self) -> &[Demonstration];
+
+    /// Answers `input`. Should finish before `ctx.deadline()`; the registry drops the call
+    /// at the deadline or on cancellation either way.
+    async fn call(&self, input: &str, ctx: &Context) -> Result<Observation, ExpertError>;
+}
+
+/// What an expert returned, as text to weave back into the generation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    pub text: String,
+}
+
+impl Observation {
+    pub fn new(text: impl Into<String>) -> Self {
+        Observation { text: text.into() }
+    }
+}
+
+impl std::fmt::Display for Observation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A worked example: `request` (what a person asked), `input` (what the expert was given),
+/// `result` (what it returned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Demonstration {
+    pub request: String,
+    pub input: String,
+    pub result: String,
+}
+
+impl Demonstration {
+    pub fn new(request: &str, input: &str, result: &str) -> Self {
+        Demonstration {
+            request: request.to_string(),
+            input: input.to_string(),
+            result: result.to_string(),
+        }
+    }
+}
+
+/// The input an expert accepts: a size limit and, optionally, an alphabet. The router uses
+/// [`InputFormat::allows`] to keep the model's tokens inside the alphabet while it writes
+/// the input (constrained decoding), and the registry checks whole inputs with
+/// [`InputFormat::check`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFormat {
+    /// For people and for the model: "an arithmetic expression, e.g. (3 + 4) * 2".
+    pub summary: String,
+    pub max_bytes: usize,
+    /// Every character the input may contain; `None` allows any text.
+    pub alphabet: Option<String>,
+}
+
+impl InputFormat {
+    /// Any text up to `max_bytes`.
+    pub fn text(summary: &str, max_bytes: usize) -> Self {
+        InputFormat {
+            summary: summary.to_string(),
+            max_bytes,
+            alphabet: None,
+        }
+    }
+
+    /// Only characters of `alphabet`, up to `max_bytes`.
+    pub fn alphabet(summary: &str, max_bytes: usize, alphabet: &str) -> Self {
+        InputFormat {
+            summary: summary.to_string(),
+            max_bytes,
+            alphabet: Some(alphabet.to_string()),
+        }
+    }
+
+    pub fn allows(&self, c: char) -> bool {
+        self.alphabet.as_ref().is_none_or(|a| a.contains(c))
+    }
+
+    /// Why `input` is outside the format, if it is.
+    pub fn check(&self, input: &str) -> Result<(), String> {
+        if input.trim().is_empty() {
+            return Err(format!("the input is empty; expected {}", self.summary));
+        }
+        if input.len() > self.max_bytes {
+            return Err(format!(
+                "the input is {} bytes; at most {} are accepted",
+                input.len(),
+                self.max_bytes
+            ));
+        }
+        if let Some((at, c)) = input.char_indices().find(|&(_, c)| !self.allows(c)) {
+            return Err(format!(
+                "character {c:?} at byte {at} is not allowed; expected {}",
+                self.summary
+            ));
+        }
+        Ok(())
+    }
+}
