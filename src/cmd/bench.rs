@@ -28,6 +28,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         reps: usize,
     },
+    /// Calculator evaluations/s on one thread, over simple expressions (parse, check,
+    /// evaluate, format).
+    Calculator {
+        /// Seconds per round; the median of the rounds is reported.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// Greedy decoding tokens/s, batch 1, with and without the KV cache.
     Generate {
         #[command(flatten)]
@@ -88,6 +97,9 @@ impl BenchCommand {
                     &device,
                 ))?
             }
+            BenchCommand::Calculator { seconds, rounds } => {
+                serde_json::to_string(&calculator(seconds.clamp(0.01, 60.0), rounds.max(1)))?
+            }
         };
         writeln!(out, "{json}")?;
         Ok(())
@@ -96,4 +108,58 @@ impl BenchCommand {
 
 fn lookup(name: &str) -> anyhow::Result<(miracle_core::gpt::GptConfig, usize)> {
     bench::config(name).ok_or_else(|| anyhow!("unknown benchmark config `{name}`: use A, B or C"))
+}
+
+/// The expressions timed: what a model writes for everyday arithmetic.
+const SIMPLE_EXPRESSIONS: &[&str] = &[
+    "1 + 2 * 3",
+    "2350 * 17 / 100",
+    "(3 + 4) * 2",
+    "366 * 24 * 60 * 60",
+    "sqrt(2) * 10",
+    "7 / 2 - 0.25",
+];
+
+/// Evaluations per second of `calculator::evaluate` + `format` on this thread, beside the
+/// peer: evalexpr's own `eval` of the same expressions, rounds interleaved.
+fn calculator(seconds: f64, rounds: usize) -> serde_json::Value {
+    use miracle_experts::calculator::{evaluate, format};
+    let peer_expressions: Vec<String> = SIMPLE_EXPRESSIONS
+        .iter()
+        .map(|e| e.replace("sqrt", "math::sqrt"))
+        .collect();
+    let rate = |run: &dyn Fn(usize)| {
+        let start = std::time::Instant::now();
+        let mut done = 0u64;
+        while start.elapsed().as_secs_f64() < seconds {
+            (0..SIMPLE_EXPRESSIONS.len()).for_each(run);
+            done += SIMPLE_EXPRESSIONS.len() as u64;
+        }
+        done as f64 / start.elapsed().as_secs_f64()
+    };
+    let (mut ours, mut peer) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        ours.push(rate(&|i| {
+            let value = evaluate(std::hint::black_box(SIMPLE_EXPRESSIONS[i])).map(format);
+            std::hint::black_box(value).expect("the benchmark's expressions evaluate");
+        }));
+        peer.push(rate(&|i| {
+            let value = evalexpr::eval(std::hint::black_box(&peer_expressions[i]));
+            std::hint::black_box(value).expect("evalexpr evaluates the benchmark's expressions");
+        }));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (ours, peer) = (median(ours), median(peer));
+    serde_json::json!({
+        "bench": "calculator",
+        "expressions": SIMPLE_EXPRESSIONS,
+        "evaluations_per_s_median": ours,
+        "evalexpr_eval_per_s_median": peer,
+        "ratio": ours / peer,
+        "rounds": rounds,
+        "threads": 1,
+    })
 }

@@ -67,16 +67,20 @@ pub fn evaluate(expression: &str) -> Result<Number, String> {
 
 /// Accepts the symbols people type: × ÷ − and full-width parentheses and commas, `**` for
 /// powers.
-fn normalise(expression: &str) -> String {
-    expression
-        .trim()
+fn normalise(expression: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = expression.trim();
+    if trimmed.is_ascii() && !trimmed.contains("**") {
+        return std::borrow::Cow::Borrowed(trimmed);
+    }
+    let owned = trimmed
         .replace('×', "*")
         .replace('÷', "/")
         .replace('−', "-")
         .replace('（', "(")
         .replace('）', ")")
         .replace('，', ",")
-        .replace("**", "^")
+        .replace("**", "^");
+    std::borrow::Cow::Owned(owned)
 }
 
 /// Checks what must hold before evalexpr sees the text: length, nesting, no silently
