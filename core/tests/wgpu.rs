@@ -21,10 +21,22 @@ fn tiny() -> GptConfig {
     }
 }
 
-fn logits(model: &Gpt, tokens: &[u32], device: &Device) -> Vec<f32> {
+fn ids(tokens: &[u32], device: &Device) -> Tensor<2, Int> {
     let data: Vec<i64> = tokens.iter().map(|&t| i64::from(t)).collect();
-    let idx = Tensor::<1, Int>::from_ints(data.as_slice(), device).reshape([1, tokens.len()]);
-    model.forward(idx).into_data().try_to_vec::<f32>().unwrap()
+    Tensor::<1, Int>::from_ints(data.as_slice(), device).reshape([1, tokens.len()])
+}
+
+fn logits(model: &Gpt, tokens: &[u32], device: &Device) -> Vec<f32> {
+    let logits = model.forward(ids(tokens, device));
+    logits.into_data().try_to_vec::<f32>().unwrap()
+}
+
+fn worst_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max)
 }
 
 #[test]
@@ -41,28 +53,13 @@ fn wgpu_logits_equal_flex_logits() {
     let tokens = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8];
     let want = logits(&model, &tokens, &flex);
     let got = logits(&on_gpu, &tokens, &gpu);
-    assert_eq!(want.len(), got.len());
-    let worst = want
-        .iter()
-        .zip(&got)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let worst = worst_difference(&want, &got);
     assert!(worst < 1e-3, "wgpu and flex logits differ by {worst}");
 
     // One cached decoding step on the GPU agrees with the full forward pass's last row.
     let mut cache = KvCache::new(&config, 1, &gpu);
-    let data: Vec<i64> = tokens.iter().map(|&t| i64::from(t)).collect();
-    let idx = Tensor::<1, Int>::from_ints(data.as_slice(), &gpu).reshape([1, tokens.len()]);
-    let last = on_gpu
-        .forward_cached_last(idx, &mut cache)
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    let tail = &want[want.len() - config.vocab_size..];
-    let worst = tail
-        .iter()
-        .zip(&last)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let last = on_gpu.forward_cached_last(ids(&tokens, &gpu), &mut cache);
+    let last = last.into_data().try_to_vec::<f32>().unwrap();
+    let worst = worst_difference(&want[want.len() - config.vocab_size..], &last);
     assert!(worst < 1e-3, "cached wgpu logits differ by {worst}");
 }

@@ -26,6 +26,11 @@ impl Registry {
         Registry::default()
     }
 
+    /// Every built-in expert under its default name.
+    pub fn builtin() -> Self {
+        Registry::new().with(Calculator::new())
+    }
+
     /// Adds an expert; one of the same name is replaced.
     pub fn with(mut self, expert: impl Expert + 'static) -> Self {
         self.add(Arc::new(expert));

@@ -64,18 +64,13 @@ impl ExpertArgs {
 
     fn registry(&self) -> anyhow::Result<Registry> {
         let Some(path) = &self.config else {
-            return Ok(builtin());
+            return Ok(Registry::builtin());
         };
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         Registry::from_yaml(&text, &Kinds::builtin())
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
-}
-
-/// Every built-in expert under its default name.
-fn builtin() -> Registry {
-    Registry::new().with(miracle_experts::Calculator::new())
 }
 
 fn list(registry: &Registry, out: &mut dyn Write) -> anyhow::Result<()> {

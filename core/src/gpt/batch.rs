@@ -7,7 +7,7 @@ use burn::prelude::*;
 
 use super::cache::KvCache;
 use super::config::GptConfig;
-use super::generate::{Finish, GenerateError, GenerateOptions, choose};
+use super::generate::{Finish, GenerateError, GenerateOptions, check_tokens, choose, last_logits};
 use super::model::Gpt;
 use crate::rng::SplitMix64 as Rng;
 
@@ -78,7 +78,7 @@ pub fn generate_batch(
                 .collect();
             (pads, logits) = prefill(model, &mut cache, &contexts, device);
         } else {
-            logits = run(model, &mut cache, &step, 1, &pads, device);
+            logits = last_logits(model, &mut cache, &step, rows.len(), &pads, device);
         }
     }
     Ok(rows
@@ -92,15 +92,7 @@ fn check_prompts(prompts: &[Vec<u32>], config: &GptConfig) -> Result<(), Generat
         if prompt.is_empty() {
             return Err(GenerateError::NoPrompt);
         }
-        if prompt.len() > config.block_size {
-            return Err(GenerateError::TooLong(prompt.len(), config.block_size));
-        }
-        if let Some(&id) = prompt.iter().find(|&&id| id as usize >= config.vocab_size) {
-            return Err(GenerateError::UnknownToken {
-                id,
-                vocab: config.vocab_size,
-            });
-        }
+        check_tokens(prompt, config.vocab_size, config.block_size)?;
     }
     Ok(())
 }
@@ -131,25 +123,6 @@ fn prefill(
         .iter()
         .flat_map(|c| std::iter::repeat_n(0, width - c.len()).chain(c.iter().copied()))
         .collect();
-    let logits = run(model, cache, &ids, width, &pads, device);
+    let logits = last_logits(model, cache, &ids, contexts.len(), &pads, device);
     (pads, logits)
-}
-
-/// Runs `[rows, width]` token ids through the model; returns each row's last logits.
-fn run(
-    model: &Gpt,
-    cache: &mut KvCache,
-    ids: &[u32],
-    width: usize,
-    pads: &[usize],
-    device: &Device,
-) -> Vec<Vec<f32>> {
-    let rows = ids.len() / width;
-    let data: Vec<i64> = ids.iter().map(|&t| i64::from(t)).collect();
-    let idx = Tensor::<1, Int>::from_ints(data.as_slice(), device).reshape([rows, width]);
-    let logits = model.forward_padded_last(idx, pads, cache);
-    let flat = logits.into_data().try_to_vec::<f32>().expect("f32 logits");
-    flat.chunks(flat.len() / rows)
-        .map(<[f32]>::to_vec)
-        .collect()
 }

@@ -72,16 +72,8 @@ impl<'m> Decoder<'m> {
     /// runs them through the model in one pass. When the context is full, the sequence
     /// slides: the cache is rebuilt from the most recent half-context of tokens.
     pub fn feed(&mut self, tokens: &[u32]) -> Result<(), GenerateError> {
-        if let Some(&id) = tokens.iter().find(|&&id| id as usize >= self.vocab) {
-            return Err(GenerateError::UnknownToken {
-                id,
-                vocab: self.vocab,
-            });
-        }
         let block = self.model.block_size();
-        if tokens.len() > block {
-            return Err(GenerateError::TooLong(tokens.len(), block));
-        }
+        check_tokens(tokens, self.vocab, block)?;
         if tokens.is_empty() {
             return Ok(());
         }
@@ -97,11 +89,8 @@ impl<'m> Decoder<'m> {
     }
 
     fn run(&mut self, tokens: Vec<u32>) {
-        let ids: Vec<i64> = tokens.iter().map(|&t| i64::from(t)).collect();
-        let n = ids.len();
-        let idx = Tensor::<1, Int>::from_ints(ids.as_slice(), &self.device).reshape([1, n]);
-        let logits = self.model.forward_cached_last(idx, &mut self.cache);
-        self.next_logits = Some(logits.into_data().try_to_vec::<f32>().expect("f32 logits"));
+        let mut rows = last_logits(self.model, &mut self.cache, &tokens, 1, &[], &self.device);
+        self.next_logits = rows.pop();
     }
 
     /// Chooses the next token (restricted to `allowed` when given), appends it and runs it
@@ -116,6 +105,41 @@ impl<'m> Decoder<'m> {
         self.feed(&[token])?;
         Ok(token)
     }
+}
+
+/// Checks tokens about to enter the model: all in the vocabulary, no more than a context.
+pub(crate) fn check_tokens(
+    tokens: &[u32],
+    vocab: usize,
+    block: usize,
+) -> Result<(), GenerateError> {
+    if let Some(&id) = tokens.iter().find(|&&id| id as usize >= vocab) {
+        return Err(GenerateError::UnknownToken { id, vocab });
+    }
+    if tokens.len() > block {
+        return Err(GenerateError::TooLong(tokens.len(), block));
+    }
+    Ok(())
+}
+
+/// Runs `rows` equal-length rows of token ids (flattened in `ids`, left-padded by `pads`;
+/// empty for none) through the model and the cache; returns each row's next-token logits.
+pub(crate) fn last_logits(
+    model: &Gpt,
+    cache: &mut KvCache,
+    ids: &[u32],
+    rows: usize,
+    pads: &[usize],
+    device: &Device,
+) -> Vec<Vec<f32>> {
+    let data: Vec<i64> = ids.iter().map(|&t| i64::from(t)).collect();
+    let idx =
+        Tensor::<1, Int>::from_ints(data.as_slice(), device).reshape([rows, ids.len() / rows]);
+    let logits = model.forward_padded_last(idx, pads, cache);
+    let flat = logits.into_data().try_to_vec::<f32>().expect("f32 logits");
+    flat.chunks(flat.len() / rows)
+        .map(<[f32]>::to_vec)
+        .collect()
 }
 
 /// The next token from one position's logits, restricted to `allowed` when given. The

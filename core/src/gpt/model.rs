@@ -42,6 +42,11 @@ fn layer_norm(c: usize, bias: bool, device: &Device) -> LayerNorm {
         .init(device)
 }
 
+/// GPT-2's scaled initialisation of the projections into the residual stream.
+fn residual_std(config: &GptConfig) -> f64 {
+    0.02 / (2.0 * config.n_layer as f64).sqrt()
+}
+
 #[derive(Module, Debug)]
 pub struct CausalSelfAttention {
     c_attn: Linear,
@@ -52,7 +57,7 @@ pub struct CausalSelfAttention {
 
 impl CausalSelfAttention {
     fn new(config: &GptConfig, device: &Device) -> Self {
-        let (c, proj_std) = (config.n_embd, 0.02 / (2.0 * config.n_layer as f64).sqrt());
+        let (c, proj_std) = (config.n_embd, residual_std(config));
         CausalSelfAttention {
             c_attn: linear(c, 3 * c, 0.02, config.bias, device),
             c_proj: linear(c, c, proj_std, config.bias, device),
@@ -101,7 +106,7 @@ pub struct Mlp {
 
 impl Mlp {
     fn new(config: &GptConfig, device: &Device) -> Self {
-        let (c, proj_std) = (config.n_embd, 0.02 / (2.0 * config.n_layer as f64).sqrt());
+        let (c, proj_std) = (config.n_embd, residual_std(config));
         Mlp {
             c_fc: linear(c, 4 * c, 0.02, config.bias, device),
             c_proj: linear(4 * c, c, proj_std, config.bias, device),
