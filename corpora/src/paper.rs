@@ -98,10 +98,12 @@ impl Lang {
     }
 }
 
-/// CJK Unified Ideographs, their extension A and the compatibility block: what Chinese
+/// CJK Unified Ideographs, their extensions A to H and the compatibility block: what Chinese
 /// running text is made of.
 pub fn is_han(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
+    matches!(c,
+        '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2EBEF}' | '\u{30000}'..='\u{323AF}')
 }
 
 impl fmt::Display for Lang {

@@ -20,9 +20,11 @@ mod context;
 mod error;
 mod expert;
 mod registry;
+pub mod search;
 
 pub use calculator::Calculator;
 pub use context::Context;
 pub use error::ExpertError;
 pub use expert::{Demonstration, Expert, InputFormat, Observation};
 pub use registry::{Kinds, Registry, settings as registry_settings};
+pub use search::Search;

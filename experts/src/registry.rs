@@ -6,6 +6,9 @@
 //!   - kind: calculator
 //!   - kind: calculator      # a second one under another name
 //!     name: calc2
+//!   - kind: search          # the shipped corpora, or `index: DIR` from `miracle index`
+//!     top: 5
+//!     style: gbt            # or apa; by default GB/T 7714 for Chinese queries
 //! ```
 
 use std::collections::BTreeMap;
@@ -13,6 +16,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::search::{Search, Style};
 use crate::{Calculator, Context, Expert, ExpertError, Observation};
 
 /// Registered experts, in the order they were added (the order the model is shown them).
@@ -28,7 +32,7 @@ impl Registry {
 
     /// Every built-in expert under its default name.
     pub fn builtin() -> Self {
-        Registry::new().with(Calculator::new())
+        Registry::new().with(Calculator::new()).with(Search::new())
     }
 
     /// Adds an expert; one of the same name is replaced.
@@ -131,6 +135,32 @@ impl Kinds {
                 Some(name) => calculator.named(&name),
                 None => calculator,
             }))
+        })
+        .with("search", |settings| {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Settings {
+                name: Option<String>,
+                /// An index built with `miracle index`; the shipped corpora's by default.
+                index: Option<std::path::PathBuf>,
+                top: Option<usize>,
+                style: Option<Style>,
+            }
+            let s: Settings = self::settings(settings)?;
+            let mut search = Search::new();
+            if let Some(name) = s.name {
+                search = search.named(&name);
+            }
+            if let Some(dir) = s.index {
+                search = search.with_index(dir);
+            }
+            if let Some(top) = s.top {
+                search = search.top(top);
+            }
+            if let Some(style) = s.style {
+                search = search.style(style);
+            }
+            Ok(Arc::new(search))
         })
     }
 

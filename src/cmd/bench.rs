@@ -5,8 +5,47 @@ use std::io::Write;
 
 use anyhow::anyhow;
 use burn::prelude::Device;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use miracle_core::bench;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Where the GPT benchmarks run: burn-flex on the CPU, or burn-wgpu on the default GPU
+    /// (needs a build with `--features wgpu`).
+    #[arg(long, global = true, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
+    #[command(subcommand)]
+    what: BenchCommand,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Backend {
+    Flex,
+    Wgpu,
+}
+
+impl Backend {
+    fn device(self) -> anyhow::Result<Device> {
+        match self {
+            Backend::Flex => Ok(Device::flex()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            #[cfg(not(feature = "wgpu"))]
+            Backend::Wgpu => Err(anyhow!(
+                "this miracle was built without GPU support: rebuild with \
+                 `cargo build --release --features wgpu`"
+            )),
+        }
+    }
+}
+
+impl BenchArgs {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        let json = self.what.run(&self.device.device()?)?;
+        writeln!(out, "{json}")?;
+        Ok(())
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -37,6 +76,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Literature search queries/s on one thread (query analysis + top-k retrieval of ids and
+    /// scores, as batch runs use it), as `shared/bench/bm25_reference.py` times its engines; plus index build time.
+    Search {
+        /// BEIR corpus to index (JSONL); the index is built in a temporary folder and timed.
+        #[arg(long)]
+        corpus: std::path::PathBuf,
+        /// BEIR queries (JSONL, `_id` and `text`).
+        #[arg(long)]
+        queries: std::path::PathBuf,
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Timed passes over all queries; the best is reported (as the reference does).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+    },
     /// Greedy decoding tokens/s, batch 1, with and without the KV cache.
     Generate {
         #[command(flatten)]
@@ -59,8 +113,7 @@ pub struct WhichConfig {
 }
 
 impl BenchCommand {
-    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        let device = Device::flex();
+    fn run(self, device: &Device) -> anyhow::Result<String> {
         let json = match self {
             BenchCommand::Train {
                 which,
@@ -74,11 +127,11 @@ impl BenchCommand {
                     batch,
                     warmup,
                     steps.max(1),
-                    &device,
+                    device,
                 ))?
             }
             BenchCommand::Matmul { n, reps } => {
-                serde_json::to_string(&bench::matmul(n.clamp(1, 8192), reps.max(1), &device))?
+                serde_json::to_string(&bench::matmul(n.clamp(1, 8192), reps.max(1), device))?
             }
             BenchCommand::Generate {
                 which,
@@ -94,15 +147,20 @@ impl BenchCommand {
                     new_tokens,
                     reps.max(1),
                     !skip_naive,
-                    &device,
+                    device,
                 ))?
             }
+            BenchCommand::Search {
+                corpus,
+                queries,
+                top,
+                repeat,
+            } => serde_json::to_string(&search(&corpus, &queries, top.max(1), repeat.max(1))?)?,
             BenchCommand::Calculator { seconds, rounds } => {
                 serde_json::to_string(&calculator(seconds.clamp(0.01, 60.0), rounds.max(1)))?
             }
         };
-        writeln!(out, "{json}")?;
-        Ok(())
+        Ok(json)
     }
 }
 
@@ -162,4 +220,61 @@ fn calculator(seconds: f64, rounds: usize) -> serde_json::Value {
         "rounds": rounds,
         "threads": 1,
     })
+}
+
+/// Index build seconds and one-thread queries/s over a BEIR collection.
+fn search(
+    corpus: &std::path::Path,
+    queries: &std::path::Path,
+    top: usize,
+    repeat: usize,
+) -> anyhow::Result<serde_json::Value> {
+    use miracle_corpora::{ReadOptions, read_path};
+    use miracle_experts::search::{LiteratureIndex, SearchRequest};
+    let papers = read_path(corpus, &ReadOptions::default())?.papers;
+    let texts: Vec<String> = std::fs::read_to_string(queries)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l)?;
+            Ok(v["text"].as_str().unwrap_or_default().to_string())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let dir = std::env::temp_dir().join(format!("miracle-bench-search-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let started = std::time::Instant::now();
+    let index = LiteratureIndex::create_or_open(&dir)?;
+    let mut writer = index.writer()?;
+    for paper in &papers {
+        writer.add(paper)?;
+    }
+    writer.commit()?;
+    let index_s = started.elapsed().as_secs_f64();
+    let requests: Vec<SearchRequest> = texts
+        .iter()
+        .map(|t| SearchRequest {
+            snippets: false,
+            ..SearchRequest::new(t, top)
+        })
+        .collect();
+    let mut best = f64::MAX;
+    for _ in 0..repeat {
+        let started = std::time::Instant::now();
+        for request in &requests {
+            std::hint::black_box(index.search_ids(request)?);
+        }
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    drop(index);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(serde_json::json!({
+        "bench": "search",
+        "docs": papers.len(),
+        "queries": requests.len(),
+        "top": top,
+        "index_s": index_s,
+        "search_s_best": best,
+        "queries_per_s": requests.len() as f64 / best,
+        "threads": 1,
+    }))
 }

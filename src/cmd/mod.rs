@@ -3,9 +3,11 @@
 mod bench;
 mod corpus;
 mod expert;
+mod index;
 mod loss_curve;
 mod pretrain;
 mod read_args;
+mod search;
 mod tokenizer;
 
 use std::io::Write;
@@ -33,9 +35,12 @@ enum Command {
     Pretrain(pretrain::PretrainArgs),
     /// Call one expert directly (calculator, …) and print what it returns; --list shows them.
     Expert(expert::ExpertArgs),
+    /// Build or extend a literature index (the shipped corpora, or your files).
+    Index(index::IndexArgs),
+    /// Search the literature: keywords or questions, Chinese or English; TREC batch runs.
+    Search(search::SearchArgs),
     /// Benchmarks of the GPT core beside the PyTorch reference (JSON, one line per run).
-    #[command(subcommand)]
-    Bench(bench::BenchCommand),
+    Bench(bench::BenchArgs),
 }
 
 impl Cli {
@@ -43,9 +48,11 @@ impl Cli {
         match self.command {
             Command::Corpus(command) => command.run(out),
             Command::Tokenizer(command) => command.run(out),
-            Command::Bench(command) => command.run(out),
+            Command::Bench(args) => args.run(out),
             Command::Pretrain(args) => args.run(out),
             Command::Expert(args) => args.run(out),
+            Command::Index(args) => args.run(out),
+            Command::Search(args) => args.run(out),
         }
     }
 }

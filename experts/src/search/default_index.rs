@@ -1,0 +1,66 @@
+//! The index of the shipped corpora (CSL and SciFact), built once on first use into the
+//! user's cache folder, so `miracle search` works on a fresh machine with nothing to download.
+
+use std::path::{Path, PathBuf};
+
+use miracle_corpora::Collection;
+
+use super::{LiteratureIndex, SearchError, schema};
+
+/// `$MIRACLE_HOME/index/shipped-vN`, with `MIRACLE_HOME` defaulting to
+/// `$XDG_CACHE_HOME/miracle` or `~/.cache/miracle` (the temp folder if there is no home).
+pub fn dir() -> PathBuf {
+    let home = std::env::var_os("MIRACLE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .unwrap_or_else(std::env::temp_dir);
+            cache.join("miracle")
+        });
+    home.join("index")
+        .join(format!("shipped-v{}", schema::VERSION))
+}
+
+/// Opens the default index, building it first if it is not there yet.
+pub fn open() -> Result<LiteratureIndex, SearchError> {
+    open_in(&dir())
+}
+
+/// Opens the shipped corpora's index in `dir`, building it there if absent. The build goes
+/// to a temporary sibling that is renamed into place, so a crash or a concurrent first use
+/// never leaves a half-built index behind.
+pub fn open_in(dir: &Path) -> Result<LiteratureIndex, SearchError> {
+    if dir.join("meta.json").is_file() {
+        return LiteratureIndex::open(dir);
+    }
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| SearchError::io(parent, e))?;
+    let name = dir
+        .file_name()
+        .map_or("index".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = parent.join(format!(".{name}.building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    build(&tmp)?;
+    if std::fs::rename(&tmp, dir).is_err() {
+        // Another process finished first: use its index.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    LiteratureIndex::open(dir)
+}
+
+/// Indexes every shipped collection into `dir`.
+pub fn build(dir: &Path) -> Result<u64, SearchError> {
+    let index = LiteratureIndex::create_or_open(dir)?;
+    let mut writer = index.writer()?;
+    for collection in Collection::ALL {
+        let papers = collection
+            .papers()
+            .map_err(|e| SearchError::corrupt(dir, e))?;
+        for paper in &papers {
+            writer.add(paper)?;
+        }
+    }
+    writer.commit()
+}

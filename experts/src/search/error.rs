@@ -1,0 +1,50 @@
+//! What can go wrong with an index or a query, each saying what to do about it.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("no literature index at {0}: build one with `miracle index --out {0}`")]
+    Missing(PathBuf),
+    #[error(
+        "the index at {dir} was built with schema version {found}; this miracle reads version {}: \
+         rebuild it with `miracle index --out {dir}` into an empty folder",
+        super::schema::VERSION
+    )]
+    Version { dir: PathBuf, found: u32 },
+    #[error(
+        "the index at {dir} is damaged ({detail}): rebuild it with `miracle index --out {dir}` into an empty folder"
+    )]
+    Corrupt { dir: PathBuf, detail: String },
+    #[error("the index at {0} is being written by another process; wait for it to finish")]
+    Locked(PathBuf),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The query itself is unusable: empty, only stop words, too long, malformed syntax.
+    #[error("{0}")]
+    Query(String),
+}
+
+impl SearchError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        SearchError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(dir: &Path, detail: impl std::fmt::Display) -> Self {
+        SearchError::Corrupt {
+            dir: dir.to_path_buf(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// True when the caller's input (not the index) is at fault.
+    pub fn is_query_error(&self) -> bool {
+        matches!(self, SearchError::Query(_))
+    }
+}

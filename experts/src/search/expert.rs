@@ -1,0 +1,178 @@
+//! `search` as an [`Expert`]: a query in, the top papers out as numbered citations with a
+//! highlighted fragment each.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use miracle_corpora::is_han;
+
+use super::{LiteratureIndex, SearchError, SearchRequest, Style, default_index};
+use crate::{Context, Demonstration, Expert, ExpertError, InputFormat, Observation};
+
+/// What the model may write as a query.
+const MAX_INPUT_BYTES: usize = 1024;
+
+pub struct Search {
+    name: String,
+    settings: Settings,
+    format: InputFormat,
+    demonstrations: Vec<Demonstration>,
+    /// Opened on first use (building the default index can take seconds), then shared with
+    /// the blocking tasks that search it.
+    index: Arc<Mutex<Option<Arc<LiteratureIndex>>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Settings {
+    /// `None`: the shipped corpora's default index.
+    dir: Option<PathBuf>,
+    top: usize,
+    /// `None`: GB/T 7714 for Chinese queries, APA otherwise.
+    style: Option<Style>,
+}
+
+impl Search {
+    /// Searches the shipped corpora (CSL and SciFact), three papers per call.
+    pub fn new() -> Self {
+        Search {
+            name: "search".into(),
+            settings: Settings {
+                dir: None,
+                top: 3,
+                style: None,
+            },
+            format: InputFormat::text(
+                "keywords or a question, Chinese or English; advanced: title:word \"a phrase\" year:[2000 TO 2010]",
+                MAX_INPUT_BYTES,
+            ),
+            demonstrations: vec![
+                Demonstration::new(
+                    "Find papers on diffusion tensor imaging of newborn white matter.",
+                    "diffusion tensor imaging newborn white matter",
+                    "1. [4983] Microstructural development of human newborn cerebral white matter assessed in vivo by diffusion tensor magnetic resonance imaging. (n.d.).",
+                ),
+                Demonstration::new(
+                    "有哪些关于飞行器大角度机动控制的论文？",
+                    "飞行器 大角度机动 控制器",
+                    "1. [dev-0] 一种基于平方和优化的飞行器大角度机动镇定控制器设计方法[J].",
+                ),
+            ],
+            index: Arc::default(),
+        }
+    }
+
+    /// Searches the index in `dir` (built with `miracle index`) instead.
+    pub fn with_index(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.settings.dir = Some(dir.into());
+        self
+    }
+
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+
+    /// Papers per answer (1 to 100).
+    pub fn top(mut self, top: usize) -> Self {
+        self.settings.top = top.clamp(1, 100);
+        self
+    }
+
+    pub fn style(mut self, style: Style) -> Self {
+        self.settings.style = Some(style);
+        self
+    }
+
+    /// The observation for `query`: numbered citations, each with its highlighted fragment.
+    pub fn answer(&self, query: &str) -> Result<String, SearchError> {
+        answer(&self.settings, &self.index, query)
+    }
+}
+
+fn open(
+    settings: &Settings,
+    slot: &Mutex<Option<Arc<LiteratureIndex>>>,
+) -> Result<Arc<LiteratureIndex>, SearchError> {
+    let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(index) = slot.as_ref() {
+        return Ok(index.clone());
+    }
+    let index = Arc::new(match &settings.dir {
+        Some(dir) => LiteratureIndex::open(dir)?,
+        None => default_index::open()?,
+    });
+    *slot = Some(index.clone());
+    Ok(index)
+}
+
+fn answer(
+    settings: &Settings,
+    slot: &Mutex<Option<Arc<LiteratureIndex>>>,
+    query: &str,
+) -> Result<String, SearchError> {
+    let hits = open(settings, slot)?.search(&SearchRequest::new(query, settings.top))?;
+    if hits.is_empty() {
+        return Ok(format!("No papers found for {query:?}."));
+    }
+    let style = settings.style.unwrap_or(if query.chars().any(is_han) {
+        Style::Gbt
+    } else {
+        Style::Apa
+    });
+    let mut out = String::new();
+    for (rank, hit) in hits.iter().enumerate() {
+        out.push_str(&format!(
+            "{}. [{}] {}\n",
+            rank + 1,
+            hit.paper.id,
+            style.cite(&hit.paper)
+        ));
+        if let Some(snippet) = hit.snippet.as_deref().filter(|s| !s.is_empty()) {
+            out.push_str(&format!("   {}\n", snippet.replace('\n', " ")));
+        }
+    }
+    Ok(out.trim_end().to_string())
+}
+
+impl Default for Search {
+    fn default() -> Self {
+        Search::new()
+    }
+}
+
+#[async_trait]
+impl Expert for Search {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> &str {
+        "finds science and technology papers (Chinese and English) and cites them"
+    }
+
+    fn input_format(&self) -> &InputFormat {
+        &self.format
+    }
+
+    fn demonstrations(&self) -> &[Demonstration] {
+        &self.demonstrations
+    }
+
+    async fn call(&self, input: &str, _ctx: &Context) -> Result<Observation, ExpertError> {
+        // Index I/O and scoring block: run them on tokio's blocking pool. The registry drops
+        // this future at the deadline; the blocking search then finishes on its own.
+        let (settings, slot, query) =
+            (self.settings.clone(), self.index.clone(), input.to_string());
+        let result = tokio::task::spawn_blocking(move || answer(&settings, &slot, &query))
+            .await
+            .map_err(|e| {
+                ExpertError::failed(&self.name, format!("the search stopped unexpectedly: {e}"))
+            })?;
+        match result {
+            Ok(text) => Ok(Observation::new(text)),
+            Err(e) if e.is_query_error() => Err(ExpertError::invalid(&self.name, e.to_string())),
+            Err(e) => Err(ExpertError::failed(&self.name, e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! The literature search on a real tantivy index on disk: building, searching in both
+//! languages, the advanced syntax, filters, snippets, replacement, commits, and bad input.
+
+use std::path::Path;
+
+use miracle_corpora::{Lang, Paper};
+use miracle_experts::search::{
+    Filters, LiteratureIndex, SearchError, SearchRequest, default_index,
+};
+use miracle_experts::{Context, ExpertError, Kinds, Registry, Search};
+
+fn paper(id: &str, title: &str, abstract_text: &str, year: i32, venue: &str, lang: Lang) -> Paper {
+    Paper {
+        id: id.into(),
+        title: title.into(),
+        authors: vec!["Ada Lovelace".into()],
+        abstract_text: abstract_text.into(),
+        keywords: vec![],
+        year: Some(year),
+        venue: Some(venue.into()),
+        doi: None,
+        lang,
+        extra: Default::default(),
+    }
+}
+
+fn papers() -> Vec<Paper> {
+    vec![
+        paper(
+            "en-1",
+            "Information retrieval with BM25",
+            "Probabilistic ranking functions for retrieving scientific documents.",
+            2009,
+            "Journal of Documentation",
+            Lang::En,
+        ),
+        paper(
+            "en-2",
+            "Neural networks for image recognition",
+            "Deep convolutional networks classify images.",
+            2015,
+            "Neural Computation",
+            Lang::En,
+        ),
+        paper(
+            "en-3",
+            "Library reference services online",
+            "Virtual reference desks answer patrons' questions by chat.",
+            2012,
+            "Library Trends",
+            Lang::En,
+        ),
+        paper(
+            "zh-1",
+            "高校图书馆参考咨询服务研究",
+            "本文研究了高校图书馆的参考咨询服务模式与读者满意度。",
+            2018,
+            "中国图书馆学报",
+            Lang::Zh,
+        ),
+        paper(
+            "zh-2",
+            "基于深度学习的中文信息检索方法",
+            "提出一种基于深度学习的信息检索模型，提高了中文文献检索的准确率。",
+            2020,
+            "情报学报",
+            Lang::Zh,
+        ),
+    ]
+}
+
+fn build(dir: &Path) -> LiteratureIndex {
+    let index = LiteratureIndex::create_or_open(dir).unwrap();
+    let mut writer = index.writer().unwrap();
+    for p in papers() {
+        writer.add(&p).unwrap();
+    }
+    assert_eq!(writer.commit().unwrap(), 5);
+    index
+}
+
+fn ids(index: &LiteratureIndex, request: &SearchRequest) -> Vec<String> {
+    index
+        .search(request)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.paper.id)
+        .collect()
+}
+
+fn first(index: &LiteratureIndex, query: &str) -> String {
+    ids(index, &SearchRequest::new(query, 5))
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
+
+#[test]
+fn natural_queries_in_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = build(dir.path());
+    assert_eq!(index.len(), 5);
+    assert_eq!(
+        first(&index, "retrieving documents with probabilistic ranking"),
+        "en-1"
+    );
+    assert_eq!(first(&index, "the recognition of images"), "en-2");
+    // Unspaced Chinese: segmented into words, not one phrase that matches nothing.
+    assert_eq!(first(&index, "图书馆参考咨询"), "zh-1");
+    assert_eq!(first(&index, "深度学习中文检索"), "zh-2");
+    // Mixed query.
+    assert_eq!(first(&index, "BM25 检索 ranking"), "en-1");
+}
+
+#[test]
+fn advanced_syntax_phrases_fields_and_year_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = build(dir.path());
+    assert_eq!(
+        ids(&index, &SearchRequest::new("title:networks", 5)),
+        ["en-2"]
+    );
+    assert_eq!(
+        ids(&index, &SearchRequest::new("\"reference desks\"", 5)),
+        ["en-3"]
+    );
+    assert!(ids(&index, &SearchRequest::new("\"desks reference\"", 5)).is_empty());
+    let mut found = ids(&index, &SearchRequest::new("year:[2010 TO 2018]", 10));
+    found.sort();
+    assert_eq!(found, ["en-2", "en-3", "zh-1"]);
+    assert_eq!(
+        ids(
+            &index,
+            &SearchRequest::new("title:检索 AND year:[2019 TO 2021]", 5)
+        ),
+        ["zh-2"]
+    );
+    assert_eq!(
+        ids(&index, &SearchRequest::new("+library -chat", 5)),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn filters_restrict_without_reranking() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = build(dir.path());
+    let mut request = SearchRequest::new("图书馆 library 检索 retrieval", 10);
+    let all = ids(&index, &request);
+    assert!(all.len() >= 4, "{all:?}");
+    request.filters = Filters {
+        lang: Some("ZH".into()),
+        ..Filters::default()
+    };
+    let zh = ids(&index, &request);
+    assert_eq!(
+        zh,
+        all.iter()
+            .filter(|id| id.starts_with("zh"))
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    request.filters = Filters {
+        years: (Some(2010), Some(2019)),
+        ..Filters::default()
+    };
+    assert!(
+        ids(&index, &request)
+            .iter()
+            .all(|id| id == "en-3" || id == "zh-1")
+    );
+    request.filters = Filters {
+        venue: Some("library trends".into()),
+        ..Filters::default()
+    };
+    assert_eq!(ids(&index, &request), ["en-3"]);
+    request.filters = Filters {
+        years: (Some(2020), Some(2010)),
+        ..Filters::default()
+    };
+    assert!(matches!(index.search(&request), Err(SearchError::Query(_))));
+}
+
+#[test]
+fn snippets_highlight_the_query_terms() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = build(dir.path());
+    let hits = index
+        .search(&SearchRequest::new("probabilistic ranking", 1))
+        .unwrap();
+    let snippet = hits[0].snippet.as_deref().unwrap();
+    assert!(
+        snippet.contains("**Probabilistic**") && snippet.contains("**ranking**"),
+        "{snippet}"
+    );
+    let hits = index.search(&SearchRequest::new("读者满意度", 1)).unwrap();
+    assert!(
+        hits[0]
+            .snippet
+            .as_deref()
+            .unwrap()
+            .contains("**读者满意度**"),
+        "{:?}",
+        hits[0].snippet
+    );
+}
+
+#[test]
+fn re_adding_an_id_replaces_and_uncommitted_work_is_invisible() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = build(dir.path());
+    let mut writer = index.writer().unwrap();
+    let mut changed = papers()[0].clone();
+    changed.title = "Okapi weighting revisited".into();
+    writer.add(&changed).unwrap();
+    writer.commit().unwrap();
+    assert_eq!(index.len(), 5);
+    assert_eq!(first(&index, "okapi weighting"), "en-1");
+
+    // An interrupted run: papers added, never committed.
+    let mut writer = index.writer().unwrap();
+    writer
+        .add(&paper(
+            "new",
+            "Okapi",
+            "never committed",
+            2024,
+            "X",
+            Lang::En,
+        ))
+        .unwrap();
+    drop(writer);
+    let reopened = LiteratureIndex::open(dir.path()).unwrap();
+    assert_eq!(reopened.len(), 5);
+    assert_eq!(first(&reopened, "never committed"), "");
+}
+
+#[test]
+fn bad_queries_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = build(dir.path());
+    let error = |q: &str| match index.search(&SearchRequest::new(q, 5)) {
+        Err(SearchError::Query(message)) => message,
+        other => panic!("{q:?}: expected a query error, got {other:?}"),
+    };
+    assert!(error("").contains("empty"));
+    assert!(error("   \n").contains("empty"));
+    assert!(error("the of and to 的 了").contains("no searchable words"));
+    assert!(error("title:(retrieval").contains("Advanced syntax"));
+    assert!(error("year:[abc TO 2010]").contains("cannot read"));
+    assert!(error(&"retrieval ".repeat(10_240)).contains("at most"));
+    // Still serving afterwards.
+    assert_eq!(first(&index, "retrieval"), "en-1");
+}
+
+#[test]
+fn missing_damaged_and_foreign_indexes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nothing-here");
+    let message = LiteratureIndex::open(&missing).err().unwrap().to_string();
+    assert!(
+        message.contains("no literature index") && message.contains("miracle index --out"),
+        "{message}"
+    );
+
+    let damaged = dir.path().join("damaged");
+    build(&damaged);
+    std::fs::write(damaged.join("meta.json"), b"{ not json").unwrap();
+    let message = LiteratureIndex::open(&damaged).err().unwrap().to_string();
+    assert!(
+        message.contains("damaged") && message.contains("rebuild"),
+        "{message}"
+    );
+
+    let old = dir.path().join("old");
+    build(&old);
+    std::fs::write(old.join("miracle-index.json"), br#"{"schema_version": 0}"#).unwrap();
+    let message = LiteratureIndex::open(&old).err().unwrap().to_string();
+    assert!(message.contains("schema version 0"), "{message}");
+
+    let truncated = dir.path().join("truncated");
+    build(&truncated);
+    for entry in std::fs::read_dir(&truncated).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "idx" || e == "term") {
+            std::fs::write(&path, b"garbage").unwrap();
+        }
+    }
+    let result = LiteratureIndex::open(&truncated)
+        .and_then(|i| i.search(&SearchRequest::new("retrieval", 5)));
+    let message = result
+        .expect_err("a damaged segment is an error")
+        .to_string();
+    assert!(message.contains("damaged"), "{message}");
+}
+
+#[tokio::test]
+async fn the_expert_answers_through_the_registry_with_citations() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let yaml = format!(
+        "experts:\n  - kind: search\n    index: {:?}\n    top: 2\n",
+        dir.path()
+    );
+    let registry = Registry::from_yaml(&yaml, &Kinds::builtin()).unwrap();
+    let ctx = Context::default();
+    let seen = registry
+        .call("search", "高校图书馆参考咨询", &ctx)
+        .await
+        .unwrap();
+    assert!(
+        seen.text.starts_with(
+            "1. [zh-1] LOVELACE A. 高校图书馆参考咨询服务研究[J]. 中国图书馆学报, 2018."
+        ),
+        "{}",
+        seen.text
+    );
+    let seen = registry
+        .call("search", "BM25 retrieval", &ctx)
+        .await
+        .unwrap();
+    assert!(
+        seen.text
+            .starts_with("1. [en-1] Lovelace, A. (2009). Information retrieval with BM25."),
+        "{}",
+        seen.text
+    );
+    let err = registry.call("search", "the of", &ctx).await.unwrap_err();
+    assert!(matches!(err, ExpertError::InvalidInput { .. }), "{err}");
+    let err = registry
+        .call("search", &"x".repeat(100 * 1024), &ctx)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ExpertError::InvalidInput { .. }), "{err}");
+
+    let gone = Registry::new().with(Search::new().with_index(dir.path().join("absent")));
+    let err = gone.call("search", "retrieval", &ctx).await.unwrap_err();
+    assert!(err.to_string().contains("miracle index --out"), "{err}");
+}
+
+#[test]
+fn the_default_index_covers_the_shipped_corpora() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = default_index::open_in(&dir.path().join("shipped")).unwrap();
+    assert!(index.len() > 7000, "{}", index.len());
+    assert_eq!(
+        first(
+            &index,
+            "Microstructural development of human newborn cerebral white matter"
+        ),
+        "4983"
+    );
+    assert_eq!(
+        first(
+            &index,
+            "修正Rodrigues参数模型 平方和优化 大角度机动 Lyapunov函数"
+        ),
+        "dev-0"
+    );
+    // A second open reuses what was built.
+    assert_eq!(
+        default_index::open_in(&dir.path().join("shipped"))
+            .unwrap()
+            .len(),
+        index.len()
+    );
+}

@@ -1,0 +1,248 @@
+//! `miracle search "query"`: the literature index from the command line — a readable table,
+//! `--json`, or batch runs in TREC format for trec_eval.
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow, bail};
+use clap::{Args, ValueEnum};
+use miracle_experts::search::{Filters, Hit, LiteratureIndex, SearchRequest, Style, default_index};
+use serde::Deserialize;
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Keywords or a question (Chinese or English); advanced: title:word "a phrase"
+    /// year:[2000 TO 2010] +required -excluded.
+    #[arg(required_unless_present = "queries", conflicts_with = "queries")]
+    query: Option<String>,
+    /// An index built with `miracle index`; by default the shipped corpora's, built on first use.
+    #[arg(long)]
+    index: Option<PathBuf>,
+    /// Hits per query (default 10; 1000 with --trec).
+    #[arg(long)]
+    top: Option<usize>,
+    /// Only papers from these years: 2010..2020, 2010.. or ..2020 (inclusive).
+    #[arg(long)]
+    years: Option<String>,
+    /// Only papers in this venue (journal or proceedings; case-insensitive, exact).
+    #[arg(long)]
+    venue: Option<String>,
+    /// Only papers in this language (en, zh).
+    #[arg(long)]
+    lang: Option<String>,
+    /// Citation style of the table and JSON: GB/T 7714-2015 or APA.
+    #[arg(long, value_enum, default_value_t = StyleArg::Gbt)]
+    style: StyleArg,
+    /// Print JSON (one object with the hits) instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Queries to run in batch, one JSON object per line: {"_id": …, "text": …} (BEIR).
+    #[arg(long, requires = "trec")]
+    queries: Option<PathBuf>,
+    /// Where to write the batch run in TREC format: qid Q0 docid rank score tag.
+    #[arg(long, requires = "queries")]
+    trec: Option<PathBuf>,
+    /// The run tag in the TREC file.
+    #[arg(long, default_value = "miracle")]
+    tag: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StyleArg {
+    Gbt,
+    Apa,
+}
+
+impl SearchArgs {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        let filters = Filters {
+            years: parse_years(self.years.as_deref())?,
+            venue: self.venue.clone(),
+            lang: self.lang.clone(),
+        };
+        let index = match &self.index {
+            Some(dir) => LiteratureIndex::open(dir)?,
+            None => default_index::open()?,
+        };
+        let style = match self.style {
+            StyleArg::Gbt => Style::Gbt,
+            StyleArg::Apa => Style::Apa,
+        };
+        match (&self.queries, &self.trec, &self.query) {
+            (Some(queries), Some(trec), _) => {
+                let top = self.top.unwrap_or(1000).max(1);
+                let n = batch(&index, queries, trec, top, &filters, &self.tag)?;
+                writeln!(
+                    out,
+                    "{n} queries, up to {top} hits each, written to {}",
+                    trec.display()
+                )?;
+                Ok(())
+            }
+            (_, _, Some(query)) => {
+                let request = SearchRequest {
+                    query: query.clone(),
+                    top: self.top.unwrap_or(10).clamp(1, 10_000),
+                    filters,
+                    snippets: true,
+                };
+                let hits = index.search(&request)?;
+                if self.json {
+                    print_json(out, query, &hits, style)
+                } else {
+                    print_table(out, &hits, style)
+                }
+            }
+            _ => bail!("give a query, or --queries FILE with --trec OUT"),
+        }
+    }
+}
+
+/// `2010..2020`, `2010..`, `..2020` or `2015`.
+fn parse_years(text: Option<&str>) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+    let Some(text) = text else {
+        return Ok((None, None));
+    };
+    let year = |s: &str| -> anyhow::Result<Option<i64>> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        s.parse::<i64>().map(Some).map_err(|_| {
+            anyhow!("--years: `{s}` is not a year; use e.g. 2010..2020, 2010.. or ..2020")
+        })
+    };
+    match text.split_once("..") {
+        Some((from, to)) => Ok((year(from)?, year(to)?)),
+        None => {
+            let y = year(text)?;
+            Ok((y, y))
+        }
+    }
+}
+
+fn print_table(out: &mut dyn Write, hits: &[Hit], style: Style) -> anyhow::Result<()> {
+    if hits.is_empty() {
+        writeln!(out, "no papers found")?;
+        return Ok(());
+    }
+    writeln!(out, "{:>3}  {:>7}  {:<12}  citation", "#", "score", "id")?;
+    for (rank, hit) in hits.iter().enumerate() {
+        writeln!(
+            out,
+            "{:>3}  {:>7.3}  {:<12}  {}",
+            rank + 1,
+            hit.score,
+            hit.paper.id,
+            style.cite(&hit.paper)
+        )?;
+        if let Some(snippet) = hit.snippet.as_deref().filter(|s| !s.is_empty()) {
+            writeln!(out, "{:>26}{}", "", snippet.replace('\n', " "))?;
+        }
+    }
+    Ok(())
+}
+
+fn print_json(out: &mut dyn Write, query: &str, hits: &[Hit], style: Style) -> anyhow::Result<()> {
+    let hits: Vec<serde_json::Value> = hits
+        .iter()
+        .enumerate()
+        .map(|(rank, hit)| {
+            serde_json::json!({
+                "rank": rank + 1,
+                "score": hit.score,
+                "id": hit.paper.id,
+                "citation": style.cite(&hit.paper),
+                "snippet": hit.snippet,
+                "paper": hit.paper,
+            })
+        })
+        .collect();
+    writeln!(
+        out,
+        "{}",
+        serde_json::json!({ "query": query, "hits": hits })
+    )?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct QueryLine {
+    #[serde(rename = "_id")]
+    id: serde_json::Value,
+    text: String,
+}
+
+/// Runs every query of a BEIR queries file and writes a TREC run. A query that is itself
+/// a document of the collection is not returned for itself (Pyserini's --remove-query).
+fn batch(
+    index: &LiteratureIndex,
+    queries: &Path,
+    trec: &Path,
+    top: usize,
+    filters: &Filters,
+    tag: &str,
+) -> anyhow::Result<usize> {
+    let file = std::fs::File::open(queries)
+        .with_context(|| format!("cannot read {}", queries.display()))?;
+    let mut lines = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", queries.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let q: QueryLine = serde_json::from_str(&line).map_err(|e| {
+            anyhow!(
+                "{}:{}: {e}; each line must be {{\"_id\": …, \"text\": …}}",
+                queries.display(),
+                n + 1
+            )
+        })?;
+        let id = match q.id {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        lines.push((n + 1, id, q.text));
+    }
+    // Written to a temporary file and renamed, so a failed run leaves no partial TREC file.
+    let tmp = trec.with_extension("trec.tmp");
+    let written = write_run(index, &lines, queries, &tmp, top, filters, tag);
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, trec).with_context(|| format!("cannot write {}", trec.display()))?;
+    Ok(lines.len())
+}
+
+fn write_run(
+    index: &LiteratureIndex,
+    lines: &[(usize, String, String)],
+    queries: &Path,
+    tmp: &Path,
+    top: usize,
+    filters: &Filters,
+    tag: &str,
+) -> anyhow::Result<()> {
+    let mut w = BufWriter::new(
+        std::fs::File::create(tmp).with_context(|| format!("cannot write {}", tmp.display()))?,
+    );
+    for (line, id, text) in lines {
+        let request = SearchRequest {
+            query: text.clone(),
+            top: top + 1,
+            filters: filters.clone(),
+            snippets: false,
+        };
+        let hits = index
+            .search_ids(&request)
+            .map_err(|e| anyhow!("{}:{line}: query {id}: {e}", queries.display()))?;
+        let hits = hits.iter().filter(|(_, doc)| doc != id).take(top);
+        for (rank, (score, doc)) in hits.enumerate() {
+            writeln!(w, "{id} Q0 {doc} {} {score:.6} {tag}", rank + 1)?;
+        }
+    }
+    w.flush()?;
+    drop(w);
+    Ok(())
+}
