@@ -50,11 +50,7 @@ impl Calculator {
 
     /// Evaluates on a thread with an explicit stack, so no input can overflow the caller's.
     pub fn evaluate(&self, expression: &str) -> Result<String, ExpertError> {
-        let owned = expression.to_string();
-        let worker = std::thread::Builder::new()
-            .name("calculator".into())
-            .stack_size(STACK_BYTES)
-            .spawn(move || evaluate(&owned).map(format))
+        let worker = on_own_stack(expression, |result| result)
             .map_err(|e| ExpertError::failed(&self.name, format!("cannot start a thread: {e}")))?;
         match worker.join() {
             Ok(result) => result.map_err(|message| ExpertError::invalid(&self.name, message)),
@@ -64,6 +60,19 @@ impl Calculator {
             )),
         }
     }
+}
+
+/// Evaluates `expression` on a new thread with a [`STACK_BYTES`] stack and hands the
+/// formatted result (or the error message) to `done` there.
+fn on_own_stack<T: Send + 'static>(
+    expression: &str,
+    done: impl FnOnce(Result<String, String>) -> T + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<T>> {
+    let owned = expression.to_string();
+    std::thread::Builder::new()
+        .name("calculator".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || done(evaluate(&owned).map(format)))
 }
 
 impl Default for Calculator {
@@ -91,6 +100,20 @@ impl Expert for Calculator {
     }
 
     async fn call(&self, input: &str, _ctx: &Context) -> Result<Observation, ExpertError> {
-        self.evaluate(input).map(Observation::new)
+        // The same thread with an explicit stack as `evaluate`, awaited through a channel so
+        // the async worker thread is not blocked while it runs.
+        let (send, receive) = tokio::sync::oneshot::channel();
+        on_own_stack(input, move |result| {
+            let _ = send.send(result);
+        })
+        .map_err(|e| ExpertError::failed(&self.name, format!("cannot start a thread: {e}")))?;
+        match receive.await {
+            Ok(Ok(value)) => Ok(Observation::new(value)),
+            Ok(Err(message)) => Err(ExpertError::invalid(&self.name, message)),
+            Err(_) => Err(ExpertError::failed(
+                &self.name,
+                "the evaluation failed unexpectedly",
+            )),
+        }
     }
 }
