@@ -19,6 +19,7 @@ pub mod calculator;
 mod context;
 mod error;
 mod expert;
+pub mod http;
 mod registry;
 pub mod search;
 
@@ -26,5 +27,6 @@ pub use calculator::Calculator;
 pub use context::Context;
 pub use error::ExpertError;
 pub use expert::{Demonstration, Expert, InputFormat, Observation};
+pub use http::{HttpExpert, HttpSettings};
 pub use registry::{Kinds, Registry, settings as registry_settings};
 pub use search::Search;

@@ -9,6 +9,11 @@
 //!   - kind: search          # the shipped corpora, or `index: DIR` from `miracle index`
 //!     top: 5
 //!     style: gbt            # or apa; by default GB/T 7714 for Chinese queries
+//!   - kind: http            # a remote JSON expert: see the `http` module
+//!     name: catalogue
+//!     description: looks a book up in the library catalogue
+//!     url: http://127.0.0.1:8080/lookup
+//!     response: record.title
 //! ```
 
 use std::collections::BTreeMap;
@@ -16,6 +21,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::http::{HttpExpert, HttpSettings};
 use crate::search::{Search, Style};
 use crate::{Calculator, Context, Expert, ExpertError, Observation};
 
@@ -135,6 +141,11 @@ impl Kinds {
                 Some(name) => calculator.named(&name),
                 None => calculator,
             }))
+        })
+        .with("http", |settings| {
+            Ok(Arc::new(HttpExpert::new(self::settings::<HttpSettings>(
+                settings,
+            )?)?))
         })
         .with("search", |settings| {
             #[derive(Deserialize)]
