@@ -2,41 +2,11 @@
 //! tokenizer, and how it fails (one clear line, exit code 1, nothing lost, no panic).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn miracle(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_miracle"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the miracle binary runs")
-}
+mod common;
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpora/tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-/// A failure as a user must see it: exit code 1 and one line naming the problem.
-fn assert_clear_failure(output: &Output, expected: &str) {
-    let err = stderr(output);
-    assert_eq!(output.status.code(), Some(1), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line, no backtrace: {err}");
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains(expected), "expected {expected:?} in {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
+use common::{assert_clear_failure, fixture, miracle, stderr, stdout};
 
 #[test]
 fn help_explains_every_subcommand() {
@@ -410,7 +380,7 @@ fn pretrain_resumes_exactly_after_kill_9() {
     let output = miracle(&["pretrain", "--config", &straight]);
     assert!(output.status.success(), "{}", stderr(&output));
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_miracle"))
+    let mut child = common::command()
         .args(["pretrain", "--config", &killed])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -471,9 +441,8 @@ fn expert_calls_one_expert_and_fails_in_one_line() {
     );
 
     // A 1 MiB expression through stdin (`-`): too long for an argument.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_miracle"))
+    let mut child = common::command()
         .args(["expert", "calculator", "-"])
-        .env_remove("RUST_BACKTRACE")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -2,37 +2,19 @@
 //! both languages, JSON, TREC batch runs, the default index, and one-line failures.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+mod common;
+
+use common::{assert_clear_failure, command, fixture, stderr, stdout};
+
+/// The binary with its own MIRACLE_HOME, so the default index is built there.
 fn miracle(args: &[&str], home: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_miracle"))
+    command()
         .args(args)
-        .env_remove("RUST_BACKTRACE")
         .env("MIRACLE_HOME", home)
         .output()
         .expect("the miracle binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("corpora/tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn assert_clear_failure(output: &Output, expected: &str) {
-    let err = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "one line, no backtrace: {err}");
-    assert!(
-        err.starts_with("error: ") && err.contains(expected),
-        "expected {expected:?} in {err}"
-    );
 }
 
 #[test]
@@ -50,11 +32,11 @@ fn index_library_exports_then_search_them() {
         ],
         home.path(),
     );
-    assert!(built.status.success(), "{}", text(&built.stderr));
+    assert!(built.status.success(), "{}", stderr(&built));
     assert!(
-        text(&built.stdout).contains("indexed 3 papers"),
+        stdout(&built).contains("indexed 3 papers"),
         "{}",
-        text(&built.stdout)
+        stdout(&built)
     );
     // Incremental: adding a file keeps what was there.
     let added = miracle(
@@ -62,16 +44,16 @@ fn index_library_exports_then_search_them() {
         home.path(),
     );
     assert!(
-        text(&added.stdout).contains("(3 before, 7 now)"),
+        stdout(&added).contains("(3 before, 7 now)"),
         "{}",
-        text(&added.stdout)
+        stdout(&added)
     );
 
     let table = miracle(
         &["search", "--index", idx, "参考咨询 知识图谱"],
         home.path(),
     );
-    let out = text(&table.stdout);
+    let out = stdout(&table);
     let first = out.lines().nth(1).unwrap_or_default();
     assert!(
         first.contains(
@@ -165,7 +147,7 @@ fn trec_batch_runs_skip_the_query_itself() {
         ],
         home.path(),
     );
-    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(run.status.success(), "{}", stderr(&run));
     let lines: Vec<String> = std::fs::read_to_string(&trec)
         .unwrap()
         .lines()
@@ -249,9 +231,9 @@ fn search_failures_are_one_clear_line() {
     // The failed index run lost nothing.
     let still = miracle(&["search", "--index", idx, "知识图谱"], home.path());
     assert!(
-        text(&still.stdout).contains("基于知识图谱"),
+        stdout(&still).contains("基于知识图谱"),
         "{}",
-        text(&still.stdout)
+        stdout(&still)
     );
 }
 
@@ -267,20 +249,16 @@ fn default_index_and_the_search_expert() {
         ],
         home.path(),
     );
-    assert!(found.status.success(), "{}", text(&found.stderr));
-    assert!(
-        text(&found.stdout).contains("4983"),
-        "{}",
-        text(&found.stdout)
-    );
+    assert!(found.status.success(), "{}", stderr(&found));
+    assert!(stdout(&found).contains("4983"), "{}", stdout(&found));
     let seen = miracle(
         &["expert", "search", "飞行器 大角度机动 平方和优化"],
         home.path(),
     );
     assert!(
-        text(&seen.stdout)
+        stdout(&seen)
             .starts_with("1. [dev-0] 一种基于平方和优化的飞行器大角度机动镇定控制器设计方法[J]."),
         "{}",
-        text(&seen.stdout)
+        stdout(&seen)
     );
 }

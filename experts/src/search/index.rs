@@ -275,10 +275,12 @@ impl LiteratureIndex {
         if let Some(e) = failed {
             return Err(SearchError::corrupt(&self.dir, e));
         }
-        let mut generator =
-            SnippetGenerator::new(terms, analyzer::text(), self.fields.abstract_text, 240);
-        generator.set_max_num_chars(240);
-        Ok(generator)
+        Ok(SnippetGenerator::new(
+            terms,
+            analyzer::text(),
+            self.fields.abstract_text,
+            240,
+        ))
     }
 
     fn paper(&self, doc: &TantivyDocument) -> Paper {
