@@ -9,6 +9,9 @@ use clap::Parser;
 mod cmd;
 
 fn main() -> ExitCode {
+    // The code expert runs programs in this same binary, started again as a sandboxed
+    // worker; in that case this serves one program and exits here.
+    miracle_experts::code::run_worker_if_requested();
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error, please report it as a bug: {info}");
     }));

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod calculator;
+pub mod code;
 mod context;
 mod error;
 mod expert;
@@ -24,6 +25,7 @@ mod registry;
 pub mod search;
 
 pub use calculator::Calculator;
+pub use code::Code;
 pub use context::Context;
 pub use error::ExpertError;
 pub use expert::{Demonstration, Expert, InputFormat, Observation};

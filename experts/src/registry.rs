@@ -9,6 +9,9 @@
 //!   - kind: search          # the shipped corpora, or `index: DIR` from `miracle index`
 //!     top: 5
 //!     style: gbt            # or apa; by default GB/T 7714 for Chinese queries
+//!   - kind: code            # Rhai programs in a sandboxed worker process
+//!     pool: 2               # workers kept warm
+//!     limits: { timeout_ms: 2000, memory_mb: 256 }
 //!   - kind: http            # a remote JSON expert: see the `http` module
 //!     name: catalogue
 //!     description: looks a book up in the library catalogue
@@ -21,6 +24,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::code::{Code, CodeSettings};
 use crate::http::{HttpExpert, HttpSettings};
 use crate::search::{Search, Style};
 use crate::{Calculator, Context, Expert, ExpertError, Observation};
@@ -38,7 +42,10 @@ impl Registry {
 
     /// Every built-in expert under its default name.
     pub fn builtin() -> Self {
-        Registry::new().with(Calculator::new()).with(Search::new())
+        Registry::new()
+            .with(Calculator::new())
+            .with(Search::new())
+            .with(Code::new())
     }
 
     /// Adds an expert; one of the same name is replaced.
@@ -141,6 +148,11 @@ impl Kinds {
                 Some(name) => calculator.named(&name),
                 None => calculator,
             }))
+        })
+        .with("code", |settings| {
+            Ok(Arc::new(Code::from_settings(self::settings::<
+                CodeSettings,
+            >(settings)?)?))
         })
         .with("http", |settings| {
             Ok(Arc::new(HttpExpert::new(self::settings::<HttpSettings>(

@@ -119,7 +119,7 @@ async fn yaml_builds_builtin_and_plugin_kinds() {
     let errors = [
         (
             "experts: [{kind: serch}]",
-            "experts[0]: unknown kind `serch`; known kinds: calculator, http, search, sleeper",
+            "experts[0]: unknown kind `serch`; known kinds: calculator, code, http, search, sleeper",
         ),
         ("experts: [{name: x}]", "experts[0]: missing `kind`"),
         (

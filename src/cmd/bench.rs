@@ -76,6 +76,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Code executor round trip (take a worker, run `print(1+1)`, read the reply) in ms:
+    /// warm pool, back-to-back calls, a fresh worker per call; beside the peer, spawning
+    /// `python3 -c 'print(1+1)'`.
+    Code {
+        /// Calls per measurement; medians are reported.
+        #[arg(long, default_value_t = 200)]
+        calls: usize,
+    },
     /// Literature search queries/s on one thread (query analysis + top-k retrieval of ids and
     /// scores, as batch runs use it), as `shared/bench/bm25_reference.py` times its engines; plus index build time.
     Search {
@@ -156,6 +164,7 @@ impl BenchCommand {
                 top,
                 repeat,
             } => serde_json::to_string(&search(&corpus, &queries, top.max(1), repeat.max(1))?)?,
+            BenchCommand::Code { calls } => serde_json::to_string(&code(calls.max(1))?)?,
             BenchCommand::Calculator { seconds, rounds } => {
                 serde_json::to_string(&calculator(seconds.clamp(0.01, 60.0), rounds.max(1)))?
             }
@@ -276,5 +285,54 @@ fn search(
         "search_s_best": best,
         "queries_per_s": requests.len() as f64 / best,
         "threads": 1,
+    }))
+}
+
+/// Median milliseconds of `calls` code-expert round trips in three settings, and of the peer.
+fn code(calls: usize) -> anyhow::Result<serde_json::Value> {
+    use miracle_experts::{Code, Context, Expert};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let round_trips = |code: &Code, pause: std::time::Duration| -> anyhow::Result<Vec<f64>> {
+        runtime.block_on(async {
+            let mut times = Vec::with_capacity(calls);
+            code.call("print(1+1)", &Context::default()).await?; // starts the pool
+            for _ in 0..calls {
+                tokio::time::sleep(pause).await; // the pool refills while the model writes
+                let started = std::time::Instant::now();
+                let seen = code.call("print(1+1)", &Context::default()).await?;
+                times.push(started.elapsed().as_secs_f64() * 1e3);
+                anyhow::ensure!(seen.text == "2", "unexpected answer {seen}");
+            }
+            Ok(times)
+        })
+    };
+    let pause = std::time::Duration::from_millis(50);
+    let warm = round_trips(&Code::new(), pause)?;
+    let back_to_back = round_trips(&Code::new(), std::time::Duration::ZERO)?;
+    let cold = round_trips(&Code::new().pool_size(0), std::time::Duration::ZERO)?;
+    let mut python = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new("python3")
+            .args(["-I", "-S", "-c", "print(1+1)"])
+            .output()?;
+        python.push(started.elapsed().as_secs_f64() * 1e3);
+        anyhow::ensure!(output.stdout == b"2\n", "python3 did not print 2");
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (warm, python) = (median(warm), median(python));
+    Ok(serde_json::json!({
+        "bench": "code",
+        "calls": calls,
+        "warm_ms_median": warm,
+        "back_to_back_ms_median": median(back_to_back),
+        "fresh_worker_ms_median": median(cold),
+        "python3_spawn_ms_median": python,
+        "python_over_warm": python / warm,
     }))
 }
