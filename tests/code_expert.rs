@@ -251,3 +251,15 @@ fn miracle_expert_runs_a_program() {
         "code: the program failed: syntax error",
     );
 }
+
+#[test]
+fn miracle_expert_check_sandbox_reports_every_layer() {
+    let output = miracle(&["expert", "--check-sandbox"]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{output:?}");
+    assert!(text.contains("rlimits:  on\n"), "{text}");
+    assert!(text.contains("seccomp:  on\n"), "{text}");
+    for attempt in ["read /etc/passwd", "open a socket", "run /bin/sh"] {
+        assert!(text.contains(&format!("{attempt}: denied")), "{text}");
+    }
+}

@@ -83,6 +83,9 @@ pub enum BenchCommand {
         /// Calls per measurement; medians are reported.
         #[arg(long, default_value_t = 200)]
         calls: usize,
+        /// The peer's interpreter (a real binary: a pyenv shim is a shell script).
+        #[arg(long, default_value = "python3")]
+        python: std::path::PathBuf,
     },
     /// Literature search queries/s on one thread (query analysis + top-k retrieval of ids and
     /// scores, as batch runs use it), as `shared/bench/bm25_reference.py` times its engines; plus index build time.
@@ -164,7 +167,9 @@ impl BenchCommand {
                 top,
                 repeat,
             } => serde_json::to_string(&search(&corpus, &queries, top.max(1), repeat.max(1))?)?,
-            BenchCommand::Code { calls } => serde_json::to_string(&code(calls.max(1))?)?,
+            BenchCommand::Code { calls, python } => {
+                serde_json::to_string(&code(calls.max(1), &python)?)?
+            }
             BenchCommand::Calculator { seconds, rounds } => {
                 serde_json::to_string(&calculator(seconds.clamp(0.01, 60.0), rounds.max(1)))?
             }
@@ -289,7 +294,7 @@ fn search(
 }
 
 /// Median milliseconds of `calls` code-expert round trips in three settings, and of the peer.
-fn code(calls: usize) -> anyhow::Result<serde_json::Value> {
+fn code(calls: usize, python: &std::path::Path) -> anyhow::Result<serde_json::Value> {
     use miracle_experts::{Code, Context, Expert};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -312,27 +317,27 @@ fn code(calls: usize) -> anyhow::Result<serde_json::Value> {
     let warm = round_trips(&Code::new(), pause)?;
     let back_to_back = round_trips(&Code::new(), std::time::Duration::ZERO)?;
     let cold = round_trips(&Code::new().pool_size(0), std::time::Duration::ZERO)?;
-    let mut python = Vec::with_capacity(calls);
+    let mut peer = Vec::with_capacity(calls);
     for _ in 0..calls {
         let started = std::time::Instant::now();
-        let output = std::process::Command::new("python3")
+        let output = std::process::Command::new(python)
             .args(["-I", "-S", "-c", "print(1+1)"])
             .output()?;
-        python.push(started.elapsed().as_secs_f64() * 1e3);
+        peer.push(started.elapsed().as_secs_f64() * 1e3);
         anyhow::ensure!(output.stdout == b"2\n", "python3 did not print 2");
     }
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (warm, python) = (median(warm), median(python));
+    let (warm, peer) = (median(warm), median(peer));
     Ok(serde_json::json!({
         "bench": "code",
         "calls": calls,
         "warm_ms_median": warm,
         "back_to_back_ms_median": median(back_to_back),
         "fresh_worker_ms_median": median(cold),
-        "python3_spawn_ms_median": python,
-        "python_over_warm": python / warm,
+        "python_spawn_ms_median": peer,
+        "python_over_warm": peer / warm,
     }))
 }

@@ -12,14 +12,18 @@ use miracle_experts::{Context, Kinds, Registry};
 #[derive(Debug, Args)]
 pub struct ExpertArgs {
     /// The expert to call (see --list).
-    #[arg(required_unless_present = "list")]
+    #[arg(required_unless_present_any = ["list", "check_sandbox"])]
     name: Option<String>,
     /// Its input, e.g. "(3 + 4) * 2" for the calculator; `-` reads it from stdin.
-    #[arg(required_unless_present = "list")]
+    #[arg(required_unless_present_any = ["list", "check_sandbox"])]
     input: Option<String>,
     /// List the experts, their input formats and demonstrations.
     #[arg(long, conflicts_with_all = ["name", "input"])]
     list: bool,
+    /// Start a code-executor worker and show which sandbox layers this kernel enforces
+    /// and what each forbidden attempt (files, sockets, processes, signals) meets.
+    #[arg(long, conflicts_with_all = ["name", "input", "list"])]
+    check_sandbox: bool,
     /// A registry config (YAML, `experts:` with one `kind:` entry each); the built-in
     /// experts when absent.
     #[arg(long)]
@@ -34,6 +38,9 @@ impl ExpertArgs {
         let registry = self.registry()?;
         if self.list {
             return list(&registry, out);
+        }
+        if self.check_sandbox {
+            return check_sandbox(out);
         }
         if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 86_400.0) {
             bail!(
@@ -71,6 +78,25 @@ impl ExpertArgs {
         Registry::from_yaml(&text, &Kinds::builtin())
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
+}
+
+fn check_sandbox(out: &mut dyn Write) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (report, attempts) = runtime.block_on(miracle_experts::Code::new().self_test())?;
+    let on = |yes: bool| if yes { "on" } else { "OFF" };
+    writeln!(out, "rlimits:  {}", on(report.rlimits))?;
+    writeln!(out, "landlock: {:?}", report.landlock)?;
+    writeln!(out, "seccomp:  {}", on(report.seccomp))?;
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    for (attempt, outcome) in &attempts {
+        writeln!(out, "{attempt}: {outcome}")?;
+    }
+    Ok(())
 }
 
 fn list(registry: &Registry, out: &mut dyn Write) -> anyhow::Result<()> {
