@@ -138,3 +138,112 @@ fn the_expert_reports_invalid_input_and_keeps_working() {
     );
     assert_eq!(calculator.evaluate("40 + 2").unwrap(), "42");
 }
+
+/// A tiny seeded generator (xorshift), so the differential test needs no extra crate.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
+        options[self.below(options.len())]
+    }
+}
+
+/// A random expression in (and around) the fast path's subset: spacing, signs, powers,
+/// functions with right and wrong arities, huge and odd literals, and some plain mistakes.
+fn expression(rng: &mut Rng, depth: usize) -> String {
+    let leaf = |rng: &mut Rng| {
+        rng.pick(&[
+            "0",
+            "1",
+            "2",
+            "3",
+            "7",
+            "10",
+            "17",
+            "100",
+            "2350",
+            "0.5",
+            "2.25",
+            "0.1",
+            "1e3",
+            "9223372036854775807",
+            "9223372036854775808",
+            "007",
+            "3.",
+            "pi",
+            "e",
+            "x",
+            "1_000",
+        ])
+        .to_string()
+    };
+    if depth == 0 {
+        return leaf(rng);
+    }
+    let a = expression(rng, depth - 1);
+    let b = expression(rng, depth - 1);
+    let op = rng.pick(&[
+        "+", "-", "*", "/", "%", "^", " + ", " - ", " * ", " / ", "**", "×",
+    ]);
+    match rng.below(9) {
+        0 => leaf(rng),
+        1 => format!("-{a}"),
+        2 => format!("({a})"),
+        3 => {
+            let f = rng.pick(&[
+                "sqrt", "abs", "round", "floor", "ceil", "ln", "exp", "sin", "pow", "min", "max",
+                "nope",
+            ]);
+            match rng.below(3) {
+                0 => format!("{f}({a})"),
+                1 => format!("{f}({a}, {b})"),
+                _ => format!("{f} ({a})"),
+            }
+        }
+        4 => format!("{a}{op}-{b}"),
+        5 => format!("{a} {b}"),
+        _ => format!("{a}{op}{b}"),
+    }
+}
+
+#[test]
+fn the_fast_path_agrees_with_evalexpr_wherever_it_answers() {
+    use miracle_experts::calculator::{evaluate_fast, evaluate_general};
+    let mut rng = Rng(0x5eed_1234_abcd_9876);
+    let mut fast = 0;
+    for i in 0..200_000 {
+        let text = expression(&mut rng, 1 + i % 4);
+        let Some(quick) = evaluate_fast(&text) else {
+            continue;
+        };
+        fast += 1;
+        let general = evaluate_general(&text);
+        assert_eq!(
+            quick.map(format),
+            general.map(format),
+            "`{text}`: fast path (left) and evalexpr path (right) differ"
+        );
+    }
+    // Most everyday shapes must take the fast path, or it is not worth having.
+    assert!(fast > 50_000, "only {fast} of 200000 took the fast path");
+    for everyday in [
+        "1 + 2 * 3",
+        "2350 * 17 / 100",
+        "(3 + 4) * 2",
+        "366 * 24 * 60 * 60",
+        "sqrt(2) * 10",
+        "7 / 2 - 0.25",
+        "max(3, 10, 2)",
+        "pi * 3 ^ 2",
+        "3 × 4 ÷ 2 − 1",
+    ] {
+        assert!(evaluate_fast(everyday).is_some(), "{everyday}");
+    }
+}

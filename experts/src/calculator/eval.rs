@@ -59,8 +59,26 @@ impl Number {
 /// runs this on a 4 MiB thread of its own).
 pub fn evaluate(expression: &str) -> Result<Number, String> {
     let text = normalise(expression);
-    check_shape(&text)?;
-    let tree = evalexpr::build_operator_tree(&text)
+    if let Some(answer) = super::fast::evaluate(&text) {
+        return answer;
+    }
+    general(&text, expression)
+}
+
+/// The fast path alone: `None` when the expression is outside its subset.
+pub fn evaluate_fast(expression: &str) -> Option<Result<Number, String>> {
+    super::fast::evaluate(&normalise(expression))
+}
+
+/// The general path alone (evalexpr's parser, our walk), which `evaluate` takes for
+/// whatever the fast path leaves; the two must agree wherever both answer.
+pub fn evaluate_general(expression: &str) -> Result<Number, String> {
+    general(&normalise(expression), expression)
+}
+
+fn general(text: &str, expression: &str) -> Result<Number, String> {
+    check_shape(text)?;
+    let tree = evalexpr::build_operator_tree(text)
         .map_err(|e| format!("cannot parse `{}`: {e}", excerpt(expression)))?;
     eval(&tree, 0)
 }
@@ -206,10 +224,7 @@ fn eval(node: &Node, depth: usize) -> Result<Number, String> {
         }
         Operator::Neg => {
             let [a] = args(1)?[..] else { unreachable!() };
-            match a {
-                Number::Int(i) => Number::Int(i.checked_neg().ok_or_else(overflow)?),
-                Number::Float(f) => Number::Float(-f),
-            }
+            negate(a)?
         }
         op @ (Operator::Add
         | Operator::Sub
@@ -243,7 +258,14 @@ fn constant(value: &Value) -> Result<Number, String> {
     }
 }
 
-fn finite(n: Number) -> Result<Number, String> {
+pub(super) fn negate(n: Number) -> Result<Number, String> {
+    match n {
+        Number::Int(i) => Ok(Number::Int(i.checked_neg().ok_or_else(overflow)?)),
+        Number::Float(f) => Ok(Number::Float(-f)),
+    }
+}
+
+pub(super) fn finite(n: Number) -> Result<Number, String> {
     match n {
         Number::Float(f) if !f.is_finite() => {
             Err("the result is not a finite number (it overflows, or is undefined)".into())
@@ -259,7 +281,7 @@ fn overflow() -> String {
     )
 }
 
-fn binary(op: &Operator, a: Number, b: Number) -> Result<Number, String> {
+pub(super) fn binary(op: &Operator, a: Number, b: Number) -> Result<Number, String> {
     use Number::{Float, Int};
     let int = |r: Option<i128>| r.map(Int).ok_or_else(overflow);
     match (op, a, b) {
@@ -295,7 +317,7 @@ fn binary(op: &Operator, a: Number, b: Number) -> Result<Number, String> {
     }
 }
 
-fn call(name: &str, args: &[Number]) -> Result<Number, String> {
+pub(super) fn call(name: &str, args: &[Number]) -> Result<Number, String> {
     use Number::{Float, Int};
     let Some(&(_, arity)) = FUNCTIONS.iter().find(|(n, _)| *n == name) else {
         return match (name, args) {

@@ -4,10 +4,13 @@
 //! number) and results are printed canonically.
 
 mod eval;
+mod fast;
 
 use async_trait::async_trait;
 
-pub use eval::{FUNCTIONS, MAX_BYTES, MAX_DEPTH, Number, evaluate, format};
+pub use eval::{
+    FUNCTIONS, MAX_BYTES, MAX_DEPTH, Number, evaluate, evaluate_fast, evaluate_general, format,
+};
 
 use crate::{Context, Demonstration, Expert, ExpertError, InputFormat, Observation};
 
@@ -48,8 +51,14 @@ impl Calculator {
         self
     }
 
-    /// Evaluates on a thread with an explicit stack, so no input can overflow the caller's.
+    /// Evaluates on a thread with an explicit stack, so no input can overflow the caller's
+    /// (everyday expressions take the fast path, on this thread).
     pub fn evaluate(&self, expression: &str) -> Result<String, ExpertError> {
+        if let Some(answer) = evaluate_fast(expression) {
+            return answer
+                .map(format)
+                .map_err(|message| ExpertError::invalid(&self.name, message));
+        }
         let worker = on_own_stack(expression, |result| result)
             .map_err(|e| ExpertError::failed(&self.name, format!("cannot start a thread: {e}")))?;
         match worker.join() {
@@ -100,6 +109,13 @@ impl Expert for Calculator {
     }
 
     async fn call(&self, input: &str, _ctx: &Context) -> Result<Observation, ExpertError> {
+        // Everyday expressions: the fast path's recursion is bounded by its own limits, so
+        // it runs here, without the thread.
+        if let Some(answer) = evaluate_fast(input) {
+            return answer
+                .map(|n| Observation::new(format(n)))
+                .map_err(|message| ExpertError::invalid(&self.name, message));
+        }
         // The same thread with an explicit stack as `evaluate`, awaited through a channel so
         // the async worker thread is not blocked while it runs.
         let (send, receive) = tokio::sync::oneshot::channel();
