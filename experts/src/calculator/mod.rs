@@ -1,5 +1,5 @@
-//! The calculator expert: exact arithmetic on evalexpr's parser (pinned to 11.3.1; 12.0 and
-//! later are AGPL-3.0). Numbers, + − × ÷ % ^, parentheses and an allowlist of functions; no
+//! The calculator expert: exact arithmetic on our own fast parser for everyday expressions
+//! and evalexpr's parser for the rest (pinned to 11.3.1; 12.0 and later are AGPL-3.0). Numbers, + − × ÷ % ^, parentheses and an allowlist of functions; no
 //! assignment, strings or variables. Integers are exact (overflow is an error, never a wrong
 //! number) and results are printed canonically.
 
