@@ -1,0 +1,421 @@
+//! The agent loop: the model writes its turn step by step — thinking, calls, an answer —
+//! and whenever it closes a call, the router runs the expert and forces the result into
+//! the sequence, where the model reads it and goes on. Calls are decoded under constraint
+//! (a registered expert's name, an input its format accepts), so malformed calls cannot be
+//! written; everything else is bounded (steps, tokens, time), and a run that hits a bound
+//! ends with an honest answer saying so. Every run yields a [`Trace`].
+
+use std::time::{Duration, Instant};
+
+use burn::prelude::*;
+use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig};
+use miracle_core::tokenizer::{Special, Tokenizer};
+use miracle_experts::{Context, Registry};
+use serde::Serialize;
+
+use crate::constraint::Vocabulary;
+use crate::protocol::{Dialogue, Exchange, ProtocolError, Step, render_prompt};
+
+/// Bounds on one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Expert calls in one turn.
+    pub max_calls: usize,
+    /// Tokens the model may generate in one turn, all steps together.
+    pub max_tokens: usize,
+    /// Tokens in one step (a thought, a call's input, the answer).
+    pub max_step_tokens: usize,
+    /// Wall-clock time for the whole turn, expert calls included.
+    pub timeout: Duration,
+    /// Wall-clock time for one expert call.
+    pub expert_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_calls: 8,
+            max_tokens: 1024,
+            max_step_tokens: 256,
+            timeout: Duration::from_secs(60),
+            expert_timeout: Context::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The model wrote an answer.
+    Answered,
+    /// A bound was reached first; the answer says which.
+    TokenLimit,
+    TimeLimit,
+}
+
+/// One step as it happened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TracedStep {
+    #[serde(flatten)]
+    pub step: Step,
+    /// Tokens the model generated for it (0 for results, which are forced).
+    pub tokens: usize,
+    pub ms: f64,
+    /// For a result: the expert's error, when it failed (the text shown to the model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Everything a run did, for `--trace`, `--json` and evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trace {
+    pub request: String,
+    pub steps: Vec<TracedStep>,
+    pub answer: String,
+    pub outcome: Outcome,
+    pub tokens_generated: usize,
+    pub ms: f64,
+}
+
+impl Trace {
+    /// The experts called, in order.
+    pub fn experts(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter_map(|s| match &s.step {
+                Step::Call { expert, .. } => Some(expert.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    #[error("the model: {0}")]
+    Model(#[from] GenerateError),
+    #[error(transparent)]
+    Tokenizer(#[from] miracle_core::tokenizer::TokenizerError),
+    #[error("the model's vocabulary ({model}) does not match the tokenizer's ({tokenizer})")]
+    VocabularyMismatch { model: usize, tokenizer: usize },
+    #[error("the registry has no experts whose names can be written in a call")]
+    NoExperts,
+}
+
+/// A model, its tokenizer and the experts it may call.
+pub struct Agent<'a> {
+    model: &'a Gpt,
+    config: &'a GptConfig,
+    device: Device,
+    tokenizer: &'a Tokenizer,
+    registry: &'a Registry,
+    vocabulary: Vocabulary,
+    text_tokens: Vec<u32>,
+    pub system: Option<String>,
+    pub limits: Limits,
+    pub decoding: Decoding,
+}
+
+impl<'a> Agent<'a> {
+    pub fn new(
+        model: &'a Gpt,
+        config: &'a GptConfig,
+        device: &Device,
+        tokenizer: &'a Tokenizer,
+        registry: &'a Registry,
+    ) -> Result<Self, AgentError> {
+        if config.vocab_size != tokenizer.vocab_size() {
+            return Err(AgentError::VocabularyMismatch {
+                model: config.vocab_size,
+                tokenizer: tokenizer.vocab_size(),
+            });
+        }
+        let vocabulary = Vocabulary::new(tokenizer);
+        let text_tokens = vocabulary.text_tokens();
+        Ok(Agent {
+            model,
+            config,
+            device: device.clone(),
+            tokenizer,
+            registry,
+            vocabulary,
+            text_tokens,
+            system: None,
+            limits: Limits::default(),
+            decoding: Decoding::Greedy,
+        })
+    }
+
+    /// Answers `request` (after `history`, earlier exchanges of the same conversation).
+    pub async fn run(&self, request: &str, history: &[Exchange]) -> Result<Trace, AgentError> {
+        let names: Vec<&str> = self
+            .registry
+            .names()
+            .into_iter()
+            .filter(|n| crate::protocol::is_expert_name(n))
+            .collect();
+        if names.is_empty() {
+            return Err(AgentError::NoExperts);
+        }
+        let started = Instant::now();
+        let mut exchanges = history.to_vec();
+        exchanges.push(Exchange {
+            user: request.to_string(),
+            steps: Vec::new(),
+        });
+        let dialogue = Dialogue {
+            system: self.system.clone(),
+            exchanges,
+        };
+        let prompt = render_prompt(&dialogue, self.tokenizer)?;
+        let mut turn = Turn {
+            agent: self,
+            decoder: Decoder::new(self.model, self.config, &self.device),
+            names,
+            steps: Vec::new(),
+            generated: 0,
+            calls: 0,
+            started,
+        };
+        turn.force(&prompt)?;
+        let (answer, outcome) = turn.steps_until_answer().await?;
+        Ok(Trace {
+            request: request.to_string(),
+            steps: turn.steps,
+            answer,
+            outcome,
+            tokens_generated: turn.generated,
+            ms: started.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+}
+
+/// One assistant turn in progress.
+struct Turn<'t, 'a> {
+    agent: &'t Agent<'a>,
+    decoder: Decoder<'a>,
+    names: Vec<&'t str>,
+    steps: Vec<TracedStep>,
+    generated: usize,
+    calls: usize,
+    started: Instant,
+}
+
+impl Turn<'_, '_> {
+    /// Feeds tokens the model did not choose, in pieces the context can take.
+    fn force(&mut self, ids: &[u32]) -> Result<(), AgentError> {
+        for piece in ids.chunks((self.agent.config.block_size / 2).max(1)) {
+            self.decoder.feed(piece)?;
+        }
+        Ok(())
+    }
+
+    fn choose(&mut self, allowed: &[u32]) -> Result<u32, AgentError> {
+        self.generated += 1;
+        Ok(self
+            .decoder
+            .next_token(&self.agent.decoding, Some(allowed))?)
+    }
+
+    fn over_limit(&self) -> Option<Outcome> {
+        let limits = &self.agent.limits;
+        if self.started.elapsed() >= limits.timeout {
+            Some(Outcome::TimeLimit)
+        } else if self.generated >= limits.max_tokens {
+            Some(Outcome::TokenLimit)
+        } else {
+            None
+        }
+    }
+
+    async fn steps_until_answer(&mut self) -> Result<(String, Outcome), AgentError> {
+        loop {
+            if let Some(outcome) = self.over_limit() {
+                return Ok((honest_failure(outcome), outcome));
+            }
+            let mut openers = vec![Special::Think.id(), Special::Answer.id()];
+            if self.calls < self.agent.limits.max_calls {
+                openers.push(Special::Call.id());
+            } else if self.calls > 0 && self.last_is_result() {
+                // Out of calls: the model must answer from what it has.
+                openers = vec![Special::Answer.id()];
+            }
+            let opener = self.choose(&openers)?;
+            let started = Instant::now();
+            let before = self.generated;
+            match Special::from_id(opener) {
+                Some(Special::Think) => {
+                    let text = self.free_text(Special::ThinkEnd)?;
+                    self.record(Step::Think { text }, before, started, None);
+                }
+                Some(Special::Answer) => {
+                    let text = self.free_text(Special::AnswerEnd)?;
+                    self.force(&[Special::EndOfTurn.id()])?;
+                    self.record(Step::Answer { text: text.clone() }, before, started, None);
+                    return Ok((text, Outcome::Answered));
+                }
+                _ => {
+                    self.call(before, started).await?;
+                }
+            }
+        }
+    }
+
+    fn last_is_result(&self) -> bool {
+        matches!(
+            self.steps.last(),
+            Some(TracedStep {
+                step: Step::Result { .. },
+                ..
+            })
+        )
+    }
+
+    fn record(&mut self, step: Step, before: usize, started: Instant, error: Option<String>) {
+        self.steps.push(TracedStep {
+            step,
+            tokens: self.generated - before,
+            ms: started.elapsed().as_secs_f64() * 1e3,
+            error,
+        });
+    }
+
+    /// Ordinary tokens until the model writes `end` or the step's budget is spent (then
+    /// `end` is forced).
+    fn free_text(&mut self, end: Special) -> Result<String, AgentError> {
+        let mut allowed = self.agent.text_tokens.clone();
+        allowed.push(end.id());
+        let mut ids = Vec::new();
+        for _ in 0..self.agent.limits.max_step_tokens {
+            if self.over_limit().is_some() {
+                break;
+            }
+            let token = self.choose(&allowed)?;
+            if token == end.id() {
+                return Ok(self.agent.tokenizer.decode(&ids)?);
+            }
+            ids.push(token);
+        }
+        self.force(&[end.id()])?;
+        Ok(self.agent.tokenizer.decode(&ids)?)
+    }
+
+    /// A call: the name under constraint, then the input under the expert's format, then
+    /// the expert runs and its result (or error) is forced into the sequence.
+    async fn call(&mut self, before: usize, started: Instant) -> Result<(), AgentError> {
+        let expert = self.expert_name()?;
+        let (input, finished) = self.input(&expert)?;
+        self.record(
+            Step::Call {
+                expert: expert.clone(),
+                input: input.clone(),
+            },
+            before,
+            started,
+            None,
+        );
+        self.calls += 1;
+        let started = Instant::now();
+        let budget = self.agent.limits.expert_timeout.min(
+            self.agent
+                .limits
+                .timeout
+                .saturating_sub(self.started.elapsed()),
+        );
+        let ctx = Context::with_timeout(budget);
+        let answer = if finished {
+            self.agent
+                .registry
+                .call(&expert, &input, &ctx)
+                .await
+                .map_err(|e| e.to_string())
+        } else {
+            Err(format!(
+                "{expert}: the model did not finish its input within {} tokens",
+                self.agent.limits.max_step_tokens
+            ))
+        };
+        let (text, error) = match answer {
+            Ok(seen) => (seen.text, None),
+            Err(e) => (format!("error: {e}"), Some(e)),
+        };
+        let mut forced = vec![Special::Result.id()];
+        forced.extend(self.agent.tokenizer.encode(&text)?);
+        forced.push(Special::ResultEnd.id());
+        self.force(&forced)?;
+        self.record(Step::Result { text }, self.generated, started, error);
+        Ok(())
+    }
+
+    fn expert_name(&mut self) -> Result<String, AgentError> {
+        let mut written = Vec::new();
+        loop {
+            let allowed = self.agent.vocabulary.name_tokens(&written, &self.names);
+            let token = self.choose(&allowed)?;
+            written.extend_from_slice(self.agent.tokenizer.bytes_of(token)?);
+            if written.ends_with(b"\n") {
+                written.pop();
+                return Ok(String::from_utf8_lossy(&written).into_owned());
+            }
+        }
+    }
+
+    /// The input and whether the model closed it itself with a valid input.
+    fn input(&mut self, expert: &str) -> Result<(String, bool), AgentError> {
+        let format = self
+            .agent
+            .registry
+            .get(expert)
+            .expect("the name was constrained to registered experts")
+            .input_format()
+            .clone();
+        let base = self.agent.vocabulary.input_tokens(&format);
+        let mut ids: Vec<u32> = Vec::new();
+        let mut bytes = 0usize;
+        let close = |ids: &[u32], tokenizer: &Tokenizer| -> bool {
+            tokenizer
+                .decode(ids)
+                .is_ok_and(|text| format.check(&text).is_ok())
+        };
+        for _ in 0..self.agent.limits.max_step_tokens {
+            if self.over_limit().is_some() {
+                break;
+            }
+            let mut allowed: Vec<u32> = base
+                .iter()
+                .copied()
+                .filter(|&id| bytes + self.agent.vocabulary.len_of(id) <= format.max_bytes)
+                .collect();
+            if close(&ids, self.agent.tokenizer) {
+                allowed.push(Special::CallEnd.id());
+            }
+            if allowed.is_empty() {
+                break;
+            }
+            let token = self.choose(&allowed)?;
+            if token == Special::CallEnd.id() {
+                return Ok((self.agent.tokenizer.decode(&ids)?, true));
+            }
+            bytes += self.agent.vocabulary.len_of(token);
+            ids.push(token);
+        }
+        // Out of budget: the call is closed as it stands. It runs only if what was written
+        // is a valid input; otherwise the model is told it did not finish.
+        self.force(&[Special::CallEnd.id()])?;
+        let text = self.agent.tokenizer.decode(&ids)?;
+        let valid = format.check(&text).is_ok();
+        Ok((text, valid))
+    }
+}
+
+fn honest_failure(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::TimeLimit => "I could not finish in the time allowed, so I have no answer.",
+        Outcome::TokenLimit => "I could not finish within my step budget, so I have no answer.",
+        Outcome::Answered => "",
+    }
+    .to_string()
+}

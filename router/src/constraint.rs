@@ -1,0 +1,81 @@
+//! Which tokens the model may write next while it writes a call: the expert's name must
+//! become one of the registered names, and the input must stay inside that expert's
+//! [`InputFormat`] (its alphabet and size). Computed over the vocabulary's bytes, so any
+//! tokenization of a name or an input is allowed, and nothing else is.
+
+use miracle_core::tokenizer::{Special, Tokenizer};
+use miracle_experts::InputFormat;
+
+/// The vocabulary's ordinary tokens as bytes, and per-expert token sets, computed once.
+pub struct Vocabulary {
+    /// Bytes of each ordinary token, indexed by `id - Special::COUNT`.
+    bytes: Vec<Vec<u8>>,
+}
+
+impl Vocabulary {
+    pub fn new(tokenizer: &Tokenizer) -> Self {
+        let bytes = (Special::COUNT..tokenizer.vocab_size() as u32)
+            .map(|id| {
+                tokenizer
+                    .bytes_of(id)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default()
+            })
+            .collect();
+        Vocabulary { bytes }
+    }
+
+    fn ordinary(&self) -> impl Iterator<Item = (u32, &[u8])> {
+        self.bytes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (i as u32 + Special::COUNT, b.as_slice()))
+    }
+
+    /// Every ordinary token: free text (thinking, answers).
+    pub fn text_tokens(&self) -> Vec<u32> {
+        self.ordinary()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Tokens that keep `written` (the bytes of the name so far) on the way to one of
+    /// `names` followed by a newline; the newline ends the name.
+    pub fn name_tokens(&self, written: &[u8], names: &[&str]) -> Vec<u32> {
+        self.ordinary()
+            .filter(|(_, b)| !b.is_empty())
+            .filter(|(_, b)| {
+                names.iter().any(|name| {
+                    let target = [name.as_bytes(), b"\n"].concat();
+                    let total = written.len() + b.len();
+                    total <= target.len()
+                        && target.starts_with(written)
+                        && target[written.len()..].starts_with(b)
+                })
+            })
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Tokens an input in `format` may contain: whole UTF-8 characters of its alphabet (any
+    /// token at all when it has none).
+    pub fn input_tokens(&self, format: &InputFormat) -> Vec<u32> {
+        self.ordinary()
+            .filter(|(_, b)| !b.is_empty())
+            .filter(|(_, b)| match &format.alphabet {
+                None => true,
+                Some(_) => {
+                    std::str::from_utf8(b).is_ok_and(|s| s.chars().all(|c| format.allows(c)))
+                }
+            })
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    pub fn len_of(&self, id: u32) -> usize {
+        id.checked_sub(Special::COUNT)
+            .and_then(|i| self.bytes.get(i as usize))
+            .map_or(0, Vec::len)
+    }
+}
