@@ -4,7 +4,10 @@
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
 use tokenizers::models::TrainerWrapper;
 use tokenizers::models::bpe::{BPE, BpeTrainerBuilder};
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::{AddedToken, Tokenizer as HfTokenizer};
 
 use super::special::{self, Special};
@@ -64,13 +67,22 @@ where
             .build(),
     );
     // No prefix space: a leading space the input did not have would break exact decoding.
-    let pre_tokenizer = ByteLevel::new(false, false, true);
+    let byte_level = ByteLevel::new(false, false, true);
     let mut inner = HfTokenizer::new(BPE::default());
-    inner.with_pre_tokenizer(Some(pre_tokenizer));
+    inner.with_pre_tokenizer(Some(PreTokenizerWrapper::ByteLevel(byte_level)));
     inner.with_decoder(Some(ByteLevelDecoder::new(false, false, true)));
     inner
         .train(&mut trainer, texts)
         .map_err(|e| TokenizerError::Internal(e.to_string()))?;
+    // Then digits one by one: a number is the same tokens wherever it appears (after a
+    // space, after a Chinese character, at the start of a call), which is what lets a small
+    // model copy operands from a request into an expert call; LLaMA splits digits too. The
+    // merges are learned before the split, so the multi-digit tokens stay in the vocabulary
+    // unused, and the vocabulary of the shipped tokenizer did not change.
+    inner.with_pre_tokenizer(Some(PreTokenizerWrapper::Sequence(Sequence::new(vec![
+        PreTokenizerWrapper::Digits(Digits::new(true)),
+        PreTokenizerWrapper::ByteLevel(byte_level),
+    ]))));
     Tokenizer::from_hf(inner, "the trained tokenizer")
 }
 
