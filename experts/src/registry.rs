@@ -168,6 +168,8 @@ impl Kinds {
                 index: Option<std::path::PathBuf>,
                 top: Option<usize>,
                 style: Option<Style>,
+                /// `false`: citations without their highlighted fragments.
+                snippets: Option<bool>,
             }
             let s: Settings = self::settings(settings)?;
             let mut search = Search::new();
@@ -182,6 +184,9 @@ impl Kinds {
             }
             if let Some(style) = s.style {
                 search = search.style(style);
+            }
+            if s.snippets == Some(false) {
+                search = search.without_snippets();
             }
             Ok(Arc::new(search))
         })

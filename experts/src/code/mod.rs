@@ -141,7 +141,7 @@ impl Code {
         }
         let program = match &self.worker {
             Some(program) => program.clone(),
-            None => std::env::current_exe().map_err(|e| {
+            None => this_program().map_err(|e| {
                 ExpertError::failed(&self.name, format!("cannot find this program: {e}"))
             })?,
         };
@@ -177,6 +177,17 @@ fn format(limits: &Limits) -> InputFormat {
         "a Rhai program; what it prints and its last value come back, e.g. `let x = 6 * 7; print(x)`",
         limits.max_program_bytes,
     )
+}
+
+/// This very program, to start again as a worker. On Linux, `/proc/self/exe`: it names the
+/// running binary even after the file was replaced on disk (a rebuild during a long run),
+/// where the path `current_exe` returns would by then be gone.
+fn this_program() -> std::io::Result<PathBuf> {
+    let own = PathBuf::from("/proc/self/exe");
+    if cfg!(target_os = "linux") && own.exists() {
+        return Ok(own);
+    }
+    std::env::current_exe()
 }
 
 impl Default for Code {

@@ -30,6 +30,8 @@ struct Settings {
     top: usize,
     /// `None`: GB/T 7714 for Chinese queries, APA otherwise.
     style: Option<Style>,
+    /// Whether each citation is followed by its highlighted fragment.
+    snippets: bool,
 }
 
 impl Search {
@@ -41,6 +43,7 @@ impl Search {
                 dir: None,
                 top: 3,
                 style: None,
+                snippets: true,
             },
             format: InputFormat::text(
                 "keywords or a question, Chinese or English; advanced: title:word \"a phrase\" year:[2000 TO 2010]",
@@ -76,6 +79,13 @@ impl Search {
     /// Papers per answer (1 to 100).
     pub fn top(mut self, top: usize) -> Self {
         self.settings.top = top.clamp(1, 100);
+        self
+    }
+
+    /// Citations only, without the highlighted fragments: a shorter observation, for
+    /// models with a small context.
+    pub fn without_snippets(mut self) -> Self {
+        self.settings.snippets = false;
         self
     }
 
@@ -128,7 +138,11 @@ fn answer(
             hit.paper.id,
             style.cite(&hit.paper)
         ));
-        if let Some(snippet) = hit.snippet.as_deref().filter(|s| !s.is_empty()) {
+        if let Some(snippet) = hit
+            .snippet
+            .as_deref()
+            .filter(|s| settings.snippets && !s.is_empty())
+        {
             out.push_str(&format!("   {}\n", snippet.replace('\n', " ")));
         }
     }
