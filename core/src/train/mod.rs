@@ -3,6 +3,7 @@
 mod adamw;
 pub mod data;
 pub mod pretrain;
+pub mod sft;
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;

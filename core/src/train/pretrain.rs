@@ -113,6 +113,40 @@ pub struct PretrainRun<'a> {
     pub out: &'a Path,
 }
 
+/// What a run optimises. Batches depend only on their index, never on what came before, so
+/// a resumed run sees exactly the batches an uninterrupted one would have.
+pub trait Objective {
+    /// The loss on training micro-batch `index`.
+    fn train_loss(&self, model: &Gpt, index: u64, device: &Device) -> Tensor<1>;
+    /// The loss on validation batch `index`.
+    fn val_loss(&self, model: &Gpt, index: u64, device: &Device) -> Tensor<1>;
+    /// Tokens in one micro-batch, for the throughput shown.
+    fn tokens_per_batch(&self) -> usize;
+}
+
+/// Language modelling on packed token streams.
+struct LanguageModelling<'d> {
+    train: Batches<'d>,
+    val: Batches<'d>,
+    tokens: usize,
+}
+
+impl Objective for LanguageModelling<'_> {
+    fn train_loss(&self, model: &Gpt, index: u64, device: &Device) -> Tensor<1> {
+        let (x, y) = self.train.get(index, device);
+        lm_loss(model, x, y)
+    }
+
+    fn val_loss(&self, model: &Gpt, index: u64, device: &Device) -> Tensor<1> {
+        let (x, y) = self.val.get(index, device);
+        lm_loss(model, x, y)
+    }
+
+    fn tokens_per_batch(&self) -> usize {
+        self.tokens
+    }
+}
+
 /// Trains a GPT of `run.config` on `run.data`, writing everything under `run.out`. If `out`
 /// holds a checkpoint of the same model and schedule, training resumes from it. `stop_after`
 /// ends the run early after that step, with a checkpoint there, for tests and time-boxed runs.
@@ -120,7 +154,7 @@ pub fn pretrain(
     run: &PretrainRun<'_>,
     device: &Device,
     stop_after: Option<u64>,
-    mut on_step: impl FnMut(&StepReport),
+    on_step: impl FnMut(&StepReport),
 ) -> Result<Vec<StepReport>, PretrainError> {
     let PretrainRun {
         config,
@@ -129,36 +163,67 @@ pub fn pretrain(
         data,
         out,
     } = *run;
+    let batches = |tokens, seed| Batches::new(tokens, schedule.batch_size, config.block_size, seed);
+    let objective = LanguageModelling {
+        train: batches(&data.train, schedule.seed).ok_or_else(|| {
+            PretrainError::Config("the training text is shorter than one block".into())
+        })?,
+        val: batches(&data.val, schedule.seed ^ 0xA5A5).ok_or_else(|| {
+            PretrainError::Config("the validation text is shorter than one block".into())
+        })?,
+        tokens: schedule.batch_size * config.block_size,
+    };
+    let run = TrainRun {
+        config,
+        schedule,
+        tokenizer,
+        out,
+    };
+    train(&run, &objective, None, device, stop_after, on_step)
+}
+
+/// A run's model, schedule and output folder, whatever its objective.
+pub struct TrainRun<'a> {
+    pub config: &'a GptConfig,
+    pub schedule: &'a Schedule,
+    pub tokenizer: &'a Tokenizer,
+    pub out: &'a Path,
+}
+
+/// The training loop shared by pretraining and fine-tuning: warm-up and cosine learning
+/// rate, gradient accumulation, AdamW with global-norm clipping, periodic validation, a CSV
+/// log, checkpoints, and exact resumption. A fresh run starts from `init` (a pretrained
+/// model's directory) or, without one, from random weights seeded by the schedule.
+pub fn train(
+    run: &TrainRun<'_>,
+    objective: &dyn Objective,
+    init: Option<&Path>,
+    device: &Device,
+    stop_after: Option<u64>,
+    mut on_step: impl FnMut(&StepReport),
+) -> Result<Vec<StepReport>, PretrainError> {
+    let TrainRun {
+        config,
+        schedule,
+        tokenizer,
+        out,
+    } = *run;
     validate(config, schedule, tokenizer)?;
     let device = device.clone().autodiff();
     let (mut model, mut optimizer, start) = match resume(out, config, schedule, &device)? {
         Some(resumed) => resumed,
         None => {
             device.seed(schedule.seed);
-            (
-                Gpt::new(config, &device),
-                AdamW::new(adamw_config(schedule)),
-                0,
-            )
+            let model = match init {
+                Some(dir) => initial_model(dir, config, &device)?,
+                None => Gpt::new(config, &device),
+            };
+            (model, AdamW::new(adamw_config(schedule)), 0)
         }
     };
-    let train = Batches::new(
-        &data.train,
-        schedule.batch_size,
-        config.block_size,
-        schedule.seed,
-    )
-    .ok_or_else(|| PretrainError::Config("the training text is shorter than one block".into()))?;
-    let val = Batches::new(
-        &data.val,
-        schedule.batch_size,
-        config.block_size,
-        schedule.seed ^ 0xA5A5,
-    )
-    .ok_or_else(|| PretrainError::Config("the validation text is shorter than one block".into()))?;
     let mut log = open_log(out, start)?;
     let mut reports = Vec::new();
-    let tokens_per_step = (schedule.batch_size * schedule.grad_accum * config.block_size) as f64;
+    let tokens_per_step = (objective.tokens_per_batch() * schedule.grad_accum) as f64;
     for step in start..schedule.max_steps {
         let started = Instant::now();
         let lr = learning_rate(
@@ -171,8 +236,10 @@ pub fn pretrain(
         let mut accumulator = GradientsAccumulator::new();
         let mut loss_sum = 0.0;
         for micro in 0..schedule.grad_accum {
-            let (x, y) = train.get(step * schedule.grad_accum as u64 + micro as u64, &device);
-            let loss = lm_loss(&model, x, y).div_scalar(schedule.grad_accum as f64);
+            let index = step * schedule.grad_accum as u64 + micro as u64;
+            let loss = objective
+                .train_loss(&model, index, &device)
+                .div_scalar(schedule.grad_accum as f64);
             loss_sum += loss.clone().into_scalar::<f32>();
             accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
         }
@@ -184,7 +251,7 @@ pub fn pretrain(
             (done % schedule.eval_interval == 0 || done == schedule.max_steps).then(|| {
                 evaluate(
                     &model.valid(),
-                    &val,
+                    objective,
                     schedule.eval_iters,
                     &device.clone().inner(),
                 )
@@ -212,6 +279,18 @@ pub fn pretrain(
     }
     model_dir::save(&out.join("model"), config, tokenizer, &model.valid())?;
     Ok(reports)
+}
+
+/// The model a fine-tuning run starts from; it must have the run's shape.
+fn initial_model(dir: &Path, config: &GptConfig, device: &Device) -> Result<Gpt, PretrainError> {
+    let loaded = model_dir::load(dir, device)?;
+    if &loaded.config != config {
+        return Err(PretrainError::Config(format!(
+            "{}: this model's shape differs from the run's model section",
+            dir.display()
+        )));
+    }
+    Ok(loaded.model)
 }
 
 fn adamw_config(schedule: &Schedule) -> AdamWConfig {
@@ -262,12 +341,9 @@ fn validate(
 }
 
 /// Mean validation loss over `iters` batches, on the inference copy of the model.
-fn evaluate(model: &Gpt, val: &Batches<'_>, iters: usize, device: &Device) -> f32 {
+fn evaluate(model: &Gpt, objective: &dyn Objective, iters: usize, device: &Device) -> f32 {
     let total: f32 = (0..iters as u64)
-        .map(|i| {
-            let (x, y) = val.get(i, device);
-            lm_loss(model, x, y).into_scalar::<f32>()
-        })
+        .map(|i| objective.val_loss(model, i, device).into_scalar::<f32>())
         .sum();
     total / iters as f32
 }
