@@ -17,4 +17,4 @@ pub mod split;
 pub use error::{ReadError, RecordError};
 pub use paper::{Lang, Paper, is_han};
 pub use read::{Format, ReadOptions, ReadReport, read_bytes, read_path};
-pub use shipped::{Collection, TOKENIZER_JSON};
+pub use shipped::{Collection, TOKENIZER_JSON, default_model};

@@ -78,3 +78,11 @@ impl Collection {
 /// The byte-level BPE tokenizer of the default model (`corpora/tokenizer/tokenizer.json`),
 /// made by `miracle tokenizer train` as recorded in `corpora/README.md`.
 pub const TOKENIZER_JSON: &str = include_str!("../tokenizer/tokenizer.json");
+
+/// The default model (`corpora/models/default/`, trained by `miracle train --recipe
+/// corpora/recipes/default.yaml`), embedded so `miracle ask` works on a fresh machine.
+pub mod default_model {
+    pub const CONFIG_JSON: &str = include_str!("../models/default/config.json");
+    pub const TOKENIZER_JSON: &str = include_str!("../models/default/tokenizer.json");
+    pub const WEIGHTS: &[u8] = include_bytes!("../models/default/model.safetensors");
+}

@@ -102,6 +102,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repeat: usize,
     },
+    /// `miracle ask` latency: model load time, then calculator requests answered by the
+    /// agent with the model loaded (median and p90 ms), and peak resident memory.
+    Ask {
+        /// A model directory; the embedded default model when absent.
+        #[arg(long)]
+        model: Option<std::path::PathBuf>,
+        /// Timed requests (after one untimed); they cycle through a fixed list.
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+    },
     /// Greedy decoding tokens/s, batch 1, with and without the KV cache.
     Generate {
         #[command(flatten)]
@@ -167,6 +177,9 @@ impl BenchCommand {
                 top,
                 repeat,
             } => serde_json::to_string(&search(&corpus, &queries, top.max(1), repeat.max(1))?)?,
+            BenchCommand::Ask { model, requests } => {
+                serde_json::to_string(&ask(model.as_deref(), requests.max(1), device)?)?
+            }
             BenchCommand::Code { calls, python } => {
                 serde_json::to_string(&code(calls.max(1), &python)?)?
             }
@@ -176,6 +189,64 @@ impl BenchCommand {
         };
         Ok(json)
     }
+}
+
+/// Calculator requests of the kinds in the dev suite, one to three operations.
+const ASK_REQUESTS: &[&str] = &[
+    "What is 8 plus 3?",
+    "What is 357 times 995?",
+    "Calculate 66783 - 95244.",
+    "Compute (6913 + 7266) * 1715.",
+    "3加3等于多少？",
+    "Sofia has 513 pencils and buys 329 boxes with 145 pencils in each. How many pencils does Sofia have now?",
+];
+
+fn ask(
+    model: Option<&std::path::Path>,
+    requests: usize,
+    device: &Device,
+) -> anyhow::Result<serde_json::Value> {
+    use miracle_router::agent::Agent;
+    let started = std::time::Instant::now();
+    let loaded = super::model::load(model, device)?;
+    let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    let registry = miracle_router::agent_registry();
+    let agent = Agent::new(
+        &loaded.model,
+        &loaded.config,
+        device,
+        &loaded.tokenizer,
+        &registry,
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut ms = Vec::with_capacity(requests);
+    let mut tokens = Vec::with_capacity(requests);
+    runtime.block_on(async {
+        agent.run(ASK_REQUESTS[0], &[]).await?;
+        for i in 0..requests {
+            let started = std::time::Instant::now();
+            let trace = agent.run(ASK_REQUESTS[i % ASK_REQUESTS.len()], &[]).await?;
+            ms.push(started.elapsed().as_secs_f64() * 1e3);
+            tokens.push(trace.tokens_generated as f64);
+        }
+        anyhow::Ok(())
+    })?;
+    let quantile = |v: &mut Vec<f64>, q: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * q).round() as usize]
+    };
+    Ok(serde_json::json!({
+        "bench": "ask",
+        "model_parameters": loaded.config.parameter_count(),
+        "load_ms": load_ms,
+        "requests": requests,
+        "median_ms": quantile(&mut ms, 0.5),
+        "p90_ms": quantile(&mut ms, 0.9),
+        "median_tokens_generated": quantile(&mut tokens, 0.5),
+        "peak_rss_bytes": bench::peak_rss_bytes(),
+    }))
 }
 
 fn lookup(name: &str) -> anyhow::Result<(miracle_core::gpt::GptConfig, usize)> {

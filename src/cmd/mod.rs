@@ -1,14 +1,20 @@
 //! The subcommands, one module each.
 
+mod ask;
 mod bench;
 mod corpus;
+mod demos;
+mod eval;
 mod expert;
 mod index;
 mod loss_curve;
+mod model;
 mod pretrain;
 mod read_args;
 mod search;
+mod sft;
 mod tokenizer;
+mod train;
 
 use std::io::Write;
 
@@ -25,6 +31,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Answer a request with the default model and the experts (--trace, --json).
+    Ask(ask::AskArgs),
+    /// Talk with the agent, one request per line; the conversation is kept across turns.
+    Chat(ask::ChatArgs),
+    /// Run an evaluation suite through the agent: routing, answers, nDCG@10.
+    Eval(eval::EvalArgs),
     /// Literature collections: list the shipped ones, check or convert library exports.
     #[command(subcommand)]
     Corpus(corpus::CorpusCommand),
@@ -33,6 +45,12 @@ enum Command {
     Tokenizer(tokenizer::TokenizerCommand),
     /// Pretrain the GPT (language modelling) from a YAML config; rerun to resume.
     Pretrain(pretrain::PretrainArgs),
+    /// Instruction data from the experts: training demonstrations and a held-out suite.
+    Demos(demos::DemosArgs),
+    /// Instruction-tune a pretrained model on demonstrations (SFT); rerun to resume.
+    Sft(sft::SftArgs),
+    /// Train a model from a recipe: tokenizer, pretraining, demonstrations, SFT.
+    Train(train::TrainArgs),
     /// Call one expert directly (calculator, …) and print what it returns; --list shows them.
     Expert(expert::ExpertArgs),
     /// Build or extend a literature index (the shipped corpora, or your files).
@@ -46,10 +64,16 @@ enum Command {
 impl Cli {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         match self.command {
+            Command::Ask(args) => args.run(out),
+            Command::Chat(args) => args.run(out),
+            Command::Eval(args) => args.run(out),
             Command::Corpus(command) => command.run(out),
             Command::Tokenizer(command) => command.run(out),
             Command::Bench(args) => args.run(out),
             Command::Pretrain(args) => args.run(out),
+            Command::Demos(args) => args.run(out),
+            Command::Sft(args) => args.run(out),
+            Command::Train(args) => args.run(out),
             Command::Expert(args) => args.run(out),
             Command::Index(args) => args.run(out),
             Command::Search(args) => args.run(out),

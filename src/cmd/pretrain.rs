@@ -64,6 +64,14 @@ struct PretrainFile {
 }
 
 impl PretrainArgs {
+    /// A full run of `config` (what `miracle train` does for its pretraining stage).
+    pub(super) fn new(config: PathBuf) -> Self {
+        PretrainArgs {
+            config,
+            stop_after: None,
+        }
+    }
+
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         let text = std::fs::read_to_string(&self.config)
             .with_context(|| format!("cannot read {}", self.config.display()))?;
@@ -165,14 +173,14 @@ fn papers(data: &DataSection, base: &Path) -> anyhow::Result<Vec<Paper>> {
 
 /// Redraws `loss.png` from `log.csv`. A failure to draw is reported and training goes on:
 /// the picture is a convenience, the log and checkpoints are what matter.
-fn curve(out_dir: &Path) {
+pub(super) fn curve(out_dir: &Path) {
     if let Err(e) = loss_curve::draw_from_log(out_dir) {
         eprintln!("\nwarning: the loss curve was not drawn: {e:#}");
     }
 }
 
 /// One progress line on stderr, rewritten in place; validation steps stay on screen.
-fn progress(r: &StepReport) {
+pub(super) fn progress(r: &StepReport) {
     let eta = ((r.max_steps - r.step) as f64 * r.seconds) as u64;
     let line = format!(
         "{} step {}/{}  loss {:.4}  lr {:.2e}  |g| {:.2}  {:.0} tok/s  ETA {}:{:02}:{:02}",

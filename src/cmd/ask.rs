@@ -1,0 +1,146 @@
+//! `miracle ask "…"` and `miracle chat`: the agent with the default model (or `--model`)
+//! and the built-in experts. `--trace` shows each step, `--json` prints the whole trace.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use burn::prelude::Device;
+use clap::Args;
+use miracle_router::agent::{Agent, Trace};
+use miracle_router::protocol::{Exchange, Step};
+
+use super::model;
+
+#[derive(Debug, Args)]
+pub struct AgentOptions {
+    /// A model directory; the embedded default model when absent.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Show the chain of thought: every step, each expert call with its result and time.
+    #[arg(long)]
+    trace: bool,
+    /// Print the trace as JSON (one object per request).
+    #[arg(long, conflicts_with = "trace")]
+    json: bool,
+    /// Expert calls allowed in one answer.
+    #[arg(long, default_value_t = 8)]
+    max_calls: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The request, in Chinese or English.
+    request: String,
+    #[command(flatten)]
+    options: AgentOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    #[command(flatten)]
+    options: AgentOptions,
+}
+
+/// Runs `f` with an agent built from `options` and a runtime for its expert calls.
+pub(super) fn with_agent(
+    options: &AgentOptions,
+    f: impl AsyncFnOnce(&Agent<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let device = Device::flex();
+    let loaded = model::load(options.model.as_deref(), &device)?;
+    let registry = miracle_router::agent_registry();
+    let mut agent = Agent::new(
+        &loaded.model,
+        &loaded.config,
+        &device,
+        &loaded.tokenizer,
+        &registry,
+    )?;
+    agent.limits.max_calls = options.max_calls;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime for expert calls")?;
+    runtime.block_on(f(&agent))
+}
+
+impl AskArgs {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        if self.request.trim().is_empty() {
+            anyhow::bail!(
+                "the request is empty: write it in quotes, e.g. miracle ask \"What is 17 * 23?\""
+            );
+        }
+        let options = &self.options;
+        with_agent(options, async |agent| {
+            let trace = agent.run(&self.request, &[]).await?;
+            show(&trace, options, out)
+        })
+    }
+}
+
+impl ChatArgs {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        let options = &self.options;
+        with_agent(options, async |agent| {
+            let mut history: Vec<Exchange> = Vec::new();
+            let stdin = std::io::stdin();
+            writeln!(
+                out,
+                "Miracle chat: one request per line; /exit or end of input to stop."
+            )?;
+            loop {
+                write!(out, "> ")?;
+                out.flush()?;
+                let mut line = String::new();
+                if stdin.lock().read_line(&mut line)? == 0 || line.trim() == "/exit" {
+                    return Ok(());
+                }
+                let request = line.trim();
+                if request.is_empty() {
+                    continue;
+                }
+                let trace = agent.run(request, &history).await?;
+                show(&trace, options, out)?;
+                history.push(Exchange {
+                    user: request.to_string(),
+                    steps: trace.steps.iter().map(|s| s.step.clone()).collect(),
+                });
+            }
+        })
+    }
+}
+
+fn show(trace: &Trace, options: &AgentOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    if options.json {
+        writeln!(out, "{}", serde_json::to_string(trace)?)?;
+        return Ok(());
+    }
+    if options.trace {
+        for s in &trace.steps {
+            match &s.step {
+                Step::Think { text } => writeln!(out, "  think   {text}")?,
+                Step::Call { expert, input } => writeln!(
+                    out,
+                    "  call    {expert}: {}",
+                    input.replace('\n', "\n          ")
+                )?,
+                Step::Result { text } => writeln!(
+                    out,
+                    "  result  ({:.1} ms) {}",
+                    s.ms,
+                    text.replace('\n', "\n          ")
+                )?,
+                Step::Answer { .. } => {}
+            }
+        }
+        writeln!(
+            out,
+            "  ({} tokens generated, {:.0} ms)",
+            trace.tokens_generated, trace.ms
+        )?;
+    }
+    writeln!(out, "{}", trace.answer)?;
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! `miracle eval SUITE.jsonl --out report.json`: every request of a suite (the format of
+//! `../shared/eval/dev.jsonl`) through the agent; per request the experts called, the final
+//! answer and the documents the literature calls returned; a summary by category and
+//! language: routing accuracy, answer accuracy, nDCG@10 — and, for literature, the nDCG@10
+//! of calling the search directly with the request, the agent's reference point.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use miracle_experts::Context as CallContext;
+use miracle_router::agent::Trace;
+use miracle_router::demos::{LITERATURE, cited_ids};
+use miracle_router::protocol::Step;
+use serde::{Deserialize, Serialize};
+
+use super::ask::{AgentOptions, with_agent};
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The suite: one JSON object per line with id, lang, category, query and expect.
+    suite: PathBuf,
+    /// Where the report (JSON) goes.
+    #[arg(long)]
+    out: PathBuf,
+    /// Evaluate every n-th request only (a quick look at a large suite).
+    #[arg(long, default_value_t = 1)]
+    every: usize,
+    #[command(flatten)]
+    options: AgentOptions,
+}
+
+#[derive(Debug, Deserialize)]
+struct Request {
+    id: String,
+    lang: String,
+    category: String,
+    query: String,
+    expect: Expect,
+}
+
+#[derive(Debug, Deserialize)]
+struct Expect {
+    expert: Option<String>,
+    answer: Option<String>,
+    #[serde(default)]
+    docs: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    id: String,
+    experts: Vec<String>,
+    answer: String,
+    docs: Vec<String>,
+    routed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    correct: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ndcg10: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direct_ndcg10: Option<f64>,
+    ms: f64,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    requests: usize,
+    routing: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ndcg10: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direct_ndcg10: Option<f64>,
+    median_ms: f64,
+}
+
+impl EvalArgs {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        let requests = read_suite(&self.suite)?;
+        let every = self.every.max(1);
+        let picked: Vec<&Request> = requests.iter().step_by(every).collect();
+        let direct_search = miracle_router::agent_registry();
+        let mut rows: Vec<(&Request, Row)> = Vec::new();
+        with_agent(&self.options, async |agent| {
+            for (i, request) in picked.iter().enumerate() {
+                let trace = agent.run(&request.query, &[]).await?;
+                let direct = if request.category == "literature" {
+                    let seen = direct_search
+                        .call(LITERATURE, &request.query, &CallContext::default())
+                        .await;
+                    Some(seen.map(|o| cited_ids(&o.text)).unwrap_or_default())
+                } else {
+                    None
+                };
+                rows.push((request, row(request, &trace, direct)));
+                eprint!("\r{}/{} evaluated", i + 1, picked.len());
+            }
+            eprintln!();
+            Ok(())
+        })?;
+        let summary = summarise(&rows);
+        let report = serde_json::json!({
+            "suite": self.suite,
+            "requests": rows.iter().map(|(_, r)| r).collect::<Vec<_>>(),
+            "summary": summary,
+        });
+        if let Some(dir) = self.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        miracle_core::fs::write_atomic(
+            &self.out,
+            serde_json::to_string_pretty(&report)?.as_bytes(),
+        )
+        .with_context(|| format!("cannot write {}", self.out.display()))?;
+        writeln!(
+            out,
+            "{:<24} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "category/lang", "n", "routing", "answer", "nDCG@10", "direct", "ms"
+        )?;
+        for (key, s) in &summary {
+            let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+            let num = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+            writeln!(
+                out,
+                "{key:<24} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8.0}",
+                s.requests,
+                pct(Some(s.routing)),
+                pct(s.answer),
+                num(s.ndcg10),
+                num(s.direct_ndcg10),
+                s.median_ms
+            )?;
+        }
+        writeln!(out, "report: {}", self.out.display())?;
+        Ok(())
+    }
+}
+
+fn read_suite(path: &Path) -> anyhow::Result<Vec<Request>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let requests: Vec<Request> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| {
+                format!(
+                    "{}:{}: not a suite line (id, lang, category, query, expect)",
+                    path.display(),
+                    i + 1
+                )
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    anyhow::ensure!(
+        !requests.is_empty(),
+        "{}: the suite has no requests",
+        path.display()
+    );
+    Ok(requests)
+}
+
+fn row(request: &Request, trace: &Trace, direct: Option<Vec<String>>) -> Row {
+    let experts: Vec<String> = trace.experts().into_iter().map(String::from).collect();
+    let mut docs: Vec<String> = Vec::new();
+    let mut calling_literature = false;
+    for s in &trace.steps {
+        match &s.step {
+            Step::Call { expert, .. } => calling_literature = expert == LITERATURE,
+            Step::Result { text } if calling_literature && s.error.is_none() => {
+                for id in cited_ids(text) {
+                    if !docs.contains(&id) {
+                        docs.push(id);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let routed = experts.first().map(String::as_str) == request.expect.expert.as_deref();
+    let correct = request
+        .expect
+        .answer
+        .as_ref()
+        .map(|expected| last_number(&trace.answer).is_some_and(|n| same_number(&n, expected)));
+    let literature = request.category == "literature";
+    Row {
+        id: request.id.clone(),
+        ndcg10: literature.then(|| ndcg10(&docs, &request.expect.docs)),
+        direct_ndcg10: direct.map(|d| ndcg10(&d, &request.expect.docs)),
+        experts,
+        answer: trace.answer.clone(),
+        docs,
+        routed,
+        correct,
+        ms: trace.ms,
+    }
+}
+
+/// The last number written in `text` (`-12`, `3.5`, `1,234` read as 1234).
+fn last_number(text: &str) -> Option<String> {
+    let mut numbers = Vec::new();
+    let mut current = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let digit_follows = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        let in_number = !current.is_empty();
+        if c.is_ascii_digit()
+            || (c == '-' && !in_number && digit_follows)
+            || ((c == '.' || c == ',') && in_number && digit_follows)
+        {
+            if c != ',' {
+                current.push(c);
+            }
+        } else if in_number {
+            numbers.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        numbers.push(current);
+    }
+    numbers.pop()
+}
+
+fn same_number(found: &str, expected: &str) -> bool {
+    found == expected
+        || matches!((found.parse::<f64>(), expected.parse::<f64>()), (Ok(a), Ok(b)) if (a - b).abs() <= 1e-9 * b.abs().max(1.0))
+}
+
+/// nDCG@10 with binary relevance: the judged documents are the relevant ones.
+fn ndcg10(ranked: &[String], relevant: &[String]) -> f64 {
+    let dcg: f64 = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .filter(|(_, id)| relevant.contains(id))
+        .map(|(i, _)| 1.0 / (i as f64 + 2.0).log2())
+        .fold(0.0, |a, b| a + b); // not sum(): an empty f64 sum is -0.0
+    let ideal: f64 = (0..relevant.len().min(10))
+        .map(|i| 1.0 / (i as f64 + 2.0).log2())
+        .sum();
+    if ideal == 0.0 { 0.0 } else { dcg / ideal }
+}
+
+fn summarise(rows: &[(&Request, Row)]) -> BTreeMap<String, Summary> {
+    let mut groups: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
+    for (request, row) in rows {
+        for key in [
+            "all".to_string(),
+            request.category.clone(),
+            format!("{}/{}", request.category, request.lang),
+        ] {
+            groups.entry(key).or_default().push(row);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, rows)| {
+            let n = rows.len() as f64;
+            let mean = |values: Vec<f64>| {
+                (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+            };
+            let mut ms: Vec<f64> = rows.iter().map(|r| r.ms).collect();
+            ms.sort_by(f64::total_cmp);
+            let summary = Summary {
+                requests: rows.len(),
+                routing: rows.iter().filter(|r| r.routed).count() as f64 / n,
+                answer: mean(
+                    rows.iter()
+                        .filter_map(|r| r.correct.map(|c| f64::from(u8::from(c))))
+                        .collect(),
+                ),
+                ndcg10: mean(rows.iter().filter_map(|r| r.ndcg10).collect()),
+                direct_ndcg10: mean(rows.iter().filter_map(|r| r.direct_ndcg10).collect()),
+                median_ms: ms[ms.len() / 2],
+            };
+            (key, summary)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_number_is_the_answer() {
+        assert_eq!(
+            last_number("The answer is 48218.").as_deref(),
+            Some("48218")
+        );
+        assert_eq!(last_number("答案是-3。").as_deref(), Some("-3"));
+        assert_eq!(
+            last_number("2 * 3 = 6, so 1,234.5 in all").as_deref(),
+            Some("1234.5")
+        );
+        assert_eq!(last_number("no number"), None);
+        assert!(same_number("11", "11") && !same_number("12", "11"));
+    }
+
+    #[test]
+    fn ndcg_rewards_the_relevant_document_near_the_top() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(ndcg10(&ids(&["a", "b"]), &ids(&["a"])), 1.0);
+        assert!((ndcg10(&ids(&["b", "a"]), &ids(&["a"])) - 1.0 / 3f64.log2()).abs() < 1e-12);
+        assert_eq!(ndcg10(&ids(&["b"]), &ids(&["a"])), 0.0);
+    }
+}
