@@ -92,7 +92,7 @@ async fn a_tiny_model_learns_to_call_the_calculator() {
     let rows = pack(&examples, config.block_size);
     assert_eq!(rows.too_long, 0);
     let schedule = Schedule {
-        batch_size: 16,
+        batch_size: 8,
         grad_accum: 1,
         max_steps: 1000,
         lr: 3e-3,
