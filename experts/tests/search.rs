@@ -206,6 +206,40 @@ fn snippets_highlight_the_query_terms() {
 }
 
 #[test]
+fn snippets_of_overlapping_chinese_words_do_not_break() {
+    // Jieba's search mode yields 确定 and 定性 inside 不确定性; a fragment that started at a
+    // sub-word once made the whole word's offset wrap around and the highlight panic.
+    let dir = tempfile::tempdir().unwrap();
+    let index = LiteratureIndex::create_or_open(dir.path()).unwrap();
+    let mut writer = index.writer().unwrap();
+    let filler = "本文讨论了城市交通规划中的若干问题。".repeat(12);
+    for (id, text) in [
+        (
+            "u-1",
+            format!("{filler}研究了不确定性的指标体系与动态变化。"),
+        ),
+        (
+            "u-2",
+            format!("不确定性分析。{filler}不确定性和确定性的动态变化指标体系。"),
+        ),
+    ] {
+        let mut p = papers()[3].clone();
+        p.id = id.into();
+        p.abstract_text = text;
+        writer.add(&p).unwrap();
+    }
+    writer.commit().unwrap();
+    for query in ["不确定性", "指标体系", "动态变化", "确定性 指标体系"] {
+        let hits = index.search(&SearchRequest::new(query, 2)).unwrap();
+        assert_eq!(hits.len(), 2, "{query}");
+        for hit in hits {
+            let snippet = hit.snippet.unwrap();
+            assert!(snippet.contains("**"), "{query}: {snippet}");
+        }
+    }
+}
+
+#[test]
 fn re_adding_an_id_replaces_and_uncommitted_work_is_invisible() {
     let dir = tempfile::tempdir().unwrap();
     let index = build(dir.path());

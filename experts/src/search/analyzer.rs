@@ -103,7 +103,12 @@ impl Tokenizer for BilingualTokenizer {
 impl BilingualTokenizer {
     /// Jieba's words of one Han run; positions are the run's character offsets (jieba's own
     /// convention, so overlapping search-mode sub-words keep phrase positions consistent).
+    ///
+    /// Search mode emits a word's sub-words before the word (确定, 定性, 确定性, then 不确定性);
+    /// they are put back in text order, which tantivy's snippets rely on: a token that starts
+    /// before the one ahead of it made fragment offsets wrap around and the highlight panic.
     fn push_han(&mut self, run: &str, offset: usize, position: usize) -> usize {
+        let first = self.tokens.len();
         let mut stream = self.jieba.token_stream(run);
         while stream.advance() {
             let word = stream.token();
@@ -115,6 +120,7 @@ impl BilingualTokenizer {
                 position_length: word.position_length.max(1),
             });
         }
+        self.tokens[first..].sort_by_key(|t| (t.offset_from, t.offset_to));
         position + run.chars().count()
     }
 }
@@ -175,6 +181,19 @@ mod tests {
         assert!(t.contains(&"信息".to_string()), "{t:?}");
         assert!(t.contains(&"检索".to_string()), "{t:?}");
         assert!(!t.contains(&"的".to_string()), "{t:?}");
+    }
+
+    #[test]
+    fn tokens_come_in_text_order() {
+        // Jieba's search mode yields 确定 before 不确定性; snippets need text order.
+        let mut analyzer = super::text();
+        let mut stream = analyzer.token_stream("研究了不确定性的指标体系 and more");
+        let mut offsets = Vec::new();
+        while stream.advance() {
+            offsets.push(stream.token().offset_from);
+        }
+        assert!(offsets.len() > 5, "{offsets:?}");
+        assert!(offsets.is_sorted(), "{offsets:?}");
     }
 
     #[test]

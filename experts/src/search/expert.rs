@@ -121,7 +121,11 @@ fn answer(
     slot: &Mutex<Option<Arc<LiteratureIndex>>>,
     query: &str,
 ) -> Result<String, SearchError> {
-    let hits = open(settings, slot)?.search(&SearchRequest::new(query, settings.top))?;
+    let request = SearchRequest {
+        snippets: settings.snippets,
+        ..SearchRequest::new(query, settings.top)
+    };
+    let hits = open(settings, slot)?.search(&request)?;
     if hits.is_empty() {
         return Ok(format!("No papers found for {query:?}."));
     }
@@ -138,11 +142,7 @@ fn answer(
             hit.paper.id,
             style.cite(&hit.paper)
         ));
-        if let Some(snippet) = hit
-            .snippet
-            .as_deref()
-            .filter(|s| settings.snippets && !s.is_empty())
-        {
+        if let Some(snippet) = hit.snippet.as_deref().filter(|s| !s.is_empty()) {
             out.push_str(&format!("   {}\n", snippet.replace('\n', " ")));
         }
     }
