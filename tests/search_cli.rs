@@ -1,21 +1,11 @@
 //! `miracle index` and `miracle search` end to end: library exports indexed and searched in
 //! both languages, JSON, TREC batch runs, the default index, and one-line failures.
 
-use std::path::Path;
-use std::process::Output;
-
 mod common;
 
-use common::{assert_clear_failure, command, fixture, stderr, stdout};
+use common::{assert_clear_failure, fixture, miracle_with_home as miracle, stderr, stdout};
 
 /// The binary with its own MIRACLE_HOME, so the default index is built there.
-fn miracle(args: &[&str], home: &Path) -> Output {
-    command()
-        .args(args)
-        .env("MIRACLE_HOME", home)
-        .output()
-        .expect("the miracle binary runs")
-}
 
 #[test]
 fn index_library_exports_then_search_them() {

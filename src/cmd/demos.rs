@@ -64,14 +64,15 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
         .context("generating demonstrations")?;
     let (train, held): (Vec<&Demo>, Vec<&Demo>) =
         demos.iter().partition(|d| d.split == Split::Train);
-    let lines = |items: Vec<String>| items.into_iter().map(|l| l + "\n").collect::<String>();
-    let train_text = lines(
-        train
-            .iter()
-            .map(serde_json::to_string)
-            .collect::<Result<_, _>>()?,
-    );
-    let held_text = lines(held.iter().map(|d| d.suite_line().to_string()).collect());
+    let mut train_text = String::new();
+    for demo in &train {
+        train_text += &serde_json::to_string(demo)?;
+        train_text.push('\n');
+    }
+    let held_text: String = held
+        .iter()
+        .map(|d| format!("{}\n", d.suite_line()))
+        .collect();
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (name, text) in [("train.jsonl", train_text), ("heldout.jsonl", held_text)] {
         let path = dir.join(name);

@@ -64,94 +64,94 @@ struct PretrainFile {
 }
 
 impl PretrainArgs {
-    /// A full run of `config` (what `miracle train` does for its pretraining stage).
-    pub(super) fn new(config: PathBuf) -> Self {
-        PretrainArgs {
-            config,
-            stop_after: None,
-        }
-    }
-
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        let text = std::fs::read_to_string(&self.config)
-            .with_context(|| format!("cannot read {}", self.config.display()))?;
-        let file: PretrainFile = serde_yaml::from_str(&text).with_context(|| {
-            format!("{}: not a valid pretraining config", self.config.display())
-        })?;
-        // Relative paths in the config are relative to the config file.
-        let base = self.config.parent().unwrap_or(Path::new("."));
-        let tokenizer = match &file.data.tokenizer {
-            Some(path) => Tokenizer::from_file(&base.join(path))?,
-            None => Tokenizer::shipped()?,
-        };
-        let papers = papers(&file.data, base)?;
-        let data = pack(&tokenizer, &papers)?;
-        let out_dir = base.join(&file.out);
-        for (name, tokens) in [("train.bin", &data.train), ("val.bin", &data.val)] {
-            let path = out_dir.join("data").join(name);
-            write_bin(&path, tokens).with_context(|| format!("cannot write {}", path.display()))?;
+        run_pretrain(&self.config, self.stop_after, out).map(|_| ())
+    }
+}
+
+/// Runs the pretraining that `config` (a YAML file) describes; returns the output folder.
+pub(super) fn run_pretrain(
+    config_path: &Path,
+    stop_after: Option<u64>,
+    out: &mut dyn Write,
+) -> anyhow::Result<PathBuf> {
+    let text = std::fs::read_to_string(config_path)
+        .with_context(|| format!("cannot read {}", config_path.display()))?;
+    let file: PretrainFile = serde_yaml::from_str(&text)
+        .with_context(|| format!("{}: not a valid pretraining config", config_path.display()))?;
+    // Relative paths in the config are relative to the config file.
+    let base = config_path.parent().unwrap_or(Path::new("."));
+    let tokenizer = match &file.data.tokenizer {
+        Some(path) => Tokenizer::from_file(&base.join(path))?,
+        None => Tokenizer::shipped()?,
+    };
+    let papers = papers(&file.data, base)?;
+    let data = pack(&tokenizer, &papers)?;
+    let out_dir = base.join(&file.out);
+    for (name, tokens) in [("train.bin", &data.train), ("val.bin", &data.val)] {
+        let path = out_dir.join("data").join(name);
+        write_bin(&path, tokens).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let m = &file.model;
+    let config = GptConfig {
+        n_layer: m.n_layer,
+        n_head: m.n_head,
+        n_embd: m.n_embd,
+        block_size: m.block_size,
+        vocab_size: tokenizer.vocab_size(),
+        dropout: m.dropout,
+        bias: m.bias,
+    };
+    writeln!(
+        out,
+        "pretraining {} parameters on {} training and {} validation tokens from {} papers; writing to {}",
+        config.parameter_count(),
+        data.train.len(),
+        data.val.len(),
+        papers.len(),
+        out_dir.display()
+    )?;
+    let run = PretrainRun {
+        config: &config,
+        schedule: &file.train,
+        tokenizer: &tokenizer,
+        data: &data,
+        out: &out_dir,
+    };
+    let on_step = |r: &StepReport| {
+        progress(r);
+        if r.val_loss.is_some() {
+            curve(&out_dir);
         }
-        let m = &file.model;
-        let config = GptConfig {
-            n_layer: m.n_layer,
-            n_head: m.n_head,
-            n_embd: m.n_embd,
-            block_size: m.block_size,
-            vocab_size: tokenizer.vocab_size(),
-            dropout: m.dropout,
-            bias: m.bias,
-        };
+    };
+    let reports = pretrain(&run, &Device::flex(), stop_after, on_step)?;
+    eprintln!();
+    curve(&out_dir);
+    let last = reports.last().map_or(0, |r| r.step);
+    if let Some((step, val)) = reports
+        .iter()
+        .rev()
+        .find_map(|r| r.val_loss.map(|v| (r.step, v)))
+    {
         writeln!(
             out,
-            "pretraining {} parameters on {} training and {} validation tokens from {} papers; writing to {}",
-            config.parameter_count(),
-            data.train.len(),
-            data.val.len(),
-            papers.len(),
-            out_dir.display()
+            "step {step}: validation loss {val:.4}, perplexity {:.1}",
+            f64::from(val).exp()
         )?;
-        let run = PretrainRun {
-            config: &config,
-            schedule: &file.train,
-            tokenizer: &tokenizer,
-            data: &data,
-            out: &out_dir,
-        };
-        let on_step = |r: &StepReport| {
-            progress(r);
-            if r.val_loss.is_some() {
-                curve(&out_dir);
-            }
-        };
-        let reports = pretrain(&run, &Device::flex(), self.stop_after, on_step)?;
-        eprintln!();
-        curve(&out_dir);
-        let last = reports.last().map_or(0, |r| r.step);
-        if let Some((step, val)) = reports
-            .iter()
-            .rev()
-            .find_map(|r| r.val_loss.map(|v| (r.step, v)))
-        {
-            writeln!(
-                out,
-                "step {step}: validation loss {val:.4}, perplexity {:.1}",
-                f64::from(val).exp()
-            )?;
-        }
-        if reports.is_empty() || last == file.train.max_steps {
-            writeln!(
-                out,
-                "done: the model is in {}",
-                out_dir.join("model").display()
-            )?;
-        } else {
-            writeln!(
-                out,
-                "stopped after step {last} with a checkpoint; run the same command again to resume"
-            )?;
-        }
-        Ok(())
     }
+    if reports.is_empty() || last == file.train.max_steps {
+        writeln!(
+            out,
+            "done: the model is in {}",
+            out_dir.join("model").display()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "stopped after step {last} with a checkpoint; run the same command again to resume"
+        )?;
+    }
+    Ok(out_dir)
 }
 
 fn papers(data: &DataSection, base: &Path) -> anyhow::Result<Vec<Paper>> {

@@ -12,7 +12,7 @@ use miracle_router::demos::Counts;
 use serde::Deserialize;
 
 use super::demos::{DemoSpec, write_demos};
-use super::pretrain::PretrainArgs;
+use super::pretrain::run_pretrain;
 use super::sft::run_sft;
 
 #[derive(Debug, Args)]
@@ -79,8 +79,7 @@ impl TrainArgs {
         }
         writeln!(out, "== 1/4 tokenizer: {}", tokenizer.display())?;
         writeln!(out, "== 2/4 pretraining ({})", recipe.pretrain.display())?;
-        let pretrain_config = base.join(&recipe.pretrain);
-        PretrainArgs::new(pretrain_config.clone()).run(out)?;
+        let pretrain_out = run_pretrain(&base.join(&recipe.pretrain), None, out)?;
         writeln!(out, "== 3/4 demonstrations from the experts")?;
         write_demos(&recipe.demos.spec(), &base.join(&recipe.demos.out), out)?;
         writeln!(
@@ -91,7 +90,6 @@ impl TrainArgs {
         let sft_out = run_sft(&base.join(&recipe.sft), None, out)?;
         let model = base.join(&recipe.model);
         publish(&sft_out.join("model"), &model)?;
-        let pretrain_out = pretrain_out(&pretrain_config)?;
         for (stage, dir) in [("pretrain", pretrain_out), ("sft", sft_out)] {
             for name in ["log.csv", "loss.png"] {
                 copy(
@@ -104,18 +102,6 @@ impl TrainArgs {
         writeln!(out, "done: the model is in {}", model.display())?;
         Ok(())
     }
-}
-
-/// The `out` of a pretraining config, resolved against the config's folder.
-fn pretrain_out(config: &Path) -> anyhow::Result<PathBuf> {
-    #[derive(Deserialize)]
-    struct Out {
-        out: PathBuf,
-    }
-    let text = std::fs::read_to_string(config)?;
-    let file: Out = serde_yaml::from_str(&text)
-        .with_context(|| format!("{}: no out folder", config.display()))?;
-    Ok(config.parent().unwrap_or(Path::new(".")).join(file.out))
 }
 
 /// Copies the model directory's files into `to` (each written atomically).

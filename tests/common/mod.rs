@@ -18,6 +18,16 @@ pub fn miracle(args: &[&str]) -> Output {
         .expect("the miracle binary runs")
 }
 
+/// The binary with `MIRACLE_HOME` at `home` (where the default literature index is built on
+/// first use).
+pub fn miracle_with_home(args: &[&str], home: &Path) -> Output {
+    command()
+        .args(args)
+        .env("MIRACLE_HOME", home)
+        .output()
+        .expect("the miracle binary runs")
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -4,10 +4,7 @@
 
 use miracle_experts::Registry;
 
-use super::{
-    CALCULATOR, DemoError, Draw, Expect, Lang, Made, Script, Templates, fill, number_answer,
-    template_for,
-};
+use super::{CALCULATOR, DemoError, Draw, Lang, Made, Script, Templates, fill, template_for};
 
 /// How a family's request turns into calls.
 #[derive(Clone, Copy)]
@@ -307,7 +304,14 @@ pub(crate) async fn make(
             let input = format!("{dividend} / {divisor}");
             let result = script.call(CALCULATOR, &input).await?;
             let user = fill(text, &[("p", &dividend), ("b", &divisor), ("item", item)]);
-            return Ok(finish(script, lang, template, split, user, result));
+            return Ok(Made::number(
+                script,
+                CALCULATOR,
+                lang,
+                (template, split),
+                user,
+                result,
+            ));
         }
         Shape::Expression => {
             let forms = [
@@ -321,7 +325,14 @@ pub(crate) async fn make(
             let result = script.call(CALCULATOR, &expression).await?;
             slots.push(("e", &expression));
             let user = fill(text, &slots);
-            return Ok(finish(script, lang, template, split, user, result));
+            return Ok(Made::number(
+                script,
+                CALCULATOR,
+                lang,
+                (template, split),
+                user,
+                result,
+            ));
         }
         Shape::MulThenSub => {
             script.think(match lang {
@@ -351,26 +362,12 @@ pub(crate) async fn make(
         }
     };
     let user = fill(text, &slots);
-    Ok(finish(script, lang, template, split, user, answer))
-}
-
-fn finish(
-    script: Script<'_>,
-    lang: Lang,
-    template: usize,
-    split: super::Split,
-    user: String,
-    result: String,
-) -> Made {
-    Made {
-        template,
-        split,
+    Ok(Made::number(
+        script,
+        CALCULATOR,
+        lang,
+        (template, split),
         user,
-        steps: script.answer(number_answer(lang, &result)),
-        expect: Expect {
-            expert: Some(CALCULATOR.into()),
-            answer: Some(result),
-            docs: Vec::new(),
-        },
-    }
+        answer,
+    ))
 }

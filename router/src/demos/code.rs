@@ -4,9 +4,7 @@
 
 use miracle_experts::Registry;
 
-use super::{
-    CODE, DemoError, Draw, Expect, Lang, Made, Script, Templates, fill, number_answer, template_for,
-};
+use super::{CODE, DemoError, Draw, Lang, Made, Script, Templates, fill, template_for};
 
 pub(crate) struct Family {
     pub name: &'static str,
@@ -193,15 +191,13 @@ pub(crate) async fn make(
     let program = fill(family.program, &slots);
     let mut script = Script::new(registry, family.name);
     let result = script.call(CODE, &program).await?;
-    Ok(Made {
-        template,
-        split,
-        user: fill(text, &slots),
-        steps: script.answer(number_answer(lang, &result)),
-        expect: Expect {
-            expert: Some(CODE.into()),
-            answer: Some(result),
-            docs: Vec::new(),
-        },
-    })
+    let user = fill(text, &slots);
+    Ok(Made::number(
+        script,
+        CODE,
+        lang,
+        (template, split),
+        user,
+        result,
+    ))
 }

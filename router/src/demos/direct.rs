@@ -1,13 +1,12 @@
 //! Requests the assistant answers itself, without an expert: greetings, thanks and questions
 //! about what it is and can do.
 
-use super::{Expect, Lang, Made, Split};
+use super::{Expect, Lang, Made, Templates, template_for};
 
 struct Intent {
     family: &'static str,
     /// Requests; the last of each language is held out.
-    en: &'static [&'static str],
-    zh: &'static [&'static str],
+    requests: Templates,
     answer_en: &'static str,
     answer_zh: &'static str,
 }
@@ -15,50 +14,56 @@ struct Intent {
 const INTENTS: &[Intent] = &[
     Intent {
         family: "direct.greeting",
-        en: &[
-            "Hi!",
-            "Hello",
-            "Hello there!",
-            "Good morning!",
-            "Hey",
-            "Hi, how are you?",
-            "Good evening.",
-        ],
-        zh: &["你好", "您好！", "早上好", "嗨", "你好呀", "晚上好！"],
+        requests: Templates {
+            en: &[
+                "Hi!",
+                "Hello",
+                "Hello there!",
+                "Good morning!",
+                "Hey",
+                "Hi, how are you?",
+                "Good evening.",
+            ],
+            zh: &["你好", "您好！", "早上好", "嗨", "你好呀", "晚上好！"],
+        },
         answer_en: "Hello! I can do exact arithmetic, search the science literature and run small programs. What would you like to know?",
         answer_zh: "你好！我可以精确计算、检索科技文献、运行小程序。有什么可以帮你？",
     },
     Intent {
         family: "direct.about",
-        en: &[
-            "What can you do?",
-            "Who are you?",
-            "What are you?",
-            "How can you help me?",
-            "Tell me about yourself.",
-            "What are your skills?",
-        ],
-        zh: &[
-            "你能做什么？",
-            "你是谁？",
-            "介绍一下你自己。",
-            "你有什么功能？",
-            "你可以帮我做什么？",
-        ],
+        requests: Templates {
+            en: &[
+                "What can you do?",
+                "Who are you?",
+                "What are you?",
+                "How can you help me?",
+                "Tell me about yourself.",
+                "What are your skills?",
+            ],
+            zh: &[
+                "你能做什么？",
+                "你是谁？",
+                "介绍一下你自己。",
+                "你有什么功能？",
+                "你可以帮我做什么？",
+            ],
+        },
         answer_en: "I am Miracle, a small language model that calls experts: a calculator for exact arithmetic, a literature search over science and technology papers in Chinese and English, and a sandboxed code runner.",
         answer_zh: "我是Miracle，一个会调用专家的小型语言模型：用计算器做精确计算，检索中英文科技文献，在沙箱中运行程序。",
     },
     Intent {
         family: "direct.thanks",
-        en: &[
-            "Thanks!",
-            "Thank you very much.",
-            "Thanks a lot.",
-            "Great, thank you!",
-            "Thank you!",
-            "Many thanks.",
-        ],
-        zh: &["谢谢", "非常感谢！", "多谢", "谢谢你的帮助。", "太感谢了"],
+        requests: Templates {
+            en: &[
+                "Thanks!",
+                "Thank you very much.",
+                "Thanks a lot.",
+                "Great, thank you!",
+                "Thank you!",
+                "Many thanks.",
+            ],
+            zh: &["谢谢", "非常感谢！", "多谢", "谢谢你的帮助。", "太感谢了"],
+        },
         answer_en: "You are welcome!",
         answer_zh: "不客气！",
     },
@@ -67,20 +72,16 @@ const INTENTS: &[Intent] = &[
 /// The `i`-th direct request in `lang`, cycling through the intents and their phrasings.
 pub(crate) fn make(lang: Lang, i: usize) -> (&'static str, Made) {
     let intent = &INTENTS[i % INTENTS.len()];
-    let (requests, answer) = match lang {
-        Lang::En => (intent.en, intent.answer_en),
-        Lang::Zh => (intent.zh, intent.answer_zh),
-    };
-    let index = (i / INTENTS.len()) % requests.len();
-    let split = if index + 1 == requests.len() {
-        Split::HeldOut
-    } else {
-        Split::Train
+    let (template, user, split) =
+        template_for(intent.family, &intent.requests, lang, i / INTENTS.len());
+    let answer = match lang {
+        Lang::En => intent.answer_en,
+        Lang::Zh => intent.answer_zh,
     };
     let made = Made {
-        template: index,
+        template,
         split,
-        user: requests[index].to_string(),
+        user: user.to_string(),
         steps: vec![crate::protocol::Step::Answer {
             text: answer.to_string(),
         }],

@@ -137,23 +137,15 @@ pub(crate) async fn make(
         }
     };
     let ids = cited_ids(&result);
+    let cited = |separator: &str| {
+        let ids: Vec<String> = ids.iter().map(|id| format!("[{id}]")).collect();
+        ids.join(separator)
+    };
     let answer = match (lang, ids.is_empty()) {
         (Lang::En, true) => "I found no papers on this.".to_string(),
         (Lang::Zh, true) => "没有找到相关论文。".to_string(),
-        (Lang::En, false) => format!(
-            "The most relevant papers: {}.",
-            ids.iter()
-                .map(|id| format!("[{id}]"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        (Lang::Zh, false) => format!(
-            "最相关的论文：{}。",
-            ids.iter()
-                .map(|id| format!("[{id}]"))
-                .collect::<Vec<_>>()
-                .join("、")
-        ),
+        (Lang::En, false) => format!("The most relevant papers: {}.", cited(", ")),
+        (Lang::Zh, false) => format!("最相关的论文：{}。", cited("、")),
     };
     Ok(Made {
         template,

@@ -92,12 +92,7 @@ impl Demo {
         serde_json::json!({
             "id": self.id,
             "lang": self.lang,
-            "category": match self.category {
-                Category::Calc => "calc",
-                Category::Code => "code",
-                Category::Literature => "literature",
-                Category::Direct => "direct",
-            },
+            "category": self.category,
             "query": self.request(),
             "expect": self.expect,
         })
@@ -105,20 +100,14 @@ impl Demo {
 }
 
 /// How many requests to generate per family and language (held-out ones included).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Counts {
     pub calc: usize,
     pub code: usize,
     pub literature: usize,
     pub direct: usize,
     /// Copies of each expert's own demonstrations.
-    #[serde(default = "one")]
     pub expert_demonstrations: usize,
-}
-
-fn one() -> usize {
-    1
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -261,6 +250,30 @@ pub(crate) struct Made {
     pub user: String,
     pub steps: Vec<Step>,
     pub expect: Expect,
+}
+
+impl Made {
+    /// A request answered with a number: the expert's final result, in the answer sentence.
+    pub(crate) fn number(
+        script: Script<'_>,
+        expert: &str,
+        lang: Lang,
+        (template, split): (usize, Split),
+        user: String,
+        result: String,
+    ) -> Made {
+        Made {
+            template,
+            split,
+            user,
+            steps: script.answer(number_answer(lang, &result)),
+            expect: Expect {
+                expert: Some(expert.into()),
+                answer: Some(result),
+                docs: Vec::new(),
+            },
+        }
+    }
 }
 
 /// Generates every family's demos with the experts in `registry` (which must hold
