@@ -96,6 +96,35 @@ fn ask_answers_with_the_embedded_model_and_traces_its_steps() {
     assert_eq!(trace["request"], "What is 8 plus 3?");
     assert!(trace["steps"].as_array().is_some_and(|s| !s.is_empty()));
     assert!(trace["answer"].as_str().is_some());
+    // Grounded by default: the calculator gets the request's numbers, and the answer
+    // restates what the experts returned.
+    let numbers = |text: &str| miracle_router::grounding::numbers_in(text);
+    let mut results = Vec::new();
+    for step in trace["steps"].as_array().unwrap() {
+        match step["kind"].as_str().unwrap() {
+            "call" if step["expert"] == "calculator" => {
+                let input = step["input"].as_str().unwrap();
+                assert!(
+                    numbers(input).iter().all(|n| n == "8" || n == "3"),
+                    "{input}"
+                );
+            }
+            "result" => results.extend(numbers(step["text"].as_str().unwrap())),
+            _ => {}
+        }
+    }
+    let answer = trace["answer"].as_str().unwrap();
+    if !results.is_empty() {
+        assert!(
+            numbers(answer).iter().all(|n| results.contains(n)),
+            "{answer}"
+        );
+    }
+    let free = miracle(
+        &["ask", "--ungrounded", "--json", "What is 8 plus 3?"],
+        home.path(),
+    );
+    assert!(free.status.success());
     let shown = miracle(&["ask", "--trace", "What is 8 plus 3?"], home.path());
     assert!(shown.status.success());
     assert!(
@@ -167,6 +196,7 @@ fn eval_reports_each_request_and_a_summary() {
     );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v["grounded"], true);
     let requests = v["requests"].as_array().unwrap();
     assert_eq!(requests.len(), 3);
     for r in requests {

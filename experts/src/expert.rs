@@ -76,6 +76,23 @@ pub struct InputFormat {
     pub max_bytes: usize,
     /// Every character the input may contain; `None` allows any text.
     pub alphabet: Option<String>,
+    /// What the model may write, beyond the alphabet.
+    pub grounded: Grounded,
+}
+
+/// What a model may write into an input beyond the alphabet: where the router holds it to
+/// the conversation, so that an expert works on what the user said rather than on what a
+/// small model likes to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grounded {
+    /// Anything the format allows: a program's loop bounds, a query's year.
+    #[default]
+    No,
+    /// Every number occurs in the conversation (the user's words, earlier results): an
+    /// arithmetic expression's operands are the request's quantities.
+    Numbers,
+    /// The input is a passage of the user's words: a search for the topic the user named.
+    Quote,
 }
 
 impl InputFormat {
@@ -85,6 +102,7 @@ impl InputFormat {
             summary: summary.to_string(),
             max_bytes,
             alphabet: None,
+            grounded: Grounded::No,
         }
     }
 
@@ -94,7 +112,14 @@ impl InputFormat {
             summary: summary.to_string(),
             max_bytes,
             alphabet: Some(alphabet.to_string()),
+            grounded: Grounded::No,
         }
+    }
+
+    /// The same format, held to the conversation as `grounded` says.
+    pub fn grounded(mut self, grounded: Grounded) -> Self {
+        self.grounded = grounded;
+        self
     }
 
     pub fn allows(&self, c: char) -> bool {

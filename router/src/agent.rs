@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use burn::prelude::*;
 use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig};
 use miracle_core::tokenizer::{Special, Tokenizer};
-use miracle_experts::{Context, Registry};
+use miracle_experts::{Context, Grounded, Registry};
 use serde::Serialize;
 
 use crate::constraint::Vocabulary;
+use crate::grounding::{Grounding, Hold, Quote};
 use crate::protocol::{Dialogue, Exchange, ProtocolError, Step, render_prompt};
 
 /// Bounds on one run.
@@ -117,6 +118,11 @@ pub struct Agent<'a> {
     pub system: Option<String>,
     pub limits: Limits,
     pub decoding: Decoding,
+    /// Hold what the model writes to the conversation (see [`crate::grounding`]): an
+    /// answer may contain only numbers the experts returned in this turn (the user's, when
+    /// it called none), and an expert's input is held as its format asks ([`Grounded`]).
+    /// On by default; off measures what the model writes on its own.
+    pub grounded: bool,
 }
 
 impl<'a> Agent<'a> {
@@ -146,6 +152,7 @@ impl<'a> Agent<'a> {
             system: None,
             limits: Limits::default(),
             decoding: Decoding::Greedy,
+            grounded: true,
         })
     }
 
@@ -171,6 +178,8 @@ impl<'a> Agent<'a> {
             exchanges,
         };
         let prompt = render_prompt(&dialogue, self.tokenizer)?;
+        let grounding = conversation_numbers(&dialogue);
+        let quotable = dialogue.exchanges.iter().map(|e| e.user.clone()).collect();
         let mut turn = Turn {
             agent: self,
             decoder: Decoder::new(self.model, self.config, &self.device),
@@ -179,6 +188,9 @@ impl<'a> Agent<'a> {
             generated: 0,
             calls: 0,
             started,
+            grounding,
+            results: Grounding::default(),
+            quotable,
         };
         turn.force(&prompt)?;
         let (answer, outcome) = turn.steps_until_answer().await?;
@@ -202,6 +214,12 @@ struct Turn<'t, 'a> {
     generated: usize,
     calls: usize,
     started: Instant,
+    /// Numbers of the conversation so far: the user's, and every result's.
+    grounding: Grounding,
+    /// Numbers of this turn's results.
+    results: Grounding,
+    /// The user's words, every request of the conversation.
+    quotable: Vec<String>,
 }
 
 impl Turn<'_, '_> {
@@ -248,11 +266,12 @@ impl Turn<'_, '_> {
             let before = self.generated;
             match Special::from_id(opener) {
                 Some(Special::Think) => {
-                    let text = self.free_text(Special::ThinkEnd)?;
+                    let text = self.free_text(Special::ThinkEnd, None)?;
                     self.record(Step::Think { text }, before, started, None);
                 }
                 Some(Special::Answer) => {
-                    let text = self.free_text(Special::AnswerEnd)?;
+                    let hold = self.agent.grounded.then(|| self.answer_hold());
+                    let text = self.free_text(Special::AnswerEnd, hold)?;
                     self.force(&[Special::EndOfTurn.id()])?;
                     self.record(Step::Answer { text: text.clone() }, before, started, None);
                     return Ok((text, Outcome::Answered));
@@ -284,18 +303,26 @@ impl Turn<'_, '_> {
     }
 
     /// Ordinary tokens until the model writes `end` or the step's budget is spent (then
-    /// `end` is forced).
-    fn free_text(&mut self, end: Special) -> Result<String, AgentError> {
-        let mut allowed = self.agent.text_tokens.clone();
-        allowed.push(end.id());
+    /// `end` is forced); with a hold, only what it allows.
+    fn free_text(&mut self, end: Special, mut hold: Option<Hold>) -> Result<String, AgentError> {
         let mut ids = Vec::new();
         for _ in 0..self.agent.limits.max_step_tokens {
             if self.over_limit().is_some() {
                 break;
             }
+            let mut allowed = self.agent.text_tokens.clone();
+            if let Some(hold) = &hold {
+                allowed.retain(|&id| hold.allows(self.agent.vocabulary.bytes(id)));
+            }
+            if hold.as_ref().is_none_or(Hold::can_end) {
+                allowed.push(end.id());
+            }
             let token = self.choose(&allowed)?;
             if token == end.id() {
                 return Ok(self.agent.tokenizer.decode(&ids)?);
+            }
+            if let Some(hold) = &mut hold {
+                hold.advance(self.agent.vocabulary.bytes(token));
             }
             ids.push(token);
         }
@@ -342,6 +369,8 @@ impl Turn<'_, '_> {
             Ok(seen) => (seen.text, None),
             Err(e) => (format!("error: {e}"), Some(e)),
         };
+        self.grounding.read(&text);
+        self.results.read(&text);
         let mut forced = vec![Special::Result.id()];
         forced.extend(self.agent.tokenizer.encode(&text)?);
         forced.push(Special::ResultEnd.id());
@@ -373,6 +402,7 @@ impl Turn<'_, '_> {
             .input_format()
             .clone();
         let base = self.agent.vocabulary.input_tokens(&format);
+        let mut hold = self.input_hold(format.grounded);
         let mut ids: Vec<u32> = Vec::new();
         let mut bytes = 0usize;
         let close = |ids: &[u32], tokenizer: &Tokenizer| -> bool {
@@ -388,8 +418,12 @@ impl Turn<'_, '_> {
                 .iter()
                 .copied()
                 .filter(|&id| bytes + self.agent.vocabulary.len_of(id) <= format.max_bytes)
+                .filter(|&id| {
+                    hold.as_ref()
+                        .is_none_or(|h| h.allows(self.agent.vocabulary.bytes(id)))
+                })
                 .collect();
-            if close(&ids, self.agent.tokenizer) {
+            if close(&ids, self.agent.tokenizer) && hold.as_ref().is_none_or(Hold::can_end) {
                 allowed.push(Special::CallEnd.id());
             }
             if allowed.is_empty() {
@@ -400,15 +434,61 @@ impl Turn<'_, '_> {
                 return Ok((self.agent.tokenizer.decode(&ids)?, true));
             }
             bytes += self.agent.vocabulary.len_of(token);
+            if let Some(hold) = &mut hold {
+                hold.advance(self.agent.vocabulary.bytes(token));
+            }
             ids.push(token);
         }
         // Out of budget: the call is closed as it stands. It runs only if what was written
-        // is a valid input; otherwise the model is told it did not finish.
+        // is a valid input (with no number or quote left half written); otherwise the
+        // model is told it did not finish.
         self.force(&[Special::CallEnd.id()])?;
         let text = self.agent.tokenizer.decode(&ids)?;
-        let valid = format.check(&text).is_ok();
+        let valid = format.check(&text).is_ok() && hold.as_ref().is_none_or(Hold::can_end);
         Ok((text, valid))
     }
+}
+
+impl Turn<'_, '_> {
+    /// The numbers an answer may contain: after expert calls, those of their results (an
+    /// answer reports what the experts found); without calls, the conversation's.
+    fn answer_hold(&self) -> Hold {
+        Hold::numbers(if self.calls > 0 {
+            self.results.clone()
+        } else {
+            self.grounding.clone()
+        })
+    }
+
+    /// How an input is held, as its format asks.
+    fn input_hold(&self, grounded: Grounded) -> Option<Hold> {
+        if !self.agent.grounded {
+            return None;
+        }
+        match grounded {
+            Grounded::No => None,
+            Grounded::Numbers => Some(Hold::numbers(self.grounding.clone())),
+            Grounded::Quote => Some(Hold::Quote(Quote::of(&self.quotable))),
+        }
+    }
+}
+
+/// The numbers of a conversation before the model's turn: the system's and user's words,
+/// and the results of earlier turns.
+fn conversation_numbers(dialogue: &Dialogue) -> Grounding {
+    let mut grounding = Grounding::default();
+    if let Some(system) = &dialogue.system {
+        grounding.read(system);
+    }
+    for exchange in &dialogue.exchanges {
+        grounding.read(&exchange.user);
+        for step in &exchange.steps {
+            if let Step::Result { text } = step {
+                grounding.read(text);
+            }
+        }
+    }
+    grounding
 }
 
 fn honest_failure(outcome: Outcome) -> String {

@@ -73,9 +73,14 @@ impl Vocabulary {
             .collect()
     }
 
-    pub fn len_of(&self, id: u32) -> usize {
+    /// The bytes of a token (none for special tokens).
+    pub fn bytes(&self, id: u32) -> &[u8] {
         id.checked_sub(Special::COUNT)
             .and_then(|i| self.bytes.get(i as usize))
-            .map_or(0, Vec::len)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub fn len_of(&self, id: u32) -> usize {
+        self.bytes(id).len()
     }
 }

@@ -10,9 +10,11 @@ use burn::prelude::*;
 use miracle_core::gpt::{Decoding, Gpt, GptConfig};
 use miracle_core::tokenizer::Tokenizer;
 use miracle_experts::{
-    Calculator, Context, Demonstration, Expert, ExpertError, InputFormat, Observation, Registry,
+    Calculator, Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Observation,
+    Registry,
 };
 use miracle_router::agent::{Agent, Limits, Outcome};
+use miracle_router::grounding::numbers_in;
 use miracle_router::protocol::Step;
 
 /// An expert that always fails, and one that never answers in time.
@@ -43,6 +45,44 @@ impl Expert for Trouble {
     }
 }
 
+/// Returns its input: a stand-in for an expert whose input is held to the conversation.
+struct Echo {
+    name: &'static str,
+    format: InputFormat,
+}
+
+#[async_trait]
+impl Expert for Echo {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn description(&self) -> &str {
+        "repeats its input"
+    }
+    fn input_format(&self) -> &InputFormat {
+        &self.format
+    }
+    fn demonstrations(&self) -> &[Demonstration] {
+        &[]
+    }
+    async fn call(&self, input: &str, _ctx: &Context) -> Result<Observation, ExpertError> {
+        Ok(Observation::new(input))
+    }
+}
+
+fn tiny_model(tokenizer: &Tokenizer, device: &Device) -> (Gpt, GptConfig) {
+    let config = GptConfig {
+        n_layer: 1,
+        n_head: 2,
+        n_embd: 16,
+        block_size: 64,
+        vocab_size: tokenizer.vocab_size(),
+        dropout: 0.0,
+        bias: true,
+    };
+    (Gpt::new(&config, device), config)
+}
+
 fn registry() -> Registry {
     Registry::new()
         .with(Calculator::new())
@@ -60,16 +100,7 @@ fn registry() -> Registry {
 async fn random_models_only_make_valid_calls_and_every_run_ends() {
     let tokenizer = Tokenizer::shipped().unwrap();
     let device = Device::flex();
-    let config = GptConfig {
-        n_layer: 1,
-        n_head: 2,
-        n_embd: 16,
-        block_size: 64,
-        vocab_size: tokenizer.vocab_size(),
-        dropout: 0.0,
-        bias: true,
-    };
-    let model = Gpt::new(&config, &device);
+    let (model, config) = tiny_model(&tokenizer, &device);
     let registry = registry();
     let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
     agent.limits = Limits {
@@ -128,4 +159,90 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
         "no run made a call: the test would prove nothing"
     );
     assert!(failures > 0, "no run met a failing expert");
+}
+
+#[tokio::test]
+async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let device = Device::flex();
+    let (model, config) = tiny_model(&tokenizer, &device);
+    let registry = Registry::new()
+        .with(Calculator::new())
+        .with(Echo {
+            name: "quote",
+            format: InputFormat::text("a passage", 200).grounded(Grounded::Quote),
+        })
+        .with(Echo {
+            // Only digits and spaces: every call of it writes numbers.
+            name: "numbers",
+            format: InputFormat::alphabet("numbers", 24, "0123456789 ").grounded(Grounded::Numbers),
+        });
+    let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
+    agent.limits = Limits {
+        max_calls: 3,
+        max_tokens: 200,
+        max_step_tokens: 60,
+        timeout: Duration::from_secs(20),
+        expert_timeout: Duration::from_secs(5),
+    };
+    let request = "Add 12 and 3456, then find 7.5 times it; papers on white matter.";
+    let (mut numbers, mut quotes) = (0, 0);
+    for seed in 0..16 {
+        agent.decoding = Decoding::Sample {
+            temperature: 1.5,
+            top_k: Some(40),
+            top_p: None,
+            seed,
+        };
+        let trace = agent.run(request, &[]).await.unwrap();
+        let mut seen = numbers_in(request);
+        let mut results: Vec<String> = Vec::new();
+        for (i, step) in trace.steps.iter().enumerate() {
+            match &step.step {
+                // A call cut off by its byte budget does not run; it may end half written.
+                _ if unfinished(&trace.steps, i) => {}
+                Step::Call { expert, input } if expert != "quote" => {
+                    for n in numbers_in(input) {
+                        assert!(seen.contains(&n), "{n} in {input:?} is not the user's");
+                        numbers += 1;
+                    }
+                }
+                Step::Call { input, .. } => {
+                    if !input.is_empty() {
+                        assert!(request.contains(input.as_str()), "{input:?} is no quote");
+                        quotes += 1;
+                    }
+                }
+                Step::Result { text } => {
+                    seen.extend(numbers_in(text));
+                    results.extend(numbers_in(text));
+                }
+                Step::Answer { text } => {
+                    let allowed = if trace.experts().is_empty() {
+                        &seen
+                    } else {
+                        &results
+                    };
+                    for n in numbers_in(text) {
+                        assert!(allowed.contains(&n), "{n} in the answer {text:?}");
+                        numbers += 1;
+                    }
+                }
+                Step::Think { .. } => {}
+            }
+        }
+    }
+    assert!(
+        numbers > 0,
+        "no run wrote a number: the test would prove nothing"
+    );
+    assert!(quotes > 0, "no run quoted: the test would prove nothing");
+    eprintln!("{numbers} numbers, {quotes} quotes");
+}
+
+fn unfinished(steps: &[miracle_router::agent::TracedStep], call: usize) -> bool {
+    matches!(&steps[call].step, Step::Call { .. })
+        && steps.get(call + 1).is_some_and(|r| {
+            matches!(&r.step, Step::Result { text } if text.contains("did not finish its input"))
+        })
 }

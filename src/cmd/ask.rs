@@ -26,6 +26,10 @@ pub struct AgentOptions {
     /// Expert calls allowed in one answer.
     #[arg(long, default_value_t = 8)]
     max_calls: usize,
+    /// Let the model write any number in answers and calculator expressions (by default
+    /// they may hold only numbers of the conversation: the request's and the experts').
+    #[arg(long)]
+    pub(super) ungrounded: bool,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +62,7 @@ pub(super) fn with_agent(
         &registry,
     )?;
     agent.limits.max_calls = options.max_calls;
+    agent.grounded = !options.ungrounded;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -105,6 +105,7 @@ impl EvalArgs {
         let summary = summarise(&rows);
         let report = serde_json::json!({
             "suite": self.suite,
+            "grounded": !self.options.ungrounded,
             "requests": rows.iter().map(|(_, r)| r).collect::<Vec<_>>(),
             "summary": summary,
         });

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use miracle_corpora::is_han;
 
 use super::{LiteratureIndex, SearchError, SearchRequest, Style, default_index};
-use crate::{Context, Demonstration, Expert, ExpertError, InputFormat, Observation};
+use crate::{Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Observation};
 
 /// What the model may write as a query.
 const MAX_INPUT_BYTES: usize = 1024;
@@ -48,16 +48,19 @@ impl Search {
             format: InputFormat::text(
                 "keywords or a question, Chinese or English; advanced: title:word \"a phrase\" year:[2000 TO 2010]",
                 MAX_INPUT_BYTES,
-            ),
+            )
+            // The topic as the user wrote it: a quote is a query BM25 ranks well, and a
+            // model cannot drift from it.
+            .grounded(Grounded::Quote),
             demonstrations: vec![
                 Demonstration::new(
                     "Find papers on diffusion tensor imaging of newborn white matter.",
-                    "diffusion tensor imaging newborn white matter",
+                    "diffusion tensor imaging of newborn white matter",
                     "1. [4983] Microstructural development of human newborn cerebral white matter assessed in vivo by diffusion tensor magnetic resonance imaging. (n.d.).",
                 ),
                 Demonstration::new(
                     "有哪些关于飞行器大角度机动控制的论文？",
-                    "飞行器 大角度机动 控制器",
+                    "飞行器大角度机动控制",
                     "1. [dev-0] 一种基于平方和优化的飞行器大角度机动镇定控制器设计方法[J].",
                 ),
             ],

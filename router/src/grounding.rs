@@ -1,0 +1,441 @@
+//! Grounded spans: what the model writes is held to the conversation. Two holds:
+//!
+//! - [`Numbers`]: every number must be one of a known set — the user's numbers, the experts'
+//!   results (an answer, a calculator expression);
+//! - [`Quote`]: the text must be a passage of the user's words that runs to the end of a
+//!   clause (a literature query): the model picks where the topic starts.
+//!
+//! The model still chooses which number or passage, and where; it cannot make one up. This
+//! is the symbolic half of the MRKL bargain: an answer restates what the experts computed, a
+//! calculator computes on the request's quantities, a search looks for the user's topic.
+//!
+//! Numbers are runs of ASCII digits with an optional decimal part (`399.5`); thousands
+//! separators in the conversation are read through (`2,350` is `2350`); digits inside a
+//! word (`log10`, `x2`) are part of the word, not numbers.
+
+use std::collections::BTreeSet;
+
+/// The numbers a grounded span may contain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grounding {
+    numbers: BTreeSet<String>,
+}
+
+impl Grounding {
+    /// Adds every number that occurs in `text`.
+    pub fn read(&mut self, text: &str) {
+        self.numbers.extend(numbers_in(text));
+    }
+
+    fn continues(&self, run: &str) -> bool {
+        self.numbers
+            .range(run.to_string()..)
+            .next()
+            .is_some_and(|n| n.starts_with(run))
+    }
+
+    fn contains(&self, run: &str) -> bool {
+        self.numbers.contains(run)
+            || run
+                .strip_suffix('.')
+                .is_some_and(|whole| self.numbers.contains(whole))
+    }
+}
+
+/// Where a grounded span stands: the number being written, if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Span {
+    /// Digits (and a decimal point) of the number being written.
+    run: String,
+    /// The last character was a letter: digits now belong to a word.
+    in_word: bool,
+    /// The first bytes of a character whose last bytes are still to come.
+    pending: Vec<u8>,
+}
+
+impl Span {
+    /// The span after `bytes` are written, or `None` when they would write a number the
+    /// grounding does not hold. A token may end inside a UTF-8 character (byte-level
+    /// vocabularies split Han characters); those bytes wait for the next token.
+    pub fn after(&self, bytes: &[u8], grounding: &Grounding) -> Option<Span> {
+        if self.run.is_empty() && self.pending.is_empty() && !bytes.iter().any(u8::is_ascii_digit) {
+            // The common case, decided without copying: nothing here can write a digit.
+            let mut span = self.clone();
+            if let Some(&last) = bytes.last() {
+                span.in_word = is_word_start(last as char) && last.is_ascii();
+            }
+            return Some(span);
+        }
+        let mut span = self.clone();
+        let mut bytes = [std::mem::take(&mut span.pending).as_slice(), bytes].concat();
+        loop {
+            match std::str::from_utf8(&bytes) {
+                Ok(text) => return span.push_str(text, grounding),
+                Err(e) => {
+                    let (valid, rest) = bytes.split_at(e.valid_up_to());
+                    let valid = std::str::from_utf8(valid).unwrap_or_default();
+                    span = span.push_str(valid, grounding)?;
+                    match e.error_len() {
+                        None => {
+                            // A character has begun, and it is not a digit: whatever number
+                            // was being written ends here.
+                            span = span.push(char::REPLACEMENT_CHARACTER, grounding)?;
+                            span.pending = rest.to_vec();
+                            return Some(span);
+                        }
+                        Some(bad) => {
+                            span = span.push(char::REPLACEMENT_CHARACTER, grounding)?;
+                            bytes = rest[bad..].to_vec();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_str(self, text: &str, grounding: &Grounding) -> Option<Span> {
+        text.chars()
+            .try_fold(self, |span, c| span.push(c, grounding))
+    }
+
+    /// Whether the span may end here (no number is left half written).
+    pub fn can_end(&self, grounding: &Grounding) -> bool {
+        self.run.is_empty() || grounding.contains(&self.run)
+    }
+
+    fn push(mut self, c: char, grounding: &Grounding) -> Option<Span> {
+        if c.is_ascii_digit() && !self.in_word {
+            self.run.push(c);
+            return grounding.continues(&self.run).then_some(self);
+        }
+        if c == '.' && !self.run.is_empty() && !self.run.contains('.') {
+            let decimal = format!("{}.", self.run);
+            if grounding.continues(&decimal) {
+                self.run = decimal;
+                return Some(self);
+            }
+        }
+        if c.is_ascii_digit() {
+            return Some(self); // inside a word
+        }
+        // Any other character ends the number being written, which must then be whole.
+        if !self.can_end(grounding) {
+            return None;
+        }
+        self.run.clear();
+        self.in_word = is_word_start(c);
+        Some(self)
+    }
+}
+
+/// The numbers of `text`, as a grounded span reads them.
+pub fn numbers_in(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if is_word_start(chars[i]) {
+            // A word with its digits (`log10`, `x2`).
+            while i < chars.len() && (is_word_start(chars[i]) || chars[i].is_ascii_digit()) {
+                i += 1;
+            }
+        } else if chars[i].is_ascii_digit() {
+            let (number, end) = number_at(&chars, i);
+            found.push(number);
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    found
+}
+
+/// Letters after which digits belong to a name. Only Latin ones: in `半径为3` the 3 is a
+/// number.
+fn is_word_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_'
+}
+
+/// The number starting at `start`: digits, thousands groups (`,` and three digits, read
+/// through) and a decimal part. Returns it and the index after it.
+fn number_at(chars: &[char], start: usize) -> (String, usize) {
+    let digits_from = |i: usize| chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut number = String::new();
+    let mut i = start;
+    let n = digits_from(i);
+    number.extend(&chars[i..i + n]);
+    i += n;
+    while i + 1 < chars.len() && chars[i] == ',' && digits_from(i + 1) == 3 {
+        number.extend(&chars[i + 1..i + 4]);
+        i += 4;
+    }
+    if i + 1 < chars.len() && chars[i] == '.' && digits_from(i + 1) > 0 {
+        let n = digits_from(i + 1);
+        number.push('.');
+        number.extend(&chars[i + 1..i + 1 + n]);
+        i += 1 + n;
+    }
+    (number, i)
+}
+
+/// A passage of one of `sources`, being written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    sources: Vec<Vec<u8>>,
+    /// Where the bytes written so far can continue: (source, byte index).
+    live: Vec<(usize, usize)>,
+    /// The bytes that can come next (a token is checked in full only when its first byte
+    /// is one of them).
+    next: ByteSet,
+    written: usize,
+}
+
+impl Quote {
+    /// A passage of one of `sources`, starting at any character but inside a Latin word.
+    pub fn of(sources: &[String]) -> Self {
+        let sources: Vec<Vec<u8>> = sources.iter().map(|s| s.as_bytes().to_vec()).collect();
+        let live = sources
+            .iter()
+            .enumerate()
+            .flat_map(|(s, bytes)| {
+                (0..bytes.len())
+                    .filter(|&i| starts_passage(bytes, i))
+                    .map(move |i| (s, i))
+            })
+            .collect();
+        let mut quote = Quote {
+            sources,
+            live,
+            next: ByteSet::default(),
+            written: 0,
+        };
+        quote.next = quote.next_bytes();
+        quote
+    }
+
+    fn next_bytes(&self) -> ByteSet {
+        let mut next = ByteSet::default();
+        for &at in &self.live {
+            if let Some(&b) = self.rest(at).first() {
+                next.insert(b);
+            }
+        }
+        next
+    }
+
+    fn rest(&self, (s, i): (usize, usize)) -> &[u8] {
+        &self.sources[s][i..]
+    }
+
+    pub fn allows(&self, bytes: &[u8]) -> bool {
+        bytes.first().is_some_and(|&b| self.next.contains(b))
+            && self.live.iter().any(|&at| self.rest(at).starts_with(bytes))
+    }
+
+    /// After `bytes`, which [`Quote::allows`].
+    pub fn advance(&mut self, bytes: &[u8]) {
+        let live = self
+            .live
+            .iter()
+            .filter(|&&at| self.rest(at).starts_with(bytes))
+            .map(|&(s, i)| (s, i + bytes.len()))
+            .collect();
+        self.live = live;
+        self.next = self.next_bytes();
+        self.written += bytes.len();
+    }
+
+    /// Something was quoted and it ends where a clause of the source does. A small model
+    /// stops a copied topic early ("The DESMOND", "SRL in ba"); the clause keeps it whole,
+    /// so the only choice left to the model is where the topic starts.
+    pub fn can_end(&self) -> bool {
+        self.written > 0 && self.live.iter().any(|&at| ends_clause(self.rest(at)))
+    }
+}
+
+/// A set of bytes, as a 256-bit mask.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn insert(&mut self, b: u8) {
+        self.0[(b >> 6) as usize] |= 1 << (b & 63);
+    }
+
+    fn contains(&self, b: u8) -> bool {
+        self.0[(b >> 6) as usize] & (1 << (b & 63)) != 0
+    }
+}
+
+/// A passage may start at byte `i`: a character's first byte, not inside a Latin word.
+fn starts_passage(bytes: &[u8], i: usize) -> bool {
+    let inside_word =
+        i > 0 && bytes[i - 1].is_ascii_alphanumeric() && bytes[i].is_ascii_alphanumeric();
+    bytes[i] & 0xC0 != 0x80 && !inside_word
+}
+
+/// `rest` (what follows a quote in its source) is empty or starts with a clause's
+/// punctuation: `. , ; : ? !` before a space or the end, or a Chinese one.
+fn ends_clause(rest: &[u8]) -> bool {
+    const CHINESE: [&str; 8] = ["。", "，", "；", "：", "？", "！", "、", "）"];
+    match rest {
+        [] => true,
+        [b'.' | b',' | b';' | b':' | b'?' | b'!' | b')', after @ ..] => {
+            after.first().is_none_or(u8::is_ascii_whitespace)
+        }
+        _ => CHINESE.iter().any(|p| rest.starts_with(p.as_bytes())),
+    }
+}
+
+/// A grounded span being written, whichever the hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hold {
+    Numbers(Grounding, Span),
+    Quote(Quote),
+}
+
+impl Hold {
+    pub fn numbers(grounding: Grounding) -> Self {
+        Hold::Numbers(grounding, Span::default())
+    }
+
+    /// Whether a token with these bytes may come next.
+    pub fn allows(&self, bytes: &[u8]) -> bool {
+        match self {
+            Hold::Numbers(grounding, span) => span.after(bytes, grounding).is_some(),
+            Hold::Quote(quote) => quote.allows(bytes),
+        }
+    }
+
+    /// After a token that [`Hold::allows`].
+    pub fn advance(&mut self, bytes: &[u8]) {
+        match self {
+            Hold::Numbers(grounding, span) => {
+                if let Some(next) = span.after(bytes, grounding) {
+                    *span = next;
+                }
+            }
+            Hold::Quote(quote) => quote.advance(bytes),
+        }
+    }
+
+    pub fn can_end(&self) -> bool {
+        match self {
+            Hold::Numbers(grounding, span) => span.can_end(grounding),
+            Hold::Quote(quote) => quote.can_end(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grounding(text: &str) -> Grounding {
+        let mut g = Grounding::default();
+        g.read(text);
+        g
+    }
+
+    fn writes(text: &str, g: &Grounding) -> bool {
+        Span::default()
+            .after(text.as_bytes(), g)
+            .is_some_and(|s| s.can_end(g))
+    }
+
+    #[test]
+    fn numbers_are_read_with_thousands_and_decimals_but_not_inside_words() {
+        assert_eq!(
+            numbers_in("What is 17% of 2,350? 399.5, log10(x2) and 1,2 or 12."),
+            ["17", "2350", "399.5", "1", "2", "12"]
+        );
+        assert_eq!(numbers_in("半径为3的圆"), ["3"]);
+        assert_eq!(numbers_in("-5e10 1.5"), ["5", "1.5"]);
+    }
+
+    #[test]
+    fn only_numbers_of_the_conversation_can_be_written() {
+        let g = grounding("What is 357 times 995? 355215");
+        assert!(writes("357 * 995", &g));
+        assert!(writes("The answer is 355215.", &g));
+        assert!(writes("log10(357)", &g));
+        assert!(!writes("111 * 111", &g));
+        assert!(!writes("3575", &g));
+        // A prefix of a number is not a number.
+        assert!(!writes("35 * 995", &g));
+        assert!(Span::default().after(b"35", &g).is_some());
+        assert!(!Span::default().after(b"35", &g).unwrap().can_end(&g));
+    }
+
+    #[test]
+    fn decimals_and_a_full_stop_after_a_number() {
+        let g = grounding("399.5 and 12");
+        assert!(writes("It is 399.5.", &g));
+        assert!(writes("It is 12.", &g));
+        assert!(!writes("It is 399.", &g));
+        assert!(!writes("It is 12.5", &g));
+    }
+
+    fn quotes(pieces: &[&[u8]], quote: &Quote) -> bool {
+        let mut quote = quote.clone();
+        for piece in pieces {
+            if !quote.allows(piece) {
+                return false;
+            }
+            quote.advance(piece);
+        }
+        quote.can_end()
+    }
+
+    #[test]
+    fn a_quote_is_a_passage_of_the_users_words() {
+        let quote = Quote::of(&[
+            "Find papers on diffusion tensor imaging of newborns.".into(),
+            "有哪些关于飞行器控制的论文？".into(),
+        ]);
+        assert!(quotes(
+            &[b"diff", b"usion", b" tensor imaging of newborns"],
+            &quote
+        ));
+        assert!(quotes(&[b"newborns"], &quote));
+        assert!(quotes(&[b"newborns."], &quote));
+        // The quote runs to the end of the clause.
+        assert!(!quotes(&[b"diffusion", b" tensor"], &quote));
+        assert!(!quotes(&[b"diffusion", b" imaging"], &quote));
+        assert!(!quotes(&[b"neural"], &quote));
+        assert!(!quotes(&[b"ewborns"], &quote));
+        assert!(!quotes(&[], &quote));
+        let han = "飞行器控制的论文".as_bytes();
+        assert!(quotes(&[&han[..2], &han[2..]], &quote));
+        assert!(!quotes(&[&han[..9]], &quote));
+        // A quote cannot start or end inside a character.
+        assert!(!quotes(&[&han[..2]], &quote));
+        assert!(!quotes(&[&han[1..]], &quote));
+        // Passages do not join across sources.
+        assert!(!quotes(&[b"newborns.", "有".as_bytes()], &quote));
+    }
+
+    #[test]
+    fn a_character_split_across_tokens_is_read_when_whole() {
+        let g = grounding("3");
+        let han = "的".as_bytes();
+        let span = Span::default().after(&han[..1], &g).unwrap();
+        let span = span.after(&han[1..], &g).unwrap();
+        let span = span.after(b"3", &g).unwrap();
+        assert!(span.can_end(&g));
+        assert!(
+            Span::default()
+                .after(b"x", &g)
+                .unwrap()
+                .after(b"9", &g)
+                .is_some()
+        );
+        assert!(
+            Span::default()
+                .after(&han[..1], &g)
+                .unwrap()
+                .after(b"9", &g)
+                .is_none()
+        );
+    }
+}
