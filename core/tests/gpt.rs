@@ -6,8 +6,8 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use miracle_core::gpt::{
-    Decoder, Decoding, Finish, GenerateError, GenerateOptions, Gpt, GptConfig, KvCache, generate,
-    generate_batch,
+    Decoder, Decoding, Finish, GenerateError, GenerateOptions, Gpt, GptConfig, KvCache, Position,
+    generate, generate_batch,
 };
 
 fn tiny() -> GptConfig {
@@ -19,6 +19,7 @@ fn tiny() -> GptConfig {
         vocab_size: 32,
         dropout: 0.0,
         bias: true,
+        position: Default::default(),
     }
 }
 
@@ -41,11 +42,28 @@ fn assert_close(a: &[f32], b: &[f32]) {
     assert!(worst < 1e-4, "largest difference {worst}");
 }
 
+/// Both position encodings: the learned one (GPT-2) and rotary.
+fn both() -> [GptConfig; 2] {
+    [
+        tiny(),
+        GptConfig {
+            position: Position::Rotary,
+            ..tiny()
+        },
+    ]
+}
+
 #[test]
 fn kv_cache_logits_equal_full_forward_logits() {
+    for config in both() {
+        kv_cache_equals_full_forward(&config);
+    }
+}
+
+fn kv_cache_equals_full_forward(config: &GptConfig) {
     let device = Device::flex();
     device.seed(1);
-    let config = tiny();
+    let config = config.clone();
     let model = Gpt::new(&config, &device);
     let tokens: Vec<u32> = vec![3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5];
     let full = floats(model.forward(ids(&tokens, &device)));
@@ -182,9 +200,15 @@ fn generation_streams_stops_and_slides_past_the_context() {
 
 #[test]
 fn padded_rows_compute_what_they_compute_alone() {
+    for config in both() {
+        padded_rows_alone(&config);
+    }
+}
+
+fn padded_rows_alone(config: &GptConfig) {
     let device = Device::flex();
     device.seed(6);
-    let config = tiny();
+    let config = config.clone();
     let model = Gpt::new(&config, &device);
     let short = [7u32, 8, 9];
     let alone = {
@@ -300,9 +324,15 @@ fn batch_generation_slides_past_the_context_and_rejects_bad_prompts() {
 
 #[test]
 fn a_tiny_model_overfits_a_fixed_batch() {
+    for config in both() {
+        overfits(&config);
+    }
+}
+
+fn overfits(config: &GptConfig) {
     let device = Device::flex().autodiff();
     device.seed(5);
-    let config = tiny();
+    let config = config.clone();
     let mut model = Gpt::new(&config, &device);
     let mut optimizer = AdamWConfig::new().with_weight_decay(0.0).init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
@@ -327,12 +357,22 @@ fn a_tiny_model_overfits_a_fixed_batch() {
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(1e-2, model, grads);
     }
-    assert!(loss_value < 0.1, "loss after 150 steps: {loss_value}");
+    assert!(
+        loss_value < 0.1,
+        "{:?}: loss after 150 steps: {loss_value}",
+        config.position
+    );
     let _ = model.num_params();
 }
 
 #[test]
 fn model_directory_round_trip_is_bit_exact() {
+    for config in both() {
+        round_trip(config);
+    }
+}
+
+fn round_trip(config: GptConfig) {
     use miracle_core::gpt::model_dir;
     use miracle_core::tokenizer::Tokenizer;
     let device = Device::flex();
@@ -340,7 +380,7 @@ fn model_directory_round_trip_is_bit_exact() {
     let tokenizer = Tokenizer::shipped().unwrap();
     let config = GptConfig {
         vocab_size: tokenizer.vocab_size(),
-        ..tiny()
+        ..config
     };
     let model = Gpt::new(&config, &device);
     let dir = tempfile::tempdir().unwrap();
@@ -433,4 +473,25 @@ fn broken_model_directories_are_clear_errors() {
         .unwrap()
         .to_string();
     assert!(err.contains("tokenizer.json"), "{err}");
+}
+
+#[test]
+fn rotary_models_have_no_position_weights_and_need_even_heads() {
+    let config = GptConfig {
+        position: Position::Rotary,
+        ..tiny()
+    };
+    let learned = tiny();
+    assert_eq!(
+        learned.parameter_count() - config.parameter_count(),
+        learned.block_size * learned.n_embd
+    );
+    let model = Gpt::new(&config, &Device::flex());
+    assert_eq!(model.num_params(), config.parameter_count());
+    let odd = GptConfig {
+        n_embd: 18,
+        n_head: 2,
+        ..config
+    };
+    assert!(odd.validate().unwrap_err().to_string().contains("even"));
 }

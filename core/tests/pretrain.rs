@@ -23,6 +23,7 @@ fn setup() -> (Tokenizer, Packed, GptConfig, Schedule) {
         vocab_size: 8192,
         dropout: 0.0,
         bias: false,
+        position: Default::default(),
     };
     let schedule = Schedule {
         batch_size: 2,

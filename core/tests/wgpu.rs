@@ -18,6 +18,7 @@ fn tiny() -> GptConfig {
         vocab_size: 64,
         dropout: 0.0,
         bias: true,
+        position: Default::default(),
     }
 }
 

@@ -79,6 +79,7 @@ fn tiny_model(tokenizer: &Tokenizer, device: &Device) -> (Gpt, GptConfig) {
         vocab_size: tokenizer.vocab_size(),
         dropout: 0.0,
         bias: true,
+        position: Default::default(),
     };
     (Gpt::new(&config, device), config)
 }

@@ -88,6 +88,7 @@ async fn a_tiny_model_learns_to_call_the_calculator() {
         vocab_size: tokenizer.vocab_size(),
         dropout: 0.0,
         bias: false,
+        position: Default::default(),
     };
     let rows = pack(&examples, config.block_size);
     assert_eq!(rows.too_long, 0);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use burn::prelude::Device;
 use clap::Args;
-use miracle_core::gpt::GptConfig;
+use miracle_core::gpt::{GptConfig, Position};
 use miracle_core::tokenizer::Tokenizer;
 use miracle_core::train::data::{pack, write_bin};
 use miracle_core::train::pretrain::{PretrainRun, Schedule, StepReport, pretrain};
@@ -38,6 +38,9 @@ struct ModelSection {
     dropout: f64,
     #[serde(default)]
     bias: bool,
+    /// `learned` (GPT-2) or `rotary`.
+    #[serde(default)]
+    position: Position,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +104,7 @@ pub(super) fn run_pretrain(
         vocab_size: tokenizer.vocab_size(),
         dropout: m.dropout,
         bias: m.bias,
+        position: m.position,
     };
     writeln!(
         out,

@@ -21,6 +21,23 @@ pub struct GptConfig {
     /// Biases in linear layers and LayerNorms (GPT-2: true).
     #[serde(default = "yes")]
     pub bias: bool,
+    /// How attention knows where tokens are (GPT-2: learned).
+    #[serde(default)]
+    pub position: Position,
+}
+
+/// How the model encodes positions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Position {
+    /// GPT-2's learned position embeddings (`wpe`), added to the token embeddings.
+    #[default]
+    Learned,
+    /// Rotary embeddings (RoFormer, Su et al. 2021) on every head's queries and keys, with
+    /// no weights: attention scores depend on relative offsets, so "the token k places
+    /// back" is one head's job at every position. Copying a number or a topic from the
+    /// request, which an agent's calls are made of, needs exactly that.
+    Rotary,
 }
 
 fn yes() -> bool {
@@ -38,6 +55,10 @@ pub enum ConfigError {
     HeadsDoNotDivide { n_embd: usize, n_head: usize },
     #[error("dropout ({0}) must be in [0, 1)")]
     Dropout(f64),
+    #[error(
+        "rotary positions rotate channel pairs: the head width (n_embd / n_head = {0}) must be even"
+    )]
+    OddHeads(usize),
     #[error("{path}: {message}")]
     File { path: String, message: String },
 }
@@ -53,6 +74,7 @@ impl GptConfig {
             vocab_size: 65,
             dropout: 0.0,
             bias: false,
+            position: Default::default(),
         }
     }
 
@@ -66,6 +88,7 @@ impl GptConfig {
             vocab_size: 65,
             dropout: 0.0,
             bias: false,
+            position: Default::default(),
         }
     }
 
@@ -98,6 +121,9 @@ impl GptConfig {
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(ConfigError::Dropout(self.dropout));
         }
+        if self.position == Position::Rotary && !self.head_dim().is_multiple_of(2) {
+            return Err(ConfigError::OddHeads(self.head_dim()));
+        }
         Ok(())
     }
 
@@ -125,7 +151,11 @@ impl GptConfig {
         let attention = c * 3 * c + 3 * c * bias + c * c + c * bias;
         let mlp = c * 4 * c + 4 * c * bias + 4 * c * c + c * bias;
         let block = 2 * layer_norm + attention + mlp;
-        self.vocab_size * c + self.block_size * c + self.n_layer * block + layer_norm
+        let positions = match self.position {
+            Position::Learned => self.block_size * c,
+            Position::Rotary => 0,
+        };
+        self.vocab_size * c + positions + self.n_layer * block + layer_norm
     }
 }
 

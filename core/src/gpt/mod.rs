@@ -9,6 +9,6 @@ pub mod model_dir;
 
 pub use batch::generate_batch;
 pub use cache::KvCache;
-pub use config::{ConfigError, GptConfig};
+pub use config::{ConfigError, GptConfig, Position};
 pub use generate::{Decoder, Decoding, Finish, GenerateError, GenerateOptions, generate};
 pub use model::Gpt;

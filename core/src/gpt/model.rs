@@ -1,9 +1,11 @@
 //! A GPT-2-style decoder, after nanoGPT's model.py: token and learned position embeddings,
 //! pre-LayerNorm blocks of causal self-attention and a 4× GELU MLP, a final LayerNorm, and an
 //! LM head tied to the token embedding. The same code runs on every burn device; training
-//! is the same model on an autodiff device.
+//! is the same model on an autodiff device. One option departs from GPT-2: rotary positions
+//! instead of learned ones ([`Position::Rotary`]).
 //!
-//! Weight names (burn-store, in `model.safetensors`): `wte.weight`, `wpe.weight`,
+//! Weight names (burn-store, in `model.safetensors`): `wte.weight`, `wpe.weight` (learned
+//! positions only),
 //! `blocks.{i}.ln_1.{gamma,beta}`, `blocks.{i}.attn.c_attn.{weight,bias}`,
 //! `blocks.{i}.attn.c_proj.{weight,bias}`, `blocks.{i}.ln_2.{gamma,beta}`,
 //! `blocks.{i}.mlp.c_fc.{weight,bias}`, `blocks.{i}.mlp.c_proj.{weight,bias}`,
@@ -20,7 +22,7 @@ use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
 use super::cache::KvCache;
-use super::config::GptConfig;
+use super::config::{GptConfig, Position};
 
 /// GPT-2's initialisation: N(0, 0.02) everywhere, residual projections scaled down by
 /// sqrt(2 · n_layer) so the residual stream's variance does not grow with depth.
@@ -69,19 +71,25 @@ impl CausalSelfAttention {
     /// `x`: `[batch, new, channels]`. With a cache, the new positions' keys and values are
     /// written into it and the queries attend to everything cached so far; the causal mask
     /// is aligned bottom-right, so new position i sees cached positions up to its own.
+    /// With rotary positions, queries and keys are rotated before keys are cached.
     fn forward(
         &self,
         x: Tensor<3>,
         cache: Option<(&mut KvCache, usize)>,
         padding: Option<&Tensor<4, Bool>>,
+        rotary: Option<&Rotary>,
     ) -> Tensor<3> {
         let [b, t, c] = x.dims();
         let (h, hd) = (self.n_head, c / self.n_head);
         let heads = |z: Tensor<3>| z.reshape([b, t, h, hd]).swap_dims(1, 2);
         let mut qkv = self.c_attn.forward(x).chunk(3, 2);
         let v = heads(qkv.pop().expect("three chunks"));
-        let k = heads(qkv.pop().expect("three chunks"));
-        let q = heads(qkv.pop().expect("three chunks"));
+        let mut k = heads(qkv.pop().expect("three chunks"));
+        let mut q = heads(qkv.pop().expect("three chunks"));
+        if let Some(rotary) = rotary {
+            q = rotary.apply(q);
+            k = rotary.apply(k);
+        }
         let (k, v) = match cache {
             Some((cache, layer)) => cache.append(layer, k, v),
             None => (k, v),
@@ -143,8 +151,12 @@ impl Block {
         x: Tensor<3>,
         cache: Option<(&mut KvCache, usize)>,
         padding: Option<&Tensor<4, Bool>>,
+        rotary: Option<&Rotary>,
     ) -> Tensor<3> {
-        let x = x.clone() + self.attn.forward(self.ln_1.forward(x), cache, padding);
+        let x = x.clone()
+            + self
+                .attn
+                .forward(self.ln_1.forward(x), cache, padding, rotary);
         x.clone() + self.mlp.forward(self.ln_2.forward(x))
     }
 }
@@ -152,7 +164,8 @@ impl Block {
 #[derive(Module, Debug)]
 pub struct Gpt {
     wte: Embedding,
-    wpe: Embedding,
+    /// Learned positions; `None` with rotary ones.
+    wpe: Option<Embedding>,
     drop: Dropout,
     blocks: Vec<Block>,
     ln_f: LayerNorm,
@@ -172,7 +185,7 @@ impl Gpt {
         };
         Gpt {
             wte: embedding(config.vocab_size),
-            wpe: embedding(config.block_size),
+            wpe: (config.position == Position::Learned).then(|| embedding(config.block_size)),
             drop: DropoutConfig::new(config.dropout).init(),
             blocks: (0..config.n_layer)
                 .map(|_| Block::new(config, device))
@@ -184,6 +197,11 @@ impl Gpt {
 
     pub fn block_size(&self) -> usize {
         self.block_size
+    }
+
+    fn head_dim(&self) -> usize {
+        let n_embd = self.wte.weight.dims()[1];
+        n_embd / self.blocks.first().map_or(1, |b| b.attn.n_head)
     }
 
     /// Logits `[batch, time, vocab]` for token ids `[batch, time]`, time ≤ block_size.
@@ -246,14 +264,18 @@ impl Gpt {
             Tensor::<1, Int>::arange(start as i64..(start + t) as i64, &device).reshape([1, t])
         };
         let padding = padded.then(|| padding_mask(pads, start, t, &device));
-        let mut x = self
-            .drop
-            .forward(self.wte.forward(idx) + self.wpe.forward(positions));
+        let tokens = self.wte.forward(idx);
+        let (x, rotary) = match &self.wpe {
+            Some(wpe) => (tokens + wpe.forward(positions), None),
+            None => (tokens, Some(Rotary::new(positions, self.head_dim()))),
+        };
+        let mut x = self.drop.forward(x);
         for (layer, block) in self.blocks.iter().enumerate() {
             x = block.forward(
                 x,
                 cache.as_deref_mut().map(|c| (c, layer)),
                 padding.as_ref(),
+                rotary.as_ref(),
             );
         }
         if let Some(cache) = cache {
@@ -271,6 +293,50 @@ impl Gpt {
             .reshape([b * t, c])
             .matmul(weight.transpose())
             .reshape([b, t, vocab])
+    }
+}
+
+/// Rotary position embeddings (GPT-NeoX's half-split form): channel pairs (i, i + d/2) of
+/// every head's queries and keys are rotated by position · 10000^(-2i/d), so a query–key
+/// score depends on their offset, not on where they are.
+struct Rotary {
+    /// `[batch or 1, 1, time, head_dim / 2]`.
+    cos: Tensor<4>,
+    sin: Tensor<4>,
+}
+
+impl Rotary {
+    /// `positions`: `[batch or 1, time]`.
+    fn new(positions: Tensor<2, Int>, head_dim: usize) -> Self {
+        let [b, t] = positions.dims();
+        let half = head_dim / 2;
+        let device = positions.device();
+        let inverse: Vec<f32> = (0..half)
+            .map(|i| 10000f32.powf(-2.0 * i as f32 / head_dim as f32))
+            .collect();
+        let inverse = Tensor::<1>::from_floats(inverse.as_slice(), &device).reshape([1, 1, half]);
+        let angles = positions.float().reshape([b, t, 1]) * inverse;
+        let angles = angles.reshape([b, 1, t, half]);
+        Rotary {
+            cos: angles.clone().cos(),
+            sin: angles.sin(),
+        }
+    }
+
+    /// `x`: `[batch, heads, time, head_dim]`.
+    fn apply(&self, x: Tensor<4>) -> Tensor<4> {
+        let [b, h, t, d] = x.dims();
+        let half = d / 2;
+        let x1 = x.clone().slice([0..b, 0..h, 0..t, 0..half]);
+        let x2 = x.slice([0..b, 0..h, 0..t, half..d]);
+        let (cos, sin) = (self.cos.clone(), self.sin.clone());
+        Tensor::cat(
+            vec![
+                x1.clone() * cos.clone() - x2.clone() * sin.clone(),
+                x2 * cos + x1 * sin,
+            ],
+            3,
+        )
     }
 }
 
