@@ -242,3 +242,104 @@ fn chat_answers_line_by_line_until_exit() {
     assert_eq!(text.matches("> ").count(), 4, "{text}");
     assert!(!text.contains("never read"));
 }
+
+#[test]
+fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("recipes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let tokenizer =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/tokenizer/tokenizer.json");
+    let schedule = |steps: u32| {
+        format!(
+            "  batch_size: 2\n  grad_accum: 1\n  max_steps: {steps}\n  lr: 1.0e-3\n  min_lr: 1.0e-4\n  \
+             warmup_steps: 1\n  weight_decay: 0.0\n  beta1: 0.9\n  beta2: 0.99\n  grad_clip: 1.0\n  \
+             eval_interval: {steps}\n  eval_iters: 1\n  checkpoint_interval: {steps}\n  seed: 1\n"
+        )
+    };
+    let files = [
+        (
+            "recipe.yaml",
+            format!(
+                "tokenizer: {}\npretrain: pretrain.yaml\ndemos:\n  calc: 2\n  code: 1\n  \
+                 literature: 2\n  direct: 2\n  expert_demonstrations: 1\n  seed: 1\n  out: demos\n\
+                 sft: [sft-1.yaml, sft-2.yaml]\nmodel: model\n",
+                tokenizer.display()
+            ),
+        ),
+        (
+            "pretrain.yaml",
+            format!(
+                "model:\n  n_layer: 1\n  n_head: 2\n  n_embd: 16\n  block_size: 256\n  \
+                 position: rotary\ndata:\n  collections: [scifact]\ntrain:\n{}out: pretrain\n",
+                schedule(2)
+            ),
+        ),
+        (
+            "sft-1.yaml",
+            format!(
+                "init: pretrain/model\ndemos: demos/train.jsonl\nlm_weight: 0.1\n\
+                 val_fraction: 0.2\ntrain:\n{}out: sft-1\n",
+                schedule(2)
+            ),
+        ),
+        (
+            "sft-2.yaml",
+            format!(
+                "init: sft-1/model\ndemos: demos/train.jsonl\nlm_weight: 0.1\n\
+                 val_fraction: 0.2\ntrain:\n{}out: sft-2\n",
+                schedule(3)
+            ),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let recipe = dir.join("recipe.yaml");
+    let run = miracle(
+        &["train", "--recipe", recipe.to_str().unwrap()],
+        home.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = stdout(&run);
+    assert!(text.contains("pass 2 of 2"), "{text}");
+    let model = dir.join("model");
+    for file in [
+        "config.json",
+        "tokenizer.json",
+        "model.safetensors",
+        "training/pretrain-log.csv",
+        "training/sft-1-log.csv",
+        "training/sft-2-log.csv",
+        "training/sft-2-loss.png",
+        "training/recipe.yaml",
+    ] {
+        assert!(model.join(file).is_file(), "{file} is missing");
+    }
+    // The model is the second pass's: three steps after the first pass's two.
+    let log = std::fs::read_to_string(model.join("training/sft-2-log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 1 + 3, "{log}");
+    let config = std::fs::read_to_string(model.join("config.json")).unwrap();
+    assert!(config.contains("rotary"), "{config}");
+    // The model answers.
+    let asked = miracle(
+        &[
+            "ask",
+            "--model",
+            model.to_str().unwrap(),
+            "--max-calls",
+            "1",
+            "Hello",
+        ],
+        home.path(),
+    );
+    assert!(
+        asked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&asked.stderr)
+    );
+}

@@ -30,10 +30,28 @@ struct Recipe {
     /// A `miracle pretrain` config.
     pretrain: PathBuf,
     demos: DemosStage,
-    /// A `miracle sft` config; its `demos` is the demos stage's `train.jsonl`.
-    sft: PathBuf,
+    /// A `miracle sft` config, or several run in order (each starting from the model of the
+    /// one before: a warm restart of the learning-rate schedule); their `demos` is the
+    /// demos stage's `train.jsonl`.
+    sft: Passes,
     /// Where the finished model directory goes.
     model: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Passes {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl Passes {
+    fn configs(&self) -> &[PathBuf] {
+        match self {
+            Passes::One(one) => std::slice::from_ref(one),
+            Passes::Many(many) => many,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,15 +100,29 @@ impl TrainArgs {
         let pretrain_out = run_pretrain(&base.join(&recipe.pretrain), None, out)?;
         writeln!(out, "== 3/4 demonstrations from the experts")?;
         write_demos(&recipe.demos.spec(), &base.join(&recipe.demos.out), out)?;
-        writeln!(
-            out,
-            "== 4/4 supervised fine-tuning ({})",
-            recipe.sft.display()
-        )?;
-        let sft_out = run_sft(&base.join(&recipe.sft), None, out)?;
+        let passes = recipe.sft.configs();
+        if passes.is_empty() {
+            bail!("sft: the list of passes is empty; name at least one `miracle sft` config");
+        }
+        let mut stages = vec![("pretrain".to_string(), pretrain_out)];
+        for (i, config) in passes.iter().enumerate() {
+            writeln!(
+                out,
+                "== 4/4 supervised fine-tuning, pass {} of {} ({})",
+                i + 1,
+                passes.len(),
+                config.display()
+            )?;
+            let name = match passes.len() {
+                1 => "sft".to_string(),
+                _ => format!("sft-{}", i + 1),
+            };
+            stages.push((name, run_sft(&base.join(config), None, out)?));
+        }
         let model = base.join(&recipe.model);
-        publish(&sft_out.join("model"), &model)?;
-        for (stage, dir) in [("pretrain", pretrain_out), ("sft", sft_out)] {
+        let (_, last) = stages.last().expect("at least one pass");
+        publish(&last.join("model"), &model)?;
+        for (stage, dir) in &stages {
             for name in ["log.csv", "loss.png"] {
                 copy(
                     &dir.join(name),
