@@ -305,19 +305,33 @@ impl Turn<'_, '_> {
     /// Ordinary tokens until the model writes `end` or the step's budget is spent (then
     /// `end` is forced); with a hold, only what it allows.
     fn free_text(&mut self, end: Special, mut hold: Option<Hold>) -> Result<String, AgentError> {
+        // Free text allows the same tokens at every step; only a hold narrows them.
+        let mut free = self.agent.text_tokens.clone();
+        free.push(end.id());
         let mut ids = Vec::new();
         for _ in 0..self.agent.limits.max_step_tokens {
             if self.over_limit().is_some() {
                 break;
             }
-            let mut allowed = self.agent.text_tokens.clone();
-            if let Some(hold) = &hold {
-                allowed.retain(|&id| hold.allows(self.agent.vocabulary.bytes(id)));
-            }
-            if hold.as_ref().is_none_or(Hold::can_end) {
-                allowed.push(end.id());
-            }
-            let token = self.choose(&allowed)?;
+            let held: Vec<u32>;
+            let allowed = match &hold {
+                None => &free,
+                Some(hold) => {
+                    held = free
+                        .iter()
+                        .copied()
+                        .filter(|&id| {
+                            if id == end.id() {
+                                hold.can_end()
+                            } else {
+                                hold.allows(self.agent.vocabulary.bytes(id))
+                            }
+                        })
+                        .collect();
+                    &held
+                }
+            };
+            let token = self.choose(allowed)?;
             if token == end.id() {
                 return Ok(self.agent.tokenizer.decode(&ids)?);
             }

@@ -17,8 +17,11 @@ mod tokenizer;
 mod train;
 
 use std::io::Write;
+use std::path::Path;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use serde::de::DeserializeOwned;
 
 /// Miracle — a modular neuro-symbolic (MRKL) agent: a GPT that reasons step by step and
 /// calls exact experts (calculator, literature search, code) where a step needs them.
@@ -79,4 +82,12 @@ impl Cli {
             Command::Search(args) => args.run(out),
         }
     }
+}
+
+/// Reads the YAML file at `path` as a `what` ("fine-tuning config", "recipe"…), naming the
+/// file in every error.
+pub(crate) fn read_yaml<T: DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_yaml::from_str(&text).with_context(|| format!("{}: not a valid {what}", path.display()))
 }

@@ -78,10 +78,7 @@ pub(super) fn run_pretrain(
     stop_after: Option<u64>,
     out: &mut dyn Write,
 ) -> anyhow::Result<PathBuf> {
-    let text = std::fs::read_to_string(config_path)
-        .with_context(|| format!("cannot read {}", config_path.display()))?;
-    let file: PretrainFile = serde_yaml::from_str(&text)
-        .with_context(|| format!("{}: not a valid pretraining config", config_path.display()))?;
+    let file: PretrainFile = super::read_yaml(config_path, "pretraining config")?;
     // Relative paths in the config are relative to the config file.
     let base = config_path.parent().unwrap_or(Path::new("."));
     let tokenizer = match &file.data.tokenizer {

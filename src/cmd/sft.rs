@@ -60,10 +60,7 @@ pub fn run_sft(
     stop_after: Option<u64>,
     out: &mut dyn Write,
 ) -> anyhow::Result<PathBuf> {
-    let text = std::fs::read_to_string(config)
-        .with_context(|| format!("cannot read {}", config.display()))?;
-    let file: SftFile = serde_yaml::from_str(&text)
-        .with_context(|| format!("{}: not a valid fine-tuning config", config.display()))?;
+    let file: SftFile = super::read_yaml(config, "fine-tuning config")?;
     if !(0.0..1.0).contains(&file.val_fraction) || file.lm_weight.is_nan() || file.lm_weight < 0.0 {
         bail!(
             "{}: val_fraction must be in [0, 1) and lm_weight at least 0",

@@ -83,10 +83,7 @@ impl DemosStage {
 
 impl TrainArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        let text = std::fs::read_to_string(&self.recipe)
-            .with_context(|| format!("cannot read {}", self.recipe.display()))?;
-        let recipe: Recipe = serde_yaml::from_str(&text)
-            .with_context(|| format!("{}: not a valid recipe", self.recipe.display()))?;
+        let recipe: Recipe = super::read_yaml(&self.recipe, "recipe")?;
         let base = self.recipe.parent().unwrap_or(Path::new("."));
         let tokenizer = base.join(&recipe.tokenizer);
         if !tokenizer.is_file() {
