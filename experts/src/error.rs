@@ -9,7 +9,7 @@ pub enum ExpertError {
     Unknown { name: String, known: String },
     #[error("{expert}: the input is not accepted: {message}")]
     InvalidInput { expert: String, message: String },
-    #[error("{expert}: no answer within {after:?}; the call was abandoned")]
+    #[error("{expert}: no answer within {}; the call was abandoned", seconds(*after))]
     Timeout { expert: String, after: Duration },
     #[error("{expert}: the call was cancelled")]
     Cancelled { expert: String },
@@ -30,5 +30,16 @@ impl ExpertError {
             expert: expert.to_string(),
             message: message.into(),
         }
+    }
+}
+
+/// A duration as people write it: 250 ms, 1.5 s (a deadline's remaining budget is a hair
+/// under what was asked for; rounding shows what was asked for).
+fn seconds(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1e3;
+    if ms < 1000.0 {
+        format!("{} ms", ms.round())
+    } else {
+        format!("{} s", (ms / 100.0).round() / 10.0)
     }
 }

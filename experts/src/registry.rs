@@ -9,6 +9,7 @@
 //!   - kind: search          # the shipped corpora, or `index: DIR` from `miracle index`
 //!     top: 5
 //!     style: gbt            # or apa; by default GB/T 7714 for Chinese queries
+//!     format: json          # the papers as JSON (for workflows); numbered citations by default
 //!   - kind: code            # Rhai programs in a sandboxed worker process
 //!     pool: 2               # workers kept warm
 //!     limits: { timeout_ms: 2000, memory_mb: 256 }
@@ -170,6 +171,14 @@ impl Kinds {
                 style: Option<Style>,
                 /// `false`: citations without their highlighted fragments.
                 snippets: Option<bool>,
+                /// `json`: a JSON array of the papers (for workflows); `text` by default.
+                format: Option<Format>,
+            }
+            #[derive(Deserialize, PartialEq)]
+            #[serde(rename_all = "lowercase")]
+            enum Format {
+                Text,
+                Json,
             }
             let s: Settings = self::settings(settings)?;
             let mut search = Search::new();
@@ -188,6 +197,9 @@ impl Kinds {
             if s.snippets == Some(false) {
                 search = search.without_snippets();
             }
+            if s.format == Some(Format::Json) {
+                search = search.json();
+            }
             Ok(Arc::new(search))
         })
     }
@@ -202,7 +214,8 @@ impl Kinds {
         self
     }
 
-    fn build(&self, entry: serde_yaml::Value) -> Result<Arc<dyn Expert>, String> {
+    /// Builds the expert an entry (`kind:` and its settings) describes.
+    pub fn build(&self, entry: serde_yaml::Value) -> Result<Arc<dyn Expert>, String> {
         let serde_yaml::Value::Mapping(mut map) = entry else {
             return Err("each expert is a mapping with a `kind`, e.g. `- kind: calculator`".into());
         };

@@ -1,5 +1,4 @@
-//! Miracle's MRKL router — the tool-call protocol and the agent loop (YAML workflows are
-//! to come).
+//! Miracle's MRKL router — the tool-call protocol, the agent loop and YAML workflows.
 //!
 //! - [`protocol`]: the chat and tool-call format on the tokenizer's special tokens, with one
 //!   renderer (ids plus the mask of what the model is trained to write) and one parser.
@@ -8,12 +7,15 @@
 //!   reads their results and answers, within bounds, leaving a [`agent::Trace`].
 //! - [`grounding`]: the numbers an answer or a calculator expression may contain — those
 //!   of the conversation.
+//! - [`workflow`]: workflows described in YAML — experts, agent requests and model text as
+//!   steps, checked before they run.
 
 pub mod agent;
 mod constraint;
 pub mod demos;
 pub mod grounding;
 pub mod protocol;
+pub mod workflow;
 
 use miracle_experts::{Calculator, Code, Registry, Search};
 
@@ -26,4 +28,11 @@ pub fn agent_registry() -> Registry {
         .with(Calculator::new().named(demos::CALCULATOR))
         .with(Search::new().named(demos::LITERATURE).without_snippets())
         .with(Code::new().named(demos::CODE))
+}
+
+/// The experts a workflow may name without defining them: the agent's ([`agent_registry`],
+/// so that `ask:` steps call what the model was trained to call) and `search`, the
+/// literature search with highlighted fragments.
+pub fn workflow_registry() -> Registry {
+    agent_registry().with(Search::new())
 }

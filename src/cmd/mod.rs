@@ -11,6 +11,7 @@ mod loss_curve;
 mod model;
 mod pretrain;
 mod read_args;
+mod run;
 mod search;
 mod sft;
 mod tokenizer;
@@ -60,6 +61,8 @@ enum Command {
     Index(index::IndexArgs),
     /// Search the literature: keywords or questions, Chinese or English; TREC batch runs.
     Search(search::SearchArgs),
+    /// Run a workflow described in YAML: --input key=value …, --json, --trace, --check.
+    Run(run::RunArgs),
     /// Benchmarks of the GPT core beside the PyTorch reference (JSON, one line per run).
     Bench(bench::BenchArgs),
 }
@@ -80,6 +83,7 @@ impl Cli {
             Command::Expert(args) => args.run(out),
             Command::Index(args) => args.run(out),
             Command::Search(args) => args.run(out),
+            Command::Run(args) => args.run(out),
         }
     }
 }

@@ -32,6 +32,8 @@ struct Settings {
     style: Option<Style>,
     /// Whether each citation is followed by its highlighted fragment.
     snippets: bool,
+    /// A JSON array of the papers instead of numbered citations (for workflows).
+    json: bool,
 }
 
 impl Search {
@@ -44,6 +46,7 @@ impl Search {
                 top: 3,
                 style: None,
                 snippets: true,
+                json: false,
             },
             format: InputFormat::text(
                 "keywords or a question, Chinese or English; advanced: title:word \"a phrase\" year:[2000 TO 2010]",
@@ -92,6 +95,15 @@ impl Search {
         self
     }
 
+    /// Answers with a JSON array, one object per paper, best first: `rank`, `id`, `title`,
+    /// `authors`, `year`, `venue`, `doi`, `lang`, `score`, both citations (`gbt`, `apa`)
+    /// and, with snippets, `snippet`. For programs and workflows (`parse: json`), not for
+    /// the model.
+    pub fn json(mut self) -> Self {
+        self.settings.json = true;
+        self
+    }
+
     pub fn style(mut self, style: Style) -> Self {
         self.settings.style = Some(style);
         self
@@ -129,6 +141,9 @@ fn answer(
         ..SearchRequest::new(query, settings.top)
     };
     let hits = open(settings, slot)?.search(&request)?;
+    if settings.json {
+        return Ok(json(&hits));
+    }
     if hits.is_empty() {
         return Ok(format!("No papers found for {query:?}."));
     }
@@ -150,6 +165,34 @@ fn answer(
         }
     }
     Ok(out.trim_end().to_string())
+}
+
+fn json(hits: &[super::Hit]) -> String {
+    let papers: Vec<serde_json::Value> = hits
+        .iter()
+        .enumerate()
+        .map(|(rank, hit)| {
+            let p = &hit.paper;
+            let mut paper = serde_json::json!({
+                "rank": rank + 1,
+                "id": p.id,
+                "title": p.title,
+                "authors": p.authors,
+                "year": p.year,
+                "venue": p.venue,
+                "doi": p.doi,
+                "lang": p.lang,
+                "score": hit.score,
+                "gbt": Style::Gbt.cite(p),
+                "apa": Style::Apa.cite(p),
+            });
+            if let Some(snippet) = &hit.snippet {
+                paper["snippet"] = snippet.clone().into();
+            }
+            paper
+        })
+        .collect();
+    serde_json::Value::Array(papers).to_string()
 }
 
 impl Default for Search {

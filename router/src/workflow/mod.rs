@@ -1,0 +1,374 @@
+//! Workflows: what to do with which experts, described in YAML (docs/WORKFLOWS.md).
+//!
+//! ```yaml
+//! name: sum-of-two
+//! description: Adds two numbers with the calculator.
+//! inputs:
+//!   a: { type: integer }
+//!   b: { type: integer, default: 1 }
+//! experts: [calculator]          # deny by default: steps may call only these
+//! steps:
+//!   - id: sum
+//!     expert: calculator
+//!     input: ${inputs.a} + ${inputs.b}
+//! outputs:
+//!   sum: ${steps.sum.output}
+//! ```
+//!
+//! A step does one of three things — `expert:` (call one expert with `input:`), `ask:` (a
+//! full agent request: the model routes to the workflow's experts) or `generate:` (plain
+//! model text) — optionally `when:` a condition holds, `foreach:` element of a list, within
+//! `timeout:` and with `retries:`. Steps run in order and may read only earlier steps, so a
+//! workflow cannot loop. Everything is checked before anything runs ([`Workflow::load`]);
+//! every problem is reported as `file:line:column: what to change`.
+//!
+//! - [`yaml`]: the file's shape, and positions of nodes.
+//! - [`template`]: `${…}` references and filters. [`condition`]: `when:`.
+//! - [`load`](Workflow::load) checks; [`run`](Workflow::run) runs.
+
+pub mod condition;
+mod load;
+mod run;
+pub mod template;
+mod yaml;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use burn::prelude::Device;
+use miracle_core::gpt::{Gpt, GptConfig};
+use miracle_core::tokenizer::Tokenizer;
+use miracle_experts::{Kinds, Registry};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use condition::Condition;
+pub use run::{Run, RunError, StepRecord, StepStatus};
+pub use template::Template;
+pub use yaml::{Location, MAX_BYTES};
+
+/// A checked workflow, ready to run any number of times.
+pub struct Workflow {
+    pub name: String,
+    pub description: String,
+    pub inputs: Vec<Input>,
+    pub steps: Vec<Step>,
+    pub outputs: Vec<(String, Template)>,
+    /// The experts it lists, and only those.
+    registry: Registry,
+    /// Where it was read from, for messages: a file name.
+    origin: String,
+}
+
+/// A declared input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub name: String,
+    pub kind: Type,
+    /// `None`: the input is required.
+    pub default: Option<Value>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Type {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    /// A list of strings or numbers.
+    List,
+}
+
+/// How a step's text output becomes its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Parse {
+    /// The text as it is.
+    #[default]
+    Text,
+    /// JSON (for experts that answer in JSON, such as a search with `format: json`).
+    Json,
+    /// Non-empty lines, as a list.
+    Lines,
+}
+
+pub struct Step {
+    pub id: String,
+    pub description: Option<String>,
+    pub action: Action,
+    pub when: Option<Condition>,
+    /// The list to run over: one `${…}`.
+    pub foreach: Option<Template>,
+    pub parse: Parse,
+    /// For each attempt of each element.
+    pub timeout: Duration,
+    /// Attempts after the first, for a failed one.
+    pub retries: u32,
+    location: Option<Location>,
+}
+
+pub enum Action {
+    Expert { expert: String, input: Template },
+    Ask(Template),
+    Generate { prompt: Template, max_tokens: usize },
+}
+
+/// What `ask:` and `generate:` steps run on.
+#[derive(Clone)]
+pub struct LanguageModel<'a> {
+    pub gpt: &'a Gpt,
+    pub config: &'a GptConfig,
+    pub device: Device,
+    pub tokenizer: &'a Tokenizer,
+    /// Grounded decoding for `ask:` (see the agent).
+    pub grounded: bool,
+}
+
+/// What a workflow may use: the host's experts by name, expert kinds it may define itself,
+/// and the model (without one, `ask:` and `generate:` steps are refused at load).
+pub struct Host<'a> {
+    pub experts: &'a Registry,
+    pub kinds: &'a Kinds,
+    pub model: Option<LanguageModel<'a>>,
+}
+
+/// Everything wrong with a workflow file, each problem where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub origin: String,
+    pub at: Option<Location>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.at {
+            Some(at) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.origin, at.line, at.column, self.message
+            ),
+            None => write!(f, "{}: {}", self.origin, self.message),
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.problems.iter().map(Problem::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl Workflow {
+    /// Reads and checks the workflow in `path`.
+    pub fn load(path: &std::path::Path, host: &Host<'_>) -> Result<Self, LoadError> {
+        let origin = path.display().to_string();
+        let problem = |message: String| LoadError {
+            problems: vec![Problem {
+                origin: origin.clone(),
+                at: None,
+                message,
+            }],
+        };
+        let size = std::fs::metadata(path)
+            .map_err(|e| problem(format!("cannot read it: {e}")))?
+            .len();
+        if size > MAX_BYTES as u64 {
+            return Err(problem(format!(
+                "the file is {size} bytes; a workflow may be at most {MAX_BYTES} (1 MiB)"
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| problem(format!("cannot read it: {e}")))?;
+        let text =
+            String::from_utf8(bytes).map_err(|e| problem(format!("it is not UTF-8 text: {e}")))?;
+        Workflow::from_yaml(&text, &origin, host)
+    }
+
+    /// Checks the workflow in `text`; `origin` names it in messages.
+    pub fn from_yaml(text: &str, origin: &str, host: &Host<'_>) -> Result<Self, LoadError> {
+        load::load(text, origin, host)
+    }
+
+    /// The experts it may call, in the order it lists them.
+    pub fn experts(&self) -> Vec<&str> {
+        self.registry.names()
+    }
+
+    /// The inputs for a run from `key=value` texts, read as each input's type; defaults
+    /// fill the rest.
+    pub fn inputs_from_text(&self, given: &[(String, String)]) -> Result<Values, String> {
+        let mut values = BTreeMap::new();
+        for (key, text) in given {
+            let input = self.input(key)?;
+            let value = input
+                .kind
+                .read(text)
+                .map_err(|e| format!("input `{key}`: {e}"))?;
+            if values.insert(key.clone(), value).is_some() {
+                return Err(format!("input `{key}` is given twice"));
+            }
+        }
+        self.complete(values)
+    }
+
+    /// The inputs for a run from JSON values (the HTTP service), checked against each
+    /// input's type; defaults fill the rest.
+    pub fn inputs_from_json(
+        &self,
+        given: &serde_json::Map<String, Value>,
+    ) -> Result<Values, String> {
+        let mut values = BTreeMap::new();
+        for (key, value) in given {
+            let input = self.input(key)?;
+            let value = input
+                .kind
+                .check(value.clone())
+                .map_err(|e| format!("input `{key}`: {e}"))?;
+            values.insert(key.clone(), value);
+        }
+        self.complete(values)
+    }
+
+    fn input(&self, key: &str) -> Result<&Input, String> {
+        self.inputs.iter().find(|i| i.name == key).ok_or_else(|| {
+            let known: Vec<&str> = self.inputs.iter().map(|i| i.name.as_str()).collect();
+            if known.is_empty() {
+                format!(
+                    "unknown input `{key}`: workflow `{}` takes no inputs",
+                    self.name
+                )
+            } else {
+                format!(
+                    "unknown input `{key}`; workflow `{}` takes {}",
+                    self.name,
+                    known.join(", ")
+                )
+            }
+        })
+    }
+
+    fn complete(&self, mut values: Values) -> Result<Values, String> {
+        for input in &self.inputs {
+            if values.contains_key(&input.name) {
+                continue;
+            }
+            match &input.default {
+                Some(default) => {
+                    values.insert(input.name.clone(), default.clone());
+                }
+                None => {
+                    return Err(format!(
+                        "input `{}` ({}) is required: give it with --input {}=…",
+                        input.name,
+                        input.kind.name(),
+                        input.name
+                    ));
+                }
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// Input values by name.
+pub type Values = BTreeMap<String, Value>;
+
+impl Type {
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::String => "string",
+            Type::Integer => "integer",
+            Type::Number => "number",
+            Type::Boolean => "boolean",
+            Type::List => "list",
+        }
+    }
+
+    /// A value of this type from text: a list as a JSON array or comma-separated items.
+    pub fn read(self, text: &str) -> Result<Value, String> {
+        let t = text.trim();
+        match self {
+            Type::String => Ok(Value::String(text.to_string())),
+            Type::Integer => t
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| format!("{t:?} is not an integer")),
+            Type::Number => t
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(Value::from)
+                .ok_or_else(|| format!("{t:?} is not a number")),
+            Type::Boolean => match t {
+                "true" | "yes" => Ok(Value::Bool(true)),
+                "false" | "no" => Ok(Value::Bool(false)),
+                _ => Err(format!("{t:?} is not true or false")),
+            },
+            Type::List if t.starts_with('[') => serde_json::from_str(t)
+                .map_err(|e| format!("not a JSON list: {e}"))
+                .and_then(|v| self.check(v)),
+            Type::List => Ok(Value::Array(
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| match s.parse::<i64>() {
+                        Ok(n) => Value::from(n),
+                        Err(_) => Value::String(s.to_string()),
+                    })
+                    .collect(),
+            )),
+        }
+    }
+
+    /// `value` if it is of this type (an integer is also a number).
+    pub fn check(self, value: Value) -> Result<Value, String> {
+        let fits = match (self, &value) {
+            (Type::String, Value::String(_)) | (Type::Boolean, Value::Bool(_)) => true,
+            (Type::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+            (Type::Number, Value::Number(_)) => true,
+            (Type::List, Value::Array(items)) => items
+                .iter()
+                .all(|i| matches!(i, Value::String(_) | Value::Number(_))),
+            _ => false,
+        };
+        if fits {
+            Ok(value)
+        } else {
+            Err(format!(
+                "expected {}, got {} {}",
+                self.described(),
+                template::kind(&value),
+                clip(&value.to_string())
+            ))
+        }
+    }
+
+    fn described(self) -> &'static str {
+        match self {
+            Type::String => "a string",
+            Type::Integer => "an integer",
+            Type::Number => "a number",
+            Type::Boolean => "true or false",
+            Type::List => "a list of strings or numbers",
+        }
+    }
+}
+
+/// At most 60 characters of `text`, for messages.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}

@@ -1,0 +1,94 @@
+//! `miracle run`: the shipped example workflows from the command line, and broken ones
+//! refused with every problem's place before anything runs.
+
+mod common;
+
+use common::{assert_clear_failure, miracle_with_home as miracle, stderr, stdout};
+
+fn example(name: &str) -> String {
+    format!("{}/examples/workflows/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_reference_desk_example_answers_with_reading_in_both_languages() {
+    let home = tempfile::tempdir().unwrap();
+    let run = miracle(
+        &[
+            "run",
+            &example("reference-desk.yaml"),
+            "--input",
+            "question=Compute (2 + 2) * 7.",
+            "--input",
+            "topic_zh=图书馆信息服务",
+            "--json",
+        ],
+        home.path(),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let outputs = &report["outputs"];
+    assert!(
+        outputs["answer"].as_str().unwrap().contains("28"),
+        "{outputs}"
+    );
+    assert!(
+        outputs["reading_zh"].as_str().unwrap().contains("[J]"),
+        "GB/T 7714: {outputs}"
+    );
+    assert_eq!(
+        outputs["reading_en"],
+        serde_json::Value::Null,
+        "no English topic given"
+    );
+    assert_eq!(report["steps"][2]["status"], "skipped");
+    let trace = &report["steps"][0]["calls"][0]["trace"];
+    assert_eq!(trace["steps"][0]["expert"], "calculator", "{trace}");
+}
+
+#[test]
+fn check_reports_every_problem_as_file_line_column_and_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dir.path().join("flow.yaml");
+    std::fs::write(
+        &flow,
+        "name: broken\nexperts: [calculator]\nsteps:\n  - id: a\n    expert: code\n    input: ${inputs.n}\noutputs:\n  out: ${steps.b.output}\n",
+    )
+    .unwrap();
+    let run = miracle(&["run", flow.to_str().unwrap(), "--check"], dir.path());
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    let file = flow.display().to_string();
+    assert!(
+        err.contains(&format!(
+            "{file}:5:13: step `a` calls `code`, which the workflow does not list"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{file}:6:12: ${{inputs.n}}: no input `n`")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{file}:8:8: ${{steps.b.output}}: no step `b`")),
+        "{err}"
+    );
+    assert!(
+        err.contains("3 problems in the workflow; nothing was run"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    std::fs::write(&flow, "name: ok\nexperts: [calculator]\nsteps:\n  - {id: a, expert: calculator, input: 6 * 7}\noutputs:\n  out: ${steps.a.output}\n").unwrap();
+    let run = miracle(&["run", flow.to_str().unwrap()], dir.path());
+    assert_eq!(stdout(&run), "out: 42\n", "{}", stderr(&run));
+    let run = miracle(
+        &["run", flow.to_str().unwrap(), "--input", "x=1"],
+        dir.path(),
+    );
+    assert_clear_failure(&run, "unknown input `x`: workflow `ok` takes no inputs");
+    let run = miracle(
+        &["run", flow.to_str().unwrap(), "--input", "novalue"],
+        dir.path(),
+    );
+    assert_clear_failure(&run, "--input \"novalue\": write key=value");
+}
