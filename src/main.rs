@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cmd;
+mod serve;
 
 fn main() -> ExitCode {
     // The code expert runs programs in this same binary, started again as a sandboxed

@@ -260,7 +260,8 @@ fn observation(body: &[u8], path: Option<&str>) -> Result<String, String> {
 }
 
 /// reqwest is built without a bundled crypto provider: use ring's, once per process.
-fn install_crypto_provider() {
+/// Call it before building any reqwest client in a program that links Miracle.
+pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Fails only if another provider was installed first, which serves as well.

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::anyhow;
+use anyhow::{Context as _, anyhow};
 use burn::prelude::Device;
 use clap::{Args, Subcommand, ValueEnum};
 use miracle_core::bench;
@@ -112,6 +112,24 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         requests: usize,
     },
+    /// HTTP load on a running `miracle serve`: requests/s, p50/p99 latency, statuses, and
+    /// the service's memory before and after.
+    Serve {
+        /// Where the service listens.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, value_enum, default_value_t = super::bench_serve::Endpoint::Search)]
+        endpoint: super::bench_serve::Endpoint,
+        #[arg(long, default_value_t = 10_000)]
+        requests: usize,
+        /// Clients sending at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// The environment variable holding an API key, when the service asks for one
+        /// (a key on the command line would show in `ps`).
+        #[arg(long)]
+        key_env: Option<String>,
+    },
     /// Greedy decoding tokens/s, batch 1, with and without the KV cache.
     Generate {
         #[command(flatten)]
@@ -182,6 +200,26 @@ impl BenchCommand {
             }
             BenchCommand::Code { calls, python } => {
                 serde_json::to_string(&code(calls.max(1), &python)?)?
+            }
+            BenchCommand::Serve {
+                url,
+                endpoint,
+                requests,
+                concurrency,
+                key_env,
+            } => {
+                let key = key_env
+                    .map(|var| {
+                        std::env::var(&var).with_context(|| format!("--key-env: {var} is not set"))
+                    })
+                    .transpose()?;
+                serde_json::to_string(&super::bench_serve::run(
+                    &url,
+                    endpoint,
+                    requests.max(1),
+                    concurrency.clamp(1, 4096),
+                    key,
+                )?)?
             }
             BenchCommand::Calculator { seconds, rounds } => {
                 serde_json::to_string(&calculator(seconds.clamp(0.01, 60.0), rounds.max(1)))?

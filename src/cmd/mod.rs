@@ -2,13 +2,14 @@
 
 mod ask;
 mod bench;
+mod bench_serve;
 mod corpus;
 mod demos;
 mod eval;
 mod expert;
 mod index;
 mod loss_curve;
-mod model;
+pub(crate) mod model;
 mod pretrain;
 mod read_args;
 mod run;
@@ -61,6 +62,8 @@ enum Command {
     Index(index::IndexArgs),
     /// Search the literature: keywords or questions, Chinese or English; TREC batch runs.
     Search(search::SearchArgs),
+    /// The HTTP service: /v1/ask, /v1/search, workflows, OpenAI-compatible chat (docs/SERVE.md).
+    Serve(crate::serve::ServeArgs),
     /// Run a workflow described in YAML: --input key=value …, --json, --trace, --check.
     Run(run::RunArgs),
     /// Benchmarks of the GPT core beside the PyTorch reference (JSON, one line per run).
@@ -84,6 +87,7 @@ impl Cli {
             Command::Index(args) => args.run(out),
             Command::Search(args) => args.run(out),
             Command::Run(args) => args.run(out),
+            Command::Serve(args) => args.run(out),
         }
     }
 }

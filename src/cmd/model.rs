@@ -31,3 +31,15 @@ fn embedded(device: &Device) -> anyhow::Result<LoadedModel> {
         model,
     })
 }
+
+/// The tokenizer of `dir`'s model, or of the embedded default model.
+pub fn tokenizer(dir: Option<&Path>) -> anyhow::Result<Tokenizer> {
+    match dir {
+        Some(dir) => Tokenizer::from_file(&dir.join("tokenizer.json"))
+            .with_context(|| format!("cannot load the tokenizer in {}", dir.display())),
+        None => Ok(Tokenizer::from_json(
+            miracle_corpora::default_model::TOKENIZER_JSON,
+            "the embedded default model",
+        )?),
+    }
+}

@@ -142,7 +142,7 @@ fn answer(
     };
     let hits = open(settings, slot)?.search(&request)?;
     if settings.json {
-        return Ok(json(&hits));
+        return Ok(serde_json::Value::Array(super::hits_json(&hits)).to_string());
     }
     if hits.is_empty() {
         return Ok(format!("No papers found for {query:?}."));
@@ -165,34 +165,6 @@ fn answer(
         }
     }
     Ok(out.trim_end().to_string())
-}
-
-fn json(hits: &[super::Hit]) -> String {
-    let papers: Vec<serde_json::Value> = hits
-        .iter()
-        .enumerate()
-        .map(|(rank, hit)| {
-            let p = &hit.paper;
-            let mut paper = serde_json::json!({
-                "rank": rank + 1,
-                "id": p.id,
-                "title": p.title,
-                "authors": p.authors,
-                "year": p.year,
-                "venue": p.venue,
-                "doi": p.doi,
-                "lang": p.lang,
-                "score": hit.score,
-                "gbt": Style::Gbt.cite(p),
-                "apa": Style::Apa.cite(p),
-            });
-            if let Some(snippet) = &hit.snippet {
-                paper["snippet"] = snippet.clone().into();
-            }
-            paper
-        })
-        .collect();
-    serde_json::Value::Array(papers).to_string()
 }
 
 impl Default for Search {

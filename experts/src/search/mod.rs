@@ -32,3 +32,32 @@ pub struct Hit {
     pub snippet: Option<String>,
     pub paper: Paper,
 }
+
+/// Hits as JSON objects, best first: `rank`, `id`, `title`, `authors`, `year`, `venue`,
+/// `doi`, `lang`, `score`, both citations (`gbt`, `apa`) and, when asked for, `snippet`.
+/// What the search expert answers with `format: json`, and what `/v1/search` returns.
+pub fn hits_json(hits: &[Hit]) -> Vec<serde_json::Value> {
+    hits.iter()
+        .enumerate()
+        .map(|(rank, hit)| {
+            let p = &hit.paper;
+            let mut paper = serde_json::json!({
+                "rank": rank + 1,
+                "id": p.id,
+                "title": p.title,
+                "authors": p.authors,
+                "year": p.year,
+                "venue": p.venue,
+                "doi": p.doi,
+                "lang": p.lang,
+                "score": hit.score,
+                "gbt": Style::Gbt.cite(p),
+                "apa": Style::Apa.cite(p),
+            });
+            if let Some(snippet) = &hit.snippet {
+                paper["snippet"] = snippet.clone().into();
+            }
+            paper
+        })
+        .collect()
+}

@@ -1,0 +1,236 @@
+//! The model threads: each holds its own copy of the model (1.8 M parameters by default, a
+//! few MB) and runs one request at a time — an agent request or a workflow — on a runtime of
+//! its own. Requests wait in a bounded queue; when it is full they are refused at once (503)
+//! rather than left to time out.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use burn::prelude::Device;
+use miracle_core::gpt::model_dir::LoadedModel;
+use miracle_experts::Kinds;
+use miracle_router::agent::{Agent, Trace};
+use miracle_router::protocol::Exchange;
+use miracle_router::workflow::{Host, LanguageModel, Run, Values, Workflow};
+use tokio::sync::oneshot;
+
+use crate::cmd::model;
+
+pub enum Work {
+    Ask {
+        request: String,
+        history: Vec<Exchange>,
+        system: Option<String>,
+    },
+    Workflow {
+        name: String,
+        inputs: Values,
+    },
+}
+
+pub enum Done {
+    Trace(Trace),
+    Run(Run),
+}
+
+pub enum WorkError {
+    /// Every model thread is busy and the queue is full.
+    Busy,
+    /// The request ran and failed on what it asked for (a workflow step refused its input).
+    Rejected(String),
+    /// The service could not run it.
+    Internal(String),
+}
+
+struct Job {
+    work: Work,
+    reply: oneshot::Sender<Result<Done, WorkError>>,
+}
+
+pub struct Agents {
+    queue: SyncSender<Job>,
+    pub workflows: Arc<BTreeMap<String, Workflow>>,
+}
+
+impl Agents {
+    /// Loads the workflows (every problem reported), then starts `workers` model threads.
+    pub fn start(
+        model_dir: Option<&Path>,
+        workflows_dir: Option<&Path>,
+        workers: usize,
+        queue: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let device = Device::flex();
+        let loaded = model::load(model_dir, &device)?;
+        let workflows = Arc::new(match workflows_dir {
+            Some(dir) => load_workflows(dir, &loaded, &device)?,
+            None => BTreeMap::new(),
+        });
+        let (tx, rx) = sync_channel::<Job>(queue);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..workers {
+            let (rx, workflows, model_dir) =
+                (rx.clone(), workflows.clone(), model_dir.map(PathBuf::from));
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name(format!("model-{i}"))
+                .spawn(move || worker(model_dir, rx, workflows, timeout, ready_tx))
+                .context("cannot start a model thread")?;
+            ready_rx
+                .recv()
+                .context("a model thread stopped while starting")??;
+        }
+        Ok(Agents {
+            queue: tx,
+            workflows,
+        })
+    }
+
+    pub async fn submit(&self, work: Work) -> Result<Done, WorkError> {
+        let (reply, answer) = oneshot::channel();
+        match self.queue.try_send(Job { work, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(WorkError::Busy),
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(WorkError::Internal("the model threads have stopped".into()));
+            }
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(WorkError::Internal("the model thread stopped".into())))
+    }
+}
+
+fn load_workflows(
+    dir: &Path,
+    loaded: &LoadedModel,
+    device: &Device,
+) -> anyhow::Result<BTreeMap<String, Workflow>> {
+    let experts = miracle_router::workflow_registry();
+    let kinds = Kinds::builtin();
+    let host = host(&experts, &kinds, loaded, device);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("workflows: cannot read the folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    let mut workflows = BTreeMap::new();
+    let mut problems = Vec::new();
+    for file in files {
+        match Workflow::load(&file, &host) {
+            Ok(flow) => {
+                if workflows.contains_key(&flow.name) {
+                    problems.push(format!(
+                        "{}: a second workflow named `{}`",
+                        file.display(),
+                        flow.name
+                    ));
+                } else {
+                    workflows.insert(flow.name.clone(), flow);
+                }
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if !problems.is_empty() {
+        bail!("workflows in {}:\n{}", dir.display(), problems.join("\n"));
+    }
+    Ok(workflows)
+}
+
+fn host<'a>(
+    experts: &'a miracle_experts::Registry,
+    kinds: &'a Kinds,
+    loaded: &'a LoadedModel,
+    device: &Device,
+) -> Host<'a> {
+    Host {
+        experts,
+        kinds,
+        model: Some(LanguageModel {
+            gpt: &loaded.model,
+            config: &loaded.config,
+            device: device.clone(),
+            tokenizer: &loaded.tokenizer,
+            grounded: true,
+        }),
+    }
+}
+
+fn worker(
+    model_dir: Option<PathBuf>,
+    rx: Arc<Mutex<Receiver<Job>>>,
+    workflows: Arc<BTreeMap<String, Workflow>>,
+    timeout: Duration,
+    ready: std::sync::mpsc::Sender<anyhow::Result<()>>,
+) {
+    let started = (|| -> anyhow::Result<_> {
+        let device = Device::flex();
+        let loaded = model::load(model_dir.as_deref(), &device)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start a model thread's runtime")?;
+        Ok((device, loaded, runtime))
+    })();
+    let (device, loaded, runtime) = match started {
+        Ok(parts) => {
+            let _ = ready.send(Ok(()));
+            parts
+        }
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let registry = miracle_router::agent_registry();
+    let experts = miracle_router::workflow_registry();
+    let kinds = Kinds::builtin();
+    let host = host(&experts, &kinds, &loaded, &device);
+    loop {
+        // One thread waits on the queue at a time; the others wait for the lock.
+        let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+            Ok(job) => job,
+            Err(_) => return, // the service is shutting down
+        };
+        let done = match job.work {
+            Work::Ask {
+                request,
+                history,
+                system,
+            } => {
+                match Agent::new(
+                    &loaded.model,
+                    &loaded.config,
+                    &device,
+                    &loaded.tokenizer,
+                    &registry,
+                ) {
+                    Ok(mut agent) => {
+                        agent.system = system;
+                        agent.limits.timeout = timeout;
+                        runtime
+                            .block_on(agent.run(&request, &history))
+                            .map(Done::Trace)
+                            .map_err(|e| WorkError::Internal(e.to_string()))
+                    }
+                    Err(e) => Err(WorkError::Internal(e.to_string())),
+                }
+            }
+            Work::Workflow { name, inputs } => match workflows.get(&name) {
+                Some(flow) => runtime
+                    .block_on(flow.run(&inputs, &host))
+                    .map(Done::Run)
+                    .map_err(|e| WorkError::Rejected(e.to_string())),
+                None => Err(WorkError::Rejected(format!("no workflow `{name}`"))),
+            },
+        };
+        let _ = job.reply.send(done);
+    }
+}

@@ -1,0 +1,203 @@
+//! The service's config file (YAML), e.g.:
+//!
+//! ```yaml
+//! listen: 127.0.0.1:8080
+//! workflows: workflows/          # every *.yaml there, checked at start, by name
+//! keys:                          # none: no key is asked for (development only)
+//!   - name: reference-desk
+//!     key_env: MIRACLE_KEY_DESK  # or key: "…" (keep such a file private)
+//!     per_second: 10             # sustained requests a second, and the burst above it
+//!     burst: 20
+//! limits:
+//!   body_bytes: 65536
+//!   timeout: 30s                 # whole request, body included
+//!   concurrency: 64              # requests in progress; more are refused with 503
+//!   workers: 2                   # model threads for /v1/ask, chat and workflows
+//!   queue: 64                    # requests waiting for a model thread; more get 503
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// A model directory; the embedded default model when absent.
+    pub model: Option<PathBuf>,
+    /// A literature index for /v1/search; the shipped corpora's when absent.
+    pub index: Option<PathBuf>,
+    /// The folder of workflows served at /v1/workflows/{name}/run.
+    pub workflows: Option<PathBuf>,
+    #[serde(default)]
+    pub keys: Vec<KeyConfig>,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Who holds the key: shown in logs and metrics, never the key itself.
+    pub name: String,
+    pub key: Option<String>,
+    /// The environment variable that holds the key.
+    pub key_env: Option<String>,
+    #[serde(default = "default_per_second")]
+    pub per_second: f64,
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub body_bytes: usize,
+    #[serde(with = "duration")]
+    pub timeout: Duration,
+    pub concurrency: usize,
+    pub workers: usize,
+    pub queue: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 64 * 1024,
+            timeout: Duration::from_secs(30),
+            concurrency: 64,
+            workers: 2,
+            queue: 64,
+        }
+    }
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: default_listen(),
+            model: None,
+            index: None,
+            workflows: None,
+            keys: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_per_second() -> f64 {
+    10.0
+}
+
+fn default_burst() -> u32 {
+    20
+}
+
+/// A key and its limits, read and checked.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub name: String,
+    pub secret: String,
+    pub per_second: f64,
+    pub burst: u32,
+}
+
+impl ServeConfig {
+    /// Reads `path`; relative paths in it are read from its folder.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let mut config: ServeConfig = crate::cmd::read_yaml(path, "service config")?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        for dir in [&mut config.model, &mut config.index, &mut config.workflows]
+            .into_iter()
+            .flatten()
+        {
+            if dir.is_relative() {
+                *dir = base.join(&*dir);
+            }
+        }
+        config
+            .check()
+            .with_context(|| format!("{}", path.display()))?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let l = &self.limits;
+        if l.body_bytes == 0 || l.concurrency == 0 || l.workers == 0 || l.queue == 0 {
+            bail!("limits: body_bytes, concurrency, workers and queue must be at least 1");
+        }
+        if l.workers > 64 {
+            bail!("limits.workers is {}; at most 64 model threads", l.workers);
+        }
+        if l.timeout.is_zero() {
+            bail!("limits.timeout must be longer than zero");
+        }
+        self.keys()?;
+        Ok(())
+    }
+
+    /// The keys, each with its secret read (from the file or the environment).
+    pub fn keys(&self) -> anyhow::Result<Vec<ApiKey>> {
+        let mut keys: Vec<ApiKey> = Vec::new();
+        for (i, k) in self.keys.iter().enumerate() {
+            let at = format!("keys[{i}] ({})", k.name);
+            let secret = match (&k.key, &k.key_env) {
+                (Some(key), None) => key.clone(),
+                (None, Some(var)) => std::env::var(var)
+                    .with_context(|| format!("{at}: environment variable {var} is not set"))?,
+                _ => bail!("{at}: give exactly one of key: or key_env:"),
+            };
+            if secret.len() < 16 {
+                bail!(
+                    "{at}: the key is {} characters; use at least 16 (e.g. `openssl rand -hex 24`)",
+                    secret.len()
+                );
+            }
+            if !(k.per_second.is_finite() && k.per_second > 0.0) || k.burst == 0 {
+                bail!("{at}: per_second must be above 0 and burst at least 1");
+            }
+            if keys.iter().any(|o| o.name == k.name) {
+                bail!("{at}: the name {} is used twice", k.name);
+            }
+            keys.push(ApiKey {
+                name: k.name.clone(),
+                secret,
+                per_second: k.per_second,
+                burst: k.burst,
+            });
+        }
+        Ok(keys)
+    }
+}
+
+/// `30s`, `500ms`, `2m` in the config.
+mod duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, de};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (n, unit) = t.split_at(split);
+        let n: u64 = n
+            .parse()
+            .map_err(|_| de::Error::custom(format!("{t:?}: write e.g. 500ms, 30s or 2m")))?;
+        match unit {
+            "ms" => Ok(Duration::from_millis(n)),
+            "s" => Ok(Duration::from_secs(n)),
+            "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
+            _ => Err(de::Error::custom(format!("{t:?}: the unit is ms, s or m"))),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! `miracle serve`: the HTTP service for reference desks (docs/SERVE.md). The model, the
+//! literature index and the workflows load once at start and are shared by every request.
+//!
+//! - [`config`]: the YAML config. [`auth`]: API keys and rate limits.
+//! - [`agents`]: the model threads and their queue. [`api`]: the JSON endpoints.
+//! - [`openai`]: `/v1/chat/completions`. [`metrics`]: `/metrics`.
+
+mod agents;
+mod api;
+mod auth;
+pub mod config;
+mod metrics;
+mod openai;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{BoxError, Router};
+use clap::Args;
+use miracle_core::tokenizer::Tokenizer;
+use miracle_experts::search::{LiteratureIndex, default_index};
+use serde_json::json;
+use tower::ServiceBuilder;
+use tower_http::timeout::TimeoutLayer;
+
+use self::agents::Agents;
+use self::api::ApiError;
+use self::auth::{Caller, Keys, Refusal};
+use self::config::ServeConfig;
+use self::metrics::Metrics;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The service's config (YAML; see docs/SERVE.md); defaults without one: 127.0.0.1:8080,
+    /// no keys, the embedded model and the shipped literature.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Listen here instead (e.g. 127.0.0.1:0 for any free port; the log says which).
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+}
+
+/// What every request shares.
+pub struct Service {
+    agents: Agents,
+    index: Arc<LiteratureIndex>,
+    tokenizer: Tokenizer,
+    keys: Keys,
+    metrics: Metrics,
+}
+
+impl ServeArgs {
+    pub fn run(self, _out: &mut dyn Write) -> anyhow::Result<()> {
+        let mut config = match &self.config {
+            Some(path) => ServeConfig::read(path)?,
+            None => ServeConfig::default(),
+        };
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the service's runtime")?;
+        runtime.block_on(serve(config))
+    }
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let limits = config.limits.clone();
+    let keys = Keys::new(config.keys()?);
+    let index = Arc::new(match &config.index {
+        Some(dir) => LiteratureIndex::open(dir)
+            .with_context(|| format!("index: cannot open {}", dir.display()))?,
+        None => default_index::open().context("cannot open the shipped literature index")?,
+    });
+    let agents = Agents::start(
+        config.model.as_deref(),
+        config.workflows.as_deref(),
+        limits.workers,
+        limits.queue,
+        limits.timeout,
+    )?;
+    let tokenizer = crate::cmd::model::tokenizer(config.model.as_deref())?;
+    if !keys.required() {
+        log(
+            json!({"event": "warning", "message": "no API keys are configured: anyone who can reach the service may use it"}),
+        );
+    }
+    let workflows: Vec<String> = agents.workflows.keys().cloned().collect();
+    let service = Arc::new(Service {
+        agents,
+        index,
+        tokenizer,
+        keys,
+        metrics: Metrics::default(),
+    });
+    let app = router(service, &limits);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    log(json!({
+        "event": "listening",
+        "addr": addr.to_string(),
+        "workflows": workflows,
+        "workers": limits.workers,
+        "startup_ms": started.elapsed().as_secs_f64() * 1e3,
+    }));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("the service stopped")?;
+    log(json!({"event": "stopped"}));
+    Ok(())
+}
+
+fn router(service: Arc<Service>, limits: &config::Limits) -> Router {
+    let v1 = Router::new()
+        .route("/v1/ask", post(api::ask))
+        .route("/v1/search", post(api::search))
+        .route("/v1/workflows/{name}/run", post(api::run_workflow))
+        .route("/v1/chat/completions", post(openai::chat))
+        .route_layer(middleware::from_fn_with_state(service.clone(), authorize));
+    let shed = service.clone();
+    let guard = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(move |e: BoxError| {
+            let shed = shed.clone();
+            async move { overloaded(&shed, &e) }
+        }))
+        .load_shed()
+        .concurrency_limit(limits.concurrency)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ))
+        .layer(DefaultBodyLimit::max(limits.body_bytes));
+    Router::new()
+        .merge(v1)
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no such endpoint; see docs/SERVE.md")
+        })
+        .layer(guard)
+        .layer(middleware::from_fn_with_state(service.clone(), observe))
+        .with_state(service)
+}
+
+fn overloaded(service: &Service, e: &BoxError) -> Response {
+    if e.is::<tower::load_shed::error::Overloaded>() {
+        service.metrics.shed.fetch_add(1, Ordering::Relaxed);
+        return ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service is at capacity; retry shortly",
+            )
+        }
+        .into_response();
+    }
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("unexpected: {e}"),
+    )
+    .into_response()
+}
+
+/// API keys and rate limits for /v1/*.
+async fn authorize(
+    State(service): State<Arc<Service>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match service.keys.admit(header) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(Refusal::Unauthorized) => {
+            service.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "a valid API key is required: Authorization: Bearer <key>",
+            )
+            .into_response()
+        }
+        Err(Refusal::RateLimited(wait)) => {
+            service.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+            ApiError {
+                retry_after: Some(wait.as_secs_f64().ceil() as u64),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "over this key's request rate; retry after the Retry-After seconds",
+                )
+            }
+            .into_response()
+        }
+    }
+}
+
+/// Metrics and one JSON log line per request; tower-http's bare 408 gets the same JSON
+/// error body as every other refusal.
+async fn observe(State(service): State<Arc<Service>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let route = route_of(&path);
+    service.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let mut response = next.run(request).await;
+    service.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_json && matches!(status.as_u16(), 408 | 413) {
+        let message = if status == StatusCode::REQUEST_TIMEOUT {
+            "the request took longer than the service allows (body included)"
+        } else {
+            "the request body is larger than the service accepts"
+        };
+        response = ApiError::new(status, message).into_response();
+    }
+    let took = started.elapsed();
+    service.metrics.record(route, status.as_u16(), took);
+    let caller = response.extensions().get::<Caller>().map(|c| c.0.clone());
+    log(json!({
+        "event": "request",
+        "method": method,
+        "path": path,
+        "status": status.as_u16(),
+        "ms": (took.as_secs_f64() * 1e4).round() / 10.0,
+        "caller": caller,
+    }));
+    response
+}
+
+/// The route a path belongs to, for metrics (a fixed set, whatever paths clients send).
+fn route_of(path: &str) -> &'static str {
+    match path {
+        "/v1/ask" => "/v1/ask",
+        "/v1/search" => "/v1/search",
+        "/v1/chat/completions" => "/v1/chat/completions",
+        "/healthz" => "/healthz",
+        "/metrics" => "/metrics",
+        p if p.starts_with("/v1/workflows/") && p.ends_with("/run") => "/v1/workflows/{name}/run",
+        _ => "other",
+    }
+}
+
+/// One JSON line on stderr, with the time.
+fn log(mut event: serde_json::Value) {
+    let ts = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    event["ts"] = json!((ts * 1e3).round() / 1e3);
+    eprintln!("{event}");
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish what is in progress.
+async fn shutdown() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    log(json!({"event": "shutting down", "message": "finishing requests in progress"}));
+}
