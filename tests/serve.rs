@@ -445,6 +445,23 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
             200
         );
     });
+    // One JSON log line per request, naming the key's holder, never the key.
+    let log: Vec<String> = server.log.try_iter().collect();
+    let requests: Vec<Value> = log
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event"] == "request")
+        .collect();
+    assert!(requests.len() > 1000, "{}", requests.len());
+    assert!(
+        requests
+            .iter()
+            .any(|e| e["caller"] == "desk" && e["path"] == "/v1/ask" && e["status"] == 200)
+    );
+    assert!(
+        !log.iter().any(|l| l.contains(KEY)),
+        "the key never reaches the log"
+    );
 }
 
 #[test]

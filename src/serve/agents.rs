@@ -180,10 +180,7 @@ fn worker(
         Ok((device, loaded, runtime))
     })();
     let (device, loaded, runtime) = match started {
-        Ok(parts) => {
-            let _ = ready.send(Ok(()));
-            parts
-        }
+        Ok(parts) => parts,
         Err(e) => {
             let _ = ready.send(Err(e));
             return;
@@ -193,6 +190,23 @@ fn worker(
     let experts = miracle_router::workflow_registry();
     let kinds = Kinds::builtin();
     let host = host(&experts, &kinds, &loaded, &device);
+    // One agent per thread, built once (it indexes the vocabulary for constrained decoding).
+    let made = Agent::new(
+        &loaded.model,
+        &loaded.config,
+        &device,
+        &loaded.tokenizer,
+        &registry,
+    );
+    let mut agent = match made {
+        Ok(agent) => agent,
+        Err(e) => {
+            let _ = ready.send(Err(e.into()));
+            return;
+        }
+    };
+    agent.limits.timeout = timeout;
+    let _ = ready.send(Ok(()));
     loop {
         // One thread waits on the queue at a time; the others wait for the lock.
         let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
@@ -205,23 +219,11 @@ fn worker(
                 history,
                 system,
             } => {
-                match Agent::new(
-                    &loaded.model,
-                    &loaded.config,
-                    &device,
-                    &loaded.tokenizer,
-                    &registry,
-                ) {
-                    Ok(mut agent) => {
-                        agent.system = system;
-                        agent.limits.timeout = timeout;
-                        runtime
-                            .block_on(agent.run(&request, &history))
-                            .map(Done::Trace)
-                            .map_err(|e| WorkError::Internal(e.to_string()))
-                    }
-                    Err(e) => Err(WorkError::Internal(e.to_string())),
-                }
+                agent.system = system;
+                runtime
+                    .block_on(agent.run(&request, &history))
+                    .map(Done::Trace)
+                    .map_err(|e| WorkError::Internal(e.to_string()))
             }
             Work::Workflow { name, inputs } => match workflows.get(&name) {
                 Some(flow) => runtime

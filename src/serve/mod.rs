@@ -112,6 +112,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let stop = shutdown()?;
     log(json!({
         "event": "listening",
         "addr": addr.to_string(),
@@ -120,7 +121,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "startup_ms": started.elapsed().as_secs_f64() * 1e3,
     }));
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(stop)
         .await
         .context("the service stopped")?;
     log(json!({"event": "stopped"}));
@@ -190,8 +191,11 @@ async fn authorize(
         .and_then(|v| v.to_str().ok());
     match service.keys.admit(header) {
         Ok(caller) => {
-            request.extensions_mut().insert(caller);
-            next.run(request).await
+            request.extensions_mut().insert(caller.clone());
+            let mut response = next.run(request).await;
+            // For the access log, which sees only the response.
+            response.extensions_mut().insert(caller);
+            response
         }
         Err(Refusal::Unauthorized) => {
             service.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
@@ -274,25 +278,24 @@ fn log(mut event: serde_json::Value) {
     eprintln!("{event}");
 }
 
-/// Ctrl-C or SIGTERM: stop accepting, finish what is in progress.
-async fn shutdown() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM: stop accepting, finish what is in progress. The handlers are
+/// installed here, before the service says it listens, so no signal falls between.
+fn shutdown() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        (interrupt, terminate)
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-    log(json!({"event": "shutting down", "message": "finishing requests in progress"}));
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        log(json!({"event": "shutting down", "message": "finishing requests in progress"}));
+    })
 }
