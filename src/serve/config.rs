@@ -179,7 +179,7 @@ impl ServeConfig {
     }
 }
 
-/// `30s`, `500ms`, `2m` in the config.
+/// `30s`, `500ms`, `2m` in the config, read as workflows read them.
 mod duration {
     use std::time::Duration;
 
@@ -187,17 +187,6 @@ mod duration {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
-        let t = text.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (n, unit) = t.split_at(split);
-        let n: u64 = n
-            .parse()
-            .map_err(|_| de::Error::custom(format!("{t:?}: write e.g. 500ms, 30s or 2m")))?;
-        match unit {
-            "ms" => Ok(Duration::from_millis(n)),
-            "s" => Ok(Duration::from_secs(n)),
-            "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
-            _ => Err(de::Error::custom(format!("{t:?}: the unit is ms, s or m"))),
-        }
+        miracle_router::workflow::duration(&text).map_err(de::Error::custom)
     }
 }

@@ -501,26 +501,11 @@ fn is_name(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-/// `500ms`, `30s`, `2m`: within [`MAX_TIMEOUT`].
+/// A timeout within [`MAX_TIMEOUT`].
 fn duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: u64 = n.parse().map_err(|_| {
-        format!("timeout {t:?}: write a whole number and a unit, e.g. 500ms, 30s or 2m")
-    })?;
-    let timeout = match unit.trim() {
-        "ms" => Duration::from_millis(n),
-        "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n.saturating_mul(60)),
-        other => {
-            return Err(format!(
-                "timeout {t:?}: unknown unit {other:?}; use ms, s or m"
-            ));
-        }
-    };
+    let timeout = super::duration(text).map_err(|e| format!("timeout {e}"))?;
     if timeout.is_zero() || timeout > MAX_TIMEOUT {
-        return Err(format!("timeout {t:?}: from 1ms to 10m"));
+        return Err(format!("timeout {:?}: from 1ms to 10m", text.trim()));
     }
     Ok(timeout)
 }

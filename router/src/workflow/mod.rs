@@ -365,6 +365,22 @@ impl Type {
     }
 }
 
+/// `500ms`, `30s`, `2m`: how workflows and configs write durations.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{t:?}: write a whole number and a unit, e.g. 500ms, 30s or 2m"))?;
+    match unit.trim() {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
+        other => Err(format!("{t:?}: unknown unit {other:?}; use ms, s or m")),
+    }
+}
+
 /// At most 60 characters of `text`, for messages.
 fn clip(text: &str) -> String {
     match text.char_indices().nth(60) {
