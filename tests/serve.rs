@@ -561,3 +561,60 @@ except openai.AuthenticationError as e:
     assert_eq!(lines[1], lines[0], "the stream carries the same answer");
     assert_eq!(lines[2], "refused 401");
 }
+
+/// At capacity the service sheds load at once (503 with Retry-After) instead of queueing
+/// without bound, and serves again as soon as the burst has passed.
+#[test]
+fn over_capacity_requests_are_shed_with_503_and_the_service_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "limits:\n  concurrency: 2\n  workers: 1\n  queue: 1\n  timeout: 30s\n",
+    );
+    block_on(async {
+        let client = reqwest::Client::new();
+        let mut tasks = Vec::new();
+        for _ in 0..48 {
+            let (client, url) = (client.clone(), server.url("/v1/ask"));
+            tasks.push(tokio::spawn(async move {
+                let response = client
+                    .post(url)
+                    .json(&json!({"request": "What is 8 plus 3?"}))
+                    .send()
+                    .await
+                    .unwrap();
+                let retry = response.headers().contains_key("retry-after");
+                (response.status().as_u16(), retry)
+            }));
+        }
+        let mut shed = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                (200, _) => {}
+                (503, retry) => {
+                    assert!(retry, "a 503 says when to retry");
+                    shed += 1;
+                }
+                (other, _) => panic!("status {other}"),
+            }
+        }
+        assert!(shed > 0, "48 requests at once against 2 slots shed some");
+        let (status, body) = post(
+            &client,
+            &server.url("/v1/ask"),
+            None,
+            &json!({"request": "What is 8 plus 3?"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let metrics = client
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!metrics.contains("miracle_shed_total 0\n"), "{metrics}");
+    });
+}

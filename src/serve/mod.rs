@@ -135,11 +135,9 @@ fn router(service: Arc<Service>, limits: &config::Limits) -> Router {
         .route("/v1/workflows/{name}/run", post(api::run_workflow))
         .route("/v1/chat/completions", post(openai::chat))
         .route_layer(middleware::from_fn_with_state(service.clone(), authorize));
-    let shed = service.clone();
     let guard = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(move |e: BoxError| {
-            let shed = shed.clone();
-            async move { overloaded(&shed, &e) }
+        .layer(HandleErrorLayer::new(|e: BoxError| async move {
+            overloaded(&e)
         }))
         .load_shed()
         .concurrency_limit(limits.concurrency)
@@ -160,9 +158,8 @@ fn router(service: Arc<Service>, limits: &config::Limits) -> Router {
         .with_state(service)
 }
 
-fn overloaded(service: &Service, e: &BoxError) -> Response {
+fn overloaded(e: &BoxError) -> Response {
     if e.is::<tower::load_shed::error::Overloaded>() {
-        service.metrics.shed.fetch_add(1, Ordering::Relaxed);
         return ApiError {
             retry_after: Some(1),
             ..ApiError::new(
@@ -243,6 +240,10 @@ async fn observe(State(service): State<Arc<Service>>, request: Request, next: Ne
         response = ApiError::new(status, message).into_response();
     }
     let took = started.elapsed();
+    // Shed at the door (concurrency limit) or at the model threads' full queue.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        service.metrics.shed.fetch_add(1, Ordering::Relaxed);
+    }
     service.metrics.record(route, status.as_u16(), took);
     let caller = response.extensions().get::<Caller>().map(|c| c.0.clone());
     log(json!({
