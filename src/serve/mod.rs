@@ -70,11 +70,20 @@ impl ServeArgs {
             config.listen = listen;
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
+            // Searches run on the blocking pool. tokio's default of up to 512 threads would
+            // start one per concurrent search under load, each with its own allocator
+            // arena, for no gain on a few cores: memory then grows with the load's peak.
+            .max_blocking_threads(blocking_threads())
             .enable_all()
             .build()
             .context("cannot start the service's runtime")?;
         runtime.block_on(serve(config))
     }
+}
+
+/// Threads for blocking work (searches): two per core.
+fn blocking_threads() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| 2 * n.get())
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
