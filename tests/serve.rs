@@ -79,7 +79,7 @@ impl Drop for Server {
 
 fn config(workflows: &Path) -> String {
     format!(
-        "workflows: {}\nkeys:\n  - {{name: desk, key: {KEY}, per_second: 1000, burst: 1000}}\n  - {{name: slow, key: {SLOW_KEY}, per_second: 0.01, burst: 2}}\nlimits:\n  body_bytes: 4096\n  timeout: 3s\n  concurrency: 64\n  workers: 2\n  queue: 64\n",
+        "workflows: {}\nkeys:\n  - {{name: desk, key: {KEY}, per_second: 1000, burst: 1000}}\n  - {{name: slow, key: {SLOW_KEY}, per_second: 0.01, burst: 2}}\nlimits:\n  body_bytes: 4096\n  timeout: 3s\n  header_timeout: 1s\n  concurrency: 64\n  workers: 2\n  queue: 64\n",
         workflows.display()
     )
 }
@@ -386,6 +386,19 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
     let mut answer = String::new();
     let _ = slow.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // Headers that never end (slowloris): the service closes the connection.
+    let mut stalled = TcpStream::connect(&server.addr).unwrap();
+    write!(stalled, "GET /healthz HTTP/1.1\r\nhost: x\r\n").unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = stalled.read_to_end(&mut rest);
+    assert!(
+        closed.is_ok(),
+        "the connection was closed, not left open: {closed:?}"
+    );
     assert!(
         answer.contains("took longer than the service allows"),
         "{answer}"

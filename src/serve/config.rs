@@ -11,6 +11,7 @@
 //! limits:
 //!   body_bytes: 65536
 //!   timeout: 30s                 # whole request, body included
+//!   header_timeout: 10s          # to send the headers (slow clients are cut off)
 //!   concurrency: 64              # requests in progress; more are refused with 503
 //!   workers: 2                   # model threads for /v1/ask, chat and workflows
 //!   queue: 64                    # requests waiting for a model thread; more get 503
@@ -60,6 +61,9 @@ pub struct Limits {
     pub body_bytes: usize,
     #[serde(with = "duration")]
     pub timeout: Duration,
+    /// How long a client may take to send its request's headers.
+    #[serde(with = "duration")]
+    pub header_timeout: Duration,
     pub concurrency: usize,
     pub workers: usize,
     pub queue: usize,
@@ -70,6 +74,7 @@ impl Default for Limits {
         Limits {
             body_bytes: 64 * 1024,
             timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
             concurrency: 64,
             workers: 2,
             queue: 64,
@@ -138,8 +143,8 @@ impl ServeConfig {
         if l.workers > 64 {
             bail!("limits.workers is {}; at most 64 model threads", l.workers);
         }
-        if l.timeout.is_zero() {
-            bail!("limits.timeout must be longer than zero");
+        if l.timeout.is_zero() || l.header_timeout.is_zero() {
+            bail!("limits.timeout and limits.header_timeout must be longer than zero");
         }
         self.keys()?;
         Ok(())

@@ -9,6 +9,7 @@ mod agents;
 mod api;
 mod auth;
 pub mod config;
+mod listen;
 mod metrics;
 mod openai;
 
@@ -129,10 +130,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         "workers": limits.workers,
         "startup_ms": started.elapsed().as_secs_f64() * 1e3,
     }));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await
-        .context("the service stopped")?;
+    listen::serve(listener, app, limits.header_timeout, stop).await;
     log(json!({"event": "stopped"}));
     Ok(())
 }
