@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use burn::prelude::Device;
-use miracle_core::gpt::GptConfig;
 use miracle_core::gpt::model_dir::{self, LoadedModel};
-use miracle_core::tokenizer::Tokenizer;
-use miracle_corpora::{ReadOptions, default_model};
+use miracle_corpora::ReadOptions;
 use miracle_experts::search::LiteratureIndex;
 use miracle_experts::{
     Context, Demonstration, Expert, ExpertError, InputFormat, Kinds, Observation, Registry,
@@ -21,18 +19,7 @@ use serde_json::{Value, json};
 
 fn model() -> &'static LoadedModel {
     static MODEL: std::sync::OnceLock<LoadedModel> = std::sync::OnceLock::new();
-    MODEL.get_or_init(|| {
-        let config: GptConfig = serde_json::from_str(default_model::CONFIG_JSON).unwrap();
-        let tokenizer = Tokenizer::from_json(default_model::TOKENIZER_JSON, "shipped").unwrap();
-        let model =
-            model_dir::load_weights(&config, default_model::WEIGHTS.to_vec(), &Device::flex())
-                .unwrap();
-        LoadedModel {
-            config,
-            tokenizer,
-            model,
-        }
-    })
+    MODEL.get_or_init(|| model_dir::load_default(&Device::flex()).unwrap())
 }
 
 fn with_host<T>(experts: Registry, f: impl FnOnce(&Host<'_>) -> T) -> T {
@@ -41,13 +28,7 @@ fn with_host<T>(experts: Registry, f: impl FnOnce(&Host<'_>) -> T) -> T {
     let host = Host {
         experts: &experts,
         kinds: &kinds,
-        model: Some(LanguageModel {
-            gpt: &loaded.model,
-            config: &loaded.config,
-            device: Device::flex(),
-            tokenizer: &loaded.tokenizer,
-            grounded: true,
-        }),
+        model: Some(LanguageModel::new(loaded, &Device::flex())),
     };
     f(&host)
 }

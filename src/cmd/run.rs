@@ -47,11 +47,8 @@ impl RunArgs {
             experts: &experts,
             kinds: &kinds,
             model: Some(LanguageModel {
-                gpt: &loaded.model,
-                config: &loaded.config,
-                device: device.clone(),
-                tokenizer: &loaded.tokenizer,
                 grounded: !self.ungrounded,
+                ..LanguageModel::new(&loaded, &device)
             }),
         };
         let workflow = Workflow::load(&self.flow, &host).map_err(|e| {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use burn::prelude::Device;
 use miracle_core::gpt::model_dir::LoadedModel;
+use miracle_core::tokenizer::Tokenizer;
 use miracle_experts::Kinds;
 use miracle_router::agent::{Agent, Trace};
 use miracle_router::protocol::Exchange;
@@ -54,6 +55,8 @@ struct Job {
 pub struct Agents {
     queue: SyncSender<Job>,
     pub workflows: Arc<BTreeMap<String, Workflow>>,
+    /// The model's tokenizer, for counting tokens in replies.
+    pub tokenizer: Tokenizer,
 }
 
 impl Agents {
@@ -88,6 +91,7 @@ impl Agents {
         Ok(Agents {
             queue: tx,
             workflows,
+            tokenizer: loaded.tokenizer,
         })
     }
 
@@ -153,13 +157,7 @@ fn host<'a>(
     Host {
         experts,
         kinds,
-        model: Some(LanguageModel {
-            gpt: &loaded.model,
-            config: &loaded.config,
-            device: device.clone(),
-            tokenizer: &loaded.tokenizer,
-            grounded: true,
-        }),
+        model: Some(LanguageModel::new(loaded, device)),
     }
 }
 

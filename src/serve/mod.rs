@@ -29,7 +29,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{BoxError, Router};
 use clap::Args;
-use miracle_core::tokenizer::Tokenizer;
 use miracle_experts::search::{LiteratureIndex, default_index};
 use serde_json::json;
 use tower::ServiceBuilder;
@@ -56,7 +55,6 @@ pub struct ServeArgs {
 pub struct Service {
     agents: Agents,
     index: Arc<LiteratureIndex>,
-    tokenizer: Tokenizer,
     keys: Keys,
     metrics: Metrics,
 }
@@ -103,7 +101,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         limits.queue,
         limits.timeout,
     )?;
-    let tokenizer = crate::cmd::model::tokenizer(config.model.as_deref())?;
     if !keys.required() {
         log(
             json!({"event": "warning", "message": "no API keys are configured: anyone who can reach the service may use it"}),
@@ -113,7 +110,6 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let service = Arc::new(Service {
         agents,
         index,
-        tokenizer,
         keys,
         metrics: Metrics::default(),
     });
@@ -224,7 +220,7 @@ async fn authorize(
 }
 
 /// Metrics and one JSON log line per request; tower-http's bare 408 gets the same JSON
-/// error body as every other refusal.
+/// error body as every other refusal (413 comes JSON from the body extractor's rejection).
 async fn observe(State(service): State<Arc<Service>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
@@ -238,13 +234,12 @@ async fn observe(State(service): State<Arc<Service>>, request: Request, next: Ne
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !is_json && matches!(status.as_u16(), 408 | 413) {
-        let message = if status == StatusCode::REQUEST_TIMEOUT {
-            "the request took longer than the service allows (body included)"
-        } else {
-            "the request body is larger than the service accepts"
-        };
-        response = ApiError::new(status, message).into_response();
+    if !is_json && status == StatusCode::REQUEST_TIMEOUT {
+        response = ApiError::new(
+            status,
+            "the request took longer than the service allows (body included)",
+        )
+        .into_response();
     }
     let took = started.elapsed();
     // Shed at the door (concurrency limit) or at the model threads' full queue.

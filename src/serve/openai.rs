@@ -89,12 +89,12 @@ fn conversation(
         let text = m.content.text()?;
         match m.role.as_str() {
             "system" | "developer" => system.push(text),
+            // Two user messages in a row are read as one.
             "user" => {
-                if let Some(unanswered) = pending.replace(text) {
-                    // Two user messages in a row: read them as one.
-                    let joined = format!("{unanswered}\n{}", pending.take().unwrap_or_default());
-                    pending = Some(joined);
-                }
+                pending = Some(match pending.take() {
+                    Some(unanswered) => format!("{unanswered}\n{text}"),
+                    None => text,
+                });
             }
             "assistant" => {
                 let user = pending.take().ok_or_else(|| {
@@ -124,21 +124,8 @@ pub async fn chat(
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let (request, history, system) = conversation(body.messages)?;
-    let prompt_tokens = service
-        .tokenizer
-        .encode(&request)
-        .map(|t| t.len())
-        .unwrap_or(0)
-        + history
-            .iter()
-            .map(|e| {
-                service
-                    .tokenizer
-                    .encode(&e.user)
-                    .map(|t| t.len())
-                    .unwrap_or(0)
-            })
-            .sum::<usize>();
+    let tokens = |text: &str| service.agents.tokenizer.encode(text).map_or(0, |t| t.len());
+    let prompt_tokens = tokens(&request) + history.iter().map(|e| tokens(&e.user)).sum::<usize>();
     let trace = match service
         .agents
         .submit(Work::Ask {

@@ -108,6 +108,24 @@ pub fn load(dir: &Path, device: &Device) -> Result<LoadedModel, ModelDirError> {
     })
 }
 
+/// The default model compiled into the binary (`corpora/models/default/`), so that it
+/// needs nothing on disk. The error says which of its three parts failed.
+pub fn load_default(device: &Device) -> Result<LoadedModel, String> {
+    use miracle_corpora::default_model as shipped;
+    let what = "the embedded default model";
+    let config: GptConfig = serde_json::from_str(shipped::CONFIG_JSON)
+        .map_err(|e| format!("{what}'s config.json: {e}"))?;
+    let tokenizer =
+        Tokenizer::from_json(shipped::TOKENIZER_JSON, what).map_err(|e| e.to_string())?;
+    let model = load_weights(&config, shipped::WEIGHTS.to_vec(), device)
+        .map_err(|e| format!("{what}'s weights: {e}"))?;
+    Ok(LoadedModel {
+        config,
+        tokenizer,
+        model,
+    })
+}
+
 /// Builds a model of `config` and fills it from safetensors bytes.
 pub fn load_weights(config: &GptConfig, bytes: Vec<u8>, device: &Device) -> Result<Gpt, String> {
     let mut model = Gpt::new(config, device);

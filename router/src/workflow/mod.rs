@@ -37,6 +37,7 @@ use std::fmt;
 use std::time::Duration;
 
 use burn::prelude::Device;
+use miracle_core::gpt::model_dir::LoadedModel;
 use miracle_core::gpt::{Gpt, GptConfig};
 use miracle_core::tokenizer::Tokenizer;
 use miracle_experts::{Kinds, Registry};
@@ -125,6 +126,19 @@ pub struct LanguageModel<'a> {
     pub tokenizer: &'a Tokenizer,
     /// Grounded decoding for `ask:` (see the agent).
     pub grounded: bool,
+}
+
+impl<'a> LanguageModel<'a> {
+    /// A loaded model on `device`, with grounded decoding (the agent's default).
+    pub fn new(loaded: &'a LoadedModel, device: &Device) -> Self {
+        LanguageModel {
+            gpt: &loaded.model,
+            config: &loaded.config,
+            device: device.clone(),
+            tokenizer: &loaded.tokenizer,
+            grounded: true,
+        }
+    }
 }
 
 /// What a workflow may use: the host's experts by name, expert kinds it may define itself,

@@ -218,29 +218,32 @@ impl Workflow {
                 }
             }),
         };
+        // A plain step runs once, with no item; a foreach step once per element.
+        let each: Vec<Option<(&Value, usize)>> = match &items {
+            None => vec![None],
+            Some(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Some((v, i)))
+                .collect(),
+        };
         let mut calls = Vec::new();
         let mut values = Vec::new();
-        match &items {
-            None => {
-                let (call, value) = self.call(step, &scope, host).await?;
-                calls.push(call);
-                values.push(value);
-            }
-            Some(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let scope = RunScope {
-                        inputs,
-                        outputs,
-                        item: Some((item, i)),
-                    };
-                    let (call, value) = self
-                        .call(step, &scope, host)
-                        .await
-                        .map_err(|e| format!("element {i} ({}): {e}", template::text(item)))?;
-                    calls.push(call);
-                    values.push(value);
-                }
-            }
+        for item in each {
+            let scope = RunScope {
+                inputs,
+                outputs,
+                item,
+            };
+            let (call, value) = self
+                .call(step, &scope, host)
+                .await
+                .map_err(|e| match item {
+                    Some((v, i)) => format!("element {i} ({}): {e}", template::text(v)),
+                    None => e,
+                })?;
+            calls.push(call);
+            values.push(value);
         }
         let output = match items {
             Some(_) => Value::Array(values),
@@ -405,13 +408,7 @@ fn generate(
 fn parse(how: Parse, text: &str) -> Result<Value, String> {
     match how {
         Parse::Text => Ok(Value::String(text.to_string())),
-        Parse::Lines => Ok(Value::Array(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(|l| Value::String(l.to_string()))
-                .collect(),
-        )),
+        Parse::Lines => Ok(template::lines(text)),
         Parse::Json => serde_json::from_str(text).map_err(|e| {
             format!(
                 "the output is not JSON ({e}); it begins {:?}",

@@ -371,14 +371,7 @@ impl Filter {
                 }
                 other => Value::String(text(&other)),
             },
-            Filter::Lines => Value::Array(
-                text(&value)
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(|l| Value::String(l.to_string()))
-                    .collect(),
-            ),
+            Filter::Lines => lines(&text(&value)),
             Filter::Unique => {
                 let mut seen = Vec::new();
                 for item in list(value) {
@@ -400,6 +393,17 @@ impl Filter {
             }
         })
     }
+}
+
+/// A text's non-empty lines, trimmed, as a list (the `lines` filter, `parse: lines`).
+pub fn lines(text: &str) -> Value {
+    Value::Array(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| Value::String(l.to_string()))
+            .collect(),
+    )
 }
 
 /// A value as a list: a list as it is, nothing as none, anything else as one element.
