@@ -11,7 +11,7 @@ use burn::prelude::*;
 use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig};
 use miracle_core::tokenizer::{Special, Tokenizer};
 use miracle_experts::{Context, Grounded, Registry};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::constraint::Vocabulary;
 use crate::grounding::{Grounding, Hold, Quote};
@@ -45,7 +45,7 @@ impl Default for Limits {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The model wrote an answer.
@@ -56,15 +56,17 @@ pub enum Outcome {
 }
 
 /// One step as it happened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TracedStep {
     #[serde(flatten)]
     pub step: Step,
     /// Tokens the model generated for it (0 for results, which are forced).
+    #[serde(default)]
     pub tokens: usize,
+    #[serde(default)]
     pub ms: f64,
     /// For a result: the expert's error, when it failed (the text shown to the model).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 

@@ -14,7 +14,9 @@ pub mod agent;
 mod constraint;
 pub mod demos;
 pub mod grounding;
+pub mod judge;
 pub mod protocol;
+pub mod rlhf;
 pub mod workflow;
 
 use miracle_experts::{Calculator, Code, Registry, Search};

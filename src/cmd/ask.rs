@@ -49,7 +49,7 @@ pub struct ChatArgs {
 /// Runs `f` with an agent built from `options` and a runtime for its expert calls.
 pub(super) fn with_agent(
     options: &AgentOptions,
-    f: impl AsyncFnOnce(&Agent<'_>) -> anyhow::Result<()>,
+    f: impl AsyncFnOnce(&mut Agent<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let device = Device::flex();
     let loaded = model::load(options.model.as_deref(), &device)?;
@@ -67,7 +67,7 @@ pub(super) fn with_agent(
         .enable_all()
         .build()
         .context("cannot start the runtime for expert calls")?;
-    runtime.block_on(f(&agent))
+    runtime.block_on(f(&mut agent))
 }
 
 impl AskArgs {

@@ -10,7 +10,8 @@ use miracle_router::demos::{Counts, Demo, Split, generate};
 
 #[derive(Debug, Args)]
 pub struct DemosArgs {
-    /// Folder for train.jsonl (demonstrations) and heldout.jsonl (an evaluation suite).
+    /// Folder for train.jsonl (demonstrations), prompts.jsonl (their requests, as a suite:
+    /// prompts for RLHF) and heldout.jsonl (an evaluation suite).
     #[arg(long)]
     out: PathBuf,
     /// Requests per calculator family and language.
@@ -52,8 +53,9 @@ impl DemosArgs {
     }
 }
 
-/// Generates the demos of `spec` into `dir`: `train.jsonl` (one [`Demo`] per line) and
-/// `heldout.jsonl` (the held-out requests in the evaluation suites' format).
+/// Generates the demos of `spec` into `dir`: `train.jsonl` (one [`Demo`] per line),
+/// `prompts.jsonl` (the same requests in the evaluation suites' format, which RLHF samples
+/// from) and `heldout.jsonl` (the held-out requests, in that format too).
 pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     let registry = miracle_router::agent_registry();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -69,12 +71,26 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
         train_text += &serde_json::to_string(demo)?;
         train_text.push('\n');
     }
-    let held_text: String = held
+    let suite = |demos: &[&Demo]| -> String {
+        demos
+            .iter()
+            .map(|d| format!("{}\n", d.suite_line()))
+            .collect()
+    };
+    // Prompts once each: the experts' own demonstrations are repeated for training.
+    let mut seen = std::collections::HashSet::new();
+    let distinct: Vec<&Demo> = train
         .iter()
-        .map(|d| format!("{}\n", d.suite_line()))
+        .copied()
+        .filter(|d| seen.insert(d.request()))
         .collect();
+    let (prompts_text, held_text) = (suite(&distinct), suite(&held));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, text) in [("train.jsonl", train_text), ("heldout.jsonl", held_text)] {
+    for (name, text) in [
+        ("train.jsonl", train_text),
+        ("prompts.jsonl", prompts_text),
+        ("heldout.jsonl", held_text),
+    ] {
         let path = dir.join(name);
         miracle_core::fs::write_atomic(&path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;

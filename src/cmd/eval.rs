@@ -13,6 +13,7 @@ use clap::Args;
 use miracle_experts::Context as CallContext;
 use miracle_router::agent::Trace;
 use miracle_router::demos::{LITERATURE, cited_ids};
+use miracle_router::judge::{found_papers, last_number, same_number};
 use miracle_router::protocol::Step;
 use serde::{Deserialize, Serialize};
 
@@ -175,21 +176,9 @@ fn read_suite(path: &Path) -> anyhow::Result<Vec<Request>> {
 
 fn row(request: &Request, trace: &Trace, direct: Option<Vec<String>>) -> Row {
     let experts: Vec<String> = trace.experts().into_iter().map(String::from).collect();
-    let mut docs: Vec<String> = Vec::new();
-    let mut calling_literature = false;
-    for s in &trace.steps {
-        match &s.step {
-            Step::Call { expert, .. } => calling_literature = expert == LITERATURE,
-            Step::Result { text } if calling_literature && s.error.is_none() => {
-                for id in cited_ids(text) {
-                    if !docs.contains(&id) {
-                        docs.push(id);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    let steps: Vec<Step> = trace.steps.iter().map(|s| s.step.clone()).collect();
+    let errors: Vec<bool> = trace.steps.iter().map(|s| s.error.is_some()).collect();
+    let docs = found_papers(&steps, &errors);
     let routed = experts.first().map(String::as_str) == request.expect.expert.as_deref();
     let correct = request
         .expect
@@ -208,36 +197,6 @@ fn row(request: &Request, trace: &Trace, direct: Option<Vec<String>>) -> Row {
         correct,
         ms: trace.ms,
     }
-}
-
-/// The last number written in `text` (`-12`, `3.5`, `1,234` read as 1234).
-fn last_number(text: &str) -> Option<String> {
-    let mut numbers = Vec::new();
-    let mut current = String::new();
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let digit_follows = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
-        let in_number = !current.is_empty();
-        if c.is_ascii_digit()
-            || (c == '-' && !in_number && digit_follows)
-            || ((c == '.' || c == ',') && in_number && digit_follows)
-        {
-            if c != ',' {
-                current.push(c);
-            }
-        } else if in_number {
-            numbers.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        numbers.push(current);
-    }
-    numbers.pop()
-}
-
-fn same_number(found: &str, expected: &str) -> bool {
-    found == expected
-        || matches!((found.parse::<f64>(), expected.parse::<f64>()), (Ok(a), Ok(b)) if (a - b).abs() <= 1e-9 * b.abs().max(1.0))
 }
 
 /// nDCG@10 with binary relevance: the judged documents are the relevant ones.
@@ -295,21 +254,6 @@ fn summarise(rows: &[(&Request, Row)]) -> BTreeMap<String, Summary> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_last_number_is_the_answer() {
-        assert_eq!(
-            last_number("The answer is 48218.").as_deref(),
-            Some("48218")
-        );
-        assert_eq!(last_number("答案是-3。").as_deref(), Some("-3"));
-        assert_eq!(
-            last_number("2 * 3 = 6, so 1,234.5 in all").as_deref(),
-            Some("1234.5")
-        );
-        assert_eq!(last_number("no number"), None);
-        assert!(same_number("11", "11") && !same_number("12", "11"));
-    }
 
     #[test]
     fn ndcg_rewards_the_relevant_document_near_the_top() {

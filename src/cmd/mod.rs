@@ -8,10 +8,12 @@ mod demos;
 mod eval;
 mod expert;
 mod index;
+mod label;
 mod loss_curve;
 pub(crate) mod model;
 mod pretrain;
 mod read_args;
+mod rm;
 mod run;
 mod search;
 mod sft;
@@ -54,8 +56,13 @@ enum Command {
     Demos(demos::DemosArgs),
     /// Instruction-tune a pretrained model on demonstrations (SFT); rerun to resume.
     Sft(sft::SftArgs),
+    /// Train a reward model on ranked comparisons (RLHF); held-out pairwise accuracy.
+    Rm(rm::RmArgs),
     /// Train a model from a recipe: tokenizer, pretraining, demonstrations, SFT.
     Train(train::TrainArgs),
+    /// RLHF labelling: sample candidate responses, rank them (rules) into comparisons.
+    #[command(subcommand)]
+    Label(label::LabelCommand),
     /// Call one expert directly (calculator, …) and print what it returns; --list shows them.
     Expert(expert::ExpertArgs),
     /// Build or extend a literature index (the shipped corpora, or your files).
@@ -82,8 +89,10 @@ impl Cli {
             Command::Pretrain(args) => args.run(out),
             Command::Demos(args) => args.run(out),
             Command::Sft(args) => args.run(out),
+            Command::Rm(args) => args.run(out),
             Command::Train(args) => args.run(out),
             Command::Expert(args) => args.run(out),
+            Command::Label(command) => command.run(out),
             Command::Index(args) => args.run(out),
             Command::Search(args) => args.run(out),
             Command::Run(args) => args.run(out),

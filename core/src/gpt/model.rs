@@ -209,6 +209,12 @@ impl Gpt {
         self.lm_head(self.hidden(idx, None, &[]))
     }
 
+    /// The final hidden states `[batch, time, n_embd]` (after the last LayerNorm): what the
+    /// LM head reads, and what a reward or value head reads instead.
+    pub fn features(&self, idx: Tensor<2, Int>) -> Tensor<3> {
+        self.hidden(idx, None, &[])
+    }
+
     /// Logits for new tokens that continue what the cache holds; their keys and values are
     /// added to the cache.
     ///
@@ -284,8 +290,9 @@ impl Gpt {
         self.ln_f.forward(x)
     }
 
-    /// The LM head, tied to the token embedding: logits = h · wteᵀ.
-    fn lm_head(&self, hidden: Tensor<3>) -> Tensor<3> {
+    /// The LM head, tied to the token embedding: logits = h · wteᵀ, for features from
+    /// [`Gpt::features`].
+    pub fn lm_head(&self, hidden: Tensor<3>) -> Tensor<3> {
         let [b, t, c] = hidden.dims();
         let weight = self.wte.weight.val();
         let vocab = weight.dims()[0];

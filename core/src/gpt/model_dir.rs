@@ -74,7 +74,7 @@ pub fn save(
 
 /// The weights as a safetensors file. The same weights always give the same bytes (burn's
 /// default metadata is a hash map whose order varies; ours is one fixed entry).
-pub fn weights_bytes(model: &Gpt) -> Result<Vec<u8>, String> {
+pub fn weights_bytes<M: Module>(model: &M) -> Result<Vec<u8>, String> {
     let mut store = SafetensorsStore::from_bytes(None)
         .clear_metadata()
         .metadata("producer", "miracle");
@@ -128,7 +128,12 @@ pub fn load_default(device: &Device) -> Result<LoadedModel, String> {
 
 /// Builds a model of `config` and fills it from safetensors bytes.
 pub fn load_weights(config: &GptConfig, bytes: Vec<u8>, device: &Device) -> Result<Gpt, String> {
-    let mut model = Gpt::new(config, device);
+    fill(Gpt::new(config, device), bytes)
+}
+
+/// Fills every weight of `model` (a freshly built module of the right shape) from
+/// safetensors bytes; anything missing, unexpected or misshapen is an error.
+pub fn fill<M: Module>(mut model: M, bytes: Vec<u8>) -> Result<M, String> {
     // Partial loads are allowed by the store so that what is missing can be reported here,
     // in one line; a partial result is still refused.
     let mut store = SafetensorsStore::from_bytes(Some(bytes))

@@ -3,6 +3,8 @@
 mod adamw;
 pub mod data;
 pub mod pretrain;
+pub mod reward;
+pub mod reward_training;
 pub mod sft;
 
 use burn::nn::loss::CrossEntropyLossConfig;

@@ -64,6 +64,7 @@ pub enum Split {
 pub struct Expect {
     pub expert: Option<String>,
     pub answer: Option<String>,
+    #[serde(default)]
     pub docs: Vec<String>,
 }
 

@@ -1,0 +1,116 @@
+//! What makes a finished run right, shared by evaluation (`miracle eval`) and the
+//! programmatic ranker: the number an answer gives, whether two numbers agree, the papers
+//! a literature result and an answer cite.
+
+use crate::demos::{LITERATURE, cited_ids};
+use crate::protocol::Step;
+
+/// The last number written in `text` (`-12`, `3.5`, `1,234` read as 1234).
+pub fn last_number(text: &str) -> Option<String> {
+    let mut numbers = Vec::new();
+    let mut current = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let digit_follows = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        let in_number = !current.is_empty();
+        if c.is_ascii_digit()
+            || (c == '-' && !in_number && digit_follows)
+            || ((c == '.' || c == ',') && in_number && digit_follows)
+        {
+            if c != ',' {
+                current.push(c);
+            }
+        } else if in_number {
+            numbers.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        numbers.push(current);
+    }
+    numbers.pop()
+}
+
+/// Whether two written numbers are the same number (to a relative 1e-9).
+pub fn same_number(found: &str, expected: &str) -> bool {
+    found == expected
+        || matches!((found.parse::<f64>(), expected.parse::<f64>()), (Ok(a), Ok(b)) if (a - b).abs() <= 1e-9 * b.abs().max(1.0))
+}
+
+/// The papers the literature calls of a run returned, best first, each once; failed
+/// calls return none.
+pub fn found_papers(steps: &[Step], errors: &[bool]) -> Vec<String> {
+    let mut docs: Vec<String> = Vec::new();
+    let mut calling_literature = false;
+    for (step, &failed) in steps.iter().zip(errors) {
+        match step {
+            Step::Call { expert, .. } => calling_literature = expert == LITERATURE,
+            Step::Result { text } if calling_literature && !failed => {
+                for id in cited_ids(text) {
+                    if !docs.contains(&id) {
+                        docs.push(id);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    docs
+}
+
+/// The ids an answer cites in brackets (`[27768226]`), in order.
+pub fn answer_citations(answer: &str) -> Vec<String> {
+    answer
+        .split('[')
+        .skip(1)
+        .filter_map(|rest| rest.split_once(']').map(|(id, _)| id.trim().to_string()))
+        .filter(|id| !id.is_empty() && !id.contains(char::is_whitespace))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_number_is_the_answer() {
+        assert_eq!(
+            last_number("The answer is 48218.").as_deref(),
+            Some("48218")
+        );
+        assert_eq!(last_number("答案是-3。").as_deref(), Some("-3"));
+        assert_eq!(
+            last_number("2 * 3 = 6, so 1,234.5 in all").as_deref(),
+            Some("1234.5")
+        );
+        assert_eq!(last_number("no number"), None);
+        assert!(same_number("11", "11") && same_number("11.0", "11") && !same_number("12", "11"));
+    }
+
+    #[test]
+    fn papers_come_from_successful_literature_results_and_bracketed_answers() {
+        let steps = vec![
+            Step::Call {
+                expert: LITERATURE.into(),
+                input: "x".into(),
+            },
+            Step::Result {
+                text: "1. [a1] One.\n2. [b2] Two.".into(),
+            },
+            Step::Call {
+                expert: LITERATURE.into(),
+                input: "y".into(),
+            },
+            Step::Result {
+                text: "1. [c3] Failed.".into(),
+            },
+        ];
+        assert_eq!(
+            found_papers(&steps, &[false, false, false, true]),
+            ["a1", "b2"]
+        );
+        assert_eq!(
+            answer_citations("The most relevant papers: [a1], [b2]. See [ x y ]."),
+            ["a1", "b2"]
+        );
+    }
+}

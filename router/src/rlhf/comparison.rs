@@ -1,0 +1,295 @@
+//! The files of the RLHF loop, one JSON object per line (docs/RLHF.md):
+//!
+//! - **candidates**: a prompt (a line of an evaluation suite: id, lang, category, query,
+//!   expect) and K responses the agent sampled for it, each with its steps — expert calls
+//!   and their results included.
+//! - **comparisons**: a candidates line plus a `ranking` of its responses (indexes, best
+//!   first), who ranked it (`ranker`) and when (`at`, RFC 3339, UTC).
+//!
+//! Comparisons are appended one line per ranking, under an exclusive lock and synced
+//! before a labeller is told it is saved, so a crash or a second labeller loses nothing
+//! that was acknowledged; a torn last line left by a crash is dropped by the next append.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use miracle_core::tokenizer::Tokenizer;
+use miracle_core::train::reward::Ranked;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::agent::{Outcome, Trace, TracedStep};
+use crate::demos::Expect;
+use crate::protocol::{Dialogue, Exchange, ProtocolError, Step, render};
+
+/// A request and what a correct run does (`expect` is absent for a request no one has
+/// judged: the ranker then uses only the rules that need no expectation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prompt {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    pub query: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+}
+
+/// One sampled run, as the labeller sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub steps: Vec<TracedStep>,
+    pub answer: String,
+    pub outcome: Outcome,
+}
+
+impl From<Trace> for Response {
+    fn from(trace: Trace) -> Self {
+        Response {
+            steps: trace.steps,
+            answer: trace.answer,
+            outcome: trace.outcome,
+        }
+    }
+}
+
+impl Response {
+    pub fn plain_steps(&self) -> Vec<Step> {
+        self.steps.iter().map(|s| s.step.clone()).collect()
+    }
+
+    /// Whether two responses took the same steps (times and token counts aside).
+    pub fn steps_equal(&self, other: &Response) -> bool {
+        self.steps.len() == other.steps.len()
+            && self
+                .steps
+                .iter()
+                .zip(&other.steps)
+                .all(|(a, b)| a.step == b.step)
+    }
+
+    /// Per step, whether it is the result of a failed call.
+    pub fn failed(&self) -> Vec<bool> {
+        self.steps.iter().map(|s| s.error.is_some()).collect()
+    }
+}
+
+/// A prompt and the responses sampled for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidates {
+    #[serde(flatten)]
+    pub prompt: Prompt,
+    pub responses: Vec<Response>,
+}
+
+/// Candidates, ranked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    #[serde(flatten)]
+    pub candidates: Candidates,
+    /// Indexes of `responses`, best first; every response exactly once.
+    pub ranking: Vec<usize>,
+    pub ranker: String,
+    pub at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {message}", path.display())]
+    Line {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{}: {message}", path.display())]
+    File { path: PathBuf, message: String },
+}
+
+impl Comparison {
+    /// The ranking's own check: a permutation of the responses, at least two of them.
+    pub fn check(&self) -> Result<(), String> {
+        let k = self.candidates.responses.len();
+        if k < 2 {
+            return Err(format!(
+                "a comparison needs at least 2 responses, this one has {k}"
+            ));
+        }
+        let mut seen = vec![false; k];
+        for &i in &self.ranking {
+            if i >= k {
+                return Err(format!(
+                    "ranking names response {i}, but there are only {k} (0 to {})",
+                    k - 1
+                ));
+            }
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(format!("ranking names response {i} twice"));
+            }
+        }
+        if self.ranking.len() != k {
+            return Err(format!(
+                "ranking orders {} of the {k} responses; it must order all of them, best first",
+                self.ranking.len()
+            ));
+        }
+        if self.ranker.trim().is_empty() {
+            return Err("ranker is empty: say who (or what) ranked".into());
+        }
+        Ok(())
+    }
+
+    /// Every response rendered as the reward model reads it (the request and the whole
+    /// assistant turn, results included), with the ranking.
+    pub fn ranked(&self, tokenizer: &Tokenizer) -> Result<Ranked, ProtocolError> {
+        let sequences = self
+            .candidates
+            .responses
+            .iter()
+            .map(|r| conversation(&self.candidates.prompt.query, r, tokenizer).map(|r| r.0))
+            .collect::<Result<_, _>>()?;
+        Ok(Ranked {
+            sequences,
+            ranking: self.ranking.clone(),
+        })
+    }
+}
+
+/// A response as one rendered conversation: token ids and which of them the model wrote
+/// (the assistant's steps; not the request, not expert results).
+pub fn conversation(
+    query: &str,
+    response: &Response,
+    tokenizer: &Tokenizer,
+) -> Result<(Vec<u32>, Vec<bool>), ProtocolError> {
+    let dialogue = Dialogue {
+        system: None,
+        exchanges: vec![Exchange {
+            user: query.to_string(),
+            steps: response.plain_steps(),
+        }],
+    };
+    let rendered = render(&dialogue, tokenizer)?;
+    Ok((rendered.ids, rendered.trained))
+}
+
+/// Reads a JSONL file of `T`, checking each line with `check`; every problem names the
+/// file and line. Blank lines are skipped.
+pub fn read_lines<T: DeserializeOwned>(
+    path: &Path,
+    what: &str,
+    check: impl Fn(&T) -> Result<(), String>,
+) -> Result<Vec<T>, FileError> {
+    let bytes = std::fs::read(path).map_err(|source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| FileError::File {
+        path: path.to_path_buf(),
+        message: format!(
+            "not UTF-8 text (byte {}): a {what} file is JSON lines",
+            e.utf8_error().valid_up_to()
+        ),
+    })?;
+    let mut items = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |message: String| FileError::Line {
+            path: path.to_path_buf(),
+            line: i + 1,
+            message,
+        };
+        let item: T =
+            serde_json::from_str(line).map_err(|e| at(format!("not a {what} line: {e}")))?;
+        check(&item).map_err(at)?;
+        items.push(item);
+    }
+    if items.is_empty() {
+        return Err(FileError::File {
+            path: path.to_path_buf(),
+            message: format!("no {what} lines"),
+        });
+    }
+    Ok(items)
+}
+
+pub fn read_comparisons(path: &Path) -> Result<Vec<Comparison>, FileError> {
+    read_lines(path, "comparison", Comparison::check)
+}
+
+pub fn read_candidates(path: &Path) -> Result<Vec<Candidates>, FileError> {
+    read_lines(path, "candidates", |c: &Candidates| {
+        if c.responses.is_empty() {
+            Err("no responses".into())
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// Appends `item` as one line: under an exclusive lock (other labellers, other
+/// processes), as one write, synced before returning. A torn last line (a crash mid-write,
+/// never acknowledged) is cut off first, so it cannot corrupt the line after it.
+pub fn append_line<T: Serialize>(path: &Path, item: &T) -> Result<(), FileError> {
+    let io = |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut line = serde_json::to_string(item).expect("serialises");
+    line.push('\n');
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(io)?;
+    file.lock().map_err(io)?;
+    cut_torn_tail(&mut file).map_err(io)?;
+    file.write_all(line.as_bytes()).map_err(io)?;
+    file.sync_data().map_err(io)?;
+    Ok(())
+}
+
+/// Truncates `file` after its last newline.
+fn cut_torn_tail(file: &mut std::fs::File) -> std::io::Result<()> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    let mut last = [0u8];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(());
+    }
+    // Scan back in chunks for the last newline.
+    let mut end = len;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(part)?;
+        if let Some(p) = part.iter().rposition(|&b| b == b'\n') {
+            return file.set_len(start + p as u64 + 1);
+        }
+        end = start;
+    }
+    file.set_len(0)
+}
+
+/// Now, as RFC 3339 in UTC to the second.
+pub fn now_utc() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

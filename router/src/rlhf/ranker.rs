@@ -1,0 +1,187 @@
+//! The programmatic ranker: rules a reference librarian would apply, standing in for
+//! labellers in automated runs. Each rule adds or takes points; responses are ranked by
+//! their total. Responses that score the same (or are the same) are kept once, so no pair
+//! of a comparison is a coin toss.
+//!
+//! Rules: it finished; it called the right expert (or none, for a direct request); its
+//! answer uses the expert's result and agrees with it; the answer is the expected one;
+//! it cites the papers its search found (and the relevant ones), and no paper it did not
+//! find; no number in the answer comes from nowhere; it is concise; no call failed.
+//!
+//! Noise stands in for disagreeing labellers: with probability `noise` a comparison's
+//! ranking is reversed, which flips every one of its pairs, so a fraction `noise` of all
+//! pairwise labels is wrong.
+
+use miracle_core::rng::SplitMix64;
+
+use super::comparison::{Candidates, Comparison, Prompt, Response};
+use crate::agent::Outcome;
+use crate::demos::LITERATURE;
+use crate::grounding::numbers_in;
+use crate::judge::{answer_citations, found_papers, last_number, same_number};
+use crate::protocol::Step;
+
+/// One rule's verdict on a response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub rule: &'static str,
+    pub points: f64,
+}
+
+/// The rules' verdicts on `response` to `prompt`, and their total.
+pub fn score(prompt: &Prompt, response: &Response) -> (f64, Vec<Verdict>) {
+    let mut verdicts = Vec::new();
+    let mut add = |rule: &'static str, points: f64| {
+        if points != 0.0 {
+            verdicts.push(Verdict { rule, points });
+        }
+    };
+    let steps = response.plain_steps();
+    let failed = response.failed();
+    let calls: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Call { expert, .. } => Some(expert.as_str()),
+            _ => None,
+        })
+        .collect();
+    let results: Vec<&str> = steps
+        .iter()
+        .zip(&failed)
+        .filter_map(|(s, &f)| match s {
+            Step::Result { text } if !f => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let answer = response.answer.as_str();
+
+    add(
+        "finished",
+        if response.outcome == Outcome::Answered {
+            0.0
+        } else {
+            -5.0
+        },
+    );
+    add(
+        "failed calls",
+        -(failed.iter().filter(|&&f| f).count() as f64),
+    );
+    if let Some(expect) = &prompt.expect {
+        let routed = calls.first().copied() == expect.expert.as_deref();
+        add(
+            "right expert",
+            match (routed, calls.is_empty()) {
+                (true, _) => 4.0,
+                (false, true) => -3.0,
+                (false, false) => -2.0,
+            },
+        );
+        if let Some(expected) = &expect.answer {
+            let right = last_number(answer).is_some_and(|n| same_number(&n, expected));
+            add("expected answer", if right { 4.0 } else { -1.0 });
+        }
+        let cited = answer_citations(answer);
+        if expect.docs.iter().any(|d| cited.contains(d)) {
+            add("cites a relevant paper", 2.0);
+        }
+    }
+    if let (Some(result), Some(given)) = (results.last(), last_number(answer))
+        && calls.last().is_some_and(|&c| c != LITERATURE)
+    {
+        let agrees = numbers_in(result).iter().any(|n| same_number(&given, n));
+        add("agrees with the expert", if agrees { 2.0 } else { -2.0 });
+    }
+    literature_rules(&steps, &failed, answer, &mut add);
+    let known: Vec<String> = std::iter::once(prompt.query.as_str())
+        .chain(results.iter().copied())
+        .flat_map(numbers_in)
+        .collect();
+    let invented = numbers_in(answer)
+        .iter()
+        .filter(|n| !known.iter().any(|k| same_number(n, k)))
+        .count();
+    add("invented numbers", -2.0 * invented.min(3) as f64);
+    add("extra calls", -0.5 * calls.len().saturating_sub(2) as f64);
+    let long = answer.chars().count().saturating_sub(200);
+    add("long answer", -(long as f64 / 100.0));
+    let total = verdicts.iter().map(|v| v.points).sum();
+    (total, verdicts)
+}
+
+/// Citations: every paper found is cited (in proportion), none that was not found.
+fn literature_rules(
+    steps: &[Step],
+    failed: &[bool],
+    answer: &str,
+    add: &mut impl FnMut(&'static str, f64),
+) {
+    let found = found_papers(steps, failed);
+    let cited = answer_citations(answer);
+    if !found.is_empty() {
+        let covered = found.iter().filter(|d| cited.contains(d)).count();
+        add(
+            "cites what it found",
+            2.0 * covered as f64 / found.len() as f64,
+        );
+    }
+    let invented = cited.iter().filter(|d| !found.contains(d)).count();
+    add(
+        "cites papers it did not find",
+        -2.0 * invented.min(3) as f64,
+    );
+}
+
+/// How the ranker labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    /// The probability of reversing a comparison's ranking.
+    pub noise: f64,
+    pub seed: u64,
+}
+
+impl Rules {
+    pub fn name(&self) -> String {
+        if self.noise > 0.0 {
+            format!("rules (noise {})", self.noise)
+        } else {
+            "rules".to_string()
+        }
+    }
+}
+
+/// Ranks the distinct-scoring responses of `candidates`, best first; `None` when fewer
+/// than two remain. `index` (the candidates' position in their file) seeds the noise, so
+/// a run labels the same way every time.
+pub fn rank(candidates: &Candidates, rules: &Rules, index: u64, at: &str) -> Option<Comparison> {
+    let mut scored: Vec<(f64, &Response)> = Vec::new();
+    for response in &candidates.responses {
+        let (total, _) = score(&candidates.prompt, response);
+        let duplicate = scored
+            .iter()
+            .any(|(s, r)| (s - total).abs() < 1e-9 || r.steps_equal(response));
+        if !duplicate {
+            scored.push((total, response));
+        }
+    }
+    if scored.len() < 2 {
+        return None;
+    }
+    // Responses stay in the order they were sampled; the ranking orders them.
+    let mut ranking: Vec<usize> = (0..scored.len()).collect();
+    ranking.sort_by(|&a, &b| scored[b].0.total_cmp(&scored[a].0));
+    let responses: Vec<Response> = scored.into_iter().map(|(_, r)| r.clone()).collect();
+    let mut rng = SplitMix64::new(rules.seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    if f64::from(rng.next_f32()) < rules.noise {
+        ranking.reverse();
+    }
+    Some(Comparison {
+        candidates: Candidates {
+            prompt: candidates.prompt.clone(),
+            responses,
+        },
+        ranking,
+        ranker: rules.name(),
+        at: at.to_string(),
+    })
+}

@@ -1,0 +1,165 @@
+//! `miracle label`: the labelling side of RLHF. `sample` runs the agent K times per
+//! request of a suite and writes the distinct responses as candidates; `rank` ranks
+//! candidates with the programmatic ranker (rules, optional noise) into comparisons.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use miracle_router::rlhf::comparison::{self, Prompt, now_utc, read_candidates};
+use miracle_router::rlhf::ranker::{Rules, rank};
+use miracle_router::rlhf::sample::{Sampling, sample};
+
+use super::ask::{AgentOptions, with_agent};
+
+#[derive(Debug, Subcommand)]
+pub enum LabelCommand {
+    /// Sample K distinct responses per request of a suite (JSONL: id, query, expect…).
+    Sample(SampleArgs),
+    /// Rank candidates with the programmatic ranker, writing comparisons.
+    Rank(RankArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The requests: a suite in the format of ../shared/eval/dev.jsonl.
+    suite: PathBuf,
+    /// Where the candidates go (JSONL; replaced).
+    #[arg(long)]
+    out: PathBuf,
+    /// Distinct responses wanted per request.
+    #[arg(long, default_value_t = 4)]
+    k: usize,
+    /// Draws allowed per request (a confident model repeats itself).
+    #[arg(long, default_value_t = 8)]
+    max_draws: usize,
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f32,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Sample for every n-th request only.
+    #[arg(long, default_value_t = 1)]
+    every: usize,
+    #[command(flatten)]
+    options: AgentOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct RankArgs {
+    /// Candidates from `miracle label sample`.
+    candidates: PathBuf,
+    /// Where the comparisons go (JSONL; replaced).
+    #[arg(long)]
+    out: PathBuf,
+    /// The fraction of comparisons whose ranking is reversed (every pair flipped), as
+    /// disagreeing labellers would.
+    #[arg(long, default_value_t = 0.0)]
+    noise: f64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+impl LabelCommand {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        match self {
+            LabelCommand::Sample(args) => args.run(out),
+            LabelCommand::Rank(args) => args.run(out),
+        }
+    }
+}
+
+impl SampleArgs {
+    fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.k >= 2 && self.max_draws >= self.k,
+            "--k must be at least 2 and --max-draws at least --k"
+        );
+        anyhow::ensure!(
+            self.temperature > 0.0 && self.temperature.is_finite(),
+            "--temperature must be a positive number"
+        );
+        let prompts = comparison::read_lines::<Prompt>(&self.suite, "suite", |p| {
+            if p.query.trim().is_empty() {
+                Err("the query is empty".into())
+            } else {
+                Ok(())
+            }
+        })?;
+        let picked: Vec<(usize, &Prompt)> = prompts
+            .iter()
+            .enumerate()
+            .step_by(self.every.max(1))
+            .collect();
+        let sampling = Sampling {
+            k: self.k,
+            max_draws: self.max_draws,
+            temperature: self.temperature,
+            seed: self.seed,
+        };
+        let mut lines = String::new();
+        let (mut responses, mut comparable) = (0, 0);
+        with_agent(&self.options, async |agent| {
+            for (n, (index, prompt)) in picked.iter().enumerate() {
+                let candidates = sample(agent, prompt, &sampling, *index as u64).await?;
+                responses += candidates.responses.len();
+                comparable += usize::from(candidates.responses.len() >= 2);
+                lines.push_str(&serde_json::to_string(&candidates)?);
+                lines.push('\n');
+                eprint!("\r{}/{} requests sampled", n + 1, picked.len());
+            }
+            eprintln!();
+            Ok(())
+        })?;
+        miracle_core::fs::write_atomic(&self.out, lines.as_bytes())
+            .with_context(|| format!("cannot write {}", self.out.display()))?;
+        writeln!(
+            out,
+            "{} requests, {responses} distinct responses; {comparable} requests have two or more to compare; written to {}",
+            picked.len(),
+            self.out.display()
+        )?;
+        Ok(())
+    }
+}
+
+impl RankArgs {
+    fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.noise),
+            "--noise is a fraction, from 0 to 1"
+        );
+        let candidates = read_candidates(&self.candidates)?;
+        let rules = Rules {
+            noise: self.noise,
+            seed: self.seed,
+        };
+        let at = now_utc();
+        let mut lines = String::new();
+        let (mut ranked, mut pairs) = (0, 0);
+        for (i, c) in candidates.iter().enumerate() {
+            if let Some(comparison) = rank(c, &rules, i as u64, &at) {
+                let k = comparison.ranking.len();
+                pairs += k * (k - 1) / 2;
+                ranked += 1;
+                lines.push_str(&serde_json::to_string(&comparison)?);
+                lines.push('\n');
+            }
+        }
+        anyhow::ensure!(
+            ranked > 0,
+            "{}: no request has two responses the rules can tell apart; sample more (--k, --max-draws, --temperature)",
+            self.candidates.display()
+        );
+        miracle_core::fs::write_atomic(&self.out, lines.as_bytes())
+            .with_context(|| format!("cannot write {}", self.out.display()))?;
+        writeln!(
+            out,
+            "ranked {ranked} of {} requests ({pairs} pairs; the rest had no two responses the rules tell apart) as {:?}; written to {}",
+            candidates.len(),
+            rules.name(),
+            self.out.display()
+        )?;
+        Ok(())
+    }
+}

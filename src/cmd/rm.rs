@@ -1,0 +1,131 @@
+//! `miracle rm --config FILE.yaml`: trains a reward model on ranked comparisons (from the
+//! labelling page or `miracle label rank`), starting from the SFT model, and reports its
+//! pairwise accuracy on held-out comparisons.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use burn::prelude::Device;
+use clap::Args;
+use miracle_core::tokenizer::Tokenizer;
+use miracle_core::train::reward::{Ranked, RewardModel};
+use miracle_core::train::reward_training::{RewardReport, RewardRun, RewardSchedule, train_reward};
+use miracle_router::rlhf::comparison::read_comparisons;
+use serde::Deserialize;
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// The reward-model config (YAML): init, comparisons, val, train and out.
+    #[arg(long)]
+    config: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RmFile {
+    /// The SFT model to start from; the embedded default model when absent.
+    #[serde(default)]
+    pub init: Option<PathBuf>,
+    /// Ranked comparisons to train on (JSONL).
+    pub comparisons: PathBuf,
+    /// Held-out comparisons, for the pairwise accuracy.
+    pub val: PathBuf,
+    #[serde(default)]
+    pub train: RewardSchedule,
+    pub out: PathBuf,
+}
+
+impl RmArgs {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        run_rm(&self.config, out).map(|_| ())
+    }
+}
+
+/// Trains the reward model `config` describes; returns the reward directory.
+pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
+    let file: RmFile = super::read_yaml(config, "reward-model config")?;
+    let base = config.parent().unwrap_or(Path::new("."));
+    let device = Device::flex().autodiff();
+    let init = file.init.as_ref().map(|p| base.join(p));
+    let start = super::model::load(init.as_deref(), &device).context("init")?;
+    let train = ranked(&base.join(&file.comparisons), &start.tokenizer)?;
+    let val = ranked(&base.join(&file.val), &start.tokenizer)?;
+    let out_dir = base.join(&file.out);
+    let pairs = |groups: &[Ranked]| groups.iter().map(|g| g.pairs().len()).sum::<usize>();
+    writeln!(
+        out,
+        "reward model on {} comparisons ({} pairs), held out {} ({} pairs); writing to {}",
+        train.len(),
+        pairs(&train),
+        val.len(),
+        pairs(&val),
+        out_dir.display()
+    )?;
+    let run = RewardRun {
+        config: &start.config,
+        tokenizer: &start.tokenizer,
+        start: RewardModel::new(start.model, &start.config, &device),
+        train: &train,
+        val: &val,
+        schedule: &file.train,
+        out: &out_dir,
+    };
+    let (_, held_out) = train_reward(run, progress)?;
+    eprintln!();
+    let report = serde_json::json!({
+        "comparisons": train.len(),
+        "pairs": pairs(&train),
+        "held_out_comparisons": val.len(),
+        "held_out_pairs": held_out.pairs,
+        "held_out_pair_accuracy": held_out.accuracy,
+        "held_out_loss": held_out.loss,
+        "schedule": file.train,
+    });
+    let report_path = out_dir.join("report.json");
+    miracle_core::fs::write_atomic(
+        &report_path,
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )
+    .with_context(|| format!("cannot write {}", report_path.display()))?;
+    writeln!(
+        out,
+        "held-out pairwise accuracy {:.1}% ({} pairs), loss {:.4}; reward model in {}",
+        held_out.accuracy * 100.0,
+        held_out.pairs,
+        held_out.loss,
+        out_dir.join("model").display()
+    )?;
+    Ok(out_dir.join("model"))
+}
+
+fn ranked(path: &Path, tokenizer: &Tokenizer) -> anyhow::Result<Vec<Ranked>> {
+    read_comparisons(path)?
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            c.ranked(tokenizer)
+                .with_context(|| format!("{}: comparison {}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+fn progress(r: &RewardReport) {
+    let line = format!(
+        "step {}/{}  loss {:.4}  pairs right {:.1}%  lr {:.2e}  {:.2} s/step",
+        r.step,
+        r.steps,
+        r.train.loss,
+        r.train.accuracy * 100.0,
+        r.lr,
+        r.seconds
+    );
+    match r.val {
+        Some(v) => eprintln!(
+            "\r{line}  held out: loss {:.4}, pairs right {:.1}%",
+            v.loss,
+            v.accuracy * 100.0
+        ),
+        None => eprint!("\r{line}"),
+    }
+}
