@@ -79,6 +79,12 @@ pub struct Trace {
     pub outcome: Outcome,
     pub tokens_generated: usize,
     pub ms: f64,
+    /// Every token of the run — prompt, forced and generated — for training on it (PPO).
+    #[serde(skip)]
+    pub tokens: Vec<u32>,
+    /// Per token: chosen by the model from more than one allowed token (an action).
+    #[serde(skip)]
+    pub chosen: Vec<bool>,
 }
 
 impl Trace {
@@ -188,6 +194,7 @@ impl<'a> Agent<'a> {
             names,
             steps: Vec::new(),
             generated: 0,
+            chosen: Vec::new(),
             calls: 0,
             started,
             grounding,
@@ -203,6 +210,8 @@ impl<'a> Agent<'a> {
             outcome,
             tokens_generated: turn.generated,
             ms: started.elapsed().as_secs_f64() * 1e3,
+            tokens: turn.decoder.tokens().to_vec(),
+            chosen: turn.chosen,
         })
     }
 }
@@ -214,6 +223,8 @@ struct Turn<'t, 'a> {
     names: Vec<&'t str>,
     steps: Vec<TracedStep>,
     generated: usize,
+    /// Per token of the decoder: whether the model chose it (see [`Trace::chosen`]).
+    chosen: Vec<bool>,
     calls: usize,
     started: Instant,
     /// Numbers of the conversation so far: the user's, and every result's.
@@ -230,14 +241,17 @@ impl Turn<'_, '_> {
         for piece in ids.chunks((self.agent.config.block_size / 2).max(1)) {
             self.decoder.feed(piece)?;
         }
+        self.chosen.extend(std::iter::repeat_n(false, ids.len()));
         Ok(())
     }
 
     fn choose(&mut self, allowed: &[u32]) -> Result<u32, AgentError> {
         self.generated += 1;
-        Ok(self
+        let token = self
             .decoder
-            .next_token(&self.agent.decoding, Some(allowed))?)
+            .next_token(&self.agent.decoding, Some(allowed))?;
+        self.chosen.push(allowed.len() > 1);
+        Ok(token)
     }
 
     fn over_limit(&self) -> Option<Outcome> {

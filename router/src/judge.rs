@@ -2,8 +2,32 @@
 //! programmatic ranker: the number an answer gives, whether two numbers agree, the papers
 //! a literature result and an answer cite.
 
-use crate::demos::{LITERATURE, cited_ids};
+use crate::demos::{Expect, LITERATURE, cited_ids};
 use crate::protocol::Step;
+
+/// Whether a run did its task: it called the expected expert first (none, for a direct
+/// request), gave the expected number when there is one, and — for literature — cited at
+/// least one paper its search found and none it did not.
+pub fn succeeded(expect: &Expect, steps: &[Step], failed: &[bool], answer: &str) -> bool {
+    let first_call = steps.iter().find_map(|s| match s {
+        Step::Call { expert, .. } => Some(expert.as_str()),
+        _ => None,
+    });
+    if first_call != expect.expert.as_deref() {
+        return false;
+    }
+    if let Some(expected) = &expect.answer
+        && !last_number(answer).is_some_and(|n| same_number(&n, expected))
+    {
+        return false;
+    }
+    if expect.expert.as_deref() == Some(LITERATURE) {
+        let found = found_papers(steps, failed);
+        let cited = answer_citations(answer);
+        return !cited.is_empty() && cited.iter().all(|c| found.contains(c));
+    }
+    true
+}
 
 /// The last number written in `text` (`-12`, `3.5`, `1,234` read as 1234).
 pub fn last_number(text: &str) -> Option<String> {
@@ -84,6 +108,44 @@ mod tests {
         );
         assert_eq!(last_number("no number"), None);
         assert!(same_number("11", "11") && same_number("11.0", "11") && !same_number("12", "11"));
+    }
+
+    #[test]
+    fn success_needs_the_route_the_number_and_honest_citations() {
+        let expect = |expert: Option<&str>, answer: Option<&str>| Expect {
+            expert: expert.map(String::from),
+            answer: answer.map(String::from),
+            docs: vec![],
+        };
+        let call = |expert: &str, result: &str| {
+            vec![
+                Step::Call {
+                    expert: expert.into(),
+                    input: "x".into(),
+                },
+                Step::Result {
+                    text: result.into(),
+                },
+            ]
+        };
+        let calc = expect(Some("calculator"), Some("391"));
+        let steps = call("calculator", "391");
+        assert!(succeeded(&calc, &steps, &[false, false], "It is 391."));
+        assert!(!succeeded(&calc, &steps, &[false, false], "It is 390."));
+        assert!(!succeeded(
+            &calc,
+            &call("code", "391"),
+            &[false, false],
+            "It is 391."
+        ));
+        let direct = expect(None, None);
+        assert!(succeeded(&direct, &[], &[], "Hello!"));
+        assert!(!succeeded(&direct, &steps, &[false, false], "Hello!"));
+        let lit = expect(Some(LITERATURE), None);
+        let found = call(LITERATURE, "1. [a1] One.");
+        assert!(succeeded(&lit, &found, &[false, false], "See [a1]."));
+        assert!(!succeeded(&lit, &found, &[false, false], "See [a1], [zz]."));
+        assert!(!succeeded(&lit, &found, &[false, false], "Nothing."));
     }
 
     #[test]

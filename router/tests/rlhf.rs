@@ -267,3 +267,44 @@ fn appends_survive_a_torn_line_and_concurrent_writers() {
     assert_eq!(read.len(), 1 + 8 * 25);
     assert!(read.iter().all(|r| r == &c));
 }
+
+#[tokio::test]
+async fn a_trace_marks_which_tokens_the_model_chose() {
+    use burn::prelude::Device;
+    use miracle_core::gpt::model_dir;
+    use miracle_core::tokenizer::Special;
+    use miracle_router::agent::Agent;
+
+    let device = Device::flex();
+    let loaded = model_dir::load_default(&device).unwrap();
+    let registry = miracle_router::agent_registry();
+    let agent = Agent::new(
+        &loaded.model,
+        &loaded.config,
+        &device,
+        &loaded.tokenizer,
+        &registry,
+    )
+    .unwrap();
+    let trace = agent.run("What is 8 plus 3?", &[]).await.unwrap();
+    assert_eq!(trace.tokens.len(), trace.chosen.len());
+    let chosen = trace.chosen.iter().filter(|&&c| c).count();
+    assert!(chosen > 0 && chosen <= trace.tokens_generated, "{chosen}");
+    // Nothing inside an expert's result, nor the prompt, was chosen by the model.
+    let mut in_result = false;
+    let assistant = trace
+        .tokens
+        .iter()
+        .position(|&t| t == Special::Assistant.id())
+        .unwrap();
+    assert!(trace.chosen[..=assistant].iter().all(|&c| !c));
+    for (&token, &c) in trace.tokens.iter().zip(&trace.chosen) {
+        if token == Special::Result.id() {
+            in_result = true;
+        }
+        assert!(!(in_result && c), "a result token marked as chosen");
+        if token == Special::ResultEnd.id() {
+            in_result = false;
+        }
+    }
+}

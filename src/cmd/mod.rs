@@ -11,6 +11,7 @@ mod index;
 mod label;
 mod loss_curve;
 pub(crate) mod model;
+mod ppo;
 mod pretrain;
 mod read_args;
 mod rm;
@@ -58,6 +59,8 @@ enum Command {
     Sft(sft::SftArgs),
     /// Train a reward model on ranked comparisons (RLHF); held-out pairwise accuracy.
     Rm(rm::RmArgs),
+    /// PPO-ptx on the agent loop against a reward model (RLHF); rerun to resume.
+    Ppo(ppo::PpoArgs),
     /// Train a model from a recipe: tokenizer, pretraining, demonstrations, SFT.
     Train(train::TrainArgs),
     /// RLHF labelling: sample candidate responses, rank them (rules) into comparisons.
@@ -90,6 +93,7 @@ impl Cli {
             Command::Demos(args) => args.run(out),
             Command::Sft(args) => args.run(out),
             Command::Rm(args) => args.run(out),
+            Command::Ppo(args) => args.run(out),
             Command::Train(args) => args.run(out),
             Command::Expert(args) => args.run(out),
             Command::Label(command) => command.run(out),

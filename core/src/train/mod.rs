@@ -2,6 +2,8 @@
 
 mod adamw;
 pub mod data;
+pub mod ppo;
+pub mod ppo_training;
 pub mod pretrain;
 pub mod reward;
 pub mod reward_training;

@@ -4,5 +4,6 @@
 //! PPO and DPO train on (in `miracle_core::train`).
 
 pub mod comparison;
+pub mod environment;
 pub mod ranker;
 pub mod sample;

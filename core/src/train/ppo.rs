@@ -1,0 +1,406 @@
+//! PPO-ptx (InstructGPT's step 3), the arithmetic: per-token rewards with a KL penalty to
+//! the frozen SFT model, generalised advantage estimation, and the clipped policy and
+//! value losses.
+//!
+//! A rollout is one run of the agent loop: the prompt, the tokens the policy chose, and
+//! the tokens forced into the sequence (expert results, closing markers). Only chosen
+//! tokens are actions: forced ones are the environment's reply, so they carry no policy or
+//! value loss and no KL penalty, and a token the constraints left no choice for (an allowed
+//! set of one) is not an action either. The objective, per prompt x and response y:
+//!
+//! ```text
+//! r(x, y) − β · Σ_t [log π_RL(y_t | ·) − log π_SFT(y_t | ·)]        (reward, per token)
+//! + γ · E_pretrain[log π_RL(x)]                                      (ptx, in the loss)
+//! ```
+
+use burn::module::{Module, Param};
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+
+use crate::gpt::{Gpt, GptConfig};
+
+/// The policy and a value head on the same trunk: one forward pass gives both the next
+/// token's logits and the value of the state, which halves the cost of PPO on two cores.
+#[derive(Module, Debug)]
+pub struct ActorCritic {
+    pub gpt: Gpt,
+    value: Linear,
+}
+
+impl ActorCritic {
+    /// `gpt` with a fresh value head (zero weights: values start at 0).
+    pub fn new(gpt: Gpt, config: &GptConfig, device: &Device) -> Self {
+        let mut value = LinearConfig::new(config.n_embd, 1)
+            .with_initializer(Initializer::Zeros)
+            .init(device);
+        value.bias = Some(Param::from_tensor(Tensor::zeros([1], device)));
+        ActorCritic { gpt, value }
+    }
+
+    /// A copy of the value head, for checkpoints.
+    pub fn value_head(&self) -> Linear {
+        self.value.clone()
+    }
+
+    /// This model with its value head read from safetensors bytes (a checkpoint's).
+    pub fn with_value_head(mut self, bytes: Vec<u8>) -> Result<Self, String> {
+        self.value = crate::gpt::model_dir::fill(self.value, bytes)?;
+        Ok(self)
+    }
+
+    /// Log-probabilities `[b, t, vocab]` of the next token and values `[b, t]` of every
+    /// prefix of `ids` `[b, t]`.
+    pub fn forward(&self, ids: Tensor<2, Int>) -> (Tensor<3>, Tensor<2>) {
+        let [b, t] = ids.dims();
+        let features = self.gpt.features(ids);
+        let values = self.value.forward(features.clone()).reshape([b, t]);
+        (log_softmax(self.gpt.lm_head(features), 2), values)
+    }
+}
+
+/// One run of the agent: every token, and which the policy chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollout {
+    pub ids: Vec<u32>,
+    /// Per token of `ids`: an action (chosen by the policy from more than one token).
+    pub chosen: Vec<bool>,
+    /// The reward model's score of the whole response.
+    pub score: f32,
+}
+
+impl Rollout {
+    /// Positions of the actions within the last `block + 1` tokens, as indexes into the
+    /// predictions of `ids[start..]`: action at token p is predicted at p − 1 − start.
+    pub fn window(&self, block: usize) -> (usize, Vec<usize>) {
+        let start = self.ids.len().saturating_sub(block + 1);
+        let actions = (start + 1..self.ids.len())
+            .filter(|&p| self.chosen[p])
+            .map(|p| p - 1 - start)
+            .collect();
+        (start, actions)
+    }
+}
+
+/// Per action: the reward (the KL penalty, plus the score at the last action).
+pub fn rewards(score: f32, policy_logprobs: &[f32], sft_logprobs: &[f32], beta: f32) -> Vec<f32> {
+    let mut rewards: Vec<f32> = policy_logprobs
+        .iter()
+        .zip(sft_logprobs)
+        .map(|(p, s)| -beta * (p - s))
+        .collect();
+    if let Some(last) = rewards.last_mut() {
+        *last += score;
+    }
+    rewards
+}
+
+/// Generalised advantage estimation over one trajectory of actions: advantages and
+/// returns (advantage + value). The state after the last action is terminal (value 0).
+pub fn gae(rewards: &[f32], values: &[f32], gamma: f32, lambda: f32) -> (Vec<f32>, Vec<f32>) {
+    let n = rewards.len();
+    let mut advantages = vec![0.0; n];
+    let mut next_advantage = 0.0;
+    for i in (0..n).rev() {
+        let next_value = if i + 1 < n { values[i + 1] } else { 0.0 };
+        let delta = rewards[i] + gamma * next_value - values[i];
+        next_advantage = delta + gamma * lambda * next_advantage;
+        advantages[i] = next_advantage;
+    }
+    let returns = advantages.iter().zip(values).map(|(a, v)| a + v).collect();
+    (advantages, returns)
+}
+
+/// Zero mean and unit variance across a batch (unchanged when all are equal).
+pub fn whiten(values: &mut [f32]) {
+    let n = values.len().max(1) as f32;
+    let mean = values.iter().sum::<f32>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n;
+    let std = var.sqrt().max(1e-8);
+    for v in values {
+        *v = (*v - mean) / std;
+    }
+}
+
+/// The tensors of a PPO update over action positions `[b, t]`; `mask` is 1 at actions.
+pub struct Targets {
+    pub mask: Tensor<2>,
+    pub old_logprobs: Tensor<2>,
+    pub old_values: Tensor<2>,
+    pub advantages: Tensor<2>,
+    pub returns: Tensor<2>,
+}
+
+/// Clipping and weights of the PPO loss.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clip {
+    /// ε of the policy ratio.
+    pub ratio: f32,
+    /// How far a value may move from its old estimate before the loss stops rewarding it.
+    pub value: f32,
+    /// Weight of the value loss.
+    pub value_weight: f32,
+    /// Weight of the entropy bonus.
+    pub entropy_weight: f32,
+}
+
+/// The PPO loss and what it is made of.
+pub struct PpoLoss {
+    pub total: Tensor<1>,
+    pub policy: f32,
+    pub value: f32,
+    pub entropy: f32,
+    /// The share of actions whose ratio left [1 − ε, 1 + ε].
+    pub clip_fraction: f32,
+    /// The mean of (old − new) log-probability at actions: how far the update moved.
+    pub approx_kl: f32,
+}
+
+fn masked_mean(x: Tensor<2>, mask: &Tensor<2>) -> Tensor<1> {
+    (x * mask.clone())
+        .sum()
+        .div(mask.clone().sum().clamp_min(1.0))
+}
+
+fn scalar(t: Tensor<1>) -> f32 {
+    t.into_scalar::<f32>()
+}
+
+/// The clipped surrogate, the clipped value loss and the entropy at the actions, for the
+/// log-probabilities `[b, t, vocab]` and values `[b, t]` of the policy being updated;
+/// `targets_ids` `[b, t]` are the tokens the positions predict.
+pub fn ppo_loss(
+    logprobs: Tensor<3>,
+    values: Tensor<2>,
+    target_ids: Tensor<2, Int>,
+    targets: &Targets,
+    clip: Clip,
+) -> PpoLoss {
+    let [b, t, _] = logprobs.dims();
+    let mask = &targets.mask;
+    let new = logprobs
+        .clone()
+        .gather(2, target_ids.reshape([b, t, 1]))
+        .reshape([b, t]);
+    let log_ratio = (new.clone() - targets.old_logprobs.clone()) * mask.clone();
+    let ratio = log_ratio.clone().exp();
+    let a = targets.advantages.clone();
+    let unclipped = ratio.clone() * a.clone();
+    let clipped = ratio.clone().clamp(1.0 - clip.ratio, 1.0 + clip.ratio) * a;
+    let policy = masked_mean(unclipped.min_pair(clipped).neg(), mask);
+
+    let old_v = targets.old_values.clone();
+    let moved = old_v.clone() + (values.clone() - old_v).clamp(-clip.value, clip.value);
+    let r = targets.returns.clone();
+    let value_loss = (values - r.clone())
+        .powi_scalar(2)
+        .max_pair((moved - r).powi_scalar(2));
+    let value = masked_mean(value_loss, mask).mul_scalar(0.5);
+
+    let entropy_per = (logprobs.clone().exp() * logprobs)
+        .sum_dim(2)
+        .reshape([b, t])
+        .neg();
+    let entropy = masked_mean(entropy_per, mask);
+
+    let outside = ratio.sub_scalar(1.0).abs().greater_elem(clip.ratio).float();
+    let clip_fraction = scalar(masked_mean(outside, mask));
+    let approx_kl = scalar(masked_mean(log_ratio.neg(), mask));
+    let total = policy.clone() + value.clone().mul_scalar(clip.value_weight)
+        - entropy.clone().mul_scalar(clip.entropy_weight);
+    PpoLoss {
+        policy: scalar(policy),
+        value: scalar(value),
+        entropy: scalar(entropy),
+        clip_fraction,
+        approx_kl,
+        total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: &[f32], b: &[f32]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-5, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn gae_matches_a_hand_computed_trajectory() {
+        // γ = 0.9, λ = 0.5; rewards 1, 0, 2; values 0.5, 1, 1.5; terminal after the last.
+        let (adv, ret) = gae(&[1.0, 0.0, 2.0], &[0.5, 1.0, 1.5], 0.9, 0.5);
+        // δ2 = 2 − 1.5 = 0.5; δ1 = 0 + 0.9·1.5 − 1 = 0.35; δ0 = 1 + 0.9·1 − 0.5 = 1.4
+        // A2 = 0.5; A1 = 0.35 + 0.45·0.5 = 0.575; A0 = 1.4 + 0.45·0.575 = 1.65875
+        close(&adv, &[1.65875, 0.575, 0.5]);
+        close(&ret, &[2.15875, 1.575, 2.0]);
+        // λ = 1, γ = 1: the advantage is the return-to-go minus the value.
+        let (adv, _) = gae(&[1.0, 2.0], &[0.0, 0.0], 1.0, 1.0);
+        close(&adv, &[3.0, 2.0]);
+    }
+
+    #[test]
+    fn kl_rewards_are_zero_when_the_policy_is_the_sft_model() {
+        let lp = [-1.0, -0.5, -2.0];
+        close(&rewards(0.7, &lp, &lp, 0.1), &[0.0, 0.0, 0.7]);
+        // A policy more sure of its tokens than SFT pays β per nat.
+        close(
+            &rewards(1.0, &[-0.5, -1.0], &[-1.5, -1.0], 0.2),
+            &[-0.2, 1.0],
+        );
+    }
+
+    #[test]
+    fn whitening_centres_and_scales() {
+        let mut v = [1.0, 2.0, 3.0, 4.0];
+        whiten(&mut v);
+        let mean: f32 = v.iter().sum::<f32>() / 4.0;
+        let var: f32 = v.iter().map(|x| x * x).sum::<f32>() / 4.0;
+        assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5);
+        let mut same = [2.0, 2.0];
+        whiten(&mut same);
+        close(&same, &[0.0, 0.0]);
+    }
+
+    #[test]
+    fn the_rollout_window_maps_actions_to_predicting_positions() {
+        let r = Rollout {
+            ids: vec![1, 2, 3, 4, 5, 6],
+            chosen: vec![false, false, true, false, true, true],
+            score: 0.0,
+        };
+        // Everything fits: token p is predicted at position p − 1.
+        assert_eq!(r.window(8), (0, vec![1, 3, 4]));
+        // A context of 3 keeps the last 4 tokens (3..6) and predicts from 3, 4, 5.
+        assert_eq!(r.window(3), (2, vec![1, 2]));
+    }
+
+    fn targets(device: &Device, advantage: f32, mask: [f32; 2]) -> Targets {
+        let full = |v: f32| Tensor::<1>::from_floats([v, v], device).reshape([1, 2]);
+        Targets {
+            mask: Tensor::<1>::from_floats(mask, device).reshape([1, 2]),
+            old_logprobs: full(-(2f32.ln())),
+            old_values: full(0.0),
+            advantages: full(advantage),
+            returns: full(1.0),
+        }
+    }
+
+    fn logprobs(p0: f32, device: &Device) -> Tensor<3> {
+        // Two positions over a vocabulary of 2; the target is token 0 at both.
+        Tensor::<1>::from_floats([p0, 1.0 - p0, p0, 1.0 - p0], device)
+            .reshape([1, 2, 2])
+            .log()
+    }
+
+    #[test]
+    fn the_clipped_objective_stops_rewarding_moves_past_epsilon() {
+        let device = Device::flex();
+        let ids = Tensor::<1, Int>::from_ints([0, 0], &device).reshape([1, 2]);
+        let clip = Clip {
+            ratio: 0.2,
+            value: 0.2,
+            value_weight: 0.0,
+            entropy_weight: 0.0,
+        };
+        let values = Tensor::<1>::from_floats([0.0, 0.0], &device).reshape([1, 2]);
+        // Old p = 0.5; new p = 0.55 → ratio 1.1, inside: loss = −1.1·A.
+        let inside = ppo_loss(
+            logprobs(0.55, &device),
+            values.clone(),
+            ids.clone(),
+            &targets(&device, 1.0, [1.0, 1.0]),
+            clip,
+        );
+        assert!((inside.policy + 1.1).abs() < 1e-5, "{}", inside.policy);
+        assert_eq!(inside.clip_fraction, 0.0);
+        // New p = 0.9 → ratio 1.8, clipped at 1.2 for a positive advantage.
+        let outside = ppo_loss(
+            logprobs(0.9, &device),
+            values.clone(),
+            ids.clone(),
+            &targets(&device, 1.0, [1.0, 1.0]),
+            clip,
+        );
+        assert!((outside.policy + 1.2).abs() < 1e-5, "{}", outside.policy);
+        assert_eq!(outside.clip_fraction, 1.0);
+        // For a negative advantage the pessimistic (unclipped) term is kept: 1.8.
+        let negative = ppo_loss(
+            logprobs(0.9, &device),
+            values,
+            ids,
+            &targets(&device, -1.0, [1.0, 1.0]),
+            clip,
+        );
+        assert!((negative.policy - 1.8).abs() < 1e-5, "{}", negative.policy);
+    }
+
+    #[test]
+    fn positions_that_are_not_actions_carry_no_gradient() {
+        let device = Device::flex().autodiff();
+        let ids = Tensor::<1, Int>::from_ints([0, 0], &device).reshape([1, 2]);
+        let raw = Tensor::<1>::from_floats([0.3, -0.2, 0.1, 0.4], &device)
+            .reshape([1, 2, 2])
+            .require_grad();
+        let values = Tensor::<1>::from_floats([0.5, -0.5], &device)
+            .reshape([1, 2])
+            .require_grad();
+        let clip = Clip {
+            ratio: 0.2,
+            value: 10.0,
+            value_weight: 1.0,
+            entropy_weight: 0.01,
+        };
+        // Position 1 is forced (mask 0): nothing there may move.
+        let loss = ppo_loss(
+            log_softmax(raw.clone(), 2),
+            values.clone(),
+            ids,
+            &targets(&device, 1.0, [1.0, 0.0]),
+            clip,
+        );
+        let grads = loss.total.backward();
+        let g = raw
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let gv = values
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert!(g[0].abs() > 1e-4 && g[1].abs() > 1e-4, "{g:?}");
+        assert_eq!((g[2], g[3]), (0.0, 0.0), "{g:?}");
+        assert!(gv[0].abs() > 1e-4 && gv[1] == 0.0, "{gv:?}");
+    }
+
+    #[test]
+    fn value_clipping_keeps_the_worse_of_the_two_errors() {
+        let device = Device::flex();
+        let ids = Tensor::<1, Int>::from_ints([0, 0], &device).reshape([1, 2]);
+        let clip = Clip {
+            ratio: 0.2,
+            value: 0.2,
+            value_weight: 1.0,
+            entropy_weight: 0.0,
+        };
+        // Old value 0, return 1, new value 0.9: clipped to 0.2, error 0.8² beats 0.1².
+        let values = Tensor::<1>::from_floats([0.9, 0.9], &device).reshape([1, 2]);
+        let loss = ppo_loss(
+            logprobs(0.5, &device),
+            values,
+            ids,
+            &targets(&device, 0.0, [1.0, 1.0]),
+            clip,
+        );
+        assert!((loss.value - 0.5 * 0.64).abs() < 1e-5, "{}", loss.value);
+        // Entropy of a fair coin.
+        assert!((loss.entropy - std::f32::consts::LN_2).abs() < 1e-5);
+    }
+}

@@ -1,0 +1,195 @@
+//! `miracle ppo --config FILE.yaml`: PPO-ptx on the real agent loop — the policy starts as
+//! the SFT model, the reward model scores its rollouts, a per-token KL penalty keeps it
+//! near SFT and the pretraining loss keeps its language; rerun to resume.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use burn::prelude::Device;
+use clap::Args;
+use miracle_core::train::data::{Batches, pack};
+use miracle_core::train::ppo_training::{PpoReport, PpoRun, PpoSchedule, train_ppo, val_lm_loss};
+use miracle_core::train::reward::RewardModel;
+use miracle_corpora::Collection;
+use miracle_router::rlhf::comparison::{Prompt, read_lines};
+use miracle_router::rlhf::environment::AgentEnvironment;
+use serde::Deserialize;
+
+#[derive(Debug, Args)]
+pub struct PpoArgs {
+    /// The PPO config (YAML): init, reward, prompts, heldout, train and out.
+    #[arg(long)]
+    config: PathBuf,
+    /// Stop after this iteration (a checkpoint is written there); rerun to resume.
+    #[arg(long)]
+    stop_after: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PpoFile {
+    /// The SFT model: the policy's start and the KL reference; the embedded default model
+    /// when absent.
+    #[serde(default)]
+    pub init: Option<PathBuf>,
+    /// The reward model directory (`miracle rm`).
+    pub reward: PathBuf,
+    /// Training prompts: a suite (`miracle demos`' prompts.jsonl).
+    pub prompts: PathBuf,
+    /// Held-out prompts with expectations, for task success.
+    pub heldout: PathBuf,
+    /// Judge every n-th held-out prompt only.
+    #[serde(default = "one")]
+    pub heldout_every: usize,
+    #[serde(default = "temperature")]
+    pub temperature: f32,
+    /// Decode under grounding, as the agent runs for users.
+    #[serde(default = "yes")]
+    pub grounded: bool,
+    #[serde(default)]
+    pub train: PpoSchedule,
+    pub out: PathBuf,
+}
+
+fn one() -> usize {
+    1
+}
+fn temperature() -> f32 {
+    1.0
+}
+fn yes() -> bool {
+    true
+}
+
+impl PpoArgs {
+    pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        run_ppo(&self.config, self.stop_after, out).map(|_| ())
+    }
+}
+
+fn prompts(path: &Path) -> anyhow::Result<Vec<Prompt>> {
+    Ok(read_lines(path, "suite", |p: &Prompt| {
+        if p.query.trim().is_empty() {
+            Err("the query is empty".into())
+        } else {
+            Ok(())
+        }
+    })?)
+}
+
+/// Runs the PPO `config` describes; returns the output folder.
+pub fn run_ppo(
+    config: &Path,
+    stop_after: Option<u64>,
+    out: &mut dyn Write,
+) -> anyhow::Result<PathBuf> {
+    let file: PpoFile = super::read_yaml(config, "PPO config")?;
+    anyhow::ensure!(
+        file.temperature > 0.0 && file.temperature.is_finite() && file.heldout_every >= 1,
+        "{}: temperature must be positive and heldout_every at least 1",
+        config.display()
+    );
+    let base = config.parent().unwrap_or(Path::new("."));
+    let device = Device::flex();
+    let init = file.init.as_ref().map(|p| base.join(p));
+    let sft = super::model::load(init.as_deref(), &device).context("init")?;
+    let reward_dir = base.join(&file.reward);
+    let (reward, reward_config, _) = RewardModel::load(&reward_dir, &device)
+        .with_context(|| format!("reward: cannot load {}", reward_dir.display()))?;
+    anyhow::ensure!(
+        reward_config.vocab_size == sft.config.vocab_size,
+        "reward: {} has another vocabulary than the policy",
+        reward_dir.display()
+    );
+    let train_prompts = prompts(&base.join(&file.prompts))?;
+    let heldout: Vec<Prompt> = prompts(&base.join(&file.heldout))?
+        .into_iter()
+        .step_by(file.heldout_every)
+        .collect();
+    let mut papers = Vec::new();
+    for collection in Collection::ALL {
+        papers.extend(collection.papers()?);
+    }
+    let text = pack(&sft.tokenizer, &papers)?;
+    let out_dir = base.join(&file.out);
+    let s = &file.train;
+    let val = Batches::new(&text.val, s.ptx_batch, sft.config.block_size, s.seed ^ 0xA5)
+        .context("the pretraining validation text is shorter than one context")?;
+    let sft_val = val_lm_loss(&sft.model, &val, &device);
+    writeln!(
+        out,
+        "PPO-ptx on {} prompts, {} rollouts per iteration; held-out success on {} prompts; SFT validation LM loss {sft_val:.4}; writing to {}",
+        train_prompts.len(),
+        s.rollouts,
+        heldout.len(),
+        out_dir.display()
+    )?;
+    let registry = miracle_router::agent_registry();
+    let mut env = AgentEnvironment {
+        config: &sft.config,
+        tokenizer: &sft.tokenizer,
+        registry: &registry,
+        reward: &reward,
+        prompts: &train_prompts,
+        heldout: &heldout,
+        rollouts: s.rollouts,
+        temperature: file.temperature,
+        grounded: file.grounded,
+        seed: s.seed,
+        device: device.clone(),
+        runtime: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the runtime for expert calls")?,
+    };
+    let run = PpoRun {
+        config: &sft.config,
+        tokenizer: &sft.tokenizer,
+        sft: &sft.model,
+        ptx_train: &text.train,
+        ptx_val: &text.val,
+        schedule: s,
+        out: &out_dir,
+    };
+    let reports = train_ppo(&run, &mut env, &device, stop_after, |r| {
+        progress(r, sft_val)
+    })?;
+    if let Some(last) = reports.iter().rev().find(|r| r.heldout_success.is_some()) {
+        let val = last.val_lm_loss.unwrap_or(f32::NAN);
+        writeln!(
+            out,
+            "iteration {}: reward {:.3}, KL {:.4} per token, held-out success {:.1}%, validation LM loss {val:.4} ({:+.1}% against SFT)",
+            last.iteration,
+            last.reward,
+            last.kl,
+            last.heldout_success.unwrap_or(0.0) * 100.0,
+            (val / sft_val - 1.0) * 100.0
+        )?;
+    }
+    Ok(out_dir)
+}
+
+fn progress(r: &PpoReport, sft_val: f32) {
+    let line = format!(
+        "iteration {}/{}  reward {:.3}  KL {:.4}  clip {:.2}  entropy {:.2}  ptx {:.3}  rollouts {:.1}s  update {:.1}s ({:.0} tok/s)",
+        r.iteration,
+        r.iterations,
+        r.reward,
+        r.kl,
+        r.clip_fraction,
+        r.entropy,
+        r.ptx_loss,
+        r.rollout_s,
+        r.update_s,
+        r.tokens_per_s
+    );
+    match (r.heldout_success, r.val_lm_loss) {
+        (Some(success), Some(val)) => eprintln!(
+            "{line}  held-out success {:.1}%  val LM {val:.4} ({:+.1}%)",
+            success * 100.0,
+            (val / sft_val - 1.0) * 100.0
+        ),
+        _ => eprintln!("{line}"),
+    }
+}
