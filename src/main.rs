@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod cmd;
+mod label;
 mod serve;
 
 fn main() -> ExitCode {

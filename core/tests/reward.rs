@@ -29,8 +29,10 @@ fn groups(n: usize, seed: u64) -> Vec<Ranked> {
             };
             // Shuffled, so position in the group says nothing.
             let marks = [BAD, GOOD, OKAY];
+            let sequences: Vec<Vec<u32>> = marks.iter().map(|&m| with(m)).collect();
             Ranked {
-                sequences: marks.iter().map(|&m| with(m)).collect(),
+                written: sequences.iter().map(|s| vec![true; s.len()]).collect(),
+                sequences,
                 ranking: vec![1, 2, 0],
             }
         })

@@ -19,6 +19,21 @@ pub enum LabelCommand {
     Sample(SampleArgs),
     /// Rank candidates with the programmatic ranker, writing comparisons.
     Rank(RankArgs),
+    /// The labelling page: people rank candidates in a browser; rankings are appended.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Candidates from `miracle label sample`.
+    candidates: PathBuf,
+    /// The comparisons file rankings are appended to (created if absent; what it holds
+    /// already is not handed out again).
+    #[arg(long)]
+    out: PathBuf,
+    /// Address and port to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +80,19 @@ impl LabelCommand {
         match self {
             LabelCommand::Sample(args) => args.run(out),
             LabelCommand::Rank(args) => args.run(out),
+            LabelCommand::Serve(args) => crate::label::serve(
+                &args.candidates,
+                args.out.clone(),
+                args.listen,
+                |addr, left, total| {
+                    let _ = writeln!(
+                        out,
+                        "labelling desk on http://{addr}/ — {left} of {total} requests to rank; rankings go to {}",
+                        args.out.display()
+                    );
+                    let _ = out.flush();
+                },
+            ),
         }
     }
 }

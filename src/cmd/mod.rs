@@ -5,6 +5,7 @@ mod bench;
 mod bench_serve;
 mod corpus;
 mod demos;
+mod dpo;
 mod eval;
 mod expert;
 mod index;
@@ -61,6 +62,8 @@ enum Command {
     Rm(rm::RmArgs),
     /// PPO-ptx on the agent loop against a reward model (RLHF); rerun to resume.
     Ppo(ppo::PpoArgs),
+    /// Direct preference optimisation on ranked comparisons (RLHF without a reward model).
+    Dpo(dpo::DpoArgs),
     /// Train a model from a recipe: tokenizer, pretraining, demonstrations, SFT.
     Train(train::TrainArgs),
     /// RLHF labelling: sample candidate responses, rank them (rules) into comparisons.
@@ -93,6 +96,7 @@ impl Cli {
             Command::Demos(args) => args.run(out),
             Command::Sft(args) => args.run(out),
             Command::Rm(args) => args.run(out),
+            Command::Dpo(args) => args.run(out),
             Command::Ppo(args) => args.run(out),
             Command::Train(args) => args.run(out),
             Command::Expert(args) => args.run(out),

@@ -99,7 +99,8 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     Ok(out_dir.join("model"))
 }
 
-fn ranked(path: &Path, tokenizer: &Tokenizer) -> anyhow::Result<Vec<Ranked>> {
+/// Reads comparisons and renders them for training.
+pub(super) fn ranked(path: &Path, tokenizer: &Tokenizer) -> anyhow::Result<Vec<Ranked>> {
     read_comparisons(path)?
         .iter()
         .enumerate()

@@ -9,7 +9,7 @@ mod agents;
 mod api;
 mod auth;
 pub mod config;
-mod listen;
+pub(crate) mod listen;
 mod metrics;
 mod openai;
 
@@ -283,7 +283,7 @@ fn log(mut event: serde_json::Value) {
 
 /// Ctrl-C or SIGTERM: stop accepting, finish what is in progress. The handlers are
 /// installed here, before the service says it listens, so no signal falls between.
-fn shutdown() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+pub(crate) fn shutdown() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     let (mut interrupt, mut terminate) = {
         use tokio::signal::unix::{SignalKind, signal};

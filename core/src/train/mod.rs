@@ -2,6 +2,7 @@
 
 mod adamw;
 pub mod data;
+pub mod dpo;
 pub mod ppo;
 pub mod ppo_training;
 pub mod pretrain;

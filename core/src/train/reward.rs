@@ -32,6 +32,8 @@ pub struct RewardModel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ranked {
     pub sequences: Vec<Vec<u32>>,
+    /// Per sequence and token: written by the model (what DPO's log-probability sums).
+    pub written: Vec<Vec<bool>>,
     pub ranking: Vec<usize>,
 }
 
@@ -185,6 +187,7 @@ mod tests {
     fn a_ranking_of_k_gives_all_k_choose_2_pairs_in_order() {
         let ranked = Ranked {
             sequences: vec![vec![]; 3],
+            written: vec![vec![]; 3],
             ranking: vec![2, 0, 1],
         };
         assert_eq!(ranked.pairs(), vec![(2, 0), (2, 1), (0, 1)]);

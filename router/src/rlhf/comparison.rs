@@ -147,14 +147,17 @@ impl Comparison {
     /// Every response rendered as the reward model reads it (the request and the whole
     /// assistant turn, results included), with the ranking.
     pub fn ranked(&self, tokenizer: &Tokenizer) -> Result<Ranked, ProtocolError> {
-        let sequences = self
+        let (sequences, written) = self
             .candidates
             .responses
             .iter()
-            .map(|r| conversation(&self.candidates.prompt.query, r, tokenizer).map(|r| r.0))
-            .collect::<Result<_, _>>()?;
+            .map(|r| conversation(&self.candidates.prompt.query, r, tokenizer))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
         Ok(Ranked {
             sequences,
+            written,
             ranking: self.ranking.clone(),
         })
     }

@@ -1,0 +1,377 @@
+//! The labelling page in a real browser: headless Chromium, driven through chromedriver's
+//! WebDriver protocol, ranks two requests — one with keys, one with clicks — and the
+//! comparisons file must hold exactly those rankings. Then the desk's API is fed hostile
+//! requests, and a restarted desk hands out nothing already ranked.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn candidates() -> String {
+    let step = |kind: &str, text: &str| json!({"kind": kind, "text": text, "tokens": 1, "ms": 0.0});
+    let call = |expert: &str, input: &str| json!({"kind": "call", "expert": expert, "input": input, "tokens": 3, "ms": 0.0});
+    let response = |steps: Vec<Value>, answer: &str| {
+        let mut steps = steps;
+        steps.push(step("answer", answer));
+        json!({"steps": steps, "answer": answer, "outcome": "answered"})
+    };
+    let lines = [
+        json!({"id": "calc-1", "query": "What is 17 times 23?", "responses": [
+            response(vec![call("calculator", "17 * 23"), step("result", "391")], "The answer is 391."),
+            response(vec![call("literature", "17 times 23"), step("result", "1. [a1] A paper.")], "See [a1]."),
+            response(vec![step("think", "<b>bold</b> guess")], "It is 400."),
+        ]}),
+        json!({"id": "lit-1", "query": "论文：引文分析", "responses": [
+            response(vec![call("literature", "引文分析"), step("result", "1. [dev-1] 引文分析方法。")], "最相关的论文：[dev-1]。"),
+            response(vec![], "我不知道。"),
+        ]}),
+        json!({"id": "one", "query": "Hello", "responses": [response(vec![], "Hi!")]}),
+    ];
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the desk and returns it with its address.
+fn desk(dir: &Path) -> (Running, String, String) {
+    let mut child = common::command()
+        .args([
+            "label",
+            "serve",
+            dir.join("candidates.jsonl").to_str().unwrap(),
+            "--out",
+            dir.join("comparisons.jsonl").to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("the desk did not say where it listens: {line:?}"))
+        .to_string();
+    (Running(child), addr, line)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    _driver: Running,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        miracle_experts::http::install_crypto_provider();
+        for program in ["chromium", "chromedriver"] {
+            let found = Command::new(program).arg("--version").output();
+            assert!(
+                found.is_ok_and(|o| o.status.success()),
+                "{program} is not installed: apt-get install chromium chromium-driver (.ci/run does)"
+            );
+        }
+        let port = free_port();
+        let driver = Running(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "chromedriver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let reply: Value = http
+            .post(format!("{base}/session"))
+            .json(&json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}
+            }}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = reply["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {reply}"))
+            .to_string();
+        Browser {
+            http,
+            base,
+            session,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let reply: Value = self
+            .http
+            .request(method, url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(reply["value"]["error"].is_null(), "{path}: {reply}");
+        reply["value"].clone()
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    /// Polls `script` until it returns `expected`.
+    async fn wait_for(&self, script: &str, expected: Value) {
+        let started = Instant::now();
+        loop {
+            let got = self.script(script).await;
+            if got == expected {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{script} is {got}, not {expected}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn keys(&self, keys: &[&str]) {
+        let actions: Vec<Value> = keys
+            .iter()
+            .flat_map(|k| {
+                [
+                    json!({"type": "keyDown", "value": k}),
+                    json!({"type": "keyUp", "value": k}),
+                ]
+            })
+            .collect();
+        self.command(
+            reqwest::Method::POST,
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let found = self
+            .command(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        let id = found[ELEMENT].as_str().unwrap().to_string();
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+    }
+}
+
+const QUERY: &str = "return document.getElementById('query').textContent";
+const SAVED: &str = "return document.body.dataset.saved || '0'";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_labeller_ranks_in_the_browser_and_the_file_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("candidates.jsonl"), candidates()).unwrap();
+    let (desk_process, addr, line) = desk(dir.path());
+    assert!(line.contains("2 of 2 requests"), "{line}");
+    let browser = Browser::start().await;
+    browser
+        .command(
+            reqwest::Method::POST,
+            "/url",
+            json!({"url": format!("http://{addr}/?labeller=Librarian%20Li")}),
+        )
+        .await;
+    browser.wait_for(QUERY, json!("What is 17 times 23?")).await;
+    // Markup in a response is shown as text, never run or rendered.
+    let shown = browser
+        .script("return document.getElementById('response-2').textContent")
+        .await;
+    assert!(shown.as_str().unwrap().contains("<b>bold</b>"), "{shown}");
+    // Keys: 3 then 1 — the last one left takes the last place — then Enter saves.
+    browser.keys(&["3", "1"]).await;
+    browser
+        .wait_for(
+            "return document.getElementById('save').disabled",
+            json!(false),
+        )
+        .await;
+    browser.keys(&["\u{E007}"]).await;
+    browser.wait_for(SAVED, json!("1")).await;
+    browser.wait_for(QUERY, json!("论文：引文分析")).await;
+    // Clicks: the second response is best; then the Save button.
+    browser.click("#response-1").await;
+    browser.click("#save").await;
+    browser.wait_for(SAVED, json!("2")).await;
+    browser
+        .wait_for(QUERY, json!("Nothing left to rank."))
+        .await;
+
+    let text = std::fs::read_to_string(dir.path().join("comparisons.jsonl")).unwrap();
+    let saved: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(saved.len(), 2, "{text}");
+    assert_eq!(saved[0]["id"], "calc-1");
+    assert_eq!(saved[0]["ranking"], json!([2, 0, 1]));
+    assert_eq!(saved[1]["id"], "lit-1");
+    assert_eq!(saved[1]["ranking"], json!([1, 0]));
+    for s in &saved {
+        assert_eq!(s["ranker"], "Librarian Li");
+        assert!(s["at"].as_str().unwrap().ends_with('Z'));
+        assert!(s["responses"][0]["steps"].is_array());
+    }
+
+    hostile_requests(&addr).await;
+    drop(desk_process);
+    let (_again, _, line) = desk(dir.path());
+    assert!(line.contains("0 of 2 requests"), "{line}");
+}
+
+/// The desk's API refuses what it cannot save, with a reason, and stays up.
+async fn hostile_requests(addr: &str) {
+    miracle_experts::http::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let rank = |body: String| {
+        http.post(format!("http://{addr}/api/rank"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for (body, status, reason) in [
+        ("{not json".to_string(), 400, "not a ranking"),
+        (
+            json!({"item": 0, "ranking": [0, 1], "labeller": "x"}).to_string(),
+            400,
+            "orders 2 of the 3",
+        ),
+        (
+            json!({"item": 0, "ranking": [0, 0, 1], "labeller": "x"}).to_string(),
+            400,
+            "twice",
+        ),
+        (
+            json!({"item": 0, "ranking": [0, 1, 7], "labeller": "x"}).to_string(),
+            400,
+            "only 3",
+        ),
+        (
+            json!({"item": 0, "ranking": [0, 1, 2], "labeller": " "}).to_string(),
+            400,
+            "labeller",
+        ),
+        (
+            json!({"item": 0, "ranking": [0, 1, 2], "labeller": "x".repeat(65)}).to_string(),
+            400,
+            "labeller",
+        ),
+        (
+            json!({"item": 99, "ranking": [0, 1], "labeller": "x"}).to_string(),
+            404,
+            "no request 99",
+        ),
+        (
+            json!({"item": 0, "ranking": [0, 1, 2], "labeller": "x"}).to_string(),
+            409,
+            "ranked already",
+        ),
+        (
+            format!("{{\"item\": 0, \"labeller\": \"{}\"}}", "x".repeat(100_000)),
+            413,
+            "",
+        ),
+    ] {
+        let reply = rank(body).await.unwrap();
+        assert_eq!(reply.status().as_u16(), status);
+        let text = reply.text().await.unwrap();
+        assert!(text.contains(reason), "{status}: {text}");
+    }
+    let next = http
+        .get(format!("http://{addr}/api/next?labeller="))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status().as_u16(), 400);
+    let page = http.get(format!("http://{addr}/")).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(
+        !page.text().await.unwrap().contains("http://"),
+        "the page loads nothing from elsewhere"
+    );
+}
