@@ -243,11 +243,10 @@ fn chat_answers_line_by_line_until_exit() {
     assert!(!text.contains("never read"));
 }
 
-#[test]
-fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
-    let home = tempfile::tempdir().unwrap();
-    let dir = home.path().join("recipes");
-    std::fs::create_dir_all(&dir).unwrap();
+/// A tiny recipe in `dir`: 2 pretraining steps, SFT passes of 2 and 3 steps; `rlhf` (a
+/// YAML section, or nothing) goes into the recipe.
+fn tiny_recipe(dir: &std::path::Path, rlhf: &str) {
+    std::fs::create_dir_all(dir).unwrap();
     let tokenizer =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/tokenizer/tokenizer.json");
     let schedule = |steps: u32| {
@@ -263,7 +262,7 @@ fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
             format!(
                 "tokenizer: {}\npretrain: pretrain.yaml\ndemos:\n  calc: 2\n  code: 1\n  \
                  literature: 2\n  direct: 2\n  expert_demonstrations: 1\n  seed: 1\n  out: demos\n\
-                 sft: [sft-1.yaml, sft-2.yaml]\nmodel: model\n",
+                 sft: [sft-1.yaml, sft-2.yaml]\n{rlhf}model: model\n",
                 tokenizer.display()
             ),
         ),
@@ -295,6 +294,13 @@ fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
     for (name, text) in &files {
         std::fs::write(dir.join(name), text).unwrap();
     }
+}
+
+#[test]
+fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("recipes");
+    tiny_recipe(&dir, "");
     let recipe = dir.join("recipe.yaml");
     let run = miracle(
         &["train", "--recipe", recipe.to_str().unwrap()],
@@ -342,4 +348,62 @@ fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
         "{}",
         String::from_utf8_lossy(&asked.stderr)
     );
+}
+
+#[test]
+fn a_recipe_with_rlhf_ends_with_the_ppo_policy() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("recipes");
+    tiny_recipe(
+        &dir,
+        "rlhf:\n  prompts: {calc: 1, code: 1, literature: 1, direct: 1, expert_demonstrations: 0, seed: 3, out: rlhf}\n  \
+         k: 2\n  max_draws: 3\n  rm: rm.yaml\n  ppo: ppo.yaml\n",
+    );
+    std::fs::write(
+        dir.join("rm.yaml"),
+        "init: sft-2/model\ncomparisons: rlhf/train-comparisons.jsonl\nval: rlhf/heldout-comparisons.jsonl\n\
+         train: {steps: 2, prompts_per_step: 2, eval_interval: 2}\nout: rm\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("ppo.yaml"),
+        "init: sft-2/model\nreward: rm/model\nprompts: rlhf/prompts.jsonl\nheldout: rlhf/heldout.jsonl\n\
+         heldout_every: 4\ntrain: {iterations: 2, rollouts: 2, epochs: 1, minibatch: 2, ptx_batch: 1, eval_interval: 2, checkpoint_interval: 2}\nout: ppo\n",
+    )
+    .unwrap();
+    let recipe = dir.join("recipe.yaml");
+    let run = miracle(
+        &["train", "--recipe", recipe.to_str().unwrap()],
+        home.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = stdout(&run);
+    for stage in [
+        "RLHF 1/4",
+        "RLHF 2/4",
+        "RLHF 3/4",
+        "RLHF 4/4: PPO-ptx",
+        "held-out pairwise accuracy",
+    ] {
+        assert!(text.contains(stage), "{stage}: {text}");
+    }
+    let model = dir.join("model");
+    for file in [
+        "training/rm-log.csv",
+        "training/ppo-log.csv",
+        "model.safetensors",
+    ] {
+        assert!(model.join(file).is_file(), "{file} is missing");
+    }
+    // The shipped model is PPO's policy.
+    assert_eq!(
+        std::fs::read(model.join("model.safetensors")).unwrap(),
+        std::fs::read(dir.join("ppo/model/model.safetensors")).unwrap()
+    );
+    let log = std::fs::read_to_string(model.join("training/ppo-log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
 }

@@ -2,7 +2,7 @@
 //! and the built-in experts. `--trace` shows each step, `--json` prints the whole trace.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use burn::prelude::Device;
@@ -30,6 +30,19 @@ pub struct AgentOptions {
     /// they may hold only numbers of the conversation: the request's and the experts').
     #[arg(long)]
     pub(super) ungrounded: bool,
+}
+
+impl AgentOptions {
+    /// The agent as users get it (grounded, 8 calls), on the model in `dir`.
+    pub(super) fn on_model(dir: &Path) -> Self {
+        AgentOptions {
+            model: Some(dir.to_path_buf()),
+            trace: false,
+            json: false,
+            max_calls: 8,
+            ungrounded: false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

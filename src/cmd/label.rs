@@ -3,11 +3,11 @@
 //! candidates with the programmatic ranker (rules, optional noise) into comparisons.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use miracle_router::rlhf::comparison::{self, Prompt, now_utc, read_candidates};
+use miracle_router::rlhf::comparison::{Prompt, now_utc, read_candidates, read_prompts};
 use miracle_router::rlhf::ranker::{Rules, rank};
 use miracle_router::rlhf::sample::{Sampling, sample};
 
@@ -107,48 +107,57 @@ impl SampleArgs {
             self.temperature > 0.0 && self.temperature.is_finite(),
             "--temperature must be a positive number"
         );
-        let prompts = comparison::read_lines::<Prompt>(&self.suite, "suite", |p| {
-            if p.query.trim().is_empty() {
-                Err("the query is empty".into())
-            } else {
-                Ok(())
-            }
-        })?;
-        let picked: Vec<(usize, &Prompt)> = prompts
-            .iter()
-            .enumerate()
-            .step_by(self.every.max(1))
-            .collect();
         let sampling = Sampling {
             k: self.k,
             max_draws: self.max_draws,
             temperature: self.temperature,
             seed: self.seed,
         };
-        let mut lines = String::new();
-        let (mut responses, mut comparable) = (0, 0);
-        with_agent(&self.options, async |agent| {
-            for (n, (index, prompt)) in picked.iter().enumerate() {
-                let candidates = sample(agent, prompt, &sampling, *index as u64).await?;
-                responses += candidates.responses.len();
-                comparable += usize::from(candidates.responses.len() >= 2);
-                lines.push_str(&serde_json::to_string(&candidates)?);
-                lines.push('\n');
-                eprint!("\r{}/{} requests sampled", n + 1, picked.len());
-            }
-            eprintln!();
-            Ok(())
-        })?;
-        miracle_core::fs::write_atomic(&self.out, lines.as_bytes())
-            .with_context(|| format!("cannot write {}", self.out.display()))?;
-        writeln!(
+        sample_file(
+            &self.suite,
+            &self.out,
+            &sampling,
+            self.every,
+            &self.options,
             out,
-            "{} requests, {responses} distinct responses; {comparable} requests have two or more to compare; written to {}",
-            picked.len(),
-            self.out.display()
-        )?;
-        Ok(())
+        )
     }
+}
+
+/// Samples candidates for every `every`-th request of `suite` into `to`.
+pub(super) fn sample_file(
+    suite: &Path,
+    to: &Path,
+    sampling: &Sampling,
+    every: usize,
+    options: &AgentOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let prompts = read_prompts(suite)?;
+    let picked: Vec<(usize, &Prompt)> = prompts.iter().enumerate().step_by(every.max(1)).collect();
+    let mut lines = String::new();
+    let (mut responses, mut comparable) = (0, 0);
+    with_agent(options, async |agent| {
+        for (n, (index, prompt)) in picked.iter().enumerate() {
+            let candidates = sample(agent, prompt, sampling, *index as u64).await?;
+            responses += candidates.responses.len();
+            comparable += usize::from(candidates.responses.len() >= 2);
+            lines.push_str(&serde_json::to_string(&candidates)?);
+            lines.push('\n');
+            eprint!("\r{}/{} requests sampled", n + 1, picked.len());
+        }
+        eprintln!();
+        Ok(())
+    })?;
+    miracle_core::fs::write_atomic(to, lines.as_bytes())
+        .with_context(|| format!("cannot write {}", to.display()))?;
+    writeln!(
+        out,
+        "{} requests, {responses} distinct responses; {comparable} requests have two or more to compare; written to {}",
+        picked.len(),
+        to.display()
+    )?;
+    Ok(())
 }
 
 impl RankArgs {
@@ -157,37 +166,47 @@ impl RankArgs {
             (0.0..=1.0).contains(&self.noise),
             "--noise is a fraction, from 0 to 1"
         );
-        let candidates = read_candidates(&self.candidates)?;
         let rules = Rules {
             noise: self.noise,
             seed: self.seed,
         };
-        let at = now_utc();
-        let mut lines = String::new();
-        let (mut ranked, mut pairs) = (0, 0);
-        for (i, c) in candidates.iter().enumerate() {
-            if let Some(comparison) = rank(c, &rules, i as u64, &at) {
-                let k = comparison.ranking.len();
-                pairs += k * (k - 1) / 2;
-                ranked += 1;
-                lines.push_str(&serde_json::to_string(&comparison)?);
-                lines.push('\n');
-            }
-        }
-        anyhow::ensure!(
-            ranked > 0,
-            "{}: no request has two responses the rules can tell apart; sample more (--k, --max-draws, --temperature)",
-            self.candidates.display()
-        );
-        miracle_core::fs::write_atomic(&self.out, lines.as_bytes())
-            .with_context(|| format!("cannot write {}", self.out.display()))?;
-        writeln!(
-            out,
-            "ranked {ranked} of {} requests ({pairs} pairs; the rest had no two responses the rules tell apart) as {:?}; written to {}",
-            candidates.len(),
-            rules.name(),
-            self.out.display()
-        )?;
-        Ok(())
+        rank_file(&self.candidates, &self.out, &rules, out)
     }
+}
+
+/// Ranks the candidates in `from` with `rules` into the comparisons file `to`.
+pub(super) fn rank_file(
+    from: &Path,
+    to: &Path,
+    rules: &Rules,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let candidates = read_candidates(from)?;
+    let at = now_utc();
+    let mut lines = String::new();
+    let (mut ranked, mut pairs) = (0, 0);
+    for (i, c) in candidates.iter().enumerate() {
+        if let Some(comparison) = rank(c, rules, i as u64, &at) {
+            let k = comparison.ranking.len();
+            pairs += k * (k - 1) / 2;
+            ranked += 1;
+            lines.push_str(&serde_json::to_string(&comparison)?);
+            lines.push('\n');
+        }
+    }
+    anyhow::ensure!(
+        ranked > 0,
+        "{}: no request has two responses the rules can tell apart; sample more (--k, --max-draws, --temperature)",
+        from.display()
+    );
+    miracle_core::fs::write_atomic(to, lines.as_bytes())
+        .with_context(|| format!("cannot write {}", to.display()))?;
+    writeln!(
+        out,
+        "ranked {ranked} of {} requests ({pairs} pairs; the rest had no two responses the rules tell apart) as {:?}; written to {}",
+        candidates.len(),
+        rules.name(),
+        to.display()
+    )?;
+    Ok(())
 }

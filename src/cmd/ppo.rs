@@ -12,7 +12,7 @@ use miracle_core::train::data::{Batches, pack};
 use miracle_core::train::ppo_training::{PpoReport, PpoRun, PpoSchedule, train_ppo, val_lm_loss};
 use miracle_core::train::reward::RewardModel;
 use miracle_corpora::Collection;
-use miracle_router::rlhf::comparison::{Prompt, read_lines};
+use miracle_router::rlhf::comparison::{Prompt, read_prompts};
 use miracle_router::rlhf::environment::AgentEnvironment;
 use serde::Deserialize;
 
@@ -68,16 +68,6 @@ impl PpoArgs {
     }
 }
 
-fn prompts(path: &Path) -> anyhow::Result<Vec<Prompt>> {
-    Ok(read_lines(path, "suite", |p: &Prompt| {
-        if p.query.trim().is_empty() {
-            Err("the query is empty".into())
-        } else {
-            Ok(())
-        }
-    })?)
-}
-
 /// Runs the PPO `config` describes; returns the output folder.
 pub fn run_ppo(
     config: &Path,
@@ -102,8 +92,8 @@ pub fn run_ppo(
         "reward: {} has another vocabulary than the policy",
         reward_dir.display()
     );
-    let train_prompts = prompts(&base.join(&file.prompts))?;
-    let heldout: Vec<Prompt> = prompts(&base.join(&file.heldout))?
+    let train_prompts = read_prompts(&base.join(&file.prompts))?;
+    let heldout: Vec<Prompt> = read_prompts(&base.join(&file.heldout))?
         .into_iter()
         .step_by(file.heldout_every)
         .collect();
@@ -172,7 +162,7 @@ pub fn run_ppo(
 
 fn progress(r: &PpoReport, sft_val: f32) {
     let line = format!(
-        "iteration {}/{}  reward {:.3}  KL {:.4}  clip {:.2}  entropy {:.2}  ptx {:.3}  rollouts {:.1}s  update {:.1}s ({:.0} tok/s)",
+        "iteration {}/{}  reward {:.3}  KL {:.4}  clip {:.2}  entropy {:.2}  ptx {:.3}  rollouts {:.1}s ({:.0} tok/s)  update {:.1}s ({:.0} tok/s)",
         r.iteration,
         r.iterations,
         r.reward,
@@ -181,6 +171,7 @@ fn progress(r: &PpoReport, sft_val: f32) {
         r.entropy,
         r.ptx_loss,
         r.rollout_s,
+        r.rollout_tokens_per_s,
         r.update_s,
         r.tokens_per_s
     );

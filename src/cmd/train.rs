@@ -1,6 +1,7 @@
 //! `miracle train --recipe FILE.yaml`: the whole training of a model in InstructGPT's
 //! order — the tokenizer, pretraining, demonstrations from the experts, supervised
-//! fine-tuning — and the result copied where the recipe says, with its logs and curves.
+//! fine-tuning, then (when the recipe has an `rlhf` section) comparisons, a reward model
+//! and PPO-ptx or DPO — and the result copied where the recipe says, with its logs.
 //! Every stage resumes: rerunning the command after an interruption continues it.
 
 use std::io::Write;
@@ -11,7 +12,13 @@ use clap::Args;
 use miracle_router::demos::Counts;
 use serde::Deserialize;
 
+use miracle_router::rlhf::ranker::Rules;
+use miracle_router::rlhf::sample::Sampling;
+
+use super::ask::AgentOptions;
 use super::demos::{DemoSpec, write_demos};
+use super::label::{rank_file, sample_file};
+use super::ppo::run_ppo;
 use super::pretrain::run_pretrain;
 use super::sft::run_sft;
 
@@ -34,8 +41,45 @@ struct Recipe {
     /// one before: a warm restart of the learning-rate schedule); their `demos` is the
     /// demos stage's `train.jsonl`.
     sft: Passes,
+    /// RLHF after SFT: comparisons, a reward model, then PPO-ptx or DPO.
+    #[serde(default)]
+    rlhf: Option<RlhfStage>,
     /// Where the finished model directory goes.
     model: PathBuf,
+}
+
+/// InstructGPT's steps 2 and 3: prompts from the experts' generators, K responses sampled
+/// from the SFT model for each, ranked by the rules, a reward model, then the policy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RlhfStage {
+    prompts: DemosStage,
+    #[serde(default = "k")]
+    k: usize,
+    #[serde(default = "max_draws")]
+    max_draws: usize,
+    #[serde(default)]
+    noise: f64,
+    #[serde(default = "one")]
+    seed: u64,
+    /// A `miracle rm` config (its comparisons: the stage's train-comparisons.jsonl).
+    rm: PathBuf,
+    /// A `miracle ppo` config, or
+    #[serde(default)]
+    ppo: Option<PathBuf>,
+    /// a `miracle dpo` config: exactly one of the two.
+    #[serde(default)]
+    dpo: Option<PathBuf>,
+}
+
+fn k() -> usize {
+    4
+}
+fn max_draws() -> usize {
+    8
+}
+fn one() -> u64 {
+    1
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,13 +160,23 @@ impl TrainArgs {
             };
             stages.push((name, run_sft(&base.join(config), None, out)?));
         }
+        if let Some(rlhf) = &recipe.rlhf {
+            let (_, sft) = stages.last().expect("at least one pass");
+            let sft_model = sft.join("model");
+            stages.extend(run_rlhf(rlhf, base, &sft_model, out)?);
+        }
         let model = base.join(&recipe.model);
         let (_, last) = stages.last().expect("at least one pass");
         publish(&last.join("model"), &model)?;
         for (stage, dir) in &stages {
             for name in ["log.csv", "loss.png"] {
+                let from = dir.join(name);
+                // Reward-model and RLHF runs draw no loss curve.
+                if name == "loss.png" && !from.is_file() {
+                    continue;
+                }
                 copy(
-                    &dir.join(name),
+                    &from,
                     &model.join("training").join(format!("{stage}-{name}")),
                 )?;
             }
@@ -131,6 +185,77 @@ impl TrainArgs {
         writeln!(out, "done: the model is in {}", model.display())?;
         Ok(())
     }
+}
+
+/// The RLHF stages; returns (stage, output folder) of the reward model and the policy.
+/// Sampled and ranked files are kept and not made again when rerun (they are written
+/// whole or not at all); PPO resumes from its checkpoints.
+fn run_rlhf(
+    rlhf: &RlhfStage,
+    base: &Path,
+    sft_model: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let (policy_stage, policy_config) = match (&rlhf.ppo, &rlhf.dpo) {
+        (Some(config), None) => ("ppo", config),
+        (None, Some(config)) => ("dpo", config),
+        _ => bail!("rlhf: name exactly one of `ppo` (a miracle ppo config) and `dpo`"),
+    };
+    writeln!(out, "== RLHF 1/4: prompts from the experts' generators")?;
+    let dir = base.join(&rlhf.prompts.out);
+    write_demos(&rlhf.prompts.spec(), &dir, out)?;
+    writeln!(
+        out,
+        "== RLHF 2/4: sampling {} responses per prompt from the SFT model, ranking them",
+        rlhf.k
+    )?;
+    let sampling = Sampling {
+        k: rlhf.k,
+        max_draws: rlhf.max_draws,
+        temperature: 1.0,
+        seed: rlhf.seed,
+    };
+    let rules = Rules {
+        noise: rlhf.noise,
+        seed: rlhf.seed,
+    };
+    let options = AgentOptions::on_model(sft_model);
+    for (suite, name) in [("prompts.jsonl", "train"), ("heldout.jsonl", "heldout")] {
+        let candidates = dir.join(format!("{name}-candidates.jsonl"));
+        if !candidates.is_file() {
+            sample_file(&dir.join(suite), &candidates, &sampling, 1, &options, out)?;
+        }
+        // Held-out comparisons are always clean: they measure the reward model.
+        let rules = if name == "train" {
+            rules.clone()
+        } else {
+            Rules {
+                noise: 0.0,
+                ..rules.clone()
+            }
+        };
+        rank_file(
+            &candidates,
+            &dir.join(format!("{name}-comparisons.jsonl")),
+            &rules,
+            out,
+        )?;
+    }
+    writeln!(out, "== RLHF 3/4: reward model ({})", rlhf.rm.display())?;
+    let rm_config = base.join(&rlhf.rm);
+    let rm_out = super::rm::run_rm(&rm_config, out)?;
+    let rm_dir = rm_out.parent().unwrap_or(&rm_out).to_path_buf();
+    let config = base.join(policy_config);
+    let policy_out = if policy_stage == "ppo" {
+        writeln!(out, "== RLHF 4/4: PPO-ptx ({})", policy_config.display())?;
+        run_ppo(&config, None, out)?
+    } else {
+        writeln!(out, "== RLHF 4/4: DPO ({})", policy_config.display())?;
+        let model = super::dpo::run_dpo(&config, out)?;
+        model.parent().unwrap_or(&model).to_path_buf()
+    };
+    let policy = (policy_stage.to_string(), policy_out);
+    Ok(vec![("rm".to_string(), rm_dir), policy])
 }
 
 /// Copies the model directory's files into `to` (each written atomically).

@@ -6,7 +6,7 @@
 //! pretraining: a killed run continues from its last checkpoint.
 //!
 //! ```text
-//! OUT/log.csv               iteration,lr,reward,kl,clip_fraction,entropy,policy_loss,value_loss,ptx_loss,approx_kl,rollout_s,update_s,tokens_per_s,val_lm_loss,heldout_success
+//! OUT/log.csv               iteration,lr,reward,kl,clip_fraction,entropy,policy_loss,value_loss,ptx_loss,approx_kl,rollout_s,rollout_tokens_per_s,update_s,tokens_per_s,val_lm_loss,heldout_success
 //! OUT/checkpoints/latest    the newest complete checkpoint
 //! OUT/checkpoints/iter-N/   model dir + value_head.safetensors optimizer.safetensors trainer.json
 //! OUT/model/                the final policy (a model directory)
@@ -112,6 +112,8 @@ pub struct PpoReport {
     pub approx_kl: f32,
     pub actions: usize,
     pub rollout_s: f64,
+    /// Actions (tokens the policy chose) per second of rollouts, expert calls included.
+    pub rollout_tokens_per_s: f64,
     pub update_s: f64,
     /// Tokens through the model per second in the update (rollout and ptx tokens).
     pub tokens_per_s: f64,
@@ -138,7 +140,7 @@ struct TrainerState {
     schedule: PpoSchedule,
 }
 
-const LOG_HEADER: &str = "iteration,lr,reward,kl,clip_fraction,entropy,policy_loss,value_loss,ptx_loss,approx_kl,rollout_s,update_s,tokens_per_s,val_lm_loss,heldout_success\n";
+const LOG_HEADER: &str = "iteration,lr,reward,kl,clip_fraction,entropy,policy_loss,value_loss,ptx_loss,approx_kl,rollout_s,rollout_tokens_per_s,update_s,tokens_per_s,val_lm_loss,heldout_success\n";
 
 /// Runs PPO-ptx on an inference device `device`; resumes from the newest checkpoint in
 /// `out`. `stop_after` ends after that iteration (with a checkpoint).
@@ -203,6 +205,7 @@ pub fn train_ppo(
             kl: prepared.kl,
             actions: prepared.actions,
             rollout_s,
+            rollout_tokens_per_s: prepared.actions as f64 / rollout_s.max(1e-9),
             ..PpoReport::default()
         };
         let mut tokens = 0usize;
@@ -567,7 +570,7 @@ fn write_row(log: &mut std::fs::File, r: &PpoReport, out: &Path) -> Result<(), P
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     writeln!(
         log,
-        "{},{},{},{},{},{},{},{},{},{},{:.2},{:.2},{:.1},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{:.2},{:.1},{:.2},{:.1},{},{}",
         r.iteration,
         r.lr,
         r.reward,
@@ -579,6 +582,7 @@ fn write_row(log: &mut std::fs::File, r: &PpoReport, out: &Path) -> Result<(), P
         r.ptx_loss,
         r.approx_kl,
         r.rollout_s,
+        r.rollout_tokens_per_s,
         r.update_s,
         r.tokens_per_s,
         opt(r.val_lm_loss.map(f64::from)),

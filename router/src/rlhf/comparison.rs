@@ -223,6 +223,17 @@ pub fn read_lines<T: DeserializeOwned>(
     Ok(items)
 }
 
+/// Reads a suite of prompts (`../shared/eval/dev.jsonl`'s format).
+pub fn read_prompts(path: &Path) -> Result<Vec<Prompt>, FileError> {
+    read_lines(path, "suite", |p: &Prompt| {
+        if p.query.trim().is_empty() {
+            Err("the query is empty".into())
+        } else {
+            Ok(())
+        }
+    })
+}
+
 pub fn read_comparisons(path: &Path) -> Result<Vec<Comparison>, FileError> {
     read_lines(path, "comparison", Comparison::check)
 }
