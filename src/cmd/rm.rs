@@ -10,7 +10,9 @@ use burn::prelude::Device;
 use clap::Args;
 use miracle_core::tokenizer::Tokenizer;
 use miracle_core::train::reward::{Ranked, RewardModel};
-use miracle_core::train::reward_training::{RewardReport, RewardRun, RewardSchedule, train_reward};
+use miracle_core::train::reward_training::{
+    RewardReport, RewardRun, RewardSchedule, evaluate, train_reward,
+};
 use miracle_router::rlhf::comparison::read_comparisons;
 use serde::Deserialize;
 
@@ -19,6 +21,10 @@ pub struct RmArgs {
     /// The reward-model config (YAML): init, comparisons, val, train and out.
     #[arg(long)]
     config: PathBuf,
+    /// Do not train: score these comparisons with the config's trained model (its
+    /// `out/model`) and report the pairwise accuracy, overall and per category.
+    #[arg(long)]
+    evaluate: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,7 +44,10 @@ pub struct RmFile {
 
 impl RmArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_rm(&self.config, out).map(|_| ())
+        match &self.evaluate {
+            Some(comparisons) => evaluate_rm(&self.config, comparisons, out),
+            None => run_rm(&self.config, out).map(|_| ()),
+        }
     }
 }
 
@@ -97,6 +106,43 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
         out_dir.join("model").display()
     )?;
     Ok(out_dir.join("model"))
+}
+
+/// Scores `comparisons` with the trained reward model of `config`.
+fn evaluate_rm(config: &Path, comparisons: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    let file: RmFile = super::read_yaml(config, "reward-model config")?;
+    let base = config.parent().unwrap_or(Path::new("."));
+    let dir = base.join(&file.out).join("model");
+    let device = Device::flex();
+    let (model, _, tokenizer) = RewardModel::load(&dir, &device)
+        .with_context(|| format!("cannot load the reward model in {}", dir.display()))?;
+    let read = read_comparisons(comparisons)?;
+    let mut groups: std::collections::BTreeMap<String, Vec<Ranked>> = Default::default();
+    for (i, c) in read.iter().enumerate() {
+        let ranked = c
+            .ranked(&tokenizer)
+            .with_context(|| format!("{}: comparison {}", comparisons.display(), i + 1))?;
+        let category = c
+            .candidates
+            .prompt
+            .category
+            .clone()
+            .unwrap_or_else(|| "-".into());
+        groups.entry("all".into()).or_default().push(ranked.clone());
+        groups.entry(category).or_default().push(ranked);
+    }
+    for (name, g) in &groups {
+        let score = evaluate(&model, g, &device);
+        writeln!(
+            out,
+            "{name:<12} {:>5} comparisons {:>6} pairs  pairwise accuracy {:.1}%  loss {:.4}",
+            g.len(),
+            score.pairs,
+            score.accuracy * 100.0,
+            score.loss
+        )?;
+    }
+    Ok(())
 }
 
 /// Reads comparisons and renders them for training.
