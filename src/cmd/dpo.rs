@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use burn::prelude::Device;
 use clap::Args;
-use miracle_core::train::dpo::{DpoReport, DpoRun, DpoSchedule, train_dpo};
+use miracle_core::train::dpo::{DpoRun, DpoSchedule, train_dpo};
 use serde::Deserialize;
 
-use super::rm::ranked;
+use super::rm::{progress, ranked};
 
 #[derive(Debug, Args)]
 pub struct DpoArgs {
@@ -75,24 +75,4 @@ pub fn run_dpo(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
         out_dir.join("model").display()
     )?;
     Ok(out_dir.join("model"))
-}
-
-fn progress(r: &DpoReport) {
-    let line = format!(
-        "step {}/{}  loss {:.4}  pairs right {:.1}%  lr {:.2e}  {:.2} s/step",
-        r.step,
-        r.steps,
-        r.train.loss,
-        r.train.accuracy * 100.0,
-        r.lr,
-        r.seconds
-    );
-    match r.val {
-        Some(v) => eprintln!(
-            "\r{line}  held out: loss {:.4}, pairs right {:.1}%",
-            v.loss,
-            v.accuracy * 100.0
-        ),
-        None => eprint!("\r{line}"),
-    }
 }

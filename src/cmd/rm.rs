@@ -11,7 +11,7 @@ use clap::Args;
 use miracle_core::tokenizer::Tokenizer;
 use miracle_core::train::reward::{Ranked, RewardModel};
 use miracle_core::train::reward_training::{
-    RewardReport, RewardRun, RewardSchedule, evaluate, train_reward,
+    PairReport, RewardRun, RewardSchedule, evaluate, train_reward,
 };
 use miracle_router::rlhf::comparison::read_comparisons;
 use serde::Deserialize;
@@ -157,7 +157,8 @@ pub(super) fn ranked(path: &Path, tokenizer: &Tokenizer) -> anyhow::Result<Vec<R
         .collect()
 }
 
-fn progress(r: &RewardReport) {
+/// One progress line of a run on comparisons (reward model, DPO).
+pub(super) fn progress(r: &PairReport) {
     let line = format!(
         "step {}/{}  loss {:.4}  pairs right {:.1}%  lr {:.2e}  {:.2} s/step",
         r.step,

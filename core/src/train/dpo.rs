@@ -10,7 +10,6 @@
 //! OUT/model/    the tuned policy (a model directory)
 //! ```
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -22,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::data::learning_rate;
 use super::pretrain::PretrainError;
 use super::reward::{Ranked, agreeing_pairs};
-use super::reward_training::PairScore;
+use super::reward_training::{PairLog, PairReport, PairScore};
 use super::{AdamW, AdamWConfig};
 use crate::gpt::{Gpt, GptConfig, model_dir};
 use crate::rng::SplitMix64;
@@ -121,17 +120,6 @@ impl Default for DpoSchedule {
     }
 }
 
-/// One step's numbers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DpoReport {
-    pub step: u64,
-    pub steps: u64,
-    pub lr: f64,
-    pub train: PairScore,
-    pub seconds: f64,
-    pub val: Option<PairScore>,
-}
-
 pub struct DpoRun<'a> {
     pub config: &'a GptConfig,
     pub tokenizer: &'a Tokenizer,
@@ -161,8 +149,8 @@ fn reference_logprobs(sft: &Gpt, groups: &[Ranked], device: &Device) -> Vec<Vec<
 pub fn train_dpo(
     run: &DpoRun<'_>,
     device: &Device,
-    mut on_step: impl FnMut(&DpoReport),
-) -> Result<(Vec<DpoReport>, PairScore), PretrainError> {
+    mut on_step: impl FnMut(&PairReport),
+) -> Result<(Vec<PairReport>, PairScore), PretrainError> {
     let s = run.schedule;
     if s.steps == 0 || s.prompts_per_step == 0 || s.eval_interval == 0 {
         return Err(PretrainError::Config(
@@ -189,11 +177,7 @@ pub fn train_dpo(
         weight_decay: 0.0,
         ..AdamWConfig::default()
     });
-    let log_path = run.out.join("log.csv");
-    std::fs::create_dir_all(run.out).map_err(io(run.out))?;
-    let mut log = std::fs::File::create(&log_path).map_err(io(&log_path))?;
-    writeln!(log, "step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy")
-        .map_err(io(&log_path))?;
+    let mut log = PairLog::create(run.out)?;
     let mut reports = Vec::new();
     for step in 0..s.steps {
         let started = Instant::now();
@@ -215,7 +199,7 @@ pub fn train_dpo(
         let done = step + 1;
         let val = (done % s.eval_interval == 0 || done == s.steps)
             .then(|| evaluate(&policy.valid(), run.val, &val_ref, s.beta, device));
-        let report = DpoReport {
+        let report = PairReport {
             step: done,
             steps: s.steps,
             lr,
@@ -223,15 +207,7 @@ pub fn train_dpo(
             seconds: started.elapsed().as_secs_f64(),
             val,
         };
-        let (vl, va) = val.map_or((String::new(), String::new()), |v| {
-            (v.loss.to_string(), v.accuracy.to_string())
-        });
-        writeln!(
-            log,
-            "{done},{lr},{},{},{vl},{va}",
-            train.loss, train.accuracy
-        )
-        .map_err(io(&log_path))?;
+        log.write(&report)?;
         on_step(&report);
         reports.push(report);
     }
@@ -290,13 +266,6 @@ fn evaluate(
         loss: (loss / groups.len().max(1) as f64) as f32,
         accuracy: agree / pairs.max(1) as f64,
         pairs,
-    }
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
-    move |source| PretrainError::Io {
-        path: path.to_path_buf(),
-        source,
     }
 }
 

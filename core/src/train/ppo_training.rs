@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::Batches;
 use super::ppo::{ActorCritic, Clip, Rollout, Targets, gae, ppo_loss, rewards, whiten};
-use super::pretrain::PretrainError;
+use super::pretrain::{PretrainError, io, open_log, publish_checkpoint};
 use super::{AdamW, AdamWConfig, lm_loss};
 use crate::gpt::{Gpt, GptConfig, model_dir};
 use crate::tokenizer::{Special, Tokenizer};
@@ -178,7 +178,7 @@ pub fn train_ppo(
             (fresh, AdamW::new(adamw(s)), 0)
         }
     };
-    let mut log = open_log(run.out, start)?;
+    let mut log = open_log(run.out, start, LOG_HEADER)?;
     let mut reports = Vec::new();
     for iteration in start..s.iterations {
         let done = iteration + 1;
@@ -535,37 +535,6 @@ fn at_targets(logprobs: Tensor<3>, targets: &[u32], device: &Device) -> Vec<f32>
         .expect("floats")
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
-    move |source| PretrainError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn open_log(out: &Path, start: u64) -> Result<std::fs::File, PretrainError> {
-    let path = out.join("log.csv");
-    std::fs::create_dir_all(out).map_err(io(out))?;
-    let kept: String = match std::fs::read_to_string(&path) {
-        Ok(text) if start > 0 => text
-            .lines()
-            .skip(1)
-            .filter(|row| {
-                row.split(',')
-                    .next()
-                    .and_then(|s| s.parse::<u64>().ok())
-                    .is_some_and(|i| i <= start)
-            })
-            .map(|row| format!("{row}\n"))
-            .collect(),
-        _ => String::new(),
-    };
-    crate::fs::write_atomic(&path, format!("{LOG_HEADER}{kept}").as_bytes()).map_err(io(&path))?;
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .map_err(io(&path))
-}
-
 fn write_row(log: &mut std::fs::File, r: &PpoReport, out: &Path) -> Result<(), PretrainError> {
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     writeln!(
@@ -616,12 +585,7 @@ fn save_checkpoint(
     })
     .expect("serialises");
     crate::fs::write_atomic(&dir.join("trainer.json"), trainer.as_bytes()).map_err(io(&dir))?;
-    let previous = std::fs::read_to_string(root.join("latest")).ok();
-    crate::fs::write_atomic(&root.join("latest"), name.as_bytes()).map_err(io(&root))?;
-    if let Some(previous) = previous.filter(|p| p.trim() != name) {
-        let _ = std::fs::remove_dir_all(root.join(previous.trim()));
-    }
-    Ok(())
+    publish_checkpoint(&root, &name)
 }
 
 fn resume(

@@ -221,7 +221,7 @@ pub fn train(
             (model, AdamW::new(adamw_config(schedule)), 0)
         }
     };
-    let mut log = open_log(out, start)?;
+    let mut log = open_log(out, start, LOG_HEADER)?;
     let mut reports = Vec::new();
     let tokens_per_step = (objective.tokens_per_batch() * schedule.grad_accum) as f64;
     for step in start..schedule.max_steps {
@@ -348,7 +348,7 @@ fn evaluate(model: &Gpt, objective: &dyn Objective, iters: usize, device: &Devic
     total / iters as f32
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
+pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
     move |source| PretrainError::Io {
         path: path.to_path_buf(),
         source,
@@ -357,7 +357,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
 
 /// Opens the CSV log for appending; on resume, rows after the checkpoint's step (written by
 /// the interrupted run after its last checkpoint) are dropped so no step appears twice.
-fn open_log(out: &Path, start: u64) -> Result<std::fs::File, PretrainError> {
+pub(super) fn open_log(
+    out: &Path,
+    start: u64,
+    header: &str,
+) -> Result<std::fs::File, PretrainError> {
     let path = out.join("log.csv");
     std::fs::create_dir_all(out).map_err(io(out))?;
     let kept: String = match std::fs::read_to_string(&path) {
@@ -374,7 +378,7 @@ fn open_log(out: &Path, start: u64) -> Result<std::fs::File, PretrainError> {
             .collect(),
         _ => String::new(),
     };
-    crate::fs::write_atomic(&path, format!("{LOG_HEADER}{kept}").as_bytes()).map_err(io(&path))?;
+    crate::fs::write_atomic(&path, format!("{header}{kept}").as_bytes()).map_err(io(&path))?;
     std::fs::OpenOptions::new()
         .append(true)
         .open(&path)
@@ -420,8 +424,14 @@ fn save_checkpoint(
     .expect("serialises");
     crate::fs::write_atomic(&dir.join("trainer.json"), trainer.as_bytes()).map_err(io(&dir))?;
     // Only now is the checkpoint complete: publish it, then drop the older ones.
+    publish_checkpoint(&root, &name)
+}
+
+/// Makes `root/name` the newest checkpoint (`root/latest`, rewritten atomically) and
+/// removes the one it replaces.
+pub(super) fn publish_checkpoint(root: &Path, name: &str) -> Result<(), PretrainError> {
     let previous = std::fs::read_to_string(root.join("latest")).ok();
-    crate::fs::write_atomic(&root.join("latest"), name.as_bytes()).map_err(io(&root))?;
+    crate::fs::write_atomic(&root.join("latest"), name.as_bytes()).map_err(io(root))?;
     if let Some(previous) = previous.filter(|p| p.trim() != name) {
         let _ = std::fs::remove_dir_all(root.join(previous.trim()));
     }

@@ -17,7 +17,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::data::learning_rate;
-use super::pretrain::PretrainError;
+use super::pretrain::{PretrainError, io};
 use super::reward::{Ranked, RewardModel, agreeing_pairs, pairwise_loss};
 use super::{AdamW, AdamWConfig};
 use crate::gpt::GptConfig;
@@ -62,9 +62,9 @@ pub struct PairScore {
     pub pairs: usize,
 }
 
-/// One line of progress.
+/// One step of training on comparisons (the reward model's or DPO's).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RewardReport {
+pub struct PairReport {
     pub step: u64,
     pub steps: u64,
     pub lr: f64,
@@ -88,8 +88,8 @@ pub struct RewardRun<'a> {
 /// Trains, logs and saves; returns every step's report and the final held-out score.
 pub fn train_reward(
     run: RewardRun<'_>,
-    mut on_step: impl FnMut(&RewardReport),
-) -> Result<(Vec<RewardReport>, PairScore), PretrainError> {
+    mut on_step: impl FnMut(&PairReport),
+) -> Result<(Vec<PairReport>, PairScore), PretrainError> {
     let schedule = run.schedule;
     check(&run)?;
     let device = run.start.gpt.devices()[0].clone();
@@ -98,11 +98,7 @@ pub fn train_reward(
         weight_decay: schedule.weight_decay,
         ..AdamWConfig::default()
     });
-    let log_path = run.out.join("log.csv");
-    std::fs::create_dir_all(run.out).map_err(io(run.out))?;
-    let mut log = std::fs::File::create(&log_path).map_err(io(&log_path))?;
-    writeln!(log, "step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy")
-        .map_err(io(&log_path))?;
+    let mut log = PairLog::create(run.out)?;
     let mut reports = Vec::new();
     for step in 0..schedule.steps {
         let started = Instant::now();
@@ -121,7 +117,7 @@ pub fn train_reward(
         let done = step + 1;
         let val = (done % schedule.eval_interval == 0 || done == schedule.steps)
             .then(|| evaluate(&model.valid(), run.val, &device.clone().inner()));
-        let report = RewardReport {
+        let report = PairReport {
             step: done,
             steps: schedule.steps,
             lr,
@@ -129,16 +125,7 @@ pub fn train_reward(
             seconds,
             val,
         };
-        let (vl, va) = match val {
-            Some(v) => (v.loss.to_string(), v.accuracy.to_string()),
-            None => (String::new(), String::new()),
-        };
-        writeln!(
-            log,
-            "{done},{lr},{},{},{vl},{va}",
-            train.loss, train.accuracy
-        )
-        .map_err(io(&log_path))?;
+        log.write(&report)?;
         on_step(&report);
         reports.push(report);
     }
@@ -243,9 +230,35 @@ fn mean_score(model: &RewardModel, groups: &[Ranked], device: &Device) -> f32 {
     (total / sequences.len().max(1) as f64) as f32
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
-    move |source| PretrainError::Io {
-        path: path.to_path_buf(),
-        source,
+/// `OUT/log.csv` of a run on comparisons: one row per step.
+pub struct PairLog {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl PairLog {
+    pub fn create(out: &Path) -> Result<PairLog, PretrainError> {
+        let path = out.join("log.csv");
+        std::fs::create_dir_all(out).map_err(io(out))?;
+        let mut file = std::fs::File::create(&path).map_err(io(&path))?;
+        writeln!(
+            file,
+            "step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy"
+        )
+        .map_err(io(&path))?;
+        Ok(PairLog { path, file })
+    }
+
+    pub fn write(&mut self, r: &PairReport) -> Result<(), PretrainError> {
+        let (vl, va) = match r.val {
+            Some(v) => (v.loss.to_string(), v.accuracy.to_string()),
+            None => (String::new(), String::new()),
+        };
+        writeln!(
+            self.file,
+            "{},{},{},{},{vl},{va}",
+            r.step, r.lr, r.train.loss, r.train.accuracy
+        )
+        .map_err(io(&self.path))
     }
 }
