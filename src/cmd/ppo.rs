@@ -9,7 +9,9 @@ use anyhow::Context;
 use burn::prelude::Device;
 use clap::Args;
 use miracle_core::train::data::{Batches, pack};
-use miracle_core::train::ppo_training::{PpoReport, PpoRun, PpoSchedule, train_ppo, val_lm_loss};
+use miracle_core::train::ppo_training::{
+    Environment, PpoReport, PpoRun, PpoSchedule, train_ppo, val_lm_loss,
+};
 use miracle_core::train::reward::RewardModel;
 use miracle_corpora::Collection;
 use miracle_router::rlhf::comparison::{Prompt, read_prompts};
@@ -133,6 +135,14 @@ pub fn run_ppo(
             .build()
             .context("cannot start the runtime for expert calls")?,
     };
+    let sft_success = env
+        .evaluate(&sft.model)
+        .map_err(|e| anyhow::anyhow!("evaluating the SFT model: {e}"))?;
+    writeln!(
+        out,
+        "the SFT model: held-out success {:.1}%",
+        sft_success * 100.0
+    )?;
     let run = PpoRun {
         config: &sft.config,
         tokenizer: &sft.tokenizer,
