@@ -107,6 +107,38 @@ fn sample_rank_and_train_a_reward_model() {
     ] {
         assert!(dir.path().join("rm/model").join(file).is_file(), "{file}");
     }
+    let evaluated = miracle_with_home(
+        &[
+            "rm",
+            "--config",
+            &path(home, "rm.yaml"),
+            "--evaluate",
+            &path(home, "comparisons.jsonl"),
+        ],
+        home,
+    );
+    assert!(evaluated.status.success(), "{}", stderr(&evaluated));
+    assert!(
+        stdout(&evaluated).contains("calc"),
+        "{}",
+        stdout(&evaluated)
+    );
+
+    std::fs::write(
+        dir.path().join("dpo.yaml"),
+        "comparisons: comparisons.jsonl\nval: comparisons.jsonl\ntrain: {steps: 2, prompts_per_step: 2, eval_interval: 2}\nout: dpo\n",
+    )
+    .unwrap();
+    let tuned = miracle_with_home(&["dpo", "--config", &path(home, "dpo.yaml")], home);
+    assert!(tuned.status.success(), "{}", stderr(&tuned));
+    assert!(
+        stdout(&tuned).contains("implicit reward"),
+        "{}",
+        stdout(&tuned)
+    );
+    let log = std::fs::read_to_string(dir.path().join("dpo/log.csv")).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
+    assert!(dir.path().join("dpo/model/model.safetensors").is_file());
 }
 
 #[test]
@@ -131,6 +163,13 @@ fn bad_rlhf_input_fails_in_one_clear_line() {
     std::fs::write(
         home.join("typo.yaml"),
         "comparison: a.jsonl\nval: b\nout: rm\n",
+    )
+    .unwrap();
+    let ppo = "reward: no-such-rm\nprompts: p.jsonl\nheldout: p.jsonl\nout: ppo\n";
+    std::fs::write(home.join("ppo.yaml"), ppo).unwrap();
+    std::fs::write(
+        home.join("ppo-temperature.yaml"),
+        format!("{ppo}temperature: 0\n"),
     )
     .unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
@@ -195,6 +234,18 @@ fn bad_rlhf_input_fails_in_one_clear_line() {
         (
             vec!["rm".into(), "--config".into(), path(home, "typo.yaml")],
             "not a valid reward-model config",
+        ),
+        (
+            vec!["ppo".into(), "--config".into(), path(home, "ppo.yaml")],
+            "reward: cannot load",
+        ),
+        (
+            vec![
+                "ppo".into(),
+                "--config".into(),
+                path(home, "ppo-temperature.yaml"),
+            ],
+            "temperature must be positive",
         ),
     ];
     for (args, expected) in cases {
