@@ -278,3 +278,43 @@ fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
     miracle_core::fs::write_atomic(to, &bytes)
         .with_context(|| format!("cannot write {}", to.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpora/recipes")
+            .join(name)
+    }
+
+    #[test]
+    fn the_shipped_recipe_and_stage_configs_read() {
+        let recipe: Recipe = super::super::read_yaml(&shipped("default.yaml"), "recipe").unwrap();
+        assert!(
+            recipe.rlhf.is_none(),
+            "the shipped model is not trained with RLHF"
+        );
+        let _: super::super::rm::RmFile =
+            super::super::read_yaml(&shipped("default-rm.yaml"), "rm").unwrap();
+        let _: super::super::ppo::PpoFile =
+            super::super::read_yaml(&shipped("default-ppo.yaml"), "ppo").unwrap();
+        let _: super::super::dpo::DpoFile =
+            super::super::read_yaml(&shipped("default-dpo.yaml"), "dpo").unwrap();
+        // The documented rlhf section, uncommented, is a valid one.
+        let text = std::fs::read_to_string(shipped("default.yaml")).unwrap();
+        let at = text.find("# rlhf:").unwrap();
+        let section: String = text[at..]
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect();
+        let uncommented = format!("{}{section}", &text[..at]);
+        let recipe: Recipe = serde_yaml::from_str(&uncommented).unwrap();
+        let rlhf = recipe.rlhf.unwrap();
+        assert_eq!(
+            (rlhf.k, rlhf.ppo.is_some(), rlhf.dpo.is_some()),
+            (4, true, false)
+        );
+    }
+}
