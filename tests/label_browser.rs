@@ -8,6 +8,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,6 +45,19 @@ struct Running(Child);
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// chromedriver in its own process group, all of which goes when the test ends — passed
+/// or failed — so no browser outlives it.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", "--", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -89,7 +103,7 @@ struct Browser {
     http: reqwest::Client,
     base: String,
     session: String,
-    _driver: Running,
+    _driver: Driver,
     _profile: tempfile::TempDir,
 }
 
@@ -104,9 +118,10 @@ impl Browser {
             );
         }
         let port = free_port();
-        let driver = Running(
+        let driver = Driver(
             Command::new("chromedriver")
                 .arg(format!("--port={port}"))
+                .process_group(0)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -294,6 +309,9 @@ async fn a_labeller_ranks_in_the_browser_and_the_file_holds_it() {
         assert!(s["responses"][0]["steps"].is_array());
     }
 
+    browser
+        .command(reqwest::Method::DELETE, "", json!({}))
+        .await;
     hostile_requests(&addr).await;
     drop(desk_process);
     let (_again, _, line) = desk(dir.path());
