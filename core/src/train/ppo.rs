@@ -22,6 +22,9 @@ use crate::gpt::{Gpt, GptConfig};
 
 /// The policy and a value head on the same trunk: one forward pass gives both the next
 /// token's logits and the value of the state, which halves the cost of PPO on two cores.
+/// The value head reads the trunk's features detached: regressing returns through the
+/// shared trunk (rewards of several units against values that start at 0) pulled the
+/// language model apart — entropy rose from 0.5 to 5 nats in 25 iterations.
 #[derive(Module, Debug)]
 pub struct ActorCritic {
     pub gpt: Gpt,
@@ -54,7 +57,10 @@ impl ActorCritic {
     pub fn forward(&self, ids: Tensor<2, Int>) -> (Tensor<3>, Tensor<2>) {
         let [b, t] = ids.dims();
         let features = self.gpt.features(ids);
-        let values = self.value.forward(features.clone()).reshape([b, t]);
+        let values = self
+            .value
+            .forward(features.clone().detach())
+            .reshape([b, t]);
         (log_softmax(self.gpt.lm_head(features), 2), values)
     }
 }
@@ -378,6 +384,32 @@ mod tests {
         assert!(g[0].abs() > 1e-4 && g[1].abs() > 1e-4, "{g:?}");
         assert_eq!((g[2], g[3]), (0.0, 0.0), "{g:?}");
         assert!(gv[0].abs() > 1e-4 && gv[1] == 0.0, "{gv:?}");
+    }
+
+    #[test]
+    fn the_value_loss_does_not_reach_the_trunk() {
+        let device = Device::flex().autodiff();
+        let config = GptConfig {
+            n_layer: 1,
+            n_head: 2,
+            n_embd: 16,
+            block_size: 8,
+            vocab_size: 300,
+            dropout: 0.0,
+            bias: true,
+            position: Default::default(),
+        };
+        let model = ActorCritic::new(Gpt::new(&config, &device), &config, &device);
+        let ids = || Tensor::<1, Int>::from_ints([270, 271, 272], &device).reshape([1, 3]);
+        let loss = || model.forward(ids()).1.sub_scalar(5.0).powi_scalar(2).sum();
+        let trunk = burn::optim::GradientsParams::from_grads(loss().backward(), &model.gpt);
+        assert!(
+            trunk.is_empty(),
+            "{} trunk tensors got a gradient",
+            trunk.len()
+        );
+        let head = burn::optim::GradientsParams::from_grads(loss().backward(), &model.value);
+        assert!(!head.is_empty(), "the head learns");
     }
 
     #[test]
