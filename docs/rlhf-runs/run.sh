@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The measurements of docs/RLHF.md ("Measured") and docs/BENCHMARKS.md ("RLHF"), from the
+# repository root: about 2 hours on two cores. Everything is written under runs/rlhf/.
+# PPO runs 1 and 2 were measured before the value head read detached features (commit
+# "ppo: the value head reads the trunk's features detached"); rerun today they train with it.
+set -euo pipefail
+M=$PWD/target/release/miracle
+cargo build --release
+mkdir -p runs/rlhf/eval && cp docs/rlhf-runs/*.yaml runs/rlhf/ && cd runs/rlhf
+$M demos --seed 7 --out prompts --calc 30 --code 30 --literature 150 --direct 40
+$M demos --seed 8 --out prompts-b --calc 12 --code 12 --literature 60 --direct 16
+$M label sample prompts/prompts.jsonl --out train-cand.jsonl
+$M label sample prompts/heldout.jsonl --out val-cand.jsonl --seed 2
+$M label sample prompts-b/prompts.jsonl --out valb-cand.jsonl --seed 5
+$M label rank train-cand.jsonl --out train-cmp.jsonl
+$M label rank train-cand.jsonl --out train-cmp-noisy.jsonl --noise 0.2 --seed 3
+$M label rank val-cand.jsonl --out val-cmp.jsonl
+$M label rank valb-cand.jsonl --out valb-cmp.jsonl
+$M rm --config rm.yaml
+$M rm --config rm.yaml --evaluate val-cmp.jsonl
+$M rm --config rm.yaml --evaluate valb-cmp.jsonl
+$M rm --config rm-noisy.yaml
+for run in ppo ppo2 ppo3; do $M ppo --config $run.yaml; done
+$M dpo --config dpo.yaml
+for m in ppo ppo3 dpo; do
+  $M eval ../../../shared/eval/dev.jsonl --model $m/model --out eval/$m-dev.json
+  $M eval ../default/demos/heldout.jsonl --every 10 --model $m/model --out eval/$m-heldout.json
+done
+$M sft --config sft-bench.yaml --stop-after 12
