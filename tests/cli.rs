@@ -14,9 +14,13 @@ fn help_explains_every_subcommand() {
     for command in ["corpus", "tokenizer"] {
         assert!(help.contains(command), "{help}");
     }
+    for command in ["rm", "ppo", "dpo", "label"] {
+        assert!(help.contains(command), "{help}");
+    }
     for (group, subcommands) in [
         ("corpus", &["list", "show", "check", "convert"][..]),
         ("tokenizer", &["train", "encode", "decode", "eval"][..]),
+        ("label", &["sample", "rank", "serve"][..]),
     ] {
         let help = stdout(&miracle(&[group, "--help"]));
         for sub in subcommands {

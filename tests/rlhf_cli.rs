@@ -165,6 +165,11 @@ fn bad_rlhf_input_fails_in_one_clear_line() {
         "comparison: a.jsonl\nval: b\nout: rm\n",
     )
     .unwrap();
+    std::fs::write(
+        home.join("single.jsonl"),
+        "{\"id\": \"x\", \"query\": \"Hi\", \"responses\": [{\"steps\": [], \"answer\": \"Hello\", \"outcome\": \"answered\"}]}\n",
+    )
+    .unwrap();
     let ppo = "reward: no-such-rm\nprompts: p.jsonl\nheldout: p.jsonl\nout: ppo\n";
     std::fs::write(home.join("ppo.yaml"), ppo).unwrap();
     std::fs::write(
@@ -234,6 +239,26 @@ fn bad_rlhf_input_fails_in_one_clear_line() {
         (
             vec!["rm".into(), "--config".into(), path(home, "typo.yaml")],
             "not a valid reward-model config",
+        ),
+        (
+            vec![
+                "label".into(),
+                "serve".into(),
+                path(home, "none.jsonl"),
+                "--out".into(),
+                path(home, "o"),
+            ],
+            "none.jsonl",
+        ),
+        (
+            vec![
+                "label".into(),
+                "serve".into(),
+                path(home, "single.jsonl"),
+                "--out".into(),
+                path(home, "o"),
+            ],
+            "no request has two responses",
         ),
         (
             vec!["ppo".into(), "--config".into(), path(home, "ppo.yaml")],

@@ -64,9 +64,9 @@ enum Command {
     Ppo(ppo::PpoArgs),
     /// Direct preference optimisation on ranked comparisons (RLHF without a reward model).
     Dpo(dpo::DpoArgs),
-    /// Train a model from a recipe: tokenizer, pretraining, demonstrations, SFT.
+    /// Train a model from a recipe: tokenizer, pretraining, demonstrations, SFT (then RLHF).
     Train(train::TrainArgs),
-    /// RLHF labelling: sample candidate responses, rank them (rules) into comparisons.
+    /// RLHF labelling: sample candidate responses; rank them in the browser (serve) or by rules.
     #[command(subcommand)]
     Label(label::LabelCommand),
     /// Call one expert directly (calculator, …) and print what it returns; --list shows them.
