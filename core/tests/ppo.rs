@@ -63,6 +63,10 @@ impl Environment for Toy {
     }
 }
 
+/// The device's random state is global: tests that seed it and build models take turns,
+/// so each builds the same model on every run.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn setup() -> (GptConfig, Tokenizer, Gpt, Vec<u32>) {
     let tokenizer = Tokenizer::shipped().unwrap();
     let config = GptConfig {
@@ -100,6 +104,7 @@ fn schedule(iterations: u64) -> PpoSchedule {
 
 #[test]
 fn ppo_raises_a_toy_reward_from_a_zero_kl_start() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (config, tokenizer, sft, text) = setup();
     let device = Device::flex();
     let dir = tempfile::tempdir().unwrap();
@@ -127,10 +132,9 @@ fn ppo_raises_a_toy_reward_from_a_zero_kl_start() {
     let early: f32 = reports[..3].iter().map(|r| r.reward).sum::<f32>() / 3.0;
     let late: f32 = reports[12..].iter().map(|r| r.reward).sum::<f32>() / 3.0;
     assert!(late > early + 0.2, "reward {early} then {late}");
-    assert!(
-        reports[14].kl > 0.0,
-        "the policy moved away from the reference"
-    );
+    // The policy moved away from the reference. (Measured on tokens drawn from the allowed
+    // set, with unconstrained log-probabilities, this estimate can go either way: docs/RLHF.md.)
+    assert!(reports[14].kl.abs() > 1e-4, "KL {}", reports[14].kl);
     let evaluated: Vec<_> = reports.iter().filter_map(|r| r.heldout_success).collect();
     assert_eq!(evaluated.len(), 3);
     assert!(
@@ -145,6 +149,7 @@ fn ppo_raises_a_toy_reward_from_a_zero_kl_start() {
 
 #[test]
 fn a_stopped_run_resumes_where_it_stopped() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (config, tokenizer, sft, text) = setup();
     let device = Device::flex();
     let schedule = schedule(4);
