@@ -151,7 +151,7 @@ impl Comparison {
             .candidates
             .responses
             .iter()
-            .map(|r| conversation(&self.candidates.prompt.query, r, tokenizer))
+            .map(|r| conversation(&self.candidates.prompt.query, &r.steps, tokenizer))
             .collect::<Result<Vec<_>, _>>()?
             .into_iter()
             .unzip();
@@ -163,18 +163,18 @@ impl Comparison {
     }
 }
 
-/// A response as one rendered conversation: token ids and which of them the model wrote
-/// (the assistant's steps; not the request, not expert results).
+/// A response's steps as one rendered conversation: token ids and which of them the model
+/// wrote (the assistant's steps; not the request, not expert results).
 pub fn conversation(
     query: &str,
-    response: &Response,
+    steps: &[TracedStep],
     tokenizer: &Tokenizer,
 ) -> Result<(Vec<u32>, Vec<bool>), ProtocolError> {
     let dialogue = Dialogue {
         system: None,
         exchanges: vec![Exchange {
             user: query.to_string(),
-            steps: response.plain_steps(),
+            steps: steps.iter().map(|s| s.step.clone()).collect(),
         }],
     };
     let rendered = render(&dialogue, tokenizer)?;

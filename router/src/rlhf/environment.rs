@@ -73,9 +73,9 @@ impl AgentEnvironment<'_> {
     fn scores(&self, runs: &[(&str, &Trace)]) -> Result<Vec<f32>, String> {
         let mut sequences = Vec::with_capacity(runs.len());
         for (query, trace) in runs {
-            let response = Response::from((*trace).clone());
+            // Rendered from the trace's steps: the run itself is not copied.
             let (ids, _) =
-                conversation(query, &response, self.tokenizer).map_err(|e| e.to_string())?;
+                conversation(query, &trace.steps, self.tokenizer).map_err(|e| e.to_string())?;
             sequences.push(ids);
         }
         let mut scores = Vec::with_capacity(sequences.len());
