@@ -5,10 +5,11 @@
 //! written; everything else is bounded (steps, tokens, time), and a run that hits a bound
 //! ends with an honest answer saying so. Every run yields a [`Trace`].
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use burn::prelude::*;
-use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig};
+use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig, TokenSet};
 use miracle_core::tokenizer::{Special, Tokenizer};
 use miracle_experts::{Context, Grounded, Registry};
 use serde::{Deserialize, Serialize};
@@ -79,12 +80,14 @@ pub struct Trace {
     pub outcome: Outcome,
     pub tokens_generated: usize,
     pub ms: f64,
-    /// Every token of the run — prompt, forced and generated — for training on it (PPO).
+    /// Every token of the run — prompt, forced and generated — for training on it (PPO);
+    /// recorded only with [`Agent::record_actions`].
     #[serde(skip)]
     pub tokens: Vec<u32>,
-    /// Per token: chosen by the model from more than one allowed token (an action).
+    /// Per token of `tokens`: for one the model chose from more than one allowed token
+    /// (an action), the set it chose from; `None` for forced tokens.
     #[serde(skip)]
-    pub chosen: Vec<bool>,
+    pub actions: Vec<Option<Arc<TokenSet>>>,
 }
 
 impl Trace {
@@ -131,6 +134,10 @@ pub struct Agent<'a> {
     /// it called none), and an expert's input is held as its format asks ([`Grounded`]).
     /// On by default; off measures what the model writes on its own.
     pub grounded: bool,
+    /// Record every token of a run and the set each action was chosen from
+    /// ([`Trace::tokens`], [`Trace::actions`]), for PPO. Off by default: serving has no
+    /// use for them.
+    pub record_actions: bool,
 }
 
 impl<'a> Agent<'a> {
@@ -161,6 +168,7 @@ impl<'a> Agent<'a> {
             limits: Limits::default(),
             decoding: Decoding::Greedy,
             grounded: true,
+            record_actions: false,
         })
     }
 
@@ -194,7 +202,8 @@ impl<'a> Agent<'a> {
             names,
             steps: Vec::new(),
             generated: 0,
-            chosen: Vec::new(),
+            actions: Vec::new(),
+            last_set: None,
             calls: 0,
             started,
             grounding,
@@ -210,8 +219,12 @@ impl<'a> Agent<'a> {
             outcome,
             tokens_generated: turn.generated,
             ms: started.elapsed().as_secs_f64() * 1e3,
-            tokens: turn.decoder.tokens().to_vec(),
-            chosen: turn.chosen,
+            tokens: if self.record_actions {
+                turn.decoder.tokens().to_vec()
+            } else {
+                Vec::new()
+            },
+            actions: turn.actions,
         })
     }
 }
@@ -223,8 +236,11 @@ struct Turn<'t, 'a> {
     names: Vec<&'t str>,
     steps: Vec<TracedStep>,
     generated: usize,
-    /// Per token of the decoder: whether the model chose it (see [`Trace::chosen`]).
-    chosen: Vec<bool>,
+    /// Per token of the decoder, with [`Agent::record_actions`]: see [`Trace::actions`].
+    actions: Vec<Option<Arc<TokenSet>>>,
+    /// The last allowed set recorded, shared by the actions that were allowed the same
+    /// tokens (free text allows the same set at every step).
+    last_set: Option<(Vec<u32>, Arc<TokenSet>)>,
     calls: usize,
     started: Instant,
     /// Numbers of the conversation so far: the user's, and every result's.
@@ -241,7 +257,9 @@ impl Turn<'_, '_> {
         for piece in ids.chunks((self.agent.config.block_size / 2).max(1)) {
             self.decoder.feed(piece)?;
         }
-        self.chosen.extend(std::iter::repeat_n(false, ids.len()));
+        if self.agent.record_actions {
+            self.actions.extend(std::iter::repeat_n(None, ids.len()));
+        }
         Ok(())
     }
 
@@ -250,8 +268,23 @@ impl Turn<'_, '_> {
         let token = self
             .decoder
             .next_token(&self.agent.decoding, Some(allowed))?;
-        self.chosen.push(allowed.len() > 1);
+        if self.agent.record_actions {
+            let action = (allowed.len() > 1).then(|| self.allowed_set(allowed));
+            self.actions.push(action);
+        }
         Ok(token)
+    }
+
+    /// `allowed` as a set, shared with the previous action's when they are equal.
+    fn allowed_set(&mut self, allowed: &[u32]) -> Arc<TokenSet> {
+        match &self.last_set {
+            Some((ids, set)) if ids.as_slice() == allowed => set.clone(),
+            _ => {
+                let set = Arc::new(TokenSet::new(allowed, self.agent.config.vocab_size));
+                self.last_set = Some((allowed.to_vec(), set.clone()));
+                set
+            }
+        }
     }
 
     fn over_limit(&self) -> Option<Outcome> {

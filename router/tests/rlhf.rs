@@ -269,7 +269,7 @@ fn appends_survive_a_torn_line_and_concurrent_writers() {
 }
 
 #[tokio::test]
-async fn a_trace_marks_which_tokens_the_model_chose() {
+async fn a_trace_marks_which_tokens_the_model_chose_and_from_what() {
     use burn::prelude::Device;
     use miracle_core::gpt::model_dir;
     use miracle_core::tokenizer::Special;
@@ -278,7 +278,7 @@ async fn a_trace_marks_which_tokens_the_model_chose() {
     let device = Device::flex();
     let loaded = model_dir::load_default(&device).unwrap();
     let registry = miracle_router::agent_registry();
-    let agent = Agent::new(
+    let mut agent = Agent::new(
         &loaded.model,
         &loaded.config,
         &device,
@@ -286,9 +286,12 @@ async fn a_trace_marks_which_tokens_the_model_chose() {
         &registry,
     )
     .unwrap();
+    let plain = agent.run("What is 8 plus 3?", &[]).await.unwrap();
+    assert!(plain.tokens.is_empty() && plain.actions.is_empty());
+    agent.record_actions = true;
     let trace = agent.run("What is 8 plus 3?", &[]).await.unwrap();
-    assert_eq!(trace.tokens.len(), trace.chosen.len());
-    let chosen = trace.chosen.iter().filter(|&&c| c).count();
+    assert_eq!(trace.tokens.len(), trace.actions.len());
+    let chosen = trace.actions.iter().filter(|a| a.is_some()).count();
     assert!(chosen > 0 && chosen <= trace.tokens_generated, "{chosen}");
     // Nothing inside an expert's result, nor the prompt, was chosen by the model.
     let mut in_result = false;
@@ -297,8 +300,15 @@ async fn a_trace_marks_which_tokens_the_model_chose() {
         .iter()
         .position(|&t| t == Special::Assistant.id())
         .unwrap();
-    assert!(trace.chosen[..=assistant].iter().all(|&c| !c));
-    for (&token, &c) in trace.tokens.iter().zip(&trace.chosen) {
+    assert!(trace.actions[..=assistant].iter().all(Option::is_none));
+    for (&token, action) in trace.tokens.iter().zip(&trace.actions) {
+        let c = action.is_some();
+        // An action's token is one of those it was chosen from.
+        assert!(
+            action
+                .as_ref()
+                .is_none_or(|set| set.contains(token) && set.len() > 1)
+        );
         if token == Special::Result.id() {
             in_result = true;
         }

@@ -6,7 +6,15 @@
 //! the tokens forced into the sequence (expert results, closing markers). Only chosen
 //! tokens are actions: forced ones are the environment's reply, so they carry no policy or
 //! value loss and no KL penalty, and a token the constraints left no choice for (an allowed
-//! set of one) is not an action either. The objective, per prompt x and response y:
+//! set of one) is not an action either.
+//!
+//! The agent samples every action from an allowed set (expert names, an expert's input
+//! format, grounded numbers), that is from the model renormalised over the set. PPO's
+//! ratios, its KL penalty and its entropy use those constrained log-probabilities, for the
+//! policy and for the SFT reference alike ([`constraint_bias`]). Over the whole vocabulary
+//! instead, the policy could gain "KL bonus" by moving mass onto tokens the agent never
+//! lets it write: the logged KL went negative and the update drifted (docs/RLHF.md).
+//! The objective, per prompt x and response y:
 //!
 //! ```text
 //! r(x, y) − β · Σ_t [log π_RL(y_t | ·) − log π_SFT(y_t | ·)]        (reward, per token)
@@ -18,7 +26,9 @@ use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-use crate::gpt::{Gpt, GptConfig};
+use std::sync::Arc;
+
+use crate::gpt::{Gpt, GptConfig, TokenSet};
 
 /// The policy and a value head on the same trunk: one forward pass gives both the next
 /// token's logits and the value of the state, which halves the cost of PPO on two cores.
@@ -52,25 +62,66 @@ impl ActorCritic {
         Ok(self)
     }
 
-    /// Log-probabilities `[b, t, vocab]` of the next token and values `[b, t]` of every
-    /// prefix of `ids` `[b, t]`.
-    pub fn forward(&self, ids: Tensor<2, Int>) -> (Tensor<3>, Tensor<2>) {
+    /// Log-probabilities `[b, t, vocab]` of the next token, confined by `bias` (see
+    /// [`constraint_bias`]), and values `[b, t]` of every prefix of `ids` `[b, t]`.
+    pub fn forward(&self, ids: Tensor<2, Int>, bias: Option<Tensor<3>>) -> (Tensor<3>, Tensor<2>) {
         let [b, t] = ids.dims();
         let features = self.gpt.features(ids);
         let values = self
             .value
             .forward(features.clone().detach())
             .reshape([b, t]);
-        (log_softmax(self.gpt.lm_head(features), 2), values)
+        (constrained(self.gpt.lm_head(features), bias), values)
     }
 }
 
-/// One run of the agent: every token, and which the policy chose.
+/// The logit bias that confines a position's next token to the set it was sampled from.
+/// Not −∞: the entropy's 0 · log 0 would be NaN. At −10⁴ a left-out token's probability
+/// is exactly 0 in f32, as it is when sampling.
+const LEFT_OUT: f32 = -1e4;
+
+/// The additive bias `[b, t, vocab]` for `rows` of per-position allowed sets (right-padded
+/// to `t`): 0 on allowed tokens, [`LEFT_OUT`] elsewhere; a position without a set keeps
+/// the whole vocabulary. `None` when no position has a set.
+pub fn constraint_bias(
+    rows: &[&[Option<Arc<TokenSet>>]],
+    t: usize,
+    vocab: usize,
+    device: &Device,
+) -> Option<Tensor<3>> {
+    if rows.iter().all(|r| r.iter().all(Option::is_none)) {
+        return None;
+    }
+    let mut bias = vec![0f32; rows.len() * t * vocab];
+    for (r, row) in rows.iter().enumerate() {
+        for (p, set) in row.iter().enumerate().take(t) {
+            let Some(set) = set else { continue };
+            let at = &mut bias[(r * t + p) * vocab..(r * t + p + 1) * vocab];
+            for (id, b) in at.iter_mut().enumerate() {
+                if !set.contains(id as u32) {
+                    *b = LEFT_OUT;
+                }
+            }
+        }
+    }
+    Some(Tensor::<1>::from_floats(bias.as_slice(), device).reshape([rows.len(), t, vocab]))
+}
+
+/// Log-probabilities of logits `[b, t, vocab]` under an optional [`constraint_bias`].
+pub fn constrained(logits: Tensor<3>, bias: Option<Tensor<3>>) -> Tensor<3> {
+    match bias {
+        Some(bias) => log_softmax(logits + bias, 2),
+        None => log_softmax(logits, 2),
+    }
+}
+
+/// One run of the agent: every token, and which the policy chose from what.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollout {
     pub ids: Vec<u32>,
-    /// Per token of `ids`: an action (chosen by the policy from more than one token).
-    pub chosen: Vec<bool>,
+    /// Per token of `ids`: for an action (chosen by the policy from more than one token),
+    /// the set it was chosen from; `None` for forced tokens.
+    pub actions: Vec<Option<Arc<TokenSet>>>,
     /// The reward model's score of the whole response.
     pub score: f32,
 }
@@ -81,7 +132,7 @@ impl Rollout {
     pub fn window(&self, block: usize) -> (usize, Vec<usize>) {
         let start = self.ids.len().saturating_sub(block + 1);
         let actions = (start + 1..self.ids.len())
-            .filter(|&p| self.chosen[p])
+            .filter(|&p| self.actions[p].is_some())
             .map(|p| p - 1 - start)
             .collect();
         (start, actions)
@@ -273,15 +324,54 @@ mod tests {
 
     #[test]
     fn the_rollout_window_maps_actions_to_predicting_positions() {
+        let set = Some(Arc::new(TokenSet::new(&[3, 5, 6, 7], 8)));
         let r = Rollout {
             ids: vec![1, 2, 3, 4, 5, 6],
-            chosen: vec![false, false, true, false, true, true],
+            actions: vec![None, None, set.clone(), None, set.clone(), set],
             score: 0.0,
         };
         // Everything fits: token p is predicted at position p − 1.
         assert_eq!(r.window(8), (0, vec![1, 3, 4]));
         // A context of 3 keeps the last 4 tokens (3..6) and predicts from 3, 4, 5.
         assert_eq!(r.window(3), (2, vec![1, 2]));
+    }
+
+    #[test]
+    fn constrained_log_probabilities_renormalise_over_the_allowed_set() {
+        let device = Device::flex();
+        // One row, two positions, vocabulary 4; the first position may write only 1 or 3.
+        let logits = Tensor::<1>::from_floats([0.5, 1.0, -2.0, 0.0, 0.3, 0.1, 0.2, 0.4], &device)
+            .reshape([1, 2, 4]);
+        let allowed = [Some(Arc::new(TokenSet::new(&[1, 3], 4))), None];
+        let bias = constraint_bias(&[&allowed], 2, 4, &device);
+        let out: Vec<f32> = constrained(logits.clone(), bias)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        // log e^1 / (e^1 + e^0) and log e^0 / (e^1 + e^0); the others are left out.
+        let z = (1f32.exp() + 1.0).ln();
+        close(&out[1..2], &[1.0 - z]);
+        close(&out[3..4], &[-z]);
+        assert!(out[0] < -1e3 && out[2] < -1e3);
+        // The unconstrained position is the ordinary log-softmax.
+        let plain: Vec<f32> = constrained(logits, None).into_data().try_to_vec().unwrap();
+        close(&out[4..], &plain[4..]);
+        // No sets at all: no bias to add.
+        assert!(constraint_bias(&[&[None, None]], 2, 4, &device).is_none());
+    }
+
+    #[test]
+    fn entropy_over_an_allowed_set_is_finite() {
+        let device = Device::flex();
+        let logits = Tensor::<1>::from_floats([0.0, 0.0, 5.0, 0.0], &device).reshape([1, 1, 4]);
+        let allowed = [Some(Arc::new(TokenSet::new(&[0, 1], 4)))];
+        let logprobs = constrained(logits, constraint_bias(&[&allowed], 1, 4, &device));
+        let entropy: f32 = (logprobs.clone().exp() * logprobs)
+            .sum()
+            .neg()
+            .into_scalar();
+        // Two equally likely tokens: ln 2, and no NaN from the left-out ones.
+        assert!((entropy - 2f32.ln()).abs() < 1e-5, "{entropy}");
     }
 
     fn targets(device: &Device, advantage: f32, mask: [f32; 2]) -> Targets {
@@ -401,7 +491,14 @@ mod tests {
         };
         let model = ActorCritic::new(Gpt::new(&config, &device), &config, &device);
         let ids = || Tensor::<1, Int>::from_ints([270, 271, 272], &device).reshape([1, 3]);
-        let loss = || model.forward(ids()).1.sub_scalar(5.0).powi_scalar(2).sum();
+        let loss = || {
+            model
+                .forward(ids(), None)
+                .1
+                .sub_scalar(5.0)
+                .powi_scalar(2)
+                .sum()
+        };
         let trunk = burn::optim::GradientsParams::from_grads(loss().backward(), &model.gpt);
         assert!(
             trunk.is_empty(),

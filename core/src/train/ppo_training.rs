@@ -14,6 +14,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use burn::optim::GradientsParams;
@@ -21,10 +22,13 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::data::Batches;
-use super::ppo::{ActorCritic, Clip, Rollout, Targets, gae, ppo_loss, rewards, whiten};
+use super::ppo::{
+    ActorCritic, Clip, Rollout, Targets, constrained, constraint_bias, gae, ppo_loss, rewards,
+    whiten,
+};
 use super::pretrain::{PretrainError, io, open_log, publish_checkpoint};
 use super::{AdamW, AdamWConfig, lm_loss};
-use crate::gpt::{Gpt, GptConfig, model_dir};
+use crate::gpt::{Gpt, GptConfig, TokenSet, model_dir};
 use crate::tokenizer::{Special, Tokenizer};
 
 pub const VALUE_HEAD_FILE: &str = "value_head.safetensors";
@@ -187,16 +191,17 @@ pub fn train_ppo(
         let rollouts = env
             .rollouts(&inference.gpt, iteration)
             .map_err(|e| PretrainError::Config(format!("iteration {done}: rollouts: {e}")))?;
+        if let Some(bad) = rollouts.iter().position(|r| r.actions.len() != r.ids.len()) {
+            return Err(PretrainError::Config(format!(
+                "iteration {done}: rollout {bad} has {} tokens but {} action marks; the \
+                 environment must mark every token",
+                rollouts[bad].ids.len(),
+                rollouts[bad].actions.len()
+            )));
+        }
         let rollout_s = rollout_started.elapsed().as_secs_f64();
         let update_started = Instant::now();
-        let prepared = prepare(
-            &rollouts,
-            &inference,
-            run.sft,
-            s,
-            run.config.block_size,
-            device,
-        );
+        let prepared = prepare(&rollouts, &inference, run.sft, s, run.config, device);
         let mut report = PpoReport {
             iteration: done,
             iterations: s.iterations,
@@ -212,9 +217,15 @@ pub fn train_ppo(
         let mut sums = [0f32; 6];
         let mut steps = 0u64;
         for epoch in 0..s.epochs {
-            let batches = prepared.minibatches(s.minibatch, iteration, epoch, &train_device);
+            let batches = prepared.minibatches(
+                s.minibatch,
+                iteration,
+                epoch,
+                run.config.vocab_size,
+                &train_device,
+            );
             for (m, batch) in batches.into_iter().enumerate() {
-                let (logprobs, values) = policy.forward(batch.inputs.clone());
+                let (logprobs, values) = policy.forward(batch.inputs.clone(), batch.bias.clone());
                 let loss = ppo_loss(
                     logprobs,
                     values,
@@ -360,6 +371,8 @@ struct Prepared {
 struct Row {
     inputs: Vec<u32>,
     targets: Vec<u32>,
+    /// Per position: the set its target was sampled from, for an action.
+    allowed: Vec<Option<Arc<TokenSet>>>,
     mask: Vec<f32>,
     old_logprobs: Vec<f32>,
     old_values: Vec<f32>,
@@ -370,21 +383,25 @@ struct Row {
 /// A minibatch, right-padded.
 struct Minibatch {
     inputs: Tensor<2, Int>,
+    /// Confines each action's distribution to its allowed set.
+    bias: Option<Tensor<3>>,
     targets_ids: Tensor<2, Int>,
     targets: Targets,
     tokens: usize,
 }
 
 /// Old log-probabilities and values from the policy, reference log-probabilities from
-/// SFT, per-token rewards, GAE, and advantages whitened over the whole batch.
+/// SFT (both confined to each action's allowed set), per-token rewards, GAE, and
+/// advantages whitened over the whole batch.
 fn prepare(
     rollouts: &[Rollout],
     policy: &ActorCritic,
     sft: &Gpt,
     s: &PpoSchedule,
-    block: usize,
+    config: &GptConfig,
     device: &Device,
 ) -> Prepared {
+    let (block, vocab) = (config.block_size, config.vocab_size);
     let mut rows = Vec::with_capacity(rollouts.len());
     let (mut kl_sum, mut actions) = (0.0f32, 0usize);
     for rollout in rollouts {
@@ -395,9 +412,12 @@ fn prepare(
         }
         let inputs = window[..window.len() - 1].to_vec();
         let targets = window[1..].to_vec();
-        let ids = ints(&inputs, device).reshape([1, inputs.len()]);
-        let (logprobs, values) = policy.forward(ids.clone());
-        let sft_logprobs = burn::tensor::activation::log_softmax(sft.forward(ids), 2);
+        let allowed = rollout.actions[start + 1..].to_vec();
+        let n = inputs.len();
+        let ids = ints(&inputs, device).reshape([1, n]);
+        let bias = constraint_bias(&[&allowed], n, vocab, device);
+        let (logprobs, values) = policy.forward(ids.clone(), bias.clone());
+        let sft_logprobs = constrained(sft.forward(ids), bias);
         let old = at_targets(logprobs, &targets, device);
         let reference = at_targets(sft_logprobs, &targets, device);
         let values: Vec<f32> = values.into_data().try_to_vec::<f32>().expect("floats");
@@ -407,10 +427,10 @@ fn prepare(
         actions += positions.len();
         let r = rewards(rollout.score, &old_a, &ref_a, s.kl_coef);
         let (adv, ret) = gae(&r, &values_a, s.gamma, s.lambda);
-        let n = inputs.len();
         let mut row = Row {
             inputs,
             targets,
+            allowed,
             mask: vec![0.0; n],
             old_logprobs: old,
             old_values: values,
@@ -458,6 +478,7 @@ impl Prepared {
         size: usize,
         iteration: u64,
         epoch: usize,
+        vocab: usize,
         device: &Device,
     ) -> Vec<Minibatch> {
         let mut order: Vec<usize> = (0..self.rows.len()).collect();
@@ -471,13 +492,13 @@ impl Prepared {
             .chunks(size)
             .map(|chunk| {
                 let rows: Vec<&Row> = chunk.iter().map(|&i| &self.rows[i]).collect();
-                minibatch(&rows, device)
+                minibatch(&rows, vocab, device)
             })
             .collect()
     }
 }
 
-fn minibatch(rows: &[&Row], device: &Device) -> Minibatch {
+fn minibatch(rows: &[&Row], vocab: usize, device: &Device) -> Minibatch {
     let t = rows.iter().map(|r| r.inputs.len()).max().unwrap_or(1);
     let b = rows.len();
     let pad = Special::Pad.id();
@@ -505,8 +526,11 @@ fn minibatch(rows: &[&Row], device: &Device) -> Minibatch {
             .collect();
         Tensor::<1>::from_floats(flat.as_slice(), device).reshape([b, t])
     };
+    let allowed: Vec<&[Option<Arc<TokenSet>>]> =
+        rows.iter().map(|r| r.allowed.as_slice()).collect();
     Minibatch {
         inputs: ids(|r| &r.inputs),
+        bias: constraint_bias(&allowed, t, vocab, device),
         targets_ids: ids(|r| &r.targets),
         targets: Targets {
             mask: floats(|r| &r.mask),

@@ -45,6 +45,7 @@ impl AgentEnvironment<'_> {
         )
         .map_err(|e| e.to_string())?;
         agent.grounded = self.grounded;
+        agent.record_actions = true;
         Ok(agent)
     }
 
@@ -115,7 +116,7 @@ impl Environment for AgentEnvironment<'_> {
             .zip(scores)
             .map(|((_, trace), score)| Rollout {
                 ids: trace.tokens,
-                chosen: trace.chosen,
+                actions: trace.actions,
                 score,
             })
             .collect())
