@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod allocator;
 mod cmd;
 mod label;
 mod serve;
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
     // The code expert runs programs in this same binary, started again as a sandboxed
     // worker; in that case this serves one program and exits here.
     miracle_experts::code::run_worker_if_requested();
+    allocator::tune();
     std::panic::set_hook(Box::new(|info| {
         eprintln!("error: internal error, please report it as a bug: {info}");
     }));
