@@ -479,3 +479,48 @@ fn expert_calls_one_expert_and_fails_in_one_line() {
         "experts[0]: unknown kind `abacus`; known kinds: calculator",
     );
 }
+
+/// The environment of a running `miracle chat` once it has greeted (so after any
+/// re-execution at start), then ends it by closing its input.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn running_environment(extra: &[(&str, &str)]) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut child = common::command()
+        .arg("chat")
+        .envs(extra.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut greeting = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut greeting)
+        .unwrap();
+    assert!(greeting.starts_with("Miracle chat"), "{greeting}");
+    let environ = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap();
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    environ
+        .split(|&b| b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_runs_with_the_allocator_tuned_unless_the_user_set_it() {
+    let tuned = running_environment(&[]);
+    for setting in [
+        "MALLOC_MMAP_THRESHOLD_=33554432",
+        "MALLOC_TRIM_THRESHOLD_=2147483647",
+        "MALLOC_TOP_PAD_=1073741824",
+    ] {
+        assert!(tuned.iter().any(|v| v == setting), "{setting} missing");
+    }
+    let own = running_environment(&[("MALLOC_TOP_PAD_", "4096")]);
+    assert!(own.iter().any(|v| v == "MALLOC_TOP_PAD_=4096"));
+    assert!(!own.iter().any(|v| v.starts_with("MALLOC_TRIM_THRESHOLD_")));
+}
