@@ -36,3 +36,4 @@ for m in ppo ppo3 ppo4 ppo6 ppo7 dpo; do
   $M eval ../default/demos/heldout.jsonl --every 10 --model $m/model --out eval/$m-heldout.json
 done
 $M sft --config sft-bench.yaml --stop-after 12
+$M sft --config sft-bench2.yaml --stop-after 12   # the same, after the allocator change
