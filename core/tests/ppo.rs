@@ -195,3 +195,50 @@ fn a_stopped_run_resumes_where_it_stopped() {
     let log = std::fs::read_to_string(split.path().join("log.csv")).unwrap();
     assert_eq!(log.lines().count(), 5);
 }
+
+/// An environment that loses a token's mark: every rollout has one fewer than tokens.
+struct Unmarked(Toy);
+
+impl Environment for Unmarked {
+    fn rollouts(&mut self, policy: &Gpt, iteration: u64) -> Result<Vec<Rollout>, String> {
+        let mut rollouts = self.0.rollouts(policy, iteration)?;
+        for r in &mut rollouts {
+            r.actions.pop();
+        }
+        Ok(rollouts)
+    }
+
+    fn evaluate(&mut self, policy: &Gpt) -> Result<f64, String> {
+        self.0.evaluate(policy)
+    }
+}
+
+#[test]
+fn rollouts_with_unmarked_tokens_are_refused() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (config, tokenizer, sft, text) = setup();
+    let device = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let schedule = schedule(1);
+    let run = PpoRun {
+        config: &config,
+        tokenizer: &tokenizer,
+        sft: &sft,
+        ptx_train: &text,
+        ptx_val: &text,
+        schedule: &schedule,
+        out: dir.path(),
+    };
+    let mut env = Unmarked(Toy {
+        config: config.clone(),
+        device: device.clone(),
+        rollouts: 2,
+    });
+    let err = train_ppo(&run, &mut env, &device, None, |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("iteration 1") && err.contains("10 tokens but 9 action marks"),
+        "{err}"
+    );
+}
