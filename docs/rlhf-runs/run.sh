@@ -30,6 +30,13 @@ cat train-cmp.jsonl train2-cmp.jsonl > train-all-cmp.jsonl
 $M rm --config rm2.yaml
 $M rm --config rm2.yaml --evaluate valb-cmp.jsonl
 $M ppo --config ppo7.yaml
+# More comparisons at temperature 1.0: new prompts from the training templates.
+$M demos --seed 9 --out prompts-c --calc 30 --code 30 --literature 150 --direct 40
+$M label sample prompts-c/prompts.jsonl --out train3-cand.jsonl --seed 13
+$M label rank train3-cand.jsonl --out train3-cmp.jsonl
+cat train-cmp.jsonl train3-cmp.jsonl > train-t1-cmp.jsonl
+$M rm --config rm3.yaml
+$M rm --config rm3.yaml --evaluate valb-cmp.jsonl
 $M dpo --config dpo.yaml
 for m in ppo ppo3 ppo4 ppo6 ppo7 dpo; do
   $M eval ../../../shared/eval/dev.jsonl --model $m/model --out eval/$m-dev.json
