@@ -3,6 +3,7 @@
 //! the reference starts at zero; forced tokens are not actions; a stopped run resumes.
 
 use burn::prelude::*;
+use std::path::Path;
 use std::sync::Arc;
 
 use miracle_core::gpt::{Decoder, Decoding, Gpt, GptConfig, TokenSet};
@@ -70,23 +71,61 @@ impl Environment for Toy {
 /// so each builds the same model on every run.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn setup() -> (GptConfig, Tokenizer, Gpt, Vec<u32>) {
-    let tokenizer = Tokenizer::shipped().unwrap();
-    let config = GptConfig {
-        n_layer: 1,
-        n_head: 2,
-        n_embd: 16,
-        block_size: 16,
-        vocab_size: tokenizer.vocab_size(),
-        dropout: 0.0,
-        bias: false,
-        position: Default::default(),
-    };
-    let device = Device::flex();
-    device.seed(7);
-    let sft = Gpt::new(&config, &device);
-    let text: Vec<u32> = (0..400).map(|i| 1000 + (i * 7 % 50) as u32).collect();
-    (config, tokenizer, sft, text)
+/// A tiny SFT model, its tokenizer and pretraining text: what every run here starts from.
+struct Setup {
+    config: GptConfig,
+    tokenizer: Tokenizer,
+    sft: Gpt,
+    text: Vec<u32>,
+    device: Device,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let tokenizer = Tokenizer::shipped().unwrap();
+        let config = GptConfig {
+            n_layer: 1,
+            n_head: 2,
+            n_embd: 16,
+            block_size: 16,
+            vocab_size: tokenizer.vocab_size(),
+            dropout: 0.0,
+            bias: false,
+            position: Default::default(),
+        };
+        let device = Device::flex();
+        device.seed(7);
+        let sft = Gpt::new(&config, &device);
+        let text: Vec<u32> = (0..400).map(|i| 1000 + (i * 7 % 50) as u32).collect();
+        Setup {
+            config,
+            tokenizer,
+            sft,
+            text,
+            device,
+        }
+    }
+
+    /// A run of `schedule` into `out`, with the text for both ptx and validation.
+    fn run<'a>(&'a self, schedule: &'a PpoSchedule, out: &'a Path) -> PpoRun<'a> {
+        PpoRun {
+            config: &self.config,
+            tokenizer: &self.tokenizer,
+            sft: &self.sft,
+            ptx_train: &self.text,
+            ptx_val: &self.text,
+            schedule,
+            out,
+        }
+    }
+
+    fn toy(&self, rollouts: usize) -> Toy {
+        Toy {
+            config: self.config.clone(),
+            device: self.device.clone(),
+            rollouts,
+        }
+    }
 }
 
 fn schedule(iterations: u64) -> PpoSchedule {
@@ -108,25 +147,11 @@ fn schedule(iterations: u64) -> PpoSchedule {
 #[test]
 fn ppo_raises_a_toy_reward_from_a_zero_kl_start() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let (config, tokenizer, sft, text) = setup();
-    let device = Device::flex();
+    let setup = Setup::new();
     let dir = tempfile::tempdir().unwrap();
     let schedule = schedule(15);
-    let run = PpoRun {
-        config: &config,
-        tokenizer: &tokenizer,
-        sft: &sft,
-        ptx_train: &text,
-        ptx_val: &text,
-        schedule: &schedule,
-        out: dir.path(),
-    };
-    let mut env = Toy {
-        config: config.clone(),
-        device: device.clone(),
-        rollouts: 16,
-    };
-    let reports = train_ppo(&run, &mut env, &device, None, |_| {}).unwrap();
+    let run = setup.run(&schedule, dir.path());
+    let reports = train_ppo(&run, &mut setup.toy(16), &setup.device, None, |_| {}).unwrap();
     assert_eq!(reports.len(), 15);
     // Before any update the policy is the reference: no KL.
     assert!(reports[0].kl.abs() < 1e-5, "first KL {}", reports[0].kl);
@@ -154,25 +179,11 @@ fn ppo_raises_a_toy_reward_from_a_zero_kl_start() {
 #[test]
 fn a_stopped_run_resumes_where_it_stopped() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let (config, tokenizer, sft, text) = setup();
-    let device = Device::flex();
+    let setup = Setup::new();
     let schedule = schedule(4);
-    let run_in = |dir: &std::path::Path, stop: Option<u64>| {
-        let run = PpoRun {
-            config: &config,
-            tokenizer: &tokenizer,
-            sft: &sft,
-            ptx_train: &text,
-            ptx_val: &text,
-            schedule: &schedule,
-            out: dir,
-        };
-        let mut env = Toy {
-            config: config.clone(),
-            device: device.clone(),
-            rollouts: 16,
-        };
-        train_ppo(&run, &mut env, &device, stop, |_| {}).unwrap()
+    let run_in = |dir: &Path, stop: Option<u64>| {
+        let run = setup.run(&schedule, dir);
+        train_ppo(&run, &mut setup.toy(16), &setup.device, stop, |_| {}).unwrap()
     };
     let whole = tempfile::tempdir().unwrap();
     let straight = run_in(whole.path(), None);
@@ -190,7 +201,7 @@ fn a_stopped_run_resumes_where_it_stopped() {
             b.reward
         );
     }
-    let weights = |d: &std::path::Path| std::fs::read(d.join("model/model.safetensors")).unwrap();
+    let weights = |d: &Path| std::fs::read(d.join("model/model.safetensors")).unwrap();
     assert_eq!(weights(whole.path()), weights(split.path()));
     let log = std::fs::read_to_string(split.path().join("log.csv")).unwrap();
     assert_eq!(log.lines().count(), 5);
@@ -216,25 +227,12 @@ impl Environment for Unmarked {
 #[test]
 fn rollouts_with_unmarked_tokens_are_refused() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let (config, tokenizer, sft, text) = setup();
-    let device = Device::flex();
+    let setup = Setup::new();
     let dir = tempfile::tempdir().unwrap();
     let schedule = schedule(1);
-    let run = PpoRun {
-        config: &config,
-        tokenizer: &tokenizer,
-        sft: &sft,
-        ptx_train: &text,
-        ptx_val: &text,
-        schedule: &schedule,
-        out: dir.path(),
-    };
-    let mut env = Unmarked(Toy {
-        config: config.clone(),
-        device: device.clone(),
-        rollouts: 2,
-    });
-    let err = train_ppo(&run, &mut env, &device, None, |_| {})
+    let run = setup.run(&schedule, dir.path());
+    let mut env = Unmarked(setup.toy(2));
+    let err = train_ppo(&run, &mut env, &setup.device, None, |_| {})
         .unwrap_err()
         .to_string();
     assert!(

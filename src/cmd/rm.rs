@@ -11,7 +11,7 @@ use clap::Args;
 use miracle_core::tokenizer::Tokenizer;
 use miracle_core::train::reward::{Ranked, RewardModel};
 use miracle_core::train::reward_training::{
-    PairReport, RewardRun, RewardSchedule, evaluate, train_reward,
+    PairReport, PairScore, RewardRun, RewardSchedule, evaluate, train_reward,
 };
 use miracle_router::rlhf::comparison::read_comparisons;
 use serde::Deserialize;
@@ -128,15 +128,33 @@ fn evaluate_rm(config: &Path, comparisons: &Path, out: &mut dyn Write) -> anyhow
             .category
             .clone()
             .unwrap_or_else(|| "-".into());
-        groups.entry("all".into()).or_default().push(ranked.clone());
         groups.entry(category).or_default().push(ranked);
     }
-    for (name, g) in &groups {
-        let score = evaluate(&model, g, &device);
+    // Each category is scored once; "all" is their weighted sum (loss per comparison,
+    // accuracy per pair), not a second pass of the model over everything.
+    let scores: Vec<(&str, usize, PairScore)> = groups
+        .iter()
+        .map(|(name, g)| (name.as_str(), g.len(), evaluate(&model, g, &device)))
+        .collect();
+    let n: usize = scores.iter().map(|(_, n, _)| n).sum();
+    let pairs: usize = scores.iter().map(|(_, _, s)| s.pairs).sum();
+    let all = PairScore {
+        loss: (scores
+            .iter()
+            .map(|(_, n, s)| f64::from(s.loss) * *n as f64)
+            .sum::<f64>()
+            / n.max(1) as f64) as f32,
+        accuracy: scores
+            .iter()
+            .map(|(_, _, s)| s.accuracy * s.pairs as f64)
+            .sum::<f64>()
+            / pairs.max(1) as f64,
+        pairs,
+    };
+    for (name, n, score) in std::iter::once(("all", n, all)).chain(scores) {
         writeln!(
             out,
-            "{name:<12} {:>5} comparisons {:>6} pairs  pairwise accuracy {:.1}%  loss {:.4}",
-            g.len(),
+            "{name:<12} {n:>5} comparisons {:>6} pairs  pairwise accuracy {:.1}%  loss {:.4}",
             score.pairs,
             score.accuracy * 100.0,
             score.loss

@@ -196,9 +196,9 @@ fn run_rlhf(
     sft_model: &Path,
     out: &mut dyn Write,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let (policy_stage, policy_config) = match (&rlhf.ppo, &rlhf.dpo) {
-        (Some(config), None) => ("ppo", config),
-        (None, Some(config)) => ("dpo", config),
+    let policy = match (&rlhf.ppo, &rlhf.dpo) {
+        (Some(config), None) => Policy::Ppo(config),
+        (None, Some(config)) => Policy::Dpo(config),
         _ => bail!("rlhf: name exactly one of `ppo` (a miracle ppo config) and `dpo`"),
     };
     writeln!(out, "== RLHF 1/4: prompts from the experts' generators")?;
@@ -215,24 +215,19 @@ fn run_rlhf(
         temperature: 1.0,
         seed: rlhf.seed,
     };
-    let rules = Rules {
-        noise: rlhf.noise,
-        seed: rlhf.seed,
-    };
     let options = AgentOptions::on_model(sft_model);
-    for (suite, name) in [("prompts.jsonl", "train"), ("heldout.jsonl", "heldout")] {
+    // Held-out comparisons are always clean: they measure the reward model.
+    for (suite, name, noise) in [
+        ("prompts.jsonl", "train", rlhf.noise),
+        ("heldout.jsonl", "heldout", 0.0),
+    ] {
         let candidates = dir.join(format!("{name}-candidates.jsonl"));
         if !candidates.is_file() {
             sample_file(&dir.join(suite), &candidates, &sampling, 1, &options, out)?;
         }
-        // Held-out comparisons are always clean: they measure the reward model.
-        let rules = if name == "train" {
-            rules.clone()
-        } else {
-            Rules {
-                noise: 0.0,
-                ..rules.clone()
-            }
+        let rules = Rules {
+            noise,
+            seed: rlhf.seed,
         };
         rank_file(
             &candidates,
@@ -245,17 +240,25 @@ fn run_rlhf(
     let rm_config = base.join(&rlhf.rm);
     let rm_out = super::rm::run_rm(&rm_config, out)?;
     let rm_dir = rm_out.parent().unwrap_or(&rm_out).to_path_buf();
-    let config = base.join(policy_config);
-    let policy_out = if policy_stage == "ppo" {
-        writeln!(out, "== RLHF 4/4: PPO-ptx ({})", policy_config.display())?;
-        run_ppo(&config, None, out)?
-    } else {
-        writeln!(out, "== RLHF 4/4: DPO ({})", policy_config.display())?;
-        let model = super::dpo::run_dpo(&config, out)?;
-        model.parent().unwrap_or(&model).to_path_buf()
+    let policy_stage = match policy {
+        Policy::Ppo(config) => {
+            writeln!(out, "== RLHF 4/4: PPO-ptx ({})", config.display())?;
+            ("ppo".to_string(), run_ppo(&base.join(config), None, out)?)
+        }
+        Policy::Dpo(config) => {
+            writeln!(out, "== RLHF 4/4: DPO ({})", config.display())?;
+            let model = super::dpo::run_dpo(&base.join(config), out)?;
+            let dir = model.parent().unwrap_or(&model).to_path_buf();
+            ("dpo".to_string(), dir)
+        }
     };
-    let policy = (policy_stage.to_string(), policy_out);
-    Ok(vec![("rm".to_string(), rm_dir), policy])
+    Ok(vec![("rm".to_string(), rm_dir), policy_stage])
+}
+
+/// How the RLHF stage tunes the policy, and the config for it.
+enum Policy<'a> {
+    Ppo(&'a Path),
+    Dpo(&'a Path),
 }
 
 /// Copies the model directory's files into `to` (each written atomically).

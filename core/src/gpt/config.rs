@@ -64,6 +64,22 @@ pub enum ConfigError {
 }
 
 impl GptConfig {
+    /// The smallest model worth testing on: one layer of 16 channels, 8 positions, a
+    /// vocabulary of 300 (byte tokens and a few more).
+    #[cfg(test)]
+    pub(crate) fn tiny() -> Self {
+        GptConfig {
+            n_layer: 1,
+            n_head: 2,
+            n_embd: 16,
+            block_size: 8,
+            vocab_size: 300,
+            dropout: 0.0,
+            bias: true,
+            position: Default::default(),
+        }
+    }
+
     /// Benchmark config A of `shared/bench/torch_gpt_reference.py` (no biases, as there).
     pub fn bench_a() -> Self {
         GptConfig {

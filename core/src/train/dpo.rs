@@ -308,16 +308,7 @@ mod tests {
     #[test]
     fn sequence_logprobs_sum_only_the_written_tokens() {
         let device = Device::flex();
-        let config = GptConfig {
-            n_layer: 1,
-            n_head: 2,
-            n_embd: 16,
-            block_size: 8,
-            vocab_size: 300,
-            dropout: 0.0,
-            bias: true,
-            position: Default::default(),
-        };
+        let config = GptConfig::tiny();
         device.seed(2);
         let model = Gpt::new(&config, &device);
         let seq = vec![270u32, 271, 272, 273];

@@ -479,16 +479,7 @@ mod tests {
     #[test]
     fn the_value_loss_does_not_reach_the_trunk() {
         let device = Device::flex().autodiff();
-        let config = GptConfig {
-            n_layer: 1,
-            n_head: 2,
-            n_embd: 16,
-            block_size: 8,
-            vocab_size: 300,
-            dropout: 0.0,
-            bias: true,
-            position: Default::default(),
-        };
+        let config = GptConfig::tiny();
         let model = ActorCritic::new(Gpt::new(&config, &device), &config, &device);
         let ids = || Tensor::<1, Int>::from_ints([270, 271, 272], &device).reshape([1, 3]);
         let loss = || {

@@ -250,16 +250,7 @@ mod tests {
     #[test]
     fn scores_read_each_sequence_at_its_own_last_token() {
         let device = Device::flex();
-        let config = GptConfig {
-            n_layer: 1,
-            n_head: 2,
-            n_embd: 16,
-            block_size: 8,
-            vocab_size: 300,
-            dropout: 0.0,
-            bias: true,
-            position: Default::default(),
-        };
+        let config = GptConfig::tiny();
         device.seed(3);
         let rm = RewardModel::new(Gpt::new(&config, &device), &config, &device);
         let a = vec![270, 271, 272];
