@@ -12,9 +12,10 @@ use anyhow::Context;
 use clap::Args;
 use miracle_experts::Context as CallContext;
 use miracle_router::agent::Trace;
-use miracle_router::demos::{LITERATURE, cited_ids};
+use miracle_router::demos::{Expect, LITERATURE, cited_ids};
 use miracle_router::judge::{found_papers, last_number, same_number};
 use miracle_router::protocol::Step;
+use miracle_router::rlhf::comparison::read_lines;
 use serde::{Deserialize, Serialize};
 
 use super::ask::{AgentOptions, with_agent};
@@ -33,6 +34,7 @@ pub struct EvalArgs {
     options: AgentOptions,
 }
 
+/// A suite line (`../shared/eval/dev.jsonl`'s format): a prompt with its expectation.
 #[derive(Debug, Deserialize)]
 struct Request {
     id: String,
@@ -40,14 +42,6 @@ struct Request {
     category: String,
     query: String,
     expect: Expect,
-}
-
-#[derive(Debug, Deserialize)]
-struct Expect {
-    expert: Option<String>,
-    answer: Option<String>,
-    #[serde(default)]
-    docs: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -149,29 +143,16 @@ impl EvalArgs {
     }
 }
 
+/// The suite, read by the reader of every JSONL file of the RLHF loop: each problem names
+/// the file and line.
 fn read_suite(path: &Path) -> anyhow::Result<Vec<Request>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let requests: Vec<Request> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).with_context(|| {
-                format!(
-                    "{}:{}: not a suite line (id, lang, category, query, expect)",
-                    path.display(),
-                    i + 1
-                )
-            })
-        })
-        .collect::<anyhow::Result<_>>()?;
-    anyhow::ensure!(
-        !requests.is_empty(),
-        "{}: the suite has no requests",
-        path.display()
-    );
-    Ok(requests)
+    Ok(read_lines(path, "suite", |r: &Request| {
+        if r.query.trim().is_empty() {
+            Err("the query is empty".into())
+        } else {
+            Ok(())
+        }
+    })?)
 }
 
 fn row(request: &Request, trace: &Trace, direct: Option<Vec<String>>) -> Row {
