@@ -124,7 +124,6 @@ pub(crate) async fn make(
     draw: &mut Draw,
 ) -> Result<Made, DemoError> {
     let (template, text, split) = template_for(FAMILY, &TEMPLATES, lang, i);
-    let text = &draw.phrase(text, lang, split);
     let mut script = Script::new(registry, FAMILY);
     // A topic the search reads as (broken) advanced syntax — a title with `doi:` in it —
     // makes no demonstration: another is drawn.
