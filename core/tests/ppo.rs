@@ -84,14 +84,10 @@ impl Setup {
     fn new() -> Self {
         let tokenizer = Tokenizer::shipped().unwrap();
         let config = GptConfig {
-            n_layer: 1,
-            n_head: 2,
-            n_embd: 16,
             block_size: 16,
             vocab_size: tokenizer.vocab_size(),
-            dropout: 0.0,
             bias: false,
-            position: Default::default(),
+            ..GptConfig::tiny()
         };
         let device = Device::flex();
         device.seed(7);

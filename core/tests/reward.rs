@@ -44,14 +44,10 @@ fn a_tiny_reward_model_learns_the_ranking_and_saves_what_it_learned() {
     let device = Device::flex().autodiff();
     let tokenizer = Tokenizer::shipped().unwrap();
     let config = GptConfig {
-        n_layer: 1,
-        n_head: 2,
-        n_embd: 16,
         block_size: 16,
         vocab_size: tokenizer.vocab_size(),
-        dropout: 0.0,
         bias: false,
-        position: Default::default(),
+        ..GptConfig::tiny()
     };
     device.seed(5);
     let start = RewardModel::new(Gpt::new(&config, &device), &config, &device);
@@ -117,14 +113,10 @@ fn bad_setups_are_refused_before_training() {
     let device = Device::flex().autodiff();
     let tokenizer = Tokenizer::shipped().unwrap();
     let config = GptConfig {
-        n_layer: 1,
-        n_head: 2,
-        n_embd: 16,
         block_size: 16,
         vocab_size: tokenizer.vocab_size(),
-        dropout: 0.0,
         bias: false,
-        position: Default::default(),
+        ..GptConfig::tiny()
     };
     let dir = tempfile::tempdir().unwrap();
     let train = groups(4, 1);

@@ -72,14 +72,9 @@ impl Expert for Echo {
 
 fn tiny_model(tokenizer: &Tokenizer, device: &Device) -> (Gpt, GptConfig) {
     let config = GptConfig {
-        n_layer: 1,
-        n_head: 2,
-        n_embd: 16,
         block_size: 64,
         vocab_size: tokenizer.vocab_size(),
-        dropout: 0.0,
-        bias: true,
-        position: Default::default(),
+        ..GptConfig::tiny()
     };
     (Gpt::new(&config, device), config)
 }

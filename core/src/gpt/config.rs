@@ -65,9 +65,9 @@ pub enum ConfigError {
 
 impl GptConfig {
     /// The smallest model worth testing on: one layer of 16 channels, 8 positions, a
-    /// vocabulary of 300 (byte tokens and a few more).
-    #[cfg(test)]
-    pub(crate) fn tiny() -> Self {
+    /// vocabulary of 300 (byte tokens and a few more). Tests that need another context or
+    /// vocabulary change those fields: `GptConfig { block_size: 64, ..GptConfig::tiny() }`.
+    pub fn tiny() -> Self {
         GptConfig {
             n_layer: 1,
             n_head: 2,
