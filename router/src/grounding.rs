@@ -1,7 +1,8 @@
 //! Grounded spans: what the model writes is held to the conversation. Two holds:
 //!
 //! - [`Numbers`]: every number must be one of a known set — the user's numbers, the experts'
-//!   results (an answer, a calculator expression);
+//!   results (an answer, a calculator expression) — and every bracketed reference (`[dev-606]`)
+//!   one the conversation holds, so an answer cites only papers a search returned;
 //! - [`Quote`]: the text must be a passage of the user's words that runs to the end of a
 //!   clause (a literature query): the model picks where the topic starts.
 //!
@@ -14,17 +15,28 @@
 //! word (`log10`, `x2`) are part of the word, not numbers.
 
 use std::collections::BTreeSet;
+use std::ops::Bound;
 
-/// The numbers a grounded span may contain.
+/// The numbers and bracketed references a grounded span may contain.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grounding {
     numbers: BTreeSet<String>,
+    references: BTreeSet<String>,
 }
 
 impl Grounding {
-    /// Adds every number that occurs in `text`.
+    /// Adds every number and every bracketed reference that occurs in `text`.
     pub fn read(&mut self, text: &str) {
         self.numbers.extend(numbers_in(text));
+        self.references
+            .extend(references_in(text).map(str::to_string));
+    }
+
+    fn begins_reference(&self, text: &str) -> bool {
+        self.references
+            .range::<str, _>((Bound::Included(text), Bound::Unbounded))
+            .next()
+            .is_some_and(|r| r.starts_with(text))
     }
 
     fn continues(&self, run: &str) -> bool {
@@ -51,6 +63,8 @@ pub struct Span {
     in_word: bool,
     /// The first bytes of a character whose last bytes are still to come.
     pending: Vec<u8>,
+    /// Inside `[…]`: the reference written so far.
+    reference: Option<String>,
 }
 
 impl Span {
@@ -58,8 +72,14 @@ impl Span {
     /// grounding does not hold. A token may end inside a UTF-8 character (byte-level
     /// vocabularies split Han characters); those bytes wait for the next token.
     pub fn after(&self, bytes: &[u8], grounding: &Grounding) -> Option<Span> {
-        if self.run.is_empty() && self.pending.is_empty() && !bytes.iter().any(u8::is_ascii_digit) {
-            // The common case, decided without copying: nothing here can write a digit.
+        let plain = |b: &u8| !b.is_ascii_digit() && *b != b'[';
+        if self.run.is_empty()
+            && self.pending.is_empty()
+            && self.reference.is_none()
+            && bytes.iter().all(plain)
+        {
+            // The common case, decided without copying: nothing here can write a digit or
+            // open a reference.
             let mut span = self.clone();
             if let Some(&last) = bytes.last() {
                 span.in_word = is_word_start(last as char) && last.is_ascii();
@@ -67,6 +87,11 @@ impl Span {
             return Some(span);
         }
         let mut span = self.clone();
+        if span.pending.is_empty()
+            && let Ok(text) = std::str::from_utf8(bytes)
+        {
+            return span.push_str(text, grounding);
+        }
         let mut bytes = [std::mem::take(&mut span.pending).as_slice(), bytes].concat();
         loop {
             match std::str::from_utf8(&bytes) {
@@ -93,17 +118,43 @@ impl Span {
         }
     }
 
-    fn push_str(self, text: &str, grounding: &Grounding) -> Option<Span> {
-        text.chars()
-            .try_fold(self, |span, c| span.push(c, grounding))
+    fn push_str(mut self, mut text: &str, grounding: &Grounding) -> Option<Span> {
+        while let Some(c) = text.chars().next() {
+            if let Some(reference) = &mut self.reference {
+                // Inside a reference, a token's text is checked at once, not per character
+                // (this runs for every token of the vocabulary at every step).
+                let end = text.find(']').unwrap_or(text.len());
+                if end > 0 {
+                    reference.push_str(&text[..end]);
+                    if !grounding.begins_reference(reference) {
+                        return None;
+                    }
+                    text = &text[end..];
+                    continue;
+                }
+            }
+            self = self.push(c, grounding)?;
+            text = &text[c.len_utf8()..];
+        }
+        Some(self)
     }
 
-    /// Whether the span may end here (no number is left half written).
+    /// Whether the span may end here (no number or reference is left half written).
     pub fn can_end(&self, grounding: &Grounding) -> bool {
-        self.run.is_empty() || grounding.contains(&self.run)
+        self.reference.is_none() && (self.run.is_empty() || grounding.contains(&self.run))
     }
 
     fn push(mut self, c: char, grounding: &Grounding) -> Option<Span> {
+        if let Some(reference) = &mut self.reference {
+            // A reference is copied whole: `]` only once it is one the grounding holds.
+            if c == ']' {
+                let whole = grounding.references.contains(reference.as_str());
+                self.reference = None;
+                return whole.then_some(self);
+            }
+            reference.push(c);
+            return grounding.begins_reference(reference).then_some(self);
+        }
         if c.is_ascii_digit() && !self.in_word {
             self.run.push(c);
             return grounding.continues(&self.run).then_some(self);
@@ -124,6 +175,10 @@ impl Span {
         }
         self.run.clear();
         self.in_word = is_word_start(c);
+        if c == '[' {
+            self.reference = Some(String::new());
+            return grounding.begins_reference("").then_some(self);
+        }
         Some(self)
     }
 }
@@ -148,6 +203,16 @@ pub fn numbers_in(text: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// The bracketed references of `text` (`[dev-606]`, `[21746539]`): what lies between `[`
+/// and the next `]` on the same line, when it is short enough to be a name.
+pub fn references_in(text: &str) -> impl Iterator<Item = &str> {
+    text.split('[').skip(1).filter_map(|after| {
+        let (inside, _) = after.split_once(']')?;
+        let name = !inside.is_empty() && inside.chars().count() <= 64;
+        (name && !inside.contains('\n')).then_some(inside)
+    })
 }
 
 /// Letters after which digits belong to a name. Only Latin ones: in `半径为3` the 3 is a
@@ -365,6 +430,28 @@ mod tests {
         assert!(!writes("35 * 995", &g));
         assert!(Span::default().after(b"35", &g).is_some());
         assert!(!Span::default().after(b"35", &g).unwrap().can_end(&g));
+    }
+
+    #[test]
+    fn only_references_of_the_conversation_can_be_cited() {
+        let g = grounding("1. [dev-606] On retrieval [J].\n2. [21746539] Trials\n[open");
+        assert_eq!(
+            references_in("1. [dev-606] x [J]. [] [a\nb] [21746539]").collect::<Vec<_>>(),
+            ["dev-606", "J", "21746539"]
+        );
+        assert!(writes("Papers: [dev-606], [21746539].", &g));
+        assert!(writes("最相关的论文：[dev-606]、[21746539]。", &g));
+        // Another collection's prefix on a returned number, a made-up id, an unclosed one.
+        assert!(!writes("[test-606]", &g));
+        assert!(!writes("[2174653]", &g));
+        assert!(!writes("[dev-606", &g));
+        assert!(!writes("[open", &g));
+        // Split across tokens, a reference is checked as it grows.
+        let span = Span::default().after(b"[de", &g).unwrap();
+        assert!(span.after(b"v-6", &g).is_some());
+        assert!(span.after(b"x", &g).is_none());
+        // Without references to copy, no bracket opens.
+        assert!(!writes("[1]", &grounding("1 and 2")));
     }
 
     #[test]

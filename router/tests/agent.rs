@@ -14,7 +14,7 @@ use miracle_experts::{
     Registry,
 };
 use miracle_router::agent::{Agent, Limits, Outcome};
-use miracle_router::grounding::numbers_in;
+use miracle_router::grounding::{numbers_in, references_in};
 use miracle_router::protocol::Step;
 
 /// An expert that always fails, and one that never answers in time.
@@ -198,6 +198,7 @@ async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
         let trace = agent.run(request, &[]).await.unwrap();
         let mut seen = numbers_in(request);
         let mut results: Vec<String> = Vec::new();
+        let mut cited: Vec<String> = Vec::new();
         for (i, step) in trace.steps.iter().enumerate() {
             match &step.step {
                 // A call cut off by its byte budget does not run; it may end half written.
@@ -217,6 +218,7 @@ async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
                 Step::Result { text } => {
                     seen.extend(numbers_in(text));
                     results.extend(numbers_in(text));
+                    cited.extend(references_in(text).map(str::to_string));
                 }
                 Step::Answer { text } => {
                     let allowed = if trace.experts().is_empty() {
@@ -227,6 +229,10 @@ async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
                     for n in numbers_in(text) {
                         assert!(allowed.contains(&n), "{n} in the answer {text:?}");
                         numbers += 1;
+                    }
+                    // Nothing here returns a bracketed reference, so none may be cited.
+                    for r in references_in(text) {
+                        assert!(cited.iter().any(|c| c == r), "[{r}] in {text:?}");
                     }
                 }
                 Step::Think { .. } => {}
