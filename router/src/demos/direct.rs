@@ -1,7 +1,7 @@
 //! Requests the assistant answers itself, without an expert: greetings, thanks and questions
 //! about what it is and can do.
 
-use super::{Expect, Lang, Made, Templates, template_for};
+use super::{Draw, Expect, Lang, Made, Templates, template_for};
 
 struct Intent {
     family: &'static str,
@@ -70,10 +70,11 @@ const INTENTS: &[Intent] = &[
 ];
 
 /// The `i`-th direct request in `lang`, cycling through the intents and their phrasings.
-pub(crate) fn make(lang: Lang, i: usize) -> (&'static str, Made) {
+pub(crate) fn make(lang: Lang, i: usize, draw: &mut Draw) -> (&'static str, Made) {
     let intent = &INTENTS[i % INTENTS.len()];
-    let (template, user, split) =
+    let (template, text, split) =
         template_for(intent.family, &intent.requests, lang, i / INTENTS.len());
+    let user = draw.phrase(text, lang, split);
     let answer = match lang {
         Lang::En => intent.answer_en,
         Lang::Zh => intent.answer_zh,
@@ -81,7 +82,7 @@ pub(crate) fn make(lang: Lang, i: usize) -> (&'static str, Made) {
     let made = Made {
         template,
         split,
-        user: user.to_string(),
+        user,
         steps: vec![crate::protocol::Step::Answer {
             text: answer.to_string(),
         }],

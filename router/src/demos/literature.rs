@@ -13,7 +13,7 @@ use super::{
 
 pub(crate) const FAMILY: &str = "literature.topic";
 
-const TEMPLATES: Templates = Templates {
+pub(crate) const TEMPLATES: Templates = Templates {
     en: &[
         "Find papers on {x}",
         "Search the literature for {x}",
@@ -22,6 +22,10 @@ const TEMPLATES: Templates = Templates {
         "Look for research about {x}",
         "Which papers discuss {x}?",
         "Find me articles on the topic: {x}",
+        "[Can you|Could you|Please] find [papers|articles|studies] [on|about] {x}[?|.]",
+        "What does the literature say about {x}?",
+        "[Give me|List] [some|a few] references [on|for] {x}[.|, please.]",
+        "I am [looking for|researching] {x}. [Which papers should I read?|Any papers?]",
         "Show me publications related to {x}",
     ],
     zh: &[
@@ -30,6 +34,10 @@ const TEMPLATES: Templates = Templates {
         "有哪些研究{x}的文章？",
         "帮我找一些关于{x}的研究。",
         "我想了解{x}方面的研究文献。",
+        "[请|麻烦|]帮我[查|找|搜]一下{x}[相关的|方面的]论文。",
+        "[请|]推荐[几篇|一些]关于{x}的[文献|论文]。",
+        "{x}[有|有没有]哪些[相关|]研究？",
+        "[请|]列出{x}[方面|领域]的[代表性|]文献。",
         "请检索与{x}有关的论文。",
     ],
 };
@@ -124,6 +132,7 @@ pub(crate) async fn make(
     draw: &mut Draw,
 ) -> Result<Made, DemoError> {
     let (template, text, split) = template_for(FAMILY, &TEMPLATES, lang, i);
+    let text = &draw.phrase(text, lang, split);
     let mut script = Script::new(registry, FAMILY);
     // A topic the search reads as (broken) advanced syntax — a title with `doi:` in it —
     // makes no demonstration: another is drawn.

@@ -161,7 +161,60 @@ impl Draw {
     pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.int(0, items.len() as i64 - 1) as usize]
     }
+
+    /// One surface form of a template: every `[x|y|z]` group becomes one of its
+    /// alternatives (an alternative may be empty), so one frame yields many phrasings.
+    pub(crate) fn vary(&mut self, template: &str) -> String {
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('[') {
+            let Some(close) = rest[open..].find(']').map(|c| open + c) else {
+                break;
+            };
+            out.push_str(&rest[..open]);
+            let alternatives: Vec<&str> = rest[open + 1..close].split('|').collect();
+            let alternative: &&str = self.pick(&alternatives);
+            out.push_str(alternative);
+            rest = &rest[close + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// A training request's surface form: its template varied, and one time in three a
+    /// lead-in a person might type first (the same for every family), so that routing keys
+    /// on the task, not on how the request happens to begin. Held-out templates stay as
+    /// written (they hold no groups).
+    pub(crate) fn phrase(&mut self, template: &str, lang: Lang, split: Split) -> String {
+        let text = self.vary(template);
+        if split == Split::HeldOut || self.int(0, 2) != 0 {
+            return text;
+        }
+        let lead = match lang {
+            Lang::En => *self.pick(EN_LEADS),
+            Lang::Zh => *self.pick(ZH_LEADS),
+        };
+        format!("{lead}{text}")
+    }
 }
+
+/// Lead-ins carry no task: every family gets them alike, so none can be a cue.
+const EN_LEADS: &[&str] = &[
+    "Please help: ",
+    "Quick question: ",
+    "Hi! ",
+    "Hello, ",
+    "Excuse me, ",
+    "One more thing: ",
+];
+const ZH_LEADS: &[&str] = &[
+    "请问：",
+    "你好！",
+    "问一下，",
+    "麻烦你，",
+    "您好，",
+    "还有一个问题：",
+];
 
 /// The assistant's turn under construction; calls run the real expert.
 pub(crate) struct Script<'r> {
@@ -323,7 +376,7 @@ pub async fn generate(
             push(literature::FAMILY, lang, Category::Literature, i, made);
         }
         for i in 0..counts.direct {
-            let (family, made) = direct::make(lang, i);
+            let (family, made) = direct::make(lang, i, &mut draw);
             push(family, lang, Category::Direct, i, made);
         }
     }
@@ -398,5 +451,74 @@ pub(crate) fn number_answer(lang: Lang, value: &str) -> String {
     match lang {
         Lang::En => format!("The answer is {value}."),
         Lang::Zh => format!("答案是{value}。"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_group_yields_each_of_its_alternatives() {
+        let mut draw = Draw::new(3);
+        let forms: std::collections::BTreeSet<String> = (0..200)
+            .map(|_| draw.vary("[A|The] shop sold {a}[| books][.|?]"))
+            .collect();
+        assert_eq!(forms.len(), 8, "{forms:?}");
+        assert!(forms.contains("A shop sold {a}."));
+        assert!(forms.contains("The shop sold {a} books?"));
+    }
+
+    #[test]
+    fn text_without_groups_is_left_as_written() {
+        let mut draw = Draw::new(3);
+        assert_eq!(draw.vary("What is {a} plus {b}?"), "What is {a} plus {b}?");
+        assert_eq!(draw.vary("an open [bracket"), "an open [bracket");
+        for _ in 0..20 {
+            assert_eq!(
+                draw.phrase("What is {a}?", Lang::En, Split::HeldOut),
+                "What is {a}?"
+            );
+        }
+    }
+
+    #[test]
+    fn training_requests_sometimes_open_with_a_lead_in() {
+        let mut draw = Draw::new(5);
+        let texts: Vec<String> = (0..90)
+            .map(|_| draw.phrase("{a}加{b}等于多少？", Lang::Zh, Split::Train))
+            .collect();
+        let led = texts.iter().filter(|t| !t.starts_with("{a}")).count();
+        assert!((15..=45).contains(&led), "{led} of 90 have a lead-in");
+        assert!(texts.iter().all(|t| t.ends_with("{a}加{b}等于多少？")));
+    }
+
+    /// The held-out template of every list (its last) is measured as written, so it holds
+    /// no group; every group elsewhere is closed and has two alternatives or more.
+    #[test]
+    fn templates_are_well_formed() {
+        let lists = calc::FAMILIES
+            .iter()
+            .map(|f| &f.templates)
+            .chain(code::FAMILIES.iter().map(|f| &f.templates))
+            .chain([&literature::TEMPLATES]);
+        for templates in lists {
+            for list in [templates.en, templates.zh] {
+                let (last, rest) = list.split_last().unwrap();
+                assert!(!last.contains('['), "held-out template {last:?} varies");
+                for template in rest {
+                    let (opens, closes) =
+                        (template.matches('[').count(), template.matches(']').count());
+                    assert_eq!(opens, closes, "{template:?}");
+                    for group in template.split('[').skip(1) {
+                        let inside = group.split(']').next().unwrap();
+                        assert!(
+                            inside.contains('|'),
+                            "{template:?}: [{inside}] has one alternative"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
