@@ -430,10 +430,14 @@ impl Turn<'_, '_> {
         };
         let (text, error) = match answer {
             Ok(seen) => (seen.text, None),
-            Err(e) => (format!("error: {e}"), Some(e)),
+            Err(e) => (format!("{ERROR_PREFIX}{e}"), Some(e)),
         };
-        self.grounding.read(&text);
-        self.results.read(&text);
+        if error.is_none() {
+            // An error is not a result: its numbers (an operand count, a limit) are no
+            // facts about the request, so neither a later call nor the answer may use them.
+            self.grounding.read(&text);
+            self.results.read(&text);
+        }
         let mut forced = vec![Special::Result.id()];
         forced.extend(self.agent.tokenizer.encode(&text)?);
         forced.push(Special::ResultEnd.id());
@@ -536,6 +540,9 @@ impl Turn<'_, '_> {
     }
 }
 
+/// How an expert's error reads in the token stream, where the model sees it as the result.
+const ERROR_PREFIX: &str = "error: ";
+
 /// The numbers of a conversation before the model's turn: the system's and user's words,
 /// and the results of earlier turns.
 fn conversation_numbers(dialogue: &Dialogue) -> Grounding {
@@ -546,7 +553,9 @@ fn conversation_numbers(dialogue: &Dialogue) -> Grounding {
     for exchange in &dialogue.exchanges {
         grounding.read(&exchange.user);
         for step in &exchange.steps {
-            if let Step::Result { text } = step {
+            if let Step::Result { text } = step
+                && !text.starts_with(ERROR_PREFIX)
+            {
                 grounding.read(text);
             }
         }

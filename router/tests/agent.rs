@@ -41,7 +41,7 @@ impl Expert for Trouble {
         if self.name == "slow" {
             tokio::time::sleep(Duration::from_secs(30)).await;
         }
-        Err(ExpertError::failed(self.name, "out of order"))
+        Err(ExpertError::failed(self.name, "out of order until 7 pm"))
     }
 }
 
@@ -106,7 +106,7 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
         timeout: Duration::from_secs(20),
         expert_timeout: Duration::from_millis(50),
     };
-    let (mut calls, mut failures) = (0, 0);
+    let (mut calls, mut failures, mut failed_only) = (0, 0, 0);
     for seed in 0..12 {
         agent.decoding = Decoding::Sample {
             temperature: 2.0,
@@ -147,6 +147,17 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
                 assert!(text.starts_with("error: "), "{text}");
             }
         }
+        // An error is not a result: after failed calls only, the answer may state none of
+        // the errors' numbers.
+        let results = trace
+            .steps
+            .iter()
+            .filter(|s| matches!(s.step, Step::Result { .. }));
+        if results.clone().count() > 0 && results.clone().all(|s| s.error.is_some()) {
+            let answer = numbers_in(&trace.answer);
+            assert!(answer.is_empty(), "{:?} after failed calls", trace.answer);
+            failed_only += 1;
+        }
         let json = serde_json::to_value(&trace).unwrap();
         assert_eq!(json["request"], "What is 2 + 2?");
     }
@@ -155,6 +166,7 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
         "no run made a call: the test would prove nothing"
     );
     assert!(failures > 0, "no run met a failing expert");
+    assert!(failed_only > 0, "no run answered after failed calls only");
 }
 
 #[tokio::test]
