@@ -149,11 +149,11 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
         }
         // An error is not a result: after failed calls only, the answer may state none of
         // the errors' numbers.
-        let results = trace
-            .steps
-            .iter()
-            .filter(|s| matches!(s.step, Step::Result { .. }));
-        if results.clone().count() > 0 && results.clone().all(|s| s.error.is_some()) {
+        let failed: Vec<bool> = (trace.steps.iter())
+            .filter(|s| matches!(s.step, Step::Result { .. }))
+            .map(|s| s.error.is_some())
+            .collect();
+        if !failed.is_empty() && failed.iter().all(|&f| f) {
             let answer = numbers_in(&trace.answer);
             assert!(answer.is_empty(), "{:?} after failed calls", trace.answer);
             failed_only += 1;
