@@ -51,6 +51,9 @@ impl Default for Limits {
 pub enum Outcome {
     /// The model wrote an answer.
     Answered,
+    /// The model went to answer after calls that all failed; the loop answered instead,
+    /// saying which calls failed and why: an answer written from errors alone is made up.
+    ExpertsFailed,
     /// A bound was reached first; the answer says which.
     TokenLimit,
     TimeLimit,
@@ -205,6 +208,8 @@ impl<'a> Agent<'a> {
             actions: Vec::new(),
             last_set: None,
             calls: 0,
+            failures: Vec::new(),
+            chinese: is_chinese(request),
             started,
             grounding,
             results: Grounding::default(),
@@ -242,6 +247,10 @@ struct Turn<'t, 'a> {
     /// tokens (free text allows the same set at every step).
     last_set: Option<(Vec<u32>, Arc<TokenSet>)>,
     calls: usize,
+    /// This turn's failed calls, their errors in order.
+    failures: Vec<String>,
+    /// Whether the request is in Chinese: the loop's own answers follow its language.
+    chinese: bool,
     started: Instant,
     /// Numbers of the conversation so far: the user's, and every result's.
     grounding: Grounding,
@@ -298,10 +307,38 @@ impl Turn<'_, '_> {
         }
     }
 
+    /// The loop's own answer when the run ends without the model's, in the request's
+    /// language; the experts' errors are quoted as they came (in English), each cut short.
+    fn honest_failure(&self, outcome: Outcome) -> String {
+        let mut errors: Vec<String> = Vec::new();
+        for error in &self.failures {
+            let error = shortened(error, 200);
+            if !errors.contains(&error) {
+                errors.push(error);
+            }
+        }
+        let errors = errors.join("; ");
+        match (outcome, self.chinese) {
+            (Outcome::ExpertsFailed, false) => {
+                format!("I could not answer this: every expert call failed ({errors}).")
+            }
+            (Outcome::ExpertsFailed, true) => format!("无法回答：专家调用都失败了（{errors}）。"),
+            (Outcome::TimeLimit, false) => {
+                "I could not finish in the time allowed, so I have no answer.".into()
+            }
+            (Outcome::TimeLimit, true) => "未能在限定时间内完成，没有答案。".into(),
+            (Outcome::TokenLimit, false) => {
+                "I could not finish within my step budget, so I have no answer.".into()
+            }
+            (Outcome::TokenLimit, true) => "未能在步骤预算内完成，没有答案。".into(),
+            (Outcome::Answered, _) => String::new(),
+        }
+    }
+
     async fn steps_until_answer(&mut self) -> Result<(String, Outcome), AgentError> {
         loop {
             if let Some(outcome) = self.over_limit() {
-                return Ok((honest_failure(outcome), outcome));
+                return Ok((self.honest_failure(outcome), outcome));
             }
             let mut openers = vec![Special::Think.id(), Special::Answer.id()];
             if self.calls < self.agent.limits.max_calls {
@@ -317,6 +354,14 @@ impl Turn<'_, '_> {
                 Some(Special::Think) => {
                     let text = self.free_text(Special::ThinkEnd, None)?;
                     self.record(Step::Think { text }, before, started, None);
+                }
+                Some(Special::Answer) if self.calls > 0 && self.failures.len() == self.calls => {
+                    let text = self.honest_failure(Outcome::ExpertsFailed);
+                    let mut forced = self.agent.tokenizer.encode(&text)?;
+                    forced.extend([Special::AnswerEnd.id(), Special::EndOfTurn.id()]);
+                    self.force(&forced)?;
+                    self.record(Step::Answer { text: text.clone() }, before, started, None);
+                    return Ok((text, Outcome::ExpertsFailed));
                 }
                 Some(Special::Answer) => {
                     let hold = self.agent.grounded.then(|| self.answer_hold());
@@ -432,7 +477,9 @@ impl Turn<'_, '_> {
             Ok(seen) => (seen.text, None),
             Err(e) => (format!("{ERROR_PREFIX}{e}"), Some(e)),
         };
-        if error.is_none() {
+        if let Some(e) = &error {
+            self.failures.push(e.clone());
+        } else {
             // An error is not a result: its numbers (an operand count, a limit) are no
             // facts about the request, so neither a later call nor the answer may use them.
             self.grounding.read(&text);
@@ -563,11 +610,15 @@ fn conversation_numbers(dialogue: &Dialogue) -> Grounding {
     grounding
 }
 
-fn honest_failure(outcome: Outcome) -> String {
-    match outcome {
-        Outcome::TimeLimit => "I could not finish in the time allowed, so I have no answer.",
-        Outcome::TokenLimit => "I could not finish within my step budget, so I have no answer.",
-        Outcome::Answered => "",
+/// Whether `text` is written in Chinese: it has a CJK unified ideograph.
+fn is_chinese(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+}
+
+/// `text`, at most `max` characters of it, marked when cut.
+fn shortened(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
-    .to_string()
 }

@@ -106,15 +106,22 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
         timeout: Duration::from_secs(20),
         expert_timeout: Duration::from_millis(50),
     };
-    let (mut calls, mut failures, mut failed_only) = (0, 0, 0);
-    for seed in 0..12 {
+    let (mut calls, mut failures) = (0, 0);
+    // Runs that answered after failed calls only, per language of the request.
+    let (mut failed_only_en, mut failed_only_zh) = (0, 0);
+    for seed in 0..24 {
+        // Half the runs in Chinese: the loop's own answers follow the request's language.
+        let request = match seed % 2 {
+            0 => "What is 2 + 2?",
+            _ => "2加2等于几？",
+        };
         agent.decoding = Decoding::Sample {
             temperature: 2.0,
             top_k: None,
             top_p: None,
             seed,
         };
-        let trace = agent.run("What is 2 + 2?", &[]).await.unwrap();
+        let trace = agent.run(request, &[]).await.unwrap();
         assert!(
             trace.tokens_generated <= 120 + 1,
             "{}",
@@ -122,7 +129,7 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
         );
         assert!(matches!(
             trace.outcome,
-            Outcome::Answered | Outcome::TokenLimit
+            Outcome::Answered | Outcome::ExpertsFailed | Outcome::TokenLimit
         ));
         assert!(!trace.answer.is_empty() || trace.outcome == Outcome::Answered);
         for pair in trace.steps.windows(2) {
@@ -147,26 +154,46 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
                 assert!(text.starts_with("error: "), "{text}");
             }
         }
-        // An error is not a result: after failed calls only, the answer may state none of
-        // the errors' numbers.
+        // An error is not a result: when the model goes to answer after failed calls only,
+        // the loop answers instead, quoting the errors, in the request's language.
         let failed: Vec<bool> = (trace.steps.iter())
             .filter(|s| matches!(s.step, Step::Result { .. }))
             .map(|s| s.error.is_some())
             .collect();
-        if !failed.is_empty() && failed.iter().all(|&f| f) {
-            let answer = numbers_in(&trace.answer);
-            assert!(answer.is_empty(), "{:?} after failed calls", trace.answer);
-            failed_only += 1;
+        let failed_only = !failed.is_empty() && failed.iter().all(|&f| f);
+        if failed_only && trace.outcome != Outcome::TokenLimit {
+            assert_eq!(trace.outcome, Outcome::ExpertsFailed, "{:?}", trace.answer);
+            let opening = match seed % 2 {
+                0 => "I could not answer this: every expert call failed (",
+                _ => "无法回答：专家调用都失败了（",
+            };
+            assert!(trace.answer.starts_with(opening), "{:?}", trace.answer);
+            for error in trace.steps.iter().filter_map(|s| s.error.as_deref()) {
+                let start: String = error.chars().take(100).collect();
+                assert!(trace.answer.contains(&start), "{error:?} not in the answer");
+            }
+            match seed % 2 {
+                0 => failed_only_en += 1,
+                _ => failed_only_zh += 1,
+            }
+        } else if trace.outcome == Outcome::Answered && !failed.is_empty() {
+            assert!(
+                failed.contains(&false),
+                "the model answered after failed calls only"
+            );
         }
         let json = serde_json::to_value(&trace).unwrap();
-        assert_eq!(json["request"], "What is 2 + 2?");
+        assert_eq!(json["request"], request);
     }
     assert!(
         calls > 0,
         "no run made a call: the test would prove nothing"
     );
     assert!(failures > 0, "no run met a failing expert");
-    assert!(failed_only > 0, "no run answered after failed calls only");
+    assert!(
+        failed_only_en > 0 && failed_only_zh > 0,
+        "answers after failed calls only: {failed_only_en} in English, {failed_only_zh} in Chinese; the test needs both"
+    );
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use miracle_experts::Context as CallContext;
-use miracle_router::agent::Trace;
+use miracle_router::agent::{Outcome, Trace};
 use miracle_router::demos::{Expect, LITERATURE, cited_ids};
 use miracle_router::judge::{found_papers, last_number, same_number};
 use miracle_router::protocol::Step;
@@ -161,11 +161,11 @@ fn row(request: &Request, trace: &Trace, direct: Option<Vec<String>>) -> Row {
     let errors: Vec<bool> = trace.steps.iter().map(|s| s.error.is_some()).collect();
     let docs = found_papers(&steps, &errors);
     let routed = experts.first().map(String::as_str) == request.expect.expert.as_deref();
-    let correct = request
-        .expect
-        .answer
-        .as_ref()
-        .map(|expected| last_number(&trace.answer).is_some_and(|n| same_number(&n, expected)));
+    let correct = request.expect.answer.as_ref().map(|expected| {
+        // The loop's own answers (limits, failed calls) quote no result, only errors.
+        trace.outcome == Outcome::Answered
+            && last_number(&trace.answer).is_some_and(|n| same_number(&n, expected))
+    });
     let literature = request.category == "literature";
     Row {
         id: request.id.clone(),

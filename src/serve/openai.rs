@@ -172,7 +172,7 @@ pub async fn chat(
 
 fn finish_reason(trace: &Trace) -> &'static str {
     match trace.outcome {
-        Outcome::Answered => "stop",
+        Outcome::Answered | Outcome::ExpertsFailed => "stop",
         Outcome::TokenLimit | Outcome::TimeLimit => "length",
     }
 }

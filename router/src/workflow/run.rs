@@ -341,10 +341,16 @@ impl Workflow {
                     .map_err(|e| Failure::fatal(e.to_string()))?;
                 match trace.outcome {
                     Outcome::Answered => Ok((trace.answer.clone(), Some(trace))),
-                    Outcome::TimeLimit | Outcome::TokenLimit => Err(Failure {
-                        message: format!("the agent stopped without an answer: {}", trace.answer),
-                        retry: true,
-                    }),
+                    // A remote expert may be back on the next attempt.
+                    Outcome::ExpertsFailed | Outcome::TimeLimit | Outcome::TokenLimit => {
+                        Err(Failure {
+                            message: format!(
+                                "the agent stopped without an answer: {}",
+                                trace.answer
+                            ),
+                            retry: true,
+                        })
+                    }
                 }
             }
             Action::Generate { max_tokens, .. } => {
