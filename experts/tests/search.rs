@@ -5,7 +5,7 @@ use std::path::Path;
 
 use miracle_corpora::{Lang, Paper};
 use miracle_experts::search::{
-    Filters, LiteratureIndex, SearchError, SearchRequest, default_index,
+    Filters, LiteratureIndex, SearchError, SearchRequest, Style, default_index,
 };
 use miracle_experts::{Context, ExpertError, Kinds, Registry, Search};
 
@@ -398,4 +398,36 @@ fn the_default_index_covers_the_shipped_corpora() {
             .len(),
         index.len()
     );
+}
+
+/// A library's export says what each record is; the citation's GB/T 7714 type code follows
+/// it through the index (RIS `TY  - CONF` is a paper in proceedings, cited `[C]//`).
+#[tokio::test]
+async fn citations_keep_the_document_type_the_export_gave() {
+    let ris = "TY  - CONF\nID  - c1\nTI  - Ranking papers for reference desks\nAU  - Lovelace, Ada\n\
+               PY  - 2019\nT2  - Proceedings of the 42nd ACM SIGIR Conference\nER  - \n\
+               TY  - THES\nID  - t1\nTI  - Reference desks and ranking in academic libraries\n\
+               AU  - Lovelace, Ada\nPY  - 2020\nT2  - University of London\nER  - \n";
+    let read =
+        miracle_corpora::read_bytes(ris.as_bytes(), Path::new("export.ris"), &Default::default())
+            .unwrap();
+    assert_eq!(read.papers.len(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let index = LiteratureIndex::create_or_open(dir.path()).unwrap();
+    let mut writer = index.writer().unwrap();
+    for p in &read.papers {
+        writer.add(p).unwrap();
+    }
+    writer.commit().unwrap();
+    let registry = Registry::new().with(Search::new().with_index(dir.path()).style(Style::Gbt));
+    let seen = registry
+        .call("search", "ranking reference desks", &Context::default())
+        .await
+        .unwrap();
+    for cited in [
+        "LOVELACE A. Ranking papers for reference desks[C]//Proceedings of the 42nd ACM SIGIR Conference. 2019.",
+        "LOVELACE A. Reference desks and ranking in academic libraries[D]. University of London, 2020.",
+    ] {
+        assert!(seen.text.contains(cited), "{cited:?} not in {}", seen.text);
+    }
 }

@@ -159,13 +159,17 @@ fn gbt(paper: &Paper) -> String {
         out.push_str(". ");
     }
     out.push_str(paper.title.trim().trim_end_matches(['.', '。']));
-    out.push_str("[J]");
     let venue = paper
         .venue
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty());
+    let kind = gbt_kind(paper, venue);
+    out.push_str(&format!("[{}]", kind.code));
     match (venue, paper.year) {
+        // A paper in proceedings or a chapter: "题名[C]//论文集名. 出版年".
+        (Some(venue), Some(year)) if kind.part => out.push_str(&format!("//{venue}. {year}")),
+        (Some(venue), None) if kind.part => out.push_str(&format!("//{venue}")),
         (Some(venue), Some(year)) => out.push_str(&format!(". {venue}, {year}")),
         (Some(venue), None) => out.push_str(&format!(". {venue}")),
         (None, Some(year)) => out.push_str(&format!(". {year}")),
@@ -183,6 +187,65 @@ fn gbt(paper: &Paper) -> String {
     out
 }
 
+/// GB/T 7714-2015's document type: its code, and whether the record is a part of the
+/// work its venue names (cited with `//`).
+struct GbtKind {
+    code: &'static str,
+    part: bool,
+}
+
+/// The record's type as its export gave it (RIS `TY`, BibTeX's entry type, or a `type`
+/// field), else guessed from the venue's name; a journal when nothing says otherwise,
+/// since the shipped collections are journal papers.
+fn gbt_kind(paper: &Paper, venue: Option<&str>) -> GbtKind {
+    let given = document_type(paper).map(str::to_lowercase);
+    let (code, part) = match given.as_deref() {
+        Some("jour" | "jfull" | "ejour" | "mgzn" | "inpr" | "article" | "journal") => ("J", false),
+        Some("conf" | "cpaper" | "inproceedings" | "conference" | "conference paper") => {
+            ("C", true)
+        }
+        Some("proceedings") => ("C", false),
+        Some("book" | "ebook" | "edbook") => ("M", false),
+        Some("chap" | "echap" | "inbook" | "incollection" | "chapter") => ("M", true),
+        Some("thes" | "phdthesis" | "mastersthesis" | "thesis") => ("D", false),
+        Some("rprt" | "govdoc" | "techreport" | "report") => ("R", false),
+        Some("stand" | "standard") => ("S", false),
+        Some("pat" | "patent") => ("P", false),
+        Some("news" | "newspaper") => ("N", false),
+        Some("comp" | "software") => ("CP", false),
+        Some("data" | "dbase" | "dataset") => ("DS", false),
+        Some("elec" | "web" | "online" | "electronic" | "www") => ("EB", false),
+        Some(_) => ("Z", false),
+        None if venue.is_some_and(names_proceedings) => ("C", true),
+        None => ("J", false),
+    };
+    GbtKind { code, part }
+}
+
+/// The document type a record's export gave it: RIS `TY`, BibTeX's entry type, or a
+/// `type` field (what the index stores and gives back).
+pub(crate) fn document_type(paper: &Paper) -> Option<&str> {
+    ["TY", "entry_type", "type"]
+        .iter()
+        .find_map(|key| paper.extra.get(*key).and_then(|v| v.as_str()))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+fn names_proceedings(venue: &str) -> bool {
+    let venue = venue.to_lowercase();
+    [
+        "proceedings",
+        "conference",
+        "symposium",
+        "workshop",
+        "会议",
+        "论文集",
+    ]
+    .iter()
+    .any(|word| venue.contains(word))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,9 +260,10 @@ mod tests {
             keywords: vec![],
             year: Some(2017),
             venue: Some("Advances in Neural Information Processing Systems".into()),
+            // Exported as a journal article, as some indexes do NeurIPS papers.
             doi: Some("10.5555/3295222.3295349".into()),
             lang,
-            extra: Default::default(),
+            extra: [("TY".to_string(), "JOUR".into())].into_iter().collect(),
         }
     }
 
@@ -240,6 +304,55 @@ mod tests {
         assert_eq!(
             Style::Gbt.cite(&zh),
             "张三, 李四, 王五, 等. 图书馆参考咨询服务研究[J]. 中国图书馆学报, 2017."
+        );
+    }
+
+    #[test]
+    fn gbt_codes_the_document_type_the_export_gives_or_the_venue_names() {
+        let cite = |extra: Option<(&str, &str)>, venue: &str, lang: Lang| {
+            let mut p = paper(&["Ashish Vaswani"], lang);
+            p.extra = extra
+                .map(|(k, v)| (k.to_string(), serde_json::Value::from(v)))
+                .into_iter()
+                .collect();
+            p.venue = Some(venue.into());
+            p.doi = None;
+            Style::Gbt.cite(&p)
+        };
+        let nips = "Proceedings of the 31st International Conference on Neural Information Processing Systems";
+        // RIS `TY  - CONF` and BibTeX's @inproceedings: a part of the proceedings.
+        let part = format!("VASWANI A. Attention is all you need[C]//{nips}. 2017.");
+        assert_eq!(cite(Some(("TY", "CONF")), nips, Lang::En), part);
+        assert_eq!(
+            cite(Some(("entry_type", "inproceedings")), nips, Lang::En),
+            part
+        );
+        // No type given: the venue's name says proceedings, in either language.
+        assert_eq!(cite(None, nips, Lang::En), part);
+        assert_eq!(
+            cite(None, "第十届全国图书馆学术会议论文集", Lang::Zh),
+            "VASWANI A. Attention is all you need[C]//第十届全国图书馆学术会议论文集. 2017."
+        );
+        assert_eq!(
+            cite(
+                Some(("entry_type", "phdthesis")),
+                "Peking University",
+                Lang::En
+            ),
+            "VASWANI A. Attention is all you need[D]. Peking University, 2017."
+        );
+        assert_eq!(
+            cite(Some(("TY", "RPRT")), "NISO", Lang::En),
+            "VASWANI A. Attention is all you need[R]. NISO, 2017."
+        );
+        assert_eq!(
+            cite(Some(("entry_type", "misc")), "Zenodo", Lang::En),
+            "VASWANI A. Attention is all you need[Z]. Zenodo, 2017."
+        );
+        // Nothing says otherwise: a journal.
+        assert_eq!(
+            cite(None, "中国图书馆学报", Lang::Zh),
+            "VASWANI A. Attention is all you need[J]. 中国图书馆学报, 2017."
         );
     }
 

@@ -310,7 +310,11 @@ impl LiteratureIndex {
             venue: optional(f.venue),
             doi: optional(f.doi),
             lang: Lang::from_code(&text(f.lang)),
-            extra: Default::default(),
+            // The citation reads the document type from here (citation::gbt_kind).
+            extra: optional(f.kind)
+                .map(|kind| ("type".to_string(), kind.into()))
+                .into_iter()
+                .collect(),
         }
     }
 }
@@ -423,6 +427,9 @@ impl Indexer<'_> {
         }
         if let Some(doi) = &paper.doi {
             doc.add_text(f.doi, doi);
+        }
+        if let Some(kind) = super::citation::document_type(paper) {
+            doc.add_text(f.kind, kind);
         }
         doc.add_field_value(f.lang, &OwnedValue::Str(paper.lang.code().to_string()));
         self.writer

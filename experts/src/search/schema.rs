@@ -10,7 +10,7 @@ use super::analyzer;
 
 /// Bumped whenever the schema or the analyzer changes, so an old index is rebuilt or refused
 /// instead of silently searched with different terms.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -23,6 +23,9 @@ pub struct Fields {
     pub year: Field,
     pub venue: Field,
     pub doi: Field,
+    /// The record's document type as its export gave it (RIS `TY`, BibTeX's entry type),
+    /// stored for the citation's type code (GB/T 7714's `[J]`, `[C]`…).
+    pub kind: Field,
     pub lang: Field,
 }
 
@@ -62,6 +65,7 @@ pub fn build() -> (Schema, Fields) {
         year: b.add_i64_field("year", INDEXED | STORED | FAST),
         venue: b.add_text_field("venue", key()),
         doi: b.add_text_field("doi", STRING | STORED),
+        kind: b.add_text_field("kind", STORED),
         lang: b.add_text_field("lang", key()),
     };
     (b.build(), fields)
@@ -80,6 +84,7 @@ pub fn fields_of(schema: &Schema) -> Result<Fields, String> {
         year: get("year")?,
         venue: get("venue")?,
         doi: get("doi")?,
+        kind: get("kind")?,
         lang: get("lang")?,
     })
 }
