@@ -232,18 +232,13 @@ pub(crate) fn document_type(paper: &Paper) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// Whether a venue names a meeting. Not "proceedings" alone: journals are called that too
+/// (Proceedings of the National Academy of Sciences, Aslib Proceedings).
 fn names_proceedings(venue: &str) -> bool {
     let venue = venue.to_lowercase();
-    [
-        "proceedings",
-        "conference",
-        "symposium",
-        "workshop",
-        "会议",
-        "论文集",
-    ]
-    .iter()
-    .any(|word| venue.contains(word))
+    ["conference", "symposium", "workshop", "会议", "论文集"]
+        .iter()
+        .any(|word| venue.contains(word))
 }
 
 #[cfg(test)]
@@ -349,7 +344,15 @@ mod tests {
             cite(Some(("entry_type", "misc")), "Zenodo", Lang::En),
             "VASWANI A. Attention is all you need[Z]. Zenodo, 2017."
         );
-        // Nothing says otherwise: a journal.
+        // Nothing says otherwise: a journal, "Proceedings" in its name or not.
+        assert_eq!(
+            cite(
+                None,
+                "Proceedings of the National Academy of Sciences",
+                Lang::En
+            ),
+            "VASWANI A. Attention is all you need[J]. Proceedings of the National Academy of Sciences, 2017."
+        );
         assert_eq!(
             cite(None, "中国图书馆学报", Lang::Zh),
             "VASWANI A. Attention is all you need[J]. 中国图书馆学报, 2017."
