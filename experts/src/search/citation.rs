@@ -117,7 +117,11 @@ fn apa(paper: &Paper) -> String {
         ]
     };
     if let Some(venue) = paper.venue.as_deref().filter(|v| !v.trim().is_empty()) {
-        parts.push(with_period(venue));
+        // A paper in proceedings or a chapter is "In" the work its venue names.
+        match gbt_kind(paper, Some(venue)).part {
+            true => parts.push(format!("In {}", with_period(venue))),
+            false => parts.push(with_period(venue)),
+        }
     }
     if let Some(doi) = paper.doi.as_deref().filter(|d| !d.trim().is_empty()) {
         parts.push(format!("https://doi.org/{}", doi.trim()));
@@ -303,7 +307,7 @@ mod tests {
     }
 
     #[test]
-    fn gbt_codes_the_document_type_the_export_gives_or_the_venue_names() {
+    fn citations_follow_the_document_type_the_export_gives_or_the_venue_names() {
         let cite = |extra: Option<(&str, &str)>, venue: &str, lang: Lang| {
             let mut p = paper(&["Ashish Vaswani"], lang);
             p.extra = extra
@@ -318,6 +322,15 @@ mod tests {
         // RIS `TY  - CONF` and BibTeX's @inproceedings: a part of the proceedings.
         let part = format!("VASWANI A. Attention is all you need[C]//{nips}. 2017.");
         assert_eq!(cite(Some(("TY", "CONF")), nips, Lang::En), part);
+        let mut p = paper(&["Ashish Vaswani"], Lang::En);
+        p.extra = [("entry_type".to_string(), "inproceedings".into())]
+            .into_iter()
+            .collect();
+        (p.venue, p.doi) = (Some(nips.into()), None);
+        assert_eq!(
+            Style::Apa.cite(&p),
+            format!("Vaswani, A. (2017). Attention is all you need. In {nips}.")
+        );
         assert_eq!(
             cite(Some(("entry_type", "inproceedings")), nips, Lang::En),
             part
