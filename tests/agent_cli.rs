@@ -202,7 +202,7 @@ fn eval_reports_each_request_and_a_summary() {
     let requests = v["requests"].as_array().unwrap();
     assert_eq!(requests.len(), 3);
     for r in requests {
-        for field in ["id", "experts", "answer", "docs"] {
+        for field in ["id", "experts", "answer", "outcome", "docs"] {
             assert!(r.get(field).is_some(), "{field} in {r}");
         }
     }

@@ -49,6 +49,9 @@ struct Row {
     id: String,
     experts: Vec<String>,
     answer: String,
+    /// Whose answer it is: the model's (`answered`) or the router's (`experts_failed`,
+    /// `token_limit`, `time_limit`).
+    outcome: Outcome,
     docs: Vec<String>,
     routed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,6 +176,7 @@ fn row(request: &Request, trace: &Trace, direct: Option<Vec<String>>) -> Row {
         direct_ndcg10: direct.map(|d| ndcg10(&d, &request.expect.docs)),
         experts,
         answer: trace.answer.clone(),
+        outcome: trace.outcome,
         docs,
         routed,
         correct,
