@@ -208,8 +208,7 @@ impl<'a> Agent<'a> {
             actions: Vec::new(),
             last_set: None,
             calls: 0,
-            failures: Vec::new(),
-            chinese: is_chinese(request),
+            chinese: request.chars().any(miracle_corpora::is_han),
             started,
             grounding,
             results: Grounding::default(),
@@ -247,8 +246,6 @@ struct Turn<'t, 'a> {
     /// tokens (free text allows the same set at every step).
     last_set: Option<(Vec<u32>, Arc<TokenSet>)>,
     calls: usize,
-    /// This turn's failed calls, their errors in order.
-    failures: Vec<String>,
     /// Whether the request is in Chinese: the loop's own answers follow its language.
     chinese: bool,
     started: Instant,
@@ -311,8 +308,8 @@ impl Turn<'_, '_> {
     /// language; the experts' errors are quoted as they came (in English), each cut short.
     fn honest_failure(&self, outcome: Outcome) -> String {
         let mut errors: Vec<String> = Vec::new();
-        for error in &self.failures {
-            let error = shortened(error, 200);
+        for error in self.steps.iter().filter_map(|s| s.error.as_deref()) {
+            let error = crate::clip(error, 200);
             if !errors.contains(&error) {
                 errors.push(error);
             }
@@ -355,7 +352,7 @@ impl Turn<'_, '_> {
                     let text = self.free_text(Special::ThinkEnd, None)?;
                     self.record(Step::Think { text }, before, started, None);
                 }
-                Some(Special::Answer) if self.calls > 0 && self.failures.len() == self.calls => {
+                Some(Special::Answer) if self.calls > 0 && self.failed_calls() == self.calls => {
                     let text = self.honest_failure(Outcome::ExpertsFailed);
                     let mut forced = self.agent.tokenizer.encode(&text)?;
                     forced.extend([Special::AnswerEnd.id(), Special::EndOfTurn.id()]);
@@ -375,6 +372,11 @@ impl Turn<'_, '_> {
                 }
             }
         }
+    }
+
+    /// This turn's calls that failed (their results carry the error).
+    fn failed_calls(&self) -> usize {
+        self.steps.iter().filter(|s| s.error.is_some()).count()
     }
 
     fn last_is_result(&self) -> bool {
@@ -477,9 +479,7 @@ impl Turn<'_, '_> {
             Ok(seen) => (seen.text, None),
             Err(e) => (format!("{ERROR_PREFIX}{e}"), Some(e)),
         };
-        if let Some(e) = &error {
-            self.failures.push(e.clone());
-        } else {
+        if error.is_none() {
             // An error is not a result: its numbers (an operand count, a limit) are no
             // facts about the request, so neither a later call nor the answer may use them.
             self.grounding.read(&text);
@@ -608,17 +608,4 @@ fn conversation_numbers(dialogue: &Dialogue) -> Grounding {
         }
     }
     grounding
-}
-
-/// Whether `text` is written in Chinese: it has a CJK unified ideograph.
-fn is_chinese(text: &str) -> bool {
-    text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
-}
-
-/// `text`, at most `max` characters of it, marked when cut.
-fn shortened(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    }
 }

@@ -38,3 +38,11 @@ pub fn agent_registry() -> Registry {
 pub fn workflow_registry() -> Registry {
     agent_registry().with(Search::new())
 }
+
+/// At most `max` characters of `text`, marked when cut: for messages that quote it.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}

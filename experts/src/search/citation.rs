@@ -259,9 +259,9 @@ mod tests {
             keywords: vec![],
             year: Some(2017),
             venue: Some("Advances in Neural Information Processing Systems".into()),
-            // Exported as a journal article, as some indexes do NeurIPS papers.
             doi: Some("10.5555/3295222.3295349".into()),
             lang,
+            // Exported as a journal article, as some indexes do NeurIPS papers.
             extra: [("TY".to_string(), "JOUR".into())].into_iter().collect(),
         }
     }

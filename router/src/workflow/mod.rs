@@ -363,7 +363,7 @@ impl Type {
                 "expected {}, got {} {}",
                 self.described(),
                 template::kind(&value),
-                clip(&value.to_string())
+                crate::clip(&value.to_string(), 60)
             ))
         }
     }
@@ -392,13 +392,5 @@ pub fn duration(text: &str) -> Result<Duration, String> {
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
         other => Err(format!("{t:?}: unknown unit {other:?}; use ms, s or m")),
-    }
-}
-
-/// At most 60 characters of `text`, for messages.
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(60) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_string(),
     }
 }
