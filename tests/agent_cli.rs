@@ -182,12 +182,15 @@ fn eval_reports_each_request_and_a_summary() {
     )
     .unwrap();
     let report = home.path().join("out/report.json");
+    let traces = home.path().join("out/traces.jsonl");
     let run = miracle(
         &[
             "eval",
             suite.to_str().unwrap(),
             "--out",
             report.to_str().unwrap(),
+            "--traces",
+            traces.to_str().unwrap(),
         ],
         home.path(),
     );
@@ -213,6 +216,18 @@ fn eval_reports_each_request_and_a_summary() {
     // The reference point: the search called directly with the request finds the paper.
     assert!(summary["literature"]["direct_ndcg10"].as_f64().unwrap() > 0.0);
     assert!(stdout(&run).contains("routing"));
+    // The traces file holds each request's steps, under its id, in the suite's order.
+    let traces: Vec<serde_json::Value> = std::fs::read_to_string(&traces)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = traces.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["c1", "d1", "l1"]);
+    for (t, r) in traces.iter().zip(requests) {
+        assert_eq!(t["trace"]["answer"], r["answer"], "{t}");
+        assert!(t["trace"]["steps"].is_array(), "{t}");
+    }
 }
 
 #[test]

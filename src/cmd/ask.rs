@@ -17,12 +17,6 @@ pub struct AgentOptions {
     /// A model directory; the embedded default model when absent.
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Show the chain of thought: every step, each expert call with its result and time.
-    #[arg(long)]
-    trace: bool,
-    /// Print the trace as JSON (one object per request).
-    #[arg(long, conflicts_with = "trace")]
-    json: bool,
     /// Expert calls allowed in one answer.
     #[arg(long, default_value_t = 8)]
     max_calls: usize,
@@ -37,12 +31,21 @@ impl AgentOptions {
     pub(super) fn on_model(dir: &Path) -> Self {
         AgentOptions {
             model: Some(dir.to_path_buf()),
-            trace: false,
-            json: false,
             max_calls: 8,
             ungrounded: false,
         }
     }
+}
+
+/// How `ask` and `chat` show a run.
+#[derive(Debug, Args)]
+pub struct ShowOptions {
+    /// Show the chain of thought: every step, each expert call with its result and time.
+    #[arg(long)]
+    trace: bool,
+    /// Print the trace as JSON (one object per request).
+    #[arg(long, conflicts_with = "trace")]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -51,12 +54,16 @@ pub struct AskArgs {
     request: String,
     #[command(flatten)]
     options: AgentOptions,
+    #[command(flatten)]
+    show: ShowOptions,
 }
 
 #[derive(Debug, Args)]
 pub struct ChatArgs {
     #[command(flatten)]
     options: AgentOptions,
+    #[command(flatten)]
+    show: ShowOptions,
 }
 
 /// Runs `f` with an agent built from `options` and a runtime for its expert calls.
@@ -90,18 +97,16 @@ impl AskArgs {
                 "the request is empty: write it in quotes, e.g. miracle ask \"What is 17 * 23?\""
             );
         }
-        let options = &self.options;
-        with_agent(options, async |agent| {
+        with_agent(&self.options, async |agent| {
             let trace = agent.run(&self.request, &[]).await?;
-            show(&trace, options, out)
+            show(&trace, &self.show, out)
         })
     }
 }
 
 impl ChatArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        let options = &self.options;
-        with_agent(options, async |agent| {
+        with_agent(&self.options, async |agent| {
             let mut history: Vec<Exchange> = Vec::new();
             let stdin = std::io::stdin();
             writeln!(
@@ -120,7 +125,7 @@ impl ChatArgs {
                     continue;
                 }
                 let trace = agent.run(request, &history).await?;
-                show(&trace, options, out)?;
+                show(&trace, &self.show, out)?;
                 history.push(Exchange {
                     user: request.to_string(),
                     steps: trace.steps.iter().map(|s| s.step.clone()).collect(),
@@ -130,7 +135,7 @@ impl ChatArgs {
     }
 }
 
-fn show(trace: &Trace, options: &AgentOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+fn show(trace: &Trace, options: &ShowOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     if options.json {
         writeln!(out, "{}", serde_json::to_string(trace)?)?;
         return Ok(());

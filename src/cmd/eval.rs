@@ -30,6 +30,10 @@ pub struct EvalArgs {
     /// Evaluate every n-th request only (a quick look at a large suite).
     #[arg(long, default_value_t = 1)]
     every: usize,
+    /// Also write every request's whole trace (its steps: each call's input and result),
+    /// one JSON object per line with the request's id, to this file.
+    #[arg(long)]
+    traces: Option<PathBuf>,
     #[command(flatten)]
     options: AgentOptions,
 }
@@ -89,9 +93,14 @@ impl EvalArgs {
         }
         let direct_search = miracle_router::agent_registry();
         let mut rows: Vec<(&Request, Row)> = Vec::new();
+        let mut traces = String::new();
         with_agent(&self.options, async |agent| {
             for (i, request) in picked.iter().enumerate() {
                 let trace = agent.run(&request.query, &[]).await?;
+                if self.traces.is_some() {
+                    let line = serde_json::json!({ "id": request.id, "trace": trace });
+                    traces.push_str(&format!("{line}\n"));
+                }
                 let direct = if request.category == "literature" {
                     let seen = direct_search
                         .call(LITERATURE, &request.query, &CallContext::default())
@@ -106,6 +115,9 @@ impl EvalArgs {
             eprintln!();
             Ok(())
         })?;
+        if let Some(path) = &self.traces {
+            write_file(path, traces.as_bytes())?;
+        }
         let summary = summarise(&rows);
         let report = serde_json::json!({
             "suite": self.suite,
@@ -113,15 +125,7 @@ impl EvalArgs {
             "requests": rows.iter().map(|(_, r)| r).collect::<Vec<_>>(),
             "summary": summary,
         });
-        if let Some(dir) = self.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        miracle_core::fs::write_atomic(
-            &self.out,
-            serde_json::to_string_pretty(&report)?.as_bytes(),
-        )
-        .with_context(|| format!("cannot write {}", self.out.display()))?;
+        write_file(&self.out, serde_json::to_string_pretty(&report)?.as_bytes())?;
         writeln!(
             out,
             "{:<24} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8}",
@@ -144,6 +148,15 @@ impl EvalArgs {
         writeln!(out, "report: {}", self.out.display())?;
         Ok(())
     }
+}
+
+/// Writes `bytes` to `path` whole (atomically), creating its folder.
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    miracle_core::fs::write_atomic(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The suite, read by the reader of every JSONL file of the RLHF loop: each problem names
