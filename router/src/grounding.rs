@@ -3,8 +3,9 @@
 //! - [`Numbers`]: every number must be one of a known set — the user's numbers, the experts'
 //!   results (an answer, a calculator expression) — and every bracketed reference (`[dev-606]`)
 //!   one the conversation holds, so an answer cites only papers a search returned;
-//! - [`Quote`]: the text must be a passage of the user's words that runs to the end of a
-//!   clause (a literature query): the model picks where the topic starts.
+//! - [`Quote`]: the text must be a clause of the user's words, from its start to a clause
+//!   end (a literature query): the model picks which clause, and may stop at an inner clause
+//!   end.
 //!
 //! The model still chooses which number or passage, and where; it cannot make one up. This
 //! is the symbolic half of the MRKL bargain: an answer restates what the experts computed, a
@@ -256,17 +257,13 @@ pub struct Quote {
 }
 
 impl Quote {
-    /// A passage of one of `sources`, starting at any character but inside a Latin word.
+    /// A passage of one of `sources` that starts where a clause does.
     pub fn of(sources: &[String]) -> Self {
         let sources: Vec<Vec<u8>> = sources.iter().map(|s| s.as_bytes().to_vec()).collect();
         let live = sources
             .iter()
             .enumerate()
-            .flat_map(|(s, bytes)| {
-                (0..bytes.len())
-                    .filter(|&i| starts_passage(bytes, i))
-                    .map(move |i| (s, i))
-            })
+            .flat_map(|(s, bytes)| clause_starts(bytes).into_iter().map(move |i| (s, i)))
             .collect();
         let mut quote = Quote {
             sources,
@@ -311,10 +308,20 @@ impl Quote {
     }
 
     /// Something was quoted and it ends where a clause of the source does. A small model
-    /// stops a copied topic early ("The DESMOND", "SRL in ba"); the clause keeps it whole,
-    /// so the only choice left to the model is where the topic starts.
+    /// stops a copied topic early ("The DESMOND", "SRL in ba") and starts it late ("Chinese
+    /// citizens" of "…exercise increases cancer mortality rates among Chinese citizens?",
+    /// "论文" of "查找关于制止措施的论文"); whole clauses keep the topic whole, and the
+    /// search reads past the request's own words ("find papers about", "的论文") as common
+    /// terms.
+    ///
+    /// A colon starts a clause but ends no quote: the words before it announce what
+    /// follows ("Find papers about: …", "主题：…"), they are not the topic.
     pub fn can_end(&self) -> bool {
-        self.written > 0 && self.live.iter().any(|&at| ends_clause(self.rest(at)))
+        self.written > 0
+            && self.live.iter().any(|&at| {
+                let rest = self.rest(at);
+                ends_clause(rest) && !rest.starts_with(b":") && !rest.starts_with("：".as_bytes())
+            })
     }
 }
 
@@ -332,11 +339,37 @@ impl ByteSet {
     }
 }
 
-/// A passage may start at byte `i`: a character's first byte, not inside a Latin word.
-fn starts_passage(bytes: &[u8], i: usize) -> bool {
-    let inside_word =
-        i > 0 && bytes[i - 1].is_ascii_alphanumeric() && bytes[i].is_ascii_alphanumeric();
-    bytes[i] & 0xC0 != 0x80 && !inside_word
+/// Where the clauses of `bytes` start: its first non-blank byte and the first non-blank
+/// byte after each clause's punctuation (a closing parenthesis ends a quote but starts no
+/// clause: what follows it continues the sentence).
+fn clause_starts(bytes: &[u8]) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut starting = true;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if std::mem::take(&mut starting) {
+            starts.push(i);
+        }
+        let rest = &bytes[i..];
+        starting =
+            ends_clause(rest) && !rest.starts_with(b")") && !rest.starts_with("）".as_bytes());
+        i += utf8_len(bytes[i]);
+    }
+    starts
+}
+
+/// The length of the UTF-8 character whose first byte is `b`.
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
 }
 
 /// `rest` (what follows a quote in its source) is empty or starts with a clause's
@@ -475,31 +508,41 @@ mod tests {
     }
 
     #[test]
-    fn a_quote_is_a_passage_of_the_users_words() {
+    fn a_quote_is_a_clause_of_the_users_words() {
         let quote = Quote::of(&[
-            "Find papers on diffusion tensor imaging of newborns.".into(),
-            "有哪些关于飞行器控制的论文？".into(),
+            "Find papers about: diffusion tensor imaging (DTI) of newborns.".into(),
+            "有哪些关于飞行器控制的论文？要中文的。".into(),
         ]);
-        assert!(quotes(
-            &[b"diff", b"usion", b" tensor imaging of newborns"],
-            &quote
-        ));
-        assert!(quotes(&[b"newborns"], &quote));
-        assert!(quotes(&[b"newborns."], &quote));
-        // The quote runs to the end of the clause.
+        let topic = b"diffusion tensor imaging (DTI) of newborns";
+        assert!(quotes(&[b"diff", b"usion", &topic[9..]], &quote));
+        assert!(!quotes(&[b"Find papers about"], &quote));
+        assert!(quotes(&[b"Find papers about: ", topic, b"."], &quote));
+        // It may stop at an inner clause end: before the parenthesis closes.
+        assert!(quotes(&[&topic[..29]], &quote));
+        // It starts where a clause does, and runs to a clause's end.
+        assert!(!quotes(&[b"newborns"], &quote));
+        assert!(!quotes(&[b"of newborns"], &quote));
+        assert!(!quotes(&[b"papers about: ", topic], &quote));
         assert!(!quotes(&[b"diffusion", b" tensor"], &quote));
-        assert!(!quotes(&[b"diffusion", b" imaging"], &quote));
         assert!(!quotes(&[b"neural"], &quote));
-        assert!(!quotes(&[b"ewborns"], &quote));
         assert!(!quotes(&[], &quote));
-        let han = "飞行器控制的论文".as_bytes();
+        let han = "有哪些关于飞行器控制的论文".as_bytes();
         assert!(quotes(&[&han[..2], &han[2..]], &quote));
+        assert!(quotes(&["要中文的".as_bytes()], &quote));
+        assert!(!quotes(&["飞行器控制的论文".as_bytes()], &quote));
         assert!(!quotes(&[&han[..9]], &quote));
         // A quote cannot start or end inside a character.
         assert!(!quotes(&[&han[..2]], &quote));
         assert!(!quotes(&[&han[1..]], &quote));
         // Passages do not join across sources.
-        assert!(!quotes(&[b"newborns.", "有".as_bytes()], &quote));
+        assert!(!quotes(&[topic, b".", "有".as_bytes()], &quote));
+    }
+
+    #[test]
+    fn clauses_start_after_their_punctuation_and_blanks() {
+        assert_eq!(clause_starts(b"  a, b.c (d) e? f"), vec![2, 5, 16]);
+        assert_eq!(clause_starts("甲，乙。丙".as_bytes()), vec![0, 6, 12]);
+        assert!(clause_starts(b" \n").is_empty());
     }
 
     #[test]
