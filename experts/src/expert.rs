@@ -91,7 +91,7 @@ pub enum Grounded {
     /// Every number occurs in the conversation (the user's words, earlier results): an
     /// arithmetic expression's operands are the request's quantities.
     Numbers,
-    /// The input is a passage of the user's words: a search for the topic the user named.
+    /// The input is a clause of the user's words: a search for the topic the user named.
     Quote,
 }
 
