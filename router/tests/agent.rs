@@ -251,6 +251,13 @@ async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
                 Step::Call { input, .. } => {
                     if !input.is_empty() {
                         assert!(request.contains(input.as_str()), "{input:?} is no quote");
+                        // …and a quote starts where one of the request's clauses does.
+                        assert!(
+                            ["Add 12", "then find", "papers on"]
+                                .iter()
+                                .any(|c| input.starts_with(c)),
+                            "{input:?} starts inside a clause"
+                        );
                         quotes += 1;
                     }
                 }
