@@ -216,8 +216,7 @@ fn convert(
             papers += 1;
         }
     }
-    miracle_core::fs::write_atomic(path, lines.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    super::write_file(path, lines.as_bytes())?;
     writeln!(
         out,
         "wrote {papers} papers to {} ({skipped} records skipped)",

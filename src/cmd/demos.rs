@@ -92,8 +92,7 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
         ("heldout.jsonl", held_text),
     ] {
         let path = dir.join(name);
-        miracle_core::fs::write_atomic(&path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        super::write_file(&path, text.as_bytes())?;
     }
     writeln!(
         out,

@@ -19,6 +19,7 @@ use miracle_router::rlhf::comparison::read_lines;
 use serde::{Deserialize, Serialize};
 
 use super::ask::{AgentOptions, with_agent};
+use super::write_file;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -148,15 +149,6 @@ impl EvalArgs {
         writeln!(out, "report: {}", self.out.display())?;
         Ok(())
     }
-}
-
-/// Writes `bytes` to `path` whole (atomically), creating its folder.
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    miracle_core::fs::write_atomic(path, bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The suite, read by the reader of every JSONL file of the RLHF loop: each problem names

@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use miracle_router::rlhf::comparison::{Prompt, now_utc, read_candidates, read_prompts};
 use miracle_router::rlhf::ranker::{Rules, rank};
@@ -149,8 +148,7 @@ pub(super) fn sample_file(
         eprintln!();
         Ok(())
     })?;
-    miracle_core::fs::write_atomic(to, lines.as_bytes())
-        .with_context(|| format!("cannot write {}", to.display()))?;
+    super::write_file(to, lines.as_bytes())?;
     writeln!(
         out,
         "{} requests, {responses} distinct responses; {comparable} requests have two or more to compare; written to {}",
@@ -199,8 +197,7 @@ pub(super) fn rank_file(
         "{}: no request has two responses the rules can tell apart; sample more (--k, --max-draws, --temperature)",
         from.display()
     );
-    miracle_core::fs::write_atomic(to, lines.as_bytes())
-        .with_context(|| format!("cannot write {}", to.display()))?;
+    super::write_file(to, lines.as_bytes())?;
     writeln!(
         out,
         "ranked {ranked} of {} requests ({pairs} pairs; the rest had no two responses the rules tell apart) as {:?}; written to {}",

@@ -109,6 +109,13 @@ impl Cli {
     }
 }
 
+/// Writes `bytes` to `path` whole (`miracle_core::fs::write_atomic`, which also creates its
+/// folder), naming the file in the error.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    miracle_core::fs::write_atomic(path, bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Reads the YAML file at `path` as a `what` ("fine-tuning config", "recipe"…), naming the
 /// file in every error.
 pub(crate) fn read_yaml<T: DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {

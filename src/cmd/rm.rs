@@ -92,11 +92,10 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
         "schedule": file.train,
     });
     let report_path = out_dir.join("report.json");
-    miracle_core::fs::write_atomic(
+    super::write_file(
         &report_path,
         serde_json::to_string_pretty(&report)?.as_bytes(),
-    )
-    .with_context(|| format!("cannot write {}", report_path.display()))?;
+    )?;
     writeln!(
         out,
         "held-out pairwise accuracy {:.1}% ({} pairs), loss {:.4}; reward model in {}",

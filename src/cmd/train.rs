@@ -275,11 +275,7 @@ fn publish(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(from).with_context(|| format!("cannot read {}", from.display()))?;
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    miracle_core::fs::write_atomic(to, &bytes)
-        .with_context(|| format!("cannot write {}", to.display()))
+    super::write_file(to, &bytes)
 }
 
 #[cfg(test)]
