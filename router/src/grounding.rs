@@ -259,12 +259,12 @@ pub struct Quote {
 impl Quote {
     /// A passage of one of `sources` that starts where a clause does.
     pub fn of(sources: &[String]) -> Self {
-        let sources: Vec<Vec<u8>> = sources.iter().map(|s| s.as_bytes().to_vec()).collect();
         let live = sources
             .iter()
             .enumerate()
-            .flat_map(|(s, bytes)| clause_starts(bytes).into_iter().map(move |i| (s, i)))
+            .flat_map(|(s, text)| clause_starts(text).into_iter().map(move |i| (s, i)))
             .collect();
+        let sources = sources.iter().map(|s| s.as_bytes().to_vec()).collect();
         let mut quote = Quote {
             sources,
             live,
@@ -313,15 +313,8 @@ impl Quote {
     /// "论文" of "查找关于制止措施的论文"); whole clauses keep the topic whole, and the
     /// search reads past the request's own words ("find papers about", "的论文") as common
     /// terms.
-    ///
-    /// A colon starts a clause but ends no quote: the words before it announce what
-    /// follows ("Find papers about: …", "主题：…"), they are not the topic.
     pub fn can_end(&self) -> bool {
-        self.written > 0
-            && self.live.iter().any(|&at| {
-                let rest = self.rest(at);
-                ends_clause(rest) && !rest.starts_with(b":") && !rest.starts_with("：".as_bytes())
-            })
+        self.written > 0 && self.live.iter().any(|&at| ends_quote(self.rest(at)))
     }
 }
 
@@ -339,50 +332,52 @@ impl ByteSet {
     }
 }
 
-/// Where the clauses of `bytes` start: its first non-blank byte and the first non-blank
-/// byte after each clause's punctuation (a closing parenthesis ends a quote but starts no
-/// clause: what follows it continues the sentence).
-fn clause_starts(bytes: &[u8]) -> Vec<usize> {
+/// Where the clauses of `text` start: its first non-blank character and the first
+/// non-blank one after each mark that opens a clause.
+fn clause_starts(text: &str) -> Vec<usize> {
     let mut starts = Vec::new();
     let mut starting = true;
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_whitespace() {
-            i += 1;
+    for (i, c) in text.char_indices() {
+        if c.is_ascii_whitespace() {
             continue;
         }
         if std::mem::take(&mut starting) {
             starts.push(i);
         }
-        let rest = &bytes[i..];
-        starting =
-            ends_clause(rest) && !rest.starts_with(b")") && !rest.starts_with("）".as_bytes());
-        i += utf8_len(bytes[i]);
+        starting = opens_clause(&text.as_bytes()[i..]);
     }
     starts
 }
 
-/// The length of the UTF-8 character whose first byte is `b`.
-fn utf8_len(b: u8) -> usize {
-    match b {
-        0xF0.. => 4,
-        0xE0.. => 3,
-        0xC0.. => 2,
-        _ => 1,
+/// The clause mark `rest` starts with: `. , ; : ? ! )` before a space or the end, or a
+/// Chinese one.
+fn clause_mark(rest: &[u8]) -> Option<char> {
+    const CHINESE: [char; 8] = ['。', '，', '；', '：', '？', '！', '、', '）'];
+    match rest {
+        [
+            m @ (b'.' | b',' | b';' | b':' | b'?' | b'!' | b')'),
+            after @ ..,
+        ] => after
+            .first()
+            .is_none_or(u8::is_ascii_whitespace)
+            .then_some(char::from(*m)),
+        _ => CHINESE
+            .into_iter()
+            .find(|c| rest.starts_with(c.encode_utf8(&mut [0; 4]).as_bytes())),
     }
 }
 
-/// `rest` (what follows a quote in its source) is empty or starts with a clause's
-/// punctuation: `. , ; : ? !` before a space or the end, or a Chinese one.
-fn ends_clause(rest: &[u8]) -> bool {
-    const CHINESE: [&str; 8] = ["。", "，", "；", "：", "？", "！", "、", "）"];
-    match rest {
-        [] => true,
-        [b'.' | b',' | b';' | b':' | b'?' | b'!' | b')', after @ ..] => {
-            after.first().is_none_or(u8::is_ascii_whitespace)
-        }
-        _ => CHINESE.iter().any(|p| rest.starts_with(p.as_bytes())),
-    }
+/// A quote may end before `rest` (what follows it in its source): at the end, or before a
+/// clause mark other than a colon — the words before a colon announce what follows ("Find
+/// papers about: …", "主题：…"), they are not the topic.
+fn ends_quote(rest: &[u8]) -> bool {
+    rest.is_empty() || clause_mark(rest).is_some_and(|m| !matches!(m, ':' | '：'))
+}
+
+/// A clause starts after the mark `rest` starts with, unless it closes a parenthesis: what
+/// follows one continues the sentence.
+fn opens_clause(rest: &[u8]) -> bool {
+    clause_mark(rest).is_some_and(|m| !matches!(m, ')' | '）'))
 }
 
 /// A grounded span being written, whichever the hold.
@@ -540,9 +535,9 @@ mod tests {
 
     #[test]
     fn clauses_start_after_their_punctuation_and_blanks() {
-        assert_eq!(clause_starts(b"  a, b.c (d) e? f"), vec![2, 5, 16]);
-        assert_eq!(clause_starts("甲，乙。丙".as_bytes()), vec![0, 6, 12]);
-        assert!(clause_starts(b" \n").is_empty());
+        assert_eq!(clause_starts("  a, b.c (d) e? f"), vec![2, 5, 16]);
+        assert_eq!(clause_starts("甲，乙。丙"), vec![0, 6, 12]);
+        assert!(clause_starts(" \n").is_empty());
     }
 
     #[test]
