@@ -2,7 +2,8 @@
 //!
 //! - [`Numbers`]: every number must be one of a known set — the user's numbers, the experts'
 //!   results (an answer, a calculator expression) — and every bracketed reference (`[dev-606]`)
-//!   one the conversation holds, so an answer cites only papers a search returned;
+//!   one the conversation holds and the span has not cited yet, so an answer cites only
+//!   papers a search returned, each once;
 //! - [`Quote`]: the text must be a clause of the user's words, from its start to a clause
 //!   end (a literature query): the model picks which clause, and may stop at an inner clause
 //!   end.
@@ -17,6 +18,7 @@
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// The numbers and bracketed references a grounded span may contain.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,11 +35,12 @@ impl Grounding {
             .extend(references_in(text).map(str::to_string));
     }
 
-    fn begins_reference(&self, text: &str) -> bool {
+    /// Whether `text` begins a reference the grounding holds and `cited` does not.
+    fn begins_reference(&self, text: &str, cited: &[String]) -> bool {
         self.references
             .range::<str, _>((Bound::Included(text), Bound::Unbounded))
-            .next()
-            .is_some_and(|r| r.starts_with(text))
+            .take_while(|r| r.starts_with(text))
+            .any(|r| !cited.contains(r))
     }
 
     fn continues(&self, run: &str) -> bool {
@@ -66,6 +69,9 @@ pub struct Span {
     pending: Vec<u8>,
     /// Inside `[…]`: the reference written so far.
     reference: Option<String>,
+    /// The references this span has cited: a second citation of one adds nothing. Shared,
+    /// because a span is cloned for every token of the vocabulary at every step.
+    cited: Arc<Vec<String>>,
 }
 
 impl Span {
@@ -127,7 +133,7 @@ impl Span {
                 let end = text.find(']').unwrap_or(text.len());
                 if end > 0 {
                     reference.push_str(&text[..end]);
-                    if !grounding.begins_reference(reference) {
+                    if !grounding.begins_reference(reference, &self.cited) {
                         return None;
                     }
                     text = &text[end..];
@@ -147,14 +153,21 @@ impl Span {
 
     fn push(mut self, c: char, grounding: &Grounding) -> Option<Span> {
         if let Some(reference) = &mut self.reference {
-            // A reference is copied whole: `]` only once it is one the grounding holds.
-            if c == ']' {
-                let whole = grounding.references.contains(reference.as_str());
-                self.reference = None;
-                return whole.then_some(self);
+            // A reference is copied whole: `]` only once it is one the grounding holds and
+            // the span has not cited.
+            if c != ']' {
+                reference.push(c);
+                return grounding
+                    .begins_reference(reference, &self.cited)
+                    .then_some(self);
             }
-            reference.push(c);
-            return grounding.begins_reference(reference).then_some(self);
+            let reference = std::mem::take(reference);
+            self.reference = None;
+            if !grounding.references.contains(&reference) || self.cited.contains(&reference) {
+                return None;
+            }
+            Arc::make_mut(&mut self.cited).push(reference);
+            return Some(self);
         }
         if c.is_ascii_digit() && !self.in_word {
             self.run.push(c);
@@ -178,7 +191,7 @@ impl Span {
         self.in_word = is_word_start(c);
         if c == '[' {
             self.reference = Some(String::new());
-            return grounding.begins_reference("").then_some(self);
+            return grounding.begins_reference("", &self.cited).then_some(self);
         }
         Some(self)
     }
@@ -480,6 +493,20 @@ mod tests {
         assert!(span.after(b"x", &g).is_none());
         // Without references to copy, no bracket opens.
         assert!(!writes("[1]", &grounding("1 and 2")));
+    }
+
+    #[test]
+    fn a_reference_is_cited_once() {
+        let g = grounding("1. [12584053] A\n2. [12584] B\n3. [2787558] C");
+        assert!(!writes("[12584053], [12584053]", &g));
+        assert!(writes("[12584053], [12584], [2787558]", &g));
+        // Once both are cited, nothing begins with their common prefix.
+        let span = Span::default().after(b"[12584053] [12584] ", &g).unwrap();
+        assert!(span.after(b"[1258", &g).is_none());
+        assert!(span.after(b"[27", &g).is_some());
+        // With every reference cited, no bracket opens.
+        let all = span.after(b"[2787558]", &g).unwrap();
+        assert!(all.after(b"[", &g).is_none());
     }
 
     #[test]
