@@ -31,6 +31,15 @@ impl Context {
         self
     }
 
+    /// The same context with its deadline `by` later: time spent before the call started
+    /// (readying the expert) is not the call's.
+    pub fn postponed(&self, by: Duration) -> Context {
+        Context {
+            deadline: self.deadline + by,
+            cancel: self.cancel.clone(),
+        }
+    }
+
     pub fn deadline(&self) -> Instant {
         self.deadline
     }

@@ -26,6 +26,14 @@ pub trait Expert: Send + Sync {
     /// Answers `input`. Should finish before `ctx.deadline()`; the registry drops the call
     /// at the deadline or on cancellation either way.
     async fn call(&self, input: &str, ctx: &Context) -> Result<Observation, ExpertError>;
+
+    /// Readies what calls need once (an index built on first use, a connection), so that
+    /// no call's deadline pays for it. The registry awaits it before every call, outside
+    /// the deadline and within [`crate::Registry::PREPARE_LIMIT`]: after the first time it
+    /// must return at once. An error fails the call it came before. By default, nothing.
+    async fn prepare(&self) -> Result<(), ExpertError> {
+        Ok(())
+    }
 }
 
 /// What an expert returned, as text to weave back into the generation.

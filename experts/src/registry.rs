@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -75,8 +76,14 @@ impl Registry {
         self.experts.iter().map(|e| e.name()).collect()
     }
 
-    /// Calls `name` with `input`: checks the input against the expert's format, then waits
-    /// for the answer until the context's deadline or its cancellation, whichever is first.
+    /// The longest an expert may take to ready itself ([`Expert::prepare`]): building the
+    /// shipped index takes about 2 s on two cores.
+    pub const PREPARE_LIMIT: Duration = Duration::from_secs(120);
+
+    /// Calls `name` with `input`: checks the input against the expert's format, readies the
+    /// expert, then waits for the answer until the context's deadline or its cancellation,
+    /// whichever is first. Readying does not count against the deadline, which is moved on
+    /// by as long as it took.
     pub async fn call(
         &self,
         name: &str,
@@ -91,6 +98,15 @@ impl Registry {
             .input_format()
             .check(input)
             .map_err(|message| ExpertError::invalid(name, message))?;
+        let readying = Instant::now();
+        tokio::select! {
+            biased;
+            () = ctx.cancellation().cancelled() => return Err(ExpertError::Cancelled { expert: name.to_string() }),
+            ready = tokio::time::timeout(Self::PREPARE_LIMIT, expert.prepare()) => {
+                ready.map_err(|_| ExpertError::Timeout { expert: name.to_string(), after: Self::PREPARE_LIMIT })??
+            }
+        }
+        let ctx = &ctx.postponed(readying.elapsed());
         let budget = ctx.remaining();
         tokio::select! {
             biased;

@@ -2,7 +2,7 @@
 //! cancellation, and names what went wrong.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -102,6 +102,96 @@ async fn calls_are_checked_bounded_and_cancellable() {
     assert_eq!(
         unknown.to_string(),
         "no expert is called `oracle`; the registry has: sleeper, calculator"
+    );
+}
+
+/// A plugin that takes `ready_ms` to ready itself the first time, and counts how often it
+/// was readied and called.
+struct SlowStart {
+    format: InputFormat,
+    ready_ms: u64,
+    fails: bool,
+    readied: Arc<AtomicUsize>,
+    ready: AtomicBool,
+}
+
+#[async_trait]
+impl Expert for SlowStart {
+    fn name(&self) -> &str {
+        "slow-start"
+    }
+    fn description(&self) -> &str {
+        "echoes its input once it is ready"
+    }
+    fn input_format(&self) -> &InputFormat {
+        &self.format
+    }
+    fn demonstrations(&self) -> &[Demonstration] {
+        &[]
+    }
+    async fn prepare(&self) -> Result<(), ExpertError> {
+        if self.ready.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.readied.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(self.ready_ms)).await;
+        if self.fails {
+            return Err(ExpertError::failed("slow-start", "the index is corrupt"));
+        }
+        self.ready.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+    async fn call(&self, input: &str, _ctx: &Context) -> Result<Observation, ExpertError> {
+        assert!(
+            self.ready.load(Ordering::SeqCst),
+            "called before it was ready"
+        );
+        Ok(Observation::new(input))
+    }
+}
+
+fn slow_start(ready_ms: u64, fails: bool) -> (SlowStart, Arc<AtomicUsize>) {
+    let readied = Arc::new(AtomicUsize::new(0));
+    let expert = SlowStart {
+        format: InputFormat::text("anything", 64),
+        ready_ms,
+        fails,
+        readied: readied.clone(),
+        ready: AtomicBool::new(false),
+    };
+    (expert, readied)
+}
+
+#[tokio::test]
+async fn readying_an_expert_is_outside_the_calls_deadline() {
+    let (expert, readied) = slow_start(300, false);
+    let registry = Registry::new().with(expert);
+    // Readying takes 300 ms; the call's deadline is 100 ms, and the call itself is quick.
+    let ctx = Context::with_timeout(Duration::from_millis(100));
+    let first = registry.call("slow-start", "hello", &ctx).await;
+    assert_eq!(first.unwrap().text, "hello");
+    let ctx = Context::with_timeout(Duration::from_millis(100));
+    let again = registry.call("slow-start", "again", &ctx).await;
+    assert_eq!(again.unwrap().text, "again");
+    assert_eq!(readied.load(Ordering::SeqCst), 1, "readied once");
+
+    // A failure to ready fails the call with the expert's own error.
+    let broken = Registry::new().with(slow_start(1, true).0);
+    let error = broken
+        .call("slow-start", "hello", &Context::default())
+        .await
+        .unwrap_err();
+    assert_eq!(error.to_string(), "slow-start: the index is corrupt");
+
+    // Cancellation reaches a call that is still readying.
+    let slow = Registry::new().with(slow_start(10_000, false).0);
+    let token = CancellationToken::new();
+    token.cancel();
+    let ctx = Context::default().with_cancellation(token);
+    let cancelled = slow.call("slow-start", "hello", &ctx).await.unwrap_err();
+    assert!(
+        matches!(cancelled, ExpertError::Cancelled { .. }),
+        "{cancelled}"
     );
 }
 

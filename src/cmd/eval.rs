@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Args;
 use miracle_experts::Context as CallContext;
 use miracle_router::agent::{Outcome, Trace};
@@ -86,12 +85,6 @@ impl EvalArgs {
         let requests = read_suite(&self.suite)?;
         let every = self.every.max(1);
         let picked: Vec<&Request> = requests.iter().step_by(every).collect();
-        if picked.iter().any(|r| r.category == "literature") {
-            // A first use builds the shipped index (seconds): do it before any call's
-            // deadline runs, or a loaded machine times the first searches out.
-            miracle_experts::search::default_index::open()
-                .context("cannot open the shipped literature index")?;
-        }
         let direct_search = miracle_router::agent_registry();
         let mut rows: Vec<(&Request, Row)> = Vec::new();
         let mut traces = String::new();

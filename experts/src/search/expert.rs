@@ -119,7 +119,7 @@ fn open(
     settings: &Settings,
     slot: &Mutex<Option<Arc<LiteratureIndex>>>,
 ) -> Result<Arc<LiteratureIndex>, SearchError> {
-    let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = lock(slot);
     if let Some(index) = slot.as_ref() {
         return Ok(index.clone());
     }
@@ -129,6 +129,13 @@ fn open(
     });
     *slot = Some(index.clone());
     Ok(index)
+}
+
+/// The slot, even if a search panicked while holding it (it holds an index or nothing).
+fn lock(
+    slot: &Mutex<Option<Arc<LiteratureIndex>>>,
+) -> std::sync::MutexGuard<'_, Option<Arc<LiteratureIndex>>> {
+    slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn answer(
@@ -189,6 +196,24 @@ impl Expert for Search {
 
     fn demonstrations(&self) -> &[Demonstration] {
         &self.demonstrations
+    }
+
+    /// Opens the index (the shipped one is built on a machine's first use, ~2 s), so that
+    /// the first search's deadline is the search's alone.
+    async fn prepare(&self) -> Result<(), ExpertError> {
+        if lock(&self.index).is_some() {
+            return Ok(());
+        }
+        let (settings, slot) = (self.settings.clone(), self.index.clone());
+        tokio::task::spawn_blocking(move || open(&settings, &slot).map(drop))
+            .await
+            .map_err(|e| {
+                ExpertError::failed(
+                    &self.name,
+                    format!("opening the index stopped unexpectedly: {e}"),
+                )
+            })?
+            .map_err(|e| ExpertError::failed(&self.name, e.to_string()))
     }
 
     async fn call(&self, input: &str, _ctx: &Context) -> Result<Observation, ExpertError> {
