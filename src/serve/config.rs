@@ -39,6 +39,10 @@ pub struct ServeConfig {
     pub keys: Vec<KeyConfig>,
     #[serde(default)]
     pub limits: Limits,
+    /// `keys` with their secrets, read once when the file is (a variable that changes
+    /// later changes nothing).
+    #[serde(skip)]
+    pub api_keys: Vec<ApiKey>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +95,7 @@ impl Default for ServeConfig {
             workflows: None,
             keys: Vec::new(),
             limits: Limits::default(),
+            api_keys: Vec::new(),
         }
     }
 }
@@ -129,13 +134,14 @@ impl ServeConfig {
                 *dir = base.join(&*dir);
             }
         }
-        config
+        config.api_keys = config
             .check()
             .with_context(|| format!("{}", path.display()))?;
         Ok(config)
     }
 
-    fn check(&self) -> anyhow::Result<()> {
+    /// Checks the limits and returns the keys, read.
+    fn check(&self) -> anyhow::Result<Vec<ApiKey>> {
         let l = &self.limits;
         if l.body_bytes == 0 || l.concurrency == 0 || l.workers == 0 || l.queue == 0 {
             bail!("limits: body_bytes, concurrency, workers and queue must be at least 1");
@@ -146,12 +152,11 @@ impl ServeConfig {
         if l.timeout.is_zero() || l.header_timeout.is_zero() {
             bail!("limits.timeout and limits.header_timeout must be longer than zero");
         }
-        self.keys()?;
-        Ok(())
+        self.read_keys()
     }
 
     /// The keys, each with its secret read (from the file or the environment).
-    pub fn keys(&self) -> anyhow::Result<Vec<ApiKey>> {
+    fn read_keys(&self) -> anyhow::Result<Vec<ApiKey>> {
         let mut keys: Vec<ApiKey> = Vec::new();
         for (i, k) in self.keys.iter().enumerate() {
             let at = format!("keys[{i}] ({})", k.name);

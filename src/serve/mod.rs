@@ -88,7 +88,7 @@ fn blocking_threads() -> usize {
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let started = Instant::now();
     let limits = config.limits.clone();
-    let keys = Keys::new(config.keys()?);
+    let keys = Keys::new(config.api_keys.clone());
     let index = Arc::new(match &config.index {
         Some(dir) => LiteratureIndex::open(dir)
             .with_context(|| format!("index: cannot open {}", dir.display()))?,
