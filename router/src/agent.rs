@@ -349,7 +349,13 @@ impl Turn<'_, '_> {
             let before = self.generated;
             match Special::from_id(opener) {
                 Some(Special::Think) => {
-                    let text = self.free_text(Special::ThinkEnd, None)?;
+                    // Reasoning plans on the request's quantities and the results so far,
+                    // the same numbers a calculator call may use, not on numbers of its own.
+                    let hold = self
+                        .agent
+                        .grounded
+                        .then(|| Hold::numbers(self.grounding.clone()));
+                    let text = self.free_text(Special::ThinkEnd, hold)?;
                     self.record(Step::Think { text }, before, started, None);
                 }
                 Some(Special::Answer) if self.calls > 0 && self.failed_calls() == self.calls => {
