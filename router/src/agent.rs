@@ -350,11 +350,8 @@ impl Turn<'_, '_> {
             match Special::from_id(opener) {
                 Some(Special::Think) => {
                     // Reasoning plans on the request's quantities and the results so far,
-                    // the same numbers a calculator call may use, not on numbers of its own.
-                    let hold = self
-                        .agent
-                        .grounded
-                        .then(|| Hold::numbers(self.grounding.clone()));
+                    // held as a calculator's input is, not on numbers of its own.
+                    let hold = self.input_hold(Grounded::Numbers);
                     let text = self.free_text(Special::ThinkEnd, hold)?;
                     self.record(Step::Think { text }, before, started, None);
                 }
