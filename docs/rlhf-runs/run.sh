@@ -4,22 +4,11 @@
 # PPO runs 1 and 2 were measured before the value head read detached features (commit
 # "ppo: the value head reads the trunk's features detached"); rerun today they train with it.
 set -euo pipefail
-M=$PWD/target/release/miracle
+root=$PWD
+M=$root/target/release/miracle
 cargo build --release
 mkdir -p runs/rlhf/eval && cp docs/rlhf-runs/*.yaml runs/rlhf/ && cd runs/rlhf
-$M demos --seed 7 --out prompts --calc 30 --code 30 --literature 150 --direct 40
-$M demos --seed 8 --out prompts-b --calc 12 --code 12 --literature 60 --direct 16
-$M label sample prompts/prompts.jsonl --out train-cand.jsonl
-$M label sample prompts/heldout.jsonl --out val-cand.jsonl --seed 2
-$M label sample prompts-b/prompts.jsonl --out valb-cand.jsonl --seed 5
-$M label rank train-cand.jsonl --out train-cmp.jsonl
-$M label rank train-cand.jsonl --out train-cmp-noisy.jsonl --noise 0.2 --seed 3
-$M label rank val-cand.jsonl --out val-cmp.jsonl
-$M label rank valb-cand.jsonl --out valb-cmp.jsonl
-$M rm --config rm.yaml
-$M rm --config rm.yaml --evaluate val-cmp.jsonl
-$M rm --config rm.yaml --evaluate valb-cmp.jsonl
-$M rm --config rm-noisy.yaml
+source "$root/docs/rlhf-runs/comparisons.sh"
 # Runs 1-3 scored actions over the whole vocabulary; before commit "ppo: score actions as
 # the agent samples them" they measured as docs/RLHF.md says, today they train as run 4.
 for run in ppo ppo2 ppo3 ppo4 ppo5 ppo6; do $M ppo --config $run.yaml; done
