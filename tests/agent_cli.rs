@@ -137,6 +137,29 @@ fn ask_answers_with_the_embedded_model_and_traces_its_steps() {
 }
 
 #[test]
+fn a_calculation_the_model_stops_short_of_is_carried_on() {
+    // The shipped model computes 408 * 955 here and would answer 389640 from it; the router
+    // has it carry the calculation on with 685, the number left (docs/PROTOCOL.md,
+    // "Coverage").
+    let home = tempfile::tempdir().unwrap();
+    let request = "What is 408 multiplied by 955, minus 685?";
+    let run = miracle(&["ask", "--json", request], home.path());
+    assert!(run.status.success());
+    let trace: serde_json::Value = serde_json::from_str(stdout(&run).trim()).unwrap();
+    let steps = trace["steps"].as_array().unwrap();
+    let pressed: Vec<&str> = (steps.iter())
+        .filter(|s| s["pressed"] == true)
+        .map(|s| s["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(pressed, ["389640 - 685"], "{steps:?}");
+    assert_eq!(trace["answer"], "The answer is 388955.");
+    let shown = miracle(&["ask", "--trace", request], home.path());
+    assert!(
+        stdout(&shown).contains("389640 - 685   (pressed: a number of the request was unused)")
+    );
+}
+
+#[test]
 fn bad_requests_and_suites_are_refused_clearly() {
     let home = tempfile::tempdir().unwrap();
     assert_clear_failure(

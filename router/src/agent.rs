@@ -15,6 +15,7 @@ use miracle_experts::{Context, Grounded, Registry};
 use serde::{Deserialize, Serialize};
 
 use crate::constraint::Vocabulary;
+use crate::coverage::Coverage;
 use crate::grounding::{Grounding, Hold, Quote};
 use crate::protocol::{Dialogue, Exchange, ProtocolError, Step, render_prompt};
 
@@ -72,6 +73,10 @@ pub struct TracedStep {
     /// For a result: the expert's error, when it failed (the text shown to the model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For a call: the router had the model make it, because a number of the request was
+    /// unused by the calculations so far ([`crate::coverage`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pressed: bool,
 }
 
 /// Everything a run did, for `--trace`, `--json` and evaluation.
@@ -213,6 +218,7 @@ impl<'a> Agent<'a> {
             grounding,
             results: Grounding::default(),
             quotable,
+            coverage: Coverage::of(request),
         };
         turn.force(&prompt)?;
         let (answer, outcome) = turn.steps_until_answer().await?;
@@ -255,6 +261,8 @@ struct Turn<'t, 'a> {
     results: Grounding,
     /// The user's words, every request of the conversation.
     quotable: Vec<String>,
+    /// The request's numbers that no calculation has used yet (see [`crate::coverage`]).
+    coverage: Coverage,
 }
 
 impl Turn<'_, '_> {
@@ -338,8 +346,14 @@ impl Turn<'_, '_> {
                 return Ok((self.honest_failure(outcome), outcome));
             }
             let mut openers = vec![Special::Think.id(), Special::Answer.id()];
+            let mut pressed = false;
             if self.calls < self.agent.limits.max_calls {
                 openers.push(Special::Call.id());
+                if self.agent.grounded && self.coverage.press() {
+                    // A quantity of the request is still unused: the calculation goes on.
+                    openers = vec![Special::Call.id()];
+                    pressed = true;
+                }
             } else if self.calls > 0 && self.last_is_result() {
                 // Out of calls: the model must answer from what it has.
                 openers = vec![Special::Answer.id()];
@@ -371,7 +385,7 @@ impl Turn<'_, '_> {
                     return Ok((text, Outcome::Answered));
                 }
                 _ => {
-                    self.call(before, started).await?;
+                    self.call(before, started, pressed).await?;
                 }
             }
         }
@@ -398,6 +412,7 @@ impl Turn<'_, '_> {
             tokens: self.generated - before,
             ms: started.elapsed().as_secs_f64() * 1e3,
             error,
+            pressed: false,
         });
     }
 
@@ -444,10 +459,16 @@ impl Turn<'_, '_> {
     }
 
     /// A call: the name under constraint, then the input under the expert's format, then
-    /// the expert runs and its result (or error) is forced into the sequence.
-    async fn call(&mut self, before: usize, started: Instant) -> Result<(), AgentError> {
-        let expert = self.expert_name()?;
-        let (input, finished) = self.input(&expert)?;
+    /// the expert runs and its result (or error) is forced into the sequence. A `pressed`
+    /// call ([`crate::coverage`]) goes to an expert that calculates and brings in a number left.
+    async fn call(
+        &mut self,
+        before: usize,
+        started: Instant,
+        pressed: bool,
+    ) -> Result<(), AgentError> {
+        let expert = self.expert_name(pressed)?;
+        let (input, finished) = self.input(&expert, pressed)?;
         self.record(
             Step::Call {
                 expert: expert.clone(),
@@ -457,6 +478,9 @@ impl Turn<'_, '_> {
             started,
             None,
         );
+        if let Some(call) = self.steps.last_mut() {
+            call.pressed = pressed;
+        }
         self.calls += 1;
         let started = Instant::now();
         let budget = self.agent.limits.expert_timeout.min(
@@ -482,6 +506,10 @@ impl Turn<'_, '_> {
             Ok(seen) => (seen.text, None),
             Err(e) => (format!("{ERROR_PREFIX}{e}"), Some(e)),
         };
+        if self.calculates(&expert) {
+            let result = error.is_none().then_some(text.as_str());
+            self.coverage.called(&input, result);
+        }
         if error.is_none() {
             // An error is not a result: its numbers (an operand count, a limit) are no
             // facts about the request, so neither a later call nor the answer may use them.
@@ -496,10 +524,16 @@ impl Turn<'_, '_> {
         Ok(())
     }
 
-    fn expert_name(&mut self) -> Result<String, AgentError> {
+    fn expert_name(&mut self, pressed: bool) -> Result<String, AgentError> {
+        let names: Vec<&str> = if pressed {
+            let held = self.names.iter().copied().filter(|n| self.calculates(n));
+            held.collect()
+        } else {
+            self.names.clone()
+        };
         let mut written = Vec::new();
         loop {
-            let allowed = self.agent.vocabulary.name_tokens(&written, &self.names);
+            let allowed = self.agent.vocabulary.name_tokens(&written, &names);
             let token = self.choose(&allowed)?;
             written.extend_from_slice(self.agent.tokenizer.bytes_of(token)?);
             if written.ends_with(b"\n") {
@@ -510,7 +544,7 @@ impl Turn<'_, '_> {
     }
 
     /// The input and whether the model closed it itself with a valid input.
-    fn input(&mut self, expert: &str) -> Result<(String, bool), AgentError> {
+    fn input(&mut self, expert: &str, pressed: bool) -> Result<(String, bool), AgentError> {
         let format = self
             .agent
             .registry
@@ -518,14 +552,29 @@ impl Turn<'_, '_> {
             .expect("the name was constrained to registered experts")
             .input_format()
             .clone();
-        let base = self.agent.vocabulary.input_tokens(&format);
-        let mut hold = self.input_hold(format.grounded);
+        let mut base = self.agent.vocabulary.input_tokens(&format);
+        let carry = (pressed && self.calculates(expert)).then(|| self.coverage.carry());
+        let mut hold = match carry {
+            Some(_) => {
+                // Carrying a calculation on is arithmetic on the numbers the carry holds:
+                // no words, which the model would otherwise spell out when the number it
+                // wants is not allowed.
+                let vocabulary = &self.agent.vocabulary;
+                base.retain(|&id| vocabulary.bytes(id).iter().all(|b| ARITHMETIC.contains(b)));
+                None
+            }
+            None => self.input_hold(format.grounded),
+        };
         let mut ids: Vec<u32> = Vec::new();
         let mut bytes = 0usize;
-        let close = |ids: &[u32], tokenizer: &Tokenizer| -> bool {
-            tokenizer
-                .decode(ids)
-                .is_ok_and(|text| format.check(&text).is_ok())
+        // The input so far, for the carry (arithmetic is ASCII, so whole characters).
+        let mut written = String::new();
+        let close = |ids: &[u32], tokenizer: &Tokenizer, written: &str| -> bool {
+            let carried = carry.as_ref().is_none_or(|c| c.can_close(written));
+            carried
+                && tokenizer
+                    .decode(ids)
+                    .is_ok_and(|text| format.check(&text).is_ok())
         };
         for _ in 0..self.agent.limits.max_step_tokens {
             if self.over_limit().is_some() {
@@ -539,8 +588,16 @@ impl Turn<'_, '_> {
                     hold.as_ref()
                         .is_none_or(|h| h.allows(self.agent.vocabulary.bytes(id)))
                 })
+                .filter(|&id| {
+                    carry.as_ref().is_none_or(|c| {
+                        let token = String::from_utf8_lossy(self.agent.vocabulary.bytes(id));
+                        c.allows(&format!("{written}{token}"))
+                    })
+                })
                 .collect();
-            if close(&ids, self.agent.tokenizer) && hold.as_ref().is_none_or(Hold::can_end) {
+            if close(&ids, self.agent.tokenizer, &written)
+                && hold.as_ref().is_none_or(Hold::can_end)
+            {
                 allowed.push(Special::CallEnd.id());
             }
             if allowed.is_empty() {
@@ -554,6 +611,9 @@ impl Turn<'_, '_> {
             if let Some(hold) = &mut hold {
                 hold.advance(self.agent.vocabulary.bytes(token));
             }
+            if carry.is_some() {
+                written.push_str(&String::from_utf8_lossy(self.agent.vocabulary.bytes(token)));
+            }
             ids.push(token);
         }
         // Out of budget: the call is closed as it stands. It runs only if what was written
@@ -561,7 +621,9 @@ impl Turn<'_, '_> {
         // model is told it did not finish.
         self.force(&[Special::CallEnd.id()])?;
         let text = self.agent.tokenizer.decode(&ids)?;
-        let valid = format.check(&text).is_ok() && hold.as_ref().is_none_or(Hold::can_end);
+        let valid = format.check(&text).is_ok()
+            && hold.as_ref().is_none_or(Hold::can_end)
+            && carry.as_ref().is_none_or(|c| c.can_close(&written));
         Ok((text, valid))
     }
 }
@@ -577,6 +639,16 @@ impl Turn<'_, '_> {
         })
     }
 
+    /// Whether `expert` calculates: its input is held to the conversation's numbers and
+    /// its format takes arithmetic (the calculator). Coverage counts its calls, and presses
+    /// for them.
+    fn calculates(&self, expert: &str) -> bool {
+        self.agent.registry.get(expert).is_some_and(|e| {
+            let format = e.input_format();
+            format.grounded == Grounded::Numbers && format.check("(1 + 2) * 3").is_ok()
+        })
+    }
+
     /// How an input is held, as its format asks.
     fn input_hold(&self, grounded: Grounded) -> Option<Hold> {
         if !self.agent.grounded {
@@ -589,6 +661,9 @@ impl Turn<'_, '_> {
         }
     }
 }
+
+/// The bytes of a pressed call's input ([`crate::coverage`]).
+const ARITHMETIC: &[u8] = b"0123456789.+-*/^%() ";
 
 /// How an expert's error reads in the token stream, where the model sees it as the result.
 const ERROR_PREFIX: &str = "error: ";

@@ -7,11 +7,13 @@
 //!   reads their results and answers, within bounds, leaving a [`agent::Trace`].
 //! - [`grounding`]: the numbers an answer or a calculator expression may contain, and the
 //!   references an answer may cite — those of the conversation.
+//! - [`coverage`]: a calculation goes on while a number of the request is unused.
 //! - [`workflow`]: workflows described in YAML — experts, agent requests and model text as
 //!   steps, checked before they run.
 
 pub mod agent;
 mod constraint;
+pub mod coverage;
 pub mod demos;
 pub mod grounding;
 pub mod judge;

@@ -309,3 +309,88 @@ fn unfinished(steps: &[miracle_router::agent::TracedStep], call: usize) -> bool 
             matches!(&r.step, Step::Result { text } if text.contains("did not finish its input"))
         })
 }
+
+#[tokio::test]
+async fn a_calculation_goes_on_until_it_has_used_every_number_of_the_request() {
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let device = Device::flex();
+    let (model, config) = tiny_model(&tokenizer, &device);
+    let format =
+        InputFormat::alphabet("sums", 40, "0123456789+-*/^%(). ").grounded(Grounded::Numbers);
+    // Echoing arithmetic, it "calculates" for the router, and a random model makes it succeed
+    // often enough for calculations to be carried on.
+    let registry = Registry::new().with(Echo {
+        name: "arithmetic",
+        format,
+    });
+    let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
+    let max_calls = 4;
+    agent.limits = Limits {
+        max_calls,
+        max_tokens: 400,
+        max_step_tokens: 40,
+        timeout: Duration::from_secs(20),
+        expert_timeout: Duration::from_secs(5),
+    };
+    let request = "Take 12 from 3456, then add 78 and 9.";
+    // Pressed calls that brought a number left in, and answers after every number was used.
+    let (mut carried, mut covered) = (0, 0);
+    for seed in 0..400 {
+        if seed >= 16 && carried >= 3 && covered >= 1 {
+            break;
+        }
+        agent.decoding = Decoding::Sample {
+            temperature: 1.5,
+            top_k: Some(40),
+            top_p: None,
+            seed,
+        };
+        let trace = agent.run(request, &[]).await.unwrap();
+        let mut unused = numbers_in(request);
+        let mut computed = false;
+        let mut calls = 0;
+        let mut stuck = false;
+        for (i, step) in trace.steps.iter().enumerate() {
+            match &step.step {
+                Step::Call { input, .. } => {
+                    calls += 1;
+                    let before = unused.len();
+                    unused.retain(|n| !numbers_in(input).contains(n));
+                    let unfinished = unfinished(&trace.steps, i);
+                    if step.pressed {
+                        stuck |= unfinished;
+                        // Pressed only after a result, with a number left; a pressed call
+                        // brings one in unless the model could not finish it.
+                        assert!(computed && before > 0, "pressed for nothing: {input:?}");
+                        assert!(
+                            unused.len() < before || unfinished,
+                            "{input:?} brings nothing in"
+                        );
+                        carried += usize::from(!unfinished);
+                    }
+                }
+                // A calculation is under way once an expert returned a number.
+                Step::Result { text } if step.error.is_none() => {
+                    computed |= !numbers_in(text).is_empty();
+                }
+                Step::Answer { text } if computed && trace.outcome == Outcome::Answered => {
+                    // With a number left, the model answers only out of calls, or once a
+                    // call it was pressed into could not be finished (the router stops
+                    // pressing then).
+                    assert!(
+                        unused.is_empty() || calls == max_calls || stuck,
+                        "answered {text:?} with {unused:?} unused: {:?}",
+                        trace.steps
+                    );
+                    covered += usize::from(unused.is_empty());
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        carried >= 3 && covered >= 1,
+        "{carried} pressed calls carried a calculation on, {covered} answers used every number: \
+         the test would prove little"
+    );
+}

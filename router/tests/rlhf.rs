@@ -17,6 +17,7 @@ fn traced(step: Step) -> TracedStep {
         tokens: 0,
         ms: 0.0,
         error: None,
+        pressed: false,
     }
 }
 

@@ -146,8 +146,13 @@ fn show(trace: &Trace, options: &ShowOptions, out: &mut dyn Write) -> anyhow::Re
                 Step::Think { text } => writeln!(out, "  think   {text}")?,
                 Step::Call { expert, input } => writeln!(
                     out,
-                    "  call    {expert}: {}",
-                    input.replace('\n', "\n          ")
+                    "  call    {expert}: {}{}",
+                    input.replace('\n', "\n          "),
+                    if s.pressed {
+                        "   (pressed: a number of the request was unused)"
+                    } else {
+                        ""
+                    }
                 )?,
                 Step::Result { text } => writeln!(
                     out,
