@@ -375,7 +375,21 @@ async fn the_expert_answers_through_the_registry_with_citations() {
 #[test]
 fn the_default_index_covers_the_shipped_corpora() {
     let dir = tempfile::tempdir().unwrap();
+    // A build killed long ago left its folder; a build under way now has its own.
+    let killed = dir.path().join(".shipped.building-999999");
+    let running = dir.path().join(".shipped.building-999998");
+    for folder in [&killed, &running] {
+        std::fs::create_dir(folder).unwrap();
+        std::fs::write(folder.join("meta.json"), "{}").unwrap();
+    }
+    let long_ago = std::time::SystemTime::now() - default_index::ABANDONED_AFTER * 2;
+    std::fs::File::open(&killed)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
     let index = default_index::open_in(&dir.path().join("shipped")).unwrap();
+    assert!(!killed.exists(), "the killed build's folder stays behind");
+    assert!(running.exists(), "a build under way lost its folder");
     assert!(index.len() > 7000, "{}", index.len());
     assert_eq!(
         first(

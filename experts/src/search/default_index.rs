@@ -2,6 +2,7 @@
 //! user's cache folder, so `miracle search` works on a fresh machine with nothing to download.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use miracle_corpora::Collection;
 
@@ -28,9 +29,13 @@ pub fn open() -> Result<LiteratureIndex, SearchError> {
     open_in(&dir())
 }
 
+/// A build folder untouched this long was left by a build that died (one takes seconds).
+pub const ABANDONED_AFTER: Duration = Duration::from_secs(60 * 60);
+
 /// Opens the shipped corpora's index in `dir`, building it there if absent. The build goes
 /// to a temporary sibling that is renamed into place, so a crash or a concurrent first use
-/// never leaves a half-built index behind.
+/// never leaves a half-built index behind; the folders of builds that died are removed by
+/// the next build.
 pub fn open_in(dir: &Path) -> Result<LiteratureIndex, SearchError> {
     if dir.join("meta.json").is_file() {
         return LiteratureIndex::open(dir);
@@ -40,7 +45,9 @@ pub fn open_in(dir: &Path) -> Result<LiteratureIndex, SearchError> {
     let name = dir
         .file_name()
         .map_or("index".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = parent.join(format!(".{name}.building-{}", std::process::id()));
+    let building = format!(".{name}.building-");
+    remove_abandoned(parent, &building);
+    let tmp = parent.join(format!("{building}{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     build(&tmp)?;
     if std::fs::rename(&tmp, dir).is_err() {
@@ -48,6 +55,25 @@ pub fn open_in(dir: &Path) -> Result<LiteratureIndex, SearchError> {
         let _ = std::fs::remove_dir_all(&tmp);
     }
     LiteratureIndex::open(dir)
+}
+
+/// Removes the build folders in `parent` (named `{building}{pid}`) that no build has
+/// touched for [`ABANDONED_AFTER`]: a killed build's, which would otherwise stay for good.
+/// A live build writes its folder every few milliseconds, so it is never one of them.
+fn remove_abandoned(parent: &Path, building: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let abandoned = entry.file_name().to_string_lossy().starts_with(building)
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= ABANDONED_AFTER));
+        if abandoned {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Indexes every shipped collection into `dir`.
