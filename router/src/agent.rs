@@ -15,7 +15,7 @@ use miracle_experts::{Context, Grounded, Registry};
 use serde::{Deserialize, Serialize};
 
 use crate::constraint::Vocabulary;
-use crate::coverage::Coverage;
+use crate::coverage::{ARITHMETIC, Coverage};
 use crate::grounding::{Grounding, Hold, Quote};
 use crate::protocol::{Dialogue, Exchange, ProtocolError, Step, render_prompt};
 
@@ -661,9 +661,6 @@ impl Turn<'_, '_> {
         }
     }
 }
-
-/// The bytes of a pressed call's input ([`crate::coverage`]).
-const ARITHMETIC: &[u8] = b"0123456789.+-*/^%() ";
 
 /// How an expert's error reads in the token stream, where the model sees it as the result.
 const ERROR_PREFIX: &str = "error: ";

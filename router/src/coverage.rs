@@ -19,6 +19,9 @@ use std::collections::BTreeSet;
 
 use crate::grounding::numbers_in;
 
+/// The bytes a pressed call's input is written in: a [`Carry`] is arithmetic.
+pub const ARITHMETIC: &[u8] = b"0123456789.+-*/^%() ";
+
 /// The request's numbers that no calculation of this turn has used yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
