@@ -1,5 +1,5 @@
 //! The labelling page in a real browser: headless Chromium, driven through chromedriver's
-//! WebDriver protocol, ranks two requests — one with keys, one with clicks — and the
+//! WebDriver protocol, ranks two requests — one with keys, one with clicks and a drag — and the
 //! comparisons file must hold exactly those rankings. Then the desk's API is fed hostile
 //! requests, and a restarted desk hands out nothing already ranked.
 //!
@@ -233,6 +233,26 @@ impl Browser {
         .await;
     }
 
+    /// Drags the ranking's item at place `from` onto the one at place `to`. WebDriver's
+    /// pointer actions start no HTML5 drag in Chromium, so the drag's events are dispatched
+    /// in the page, carrying one `DataTransfer` as a real drag does: the page's own handlers
+    /// reorder the ranking.
+    async fn drag(&self, from: usize, to: usize) {
+        self.script(&format!(
+            "const item = (p) => document.querySelector('#ranking li[data-place=\"' + p + '\"]');
+             const source = item({from}), target = item({to});
+             const dataTransfer = new DataTransfer();
+             const fire = (node, type) => node.dispatchEvent(
+               new DragEvent(type, {{ bubbles: true, cancelable: true, dataTransfer }}));
+             fire(source, 'dragstart');
+             fire(target, 'dragover');
+             fire(target, 'drop');
+             fire(source, 'dragend');
+             return true;"
+        ))
+        .await;
+    }
+
     async fn click(&self, css: &str) {
         let found = self
             .command(
@@ -285,8 +305,13 @@ async fn a_labeller_ranks_in_the_browser_and_the_file_holds_it() {
     browser.keys(&["\u{E007}"]).await;
     browser.wait_for(SAVED, json!("1")).await;
     browser.wait_for(QUERY, json!("论文：引文分析")).await;
-    // Clicks: the second response is best; then the Save button.
+    // Clicks: the second response is best (the first takes the last place); then a drag
+    // puts the first back on top; then the Save button.
     browser.click("#response-1").await;
+    let ranking = "return Array.from(document.querySelectorAll('#ranking li'), (li) => li.textContent).join('')";
+    browser.wait_for(ranking, json!("BA")).await;
+    browser.drag(1, 0).await;
+    browser.wait_for(ranking, json!("AB")).await;
     browser.click("#save").await;
     browser.wait_for(SAVED, json!("2")).await;
     browser
@@ -302,7 +327,7 @@ async fn a_labeller_ranks_in_the_browser_and_the_file_holds_it() {
     assert_eq!(saved[0]["id"], "calc-1");
     assert_eq!(saved[0]["ranking"], json!([2, 0, 1]));
     assert_eq!(saved[1]["id"], "lit-1");
-    assert_eq!(saved[1]["ranking"], json!([1, 0]));
+    assert_eq!(saved[1]["ranking"], json!([0, 1]));
     for s in &saved {
         assert_eq!(s["ranker"], "Librarian Li");
         assert!(s["at"].as_str().unwrap().ends_with('Z'));
