@@ -97,7 +97,10 @@ pub enum Grounded {
     #[default]
     No,
     /// Every number occurs in the conversation (the user's words, earlier results): an
-    /// arithmetic expression's operands are the request's quantities.
+    /// arithmetic expression's operands are the request's quantities. When the format also
+    /// takes arithmetic (`(1 + 2) * 3`), the router counts the expert as calculating: after
+    /// it returns a number, the answer waits until every number of the request has been
+    /// used (the router's `coverage`).
     Numbers,
     /// The input is a clause of the user's words: a search for the topic the user named.
     Quote,
