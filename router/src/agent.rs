@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use burn::prelude::*;
 use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig, TokenSet};
 use miracle_core::tokenizer::{Special, Tokenizer};
-use miracle_experts::{Context, Grounded, Registry};
+use miracle_experts::{Context, Grounded, InputFormat, Registry};
 use serde::{Deserialize, Serialize};
 
 use crate::constraint::Vocabulary;
@@ -191,6 +191,13 @@ impl<'a> Agent<'a> {
         if names.is_empty() {
             return Err(AgentError::NoExperts);
         }
+        let calculators = (names.iter().copied())
+            .filter(|n| {
+                self.registry
+                    .get(n)
+                    .is_some_and(|e| calculates(e.input_format()))
+            })
+            .collect();
         let started = Instant::now();
         let mut exchanges = history.to_vec();
         exchanges.push(Exchange {
@@ -208,6 +215,7 @@ impl<'a> Agent<'a> {
             agent: self,
             decoder: Decoder::new(self.model, self.config, &self.device),
             names,
+            calculators,
             steps: Vec::new(),
             generated: 0,
             actions: Vec::new(),
@@ -244,6 +252,8 @@ struct Turn<'t, 'a> {
     agent: &'t Agent<'a>,
     decoder: Decoder<'a>,
     names: Vec<&'t str>,
+    /// Those of `names` that calculate ([`calculates`]).
+    calculators: Vec<&'t str>,
     steps: Vec<TracedStep>,
     generated: usize,
     /// Per token of the decoder, with [`Agent::record_actions`]: see [`Trace::actions`].
@@ -506,7 +516,7 @@ impl Turn<'_, '_> {
             Ok(seen) => (seen.text, None),
             Err(e) => (format!("{ERROR_PREFIX}{e}"), Some(e)),
         };
-        if self.calculates(&expert) {
+        if self.calculators.contains(&expert.as_str()) {
             let result = error.is_none().then_some(text.as_str());
             self.coverage.called(&input, result);
         }
@@ -525,9 +535,8 @@ impl Turn<'_, '_> {
     }
 
     fn expert_name(&mut self, pressed: bool) -> Result<String, AgentError> {
-        let names: Vec<&str> = if pressed {
-            let held = self.names.iter().copied().filter(|n| self.calculates(n));
-            held.collect()
+        let names = if pressed {
+            self.calculators.clone()
         } else {
             self.names.clone()
         };
@@ -553,7 +562,7 @@ impl Turn<'_, '_> {
             .input_format()
             .clone();
         let mut base = self.agent.vocabulary.input_tokens(&format);
-        let carry = (pressed && self.calculates(expert)).then(|| self.coverage.carry());
+        let carry = (pressed && self.calculators.contains(&expert)).then(|| self.coverage.carry());
         let mut hold = match carry {
             Some(_) => {
                 // Carrying a calculation on is arithmetic on the numbers the carry holds:
@@ -639,16 +648,6 @@ impl Turn<'_, '_> {
         })
     }
 
-    /// Whether `expert` calculates: its input is held to the conversation's numbers and
-    /// its format takes arithmetic (the calculator). Coverage counts its calls, and presses
-    /// for them.
-    fn calculates(&self, expert: &str) -> bool {
-        self.agent.registry.get(expert).is_some_and(|e| {
-            let format = e.input_format();
-            format.grounded == Grounded::Numbers && format.check("(1 + 2) * 3").is_ok()
-        })
-    }
-
     /// How an input is held, as its format asks.
     fn input_hold(&self, grounded: Grounded) -> Option<Hold> {
         if !self.agent.grounded {
@@ -660,6 +659,13 @@ impl Turn<'_, '_> {
             Grounded::Quote => Some(Hold::Quote(Quote::of(&self.quotable))),
         }
     }
+}
+
+/// Whether an expert with this input format calculates: its input is held to the
+/// conversation's numbers and the format takes arithmetic (the calculator). Coverage counts
+/// its calls, and presses for them.
+fn calculates(format: &InputFormat) -> bool {
+    format.grounded == Grounded::Numbers && format.check("(1 + 2) * 3").is_ok()
 }
 
 /// How an expert's error reads in the token stream, where the model sees it as the result.

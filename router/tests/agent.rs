@@ -228,12 +228,7 @@ async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
         if seed >= 16 && numbers > 0 && quotes > 0 {
             break;
         }
-        agent.decoding = Decoding::Sample {
-            temperature: 1.5,
-            top_k: Some(40),
-            top_p: None,
-            seed,
-        };
+        agent.decoding = sampling(seed);
         let trace = agent.run(request, &[]).await.unwrap();
         let mut seen = numbers_in(request);
         let mut results: Vec<String> = Vec::new();
@@ -303,6 +298,16 @@ async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
     eprintln!("{numbers} numbers, {quotes} quotes");
 }
 
+/// Hot sampling from the top 40: a random model writes a little of everything.
+fn sampling(seed: u64) -> Decoding {
+    Decoding::Sample {
+        temperature: 1.5,
+        top_k: Some(40),
+        top_p: None,
+        seed,
+    }
+}
+
 fn unfinished(steps: &[miracle_router::agent::TracedStep], call: usize) -> bool {
     matches!(&steps[call].step, Step::Call { .. })
         && steps.get(call + 1).is_some_and(|r| {
@@ -339,12 +344,7 @@ async fn a_calculation_goes_on_until_it_has_used_every_number_of_the_request() {
         if seed >= 16 && carried >= 3 && covered >= 1 {
             break;
         }
-        agent.decoding = Decoding::Sample {
-            temperature: 1.5,
-            top_k: Some(40),
-            top_p: None,
-            seed,
-        };
+        agent.decoding = sampling(seed);
         let trace = agent.run(request, &[]).await.unwrap();
         let mut unused = numbers_in(request);
         let mut computed = false;
