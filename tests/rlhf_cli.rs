@@ -118,10 +118,30 @@ fn sample_rank_and_train_a_reward_model() {
         home,
     );
     assert!(evaluated.status.success(), "{}", stderr(&evaluated));
+    let evaluation = stdout(&evaluated);
+    assert!(evaluation.contains("calc"), "{evaluation}");
+    // Every pair is ordered either by the responses' form or only by the reference.
+    let pairs_of = |prefix: &str| -> usize {
+        evaluation
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.split_whitespace().find_map(|w| w.parse::<usize>().ok()))
+            .sum()
+    };
+    let all: usize = evaluation
+        .lines()
+        .find(|l| l.starts_with("all "))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("{evaluation}"));
     assert!(
-        stdout(&evaluated).contains("calc"),
-        "{}",
-        stdout(&evaluated)
+        evaluation.contains("by what orders the pair:"),
+        "{evaluation}"
+    );
+    assert_eq!(
+        pairs_of("the form       all") + pairs_of("the reference  all"),
+        all,
+        "{evaluation}"
     );
 
     std::fs::write(

@@ -9,7 +9,7 @@ use miracle_router::protocol::Step;
 use miracle_router::rlhf::comparison::{
     Candidates, Comparison, Prompt, Response, append_line, read_comparisons,
 };
-use miracle_router::rlhf::ranker::{Rules, rank, score};
+use miracle_router::rlhf::ranker::{Decider, Rules, decider, rank, score};
 
 fn traced(step: Step) -> TracedStep {
     TracedStep {
@@ -88,6 +88,32 @@ fn the_rules_prefer_the_right_expert_the_right_answer_and_no_invented_numbers() 
         verdicts
             .iter()
             .any(|v| v.rule == "invented numbers" && v.points < 0.0)
+    );
+}
+
+#[test]
+fn a_pair_is_ordered_by_the_form_or_only_by_the_reference() {
+    let prompt = calc_prompt();
+    let right = call("calculator", "17 * 23", "391", "The answer is 391.");
+    // Ignoring the result shows in the text: the form orders this pair.
+    let ignored = call("calculator", "17 * 23", "391", "The answer is 390.");
+    assert_eq!(decider(&prompt, &right, &ignored), Decider::Form);
+    // A wrong operator, used faithfully, is as well-formed as the right one: only the
+    // expected answer, which the reward model never sees, tells them apart.
+    let wrong_operator = call("calculator", "17 + 23", "40", "The answer is 40.");
+    let (right_total, _) = score(&prompt, &right);
+    let (wrong_total, verdicts) = score(&prompt, &wrong_operator);
+    assert!(right_total > wrong_total);
+    assert!(
+        verdicts
+            .iter()
+            .any(|v| v.rule == "expected answer" && v.reference && v.points < 0.0),
+        "{verdicts:?}"
+    );
+    assert!(verdicts.iter().all(|v| v.reference || v.points >= 0.0));
+    assert_eq!(
+        decider(&prompt, &right, &wrong_operator),
+        Decider::Reference
     );
 }
 

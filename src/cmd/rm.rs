@@ -2,6 +2,7 @@
 //! labelling page or `miracle label rank`), starting from the SFT model, and reports its
 //! pairwise accuracy on held-out comparisons.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,8 @@ use miracle_core::train::reward::{Ranked, RewardModel};
 use miracle_core::train::reward_training::{
     PairReport, PairScore, RewardRun, RewardSchedule, evaluate, train_reward,
 };
-use miracle_router::rlhf::comparison::read_comparisons;
+use miracle_router::rlhf::comparison::{Comparison, read_comparisons};
+use miracle_router::rlhf::ranker::{Decider, decider};
 use serde::Deserialize;
 
 #[derive(Debug, Args)]
@@ -116,7 +118,7 @@ fn evaluate_rm(config: &Path, comparisons: &Path, out: &mut dyn Write) -> anyhow
     let (model, _, tokenizer) = RewardModel::load(&dir, &device)
         .with_context(|| format!("cannot load the reward model in {}", dir.display()))?;
     let read = read_comparisons(comparisons)?;
-    let mut groups: std::collections::BTreeMap<String, Vec<Ranked>> = Default::default();
+    let mut groups: BTreeMap<String, Vec<Ranked>> = Default::default();
     for (i, c) in read.iter().enumerate() {
         let ranked = c
             .ranked(&tokenizer)
@@ -157,6 +159,56 @@ fn evaluate_rm(config: &Path, comparisons: &Path, out: &mut dyn Write) -> anyhow
             score.pairs,
             score.accuracy * 100.0,
             score.loss
+        )?;
+    }
+    by_decider(&model, &read, &tokenizer, &device, out)
+}
+
+/// Pairwise accuracy split by what orders each pair: the responses' form, or only the
+/// suite's reference (the expected expert, answer or papers), which the reward model can
+/// match only by solving the request. Meant for clean comparisons (a reversed ranking's
+/// pairs all look reference-ordered).
+fn by_decider(
+    model: &RewardModel,
+    comparisons: &[Comparison],
+    tokenizer: &Tokenizer,
+    device: &Device,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut groups: BTreeMap<(Decider, String), Vec<Ranked>> = BTreeMap::new();
+    for c in comparisons {
+        let ranked = c.ranked(tokenizer)?;
+        let responses = &c.candidates.responses;
+        let category = c.candidates.prompt.category.as_deref().unwrap_or("-");
+        for (w, l) in ranked.pairs() {
+            let decider = decider(&c.candidates.prompt, &responses[w], &responses[l]);
+            // One pair as its own two-response comparison: the same two scores, so the
+            // same agreement, and it can be grouped apart from its siblings.
+            let pair = Ranked {
+                sequences: vec![ranked.sequences[w].clone(), ranked.sequences[l].clone()],
+                written: vec![ranked.written[w].clone(), ranked.written[l].clone()],
+                ranking: vec![0, 1],
+            };
+            for key in [category, "all"] {
+                groups
+                    .entry((decider, key.to_string()))
+                    .or_default()
+                    .push(pair.clone());
+            }
+        }
+    }
+    writeln!(out, "by what orders the pair:")?;
+    for ((decider, category), pairs) in &groups {
+        let score = evaluate(model, pairs, device);
+        let what = match decider {
+            Decider::Form => "the form",
+            Decider::Reference => "the reference",
+        };
+        writeln!(
+            out,
+            "{what:<14} {category:<12} {:>6} pairs  pairwise accuracy {:.1}%",
+            score.pairs,
+            score.accuracy * 100.0
         )?;
     }
     Ok(())

@@ -8,6 +8,11 @@
 //! it cites the papers its search found (and the relevant ones), and no paper it did not
 //! find; no number in the answer comes from nowhere; it is concise; no call failed.
 //!
+//! Three of the rules read the suite's reference for the prompt (the expected expert, the
+//! expected answer, the relevant papers); a reward model sees only the request and the
+//! response, so it can match those rules only by solving the request itself. [`decider`]
+//! says, per pair, whether the other rules (the response's form) already order it.
+//!
 //! Noise stands in for disagreeing labellers: with probability `noise` a comparison's
 //! ranking is reversed, which flips every one of its pairs, so a fraction `noise` of all
 //! pairwise labels is wrong.
@@ -26,16 +31,39 @@ use crate::protocol::Step;
 pub struct Verdict {
     pub rule: &'static str,
     pub points: f64,
+    /// The rule reads the suite's reference for the prompt, not only the response.
+    pub reference: bool,
+}
+
+/// The verdicts of one response, as the rules give them.
+#[derive(Default)]
+struct Tally(Vec<Verdict>);
+
+impl Tally {
+    /// A rule that reads only the request and the response.
+    fn form(&mut self, rule: &'static str, points: f64) {
+        self.push(rule, points, false);
+    }
+
+    /// A rule that reads the reference (expected expert, answer or papers).
+    fn reference(&mut self, rule: &'static str, points: f64) {
+        self.push(rule, points, true);
+    }
+
+    fn push(&mut self, rule: &'static str, points: f64, reference: bool) {
+        if points != 0.0 {
+            self.0.push(Verdict {
+                rule,
+                points,
+                reference,
+            });
+        }
+    }
 }
 
 /// The rules' verdicts on `response` to `prompt`, and their total.
 pub fn score(prompt: &Prompt, response: &Response) -> (f64, Vec<Verdict>) {
-    let mut verdicts = Vec::new();
-    let mut add = |rule: &'static str, points: f64| {
-        if points != 0.0 {
-            verdicts.push(Verdict { rule, points });
-        }
-    };
+    let mut tally = Tally::default();
     let steps = response.plain_steps();
     let failed = response.failed();
     let calls: Vec<&str> = steps
@@ -55,7 +83,7 @@ pub fn score(prompt: &Prompt, response: &Response) -> (f64, Vec<Verdict>) {
         .collect();
     let answer = response.answer.as_str();
 
-    add(
+    tally.form(
         "finished",
         if response.outcome == Outcome::Answered {
             0.0
@@ -63,13 +91,13 @@ pub fn score(prompt: &Prompt, response: &Response) -> (f64, Vec<Verdict>) {
             -5.0
         },
     );
-    add(
+    tally.form(
         "failed calls",
         -(failed.iter().filter(|&&f| f).count() as f64),
     );
     if let Some(expect) = &prompt.expect {
         let routed = calls.first().copied() == expect.expert.as_deref();
-        add(
+        tally.reference(
             "right expert",
             match (routed, calls.is_empty()) {
                 (true, _) => 4.0,
@@ -79,20 +107,20 @@ pub fn score(prompt: &Prompt, response: &Response) -> (f64, Vec<Verdict>) {
         );
         if let Some(expected) = &expect.answer {
             let right = last_number(answer).is_some_and(|n| same_number(&n, expected));
-            add("expected answer", if right { 4.0 } else { -1.0 });
+            tally.reference("expected answer", if right { 4.0 } else { -1.0 });
         }
         let cited = answer_citations(answer);
         if expect.docs.iter().any(|d| cited.contains(d)) {
-            add("cites a relevant paper", 2.0);
+            tally.reference("cites a relevant paper", 2.0);
         }
     }
     if let (Some(result), Some(given)) = (results.last(), last_number(answer))
         && calls.last().is_some_and(|&c| c != LITERATURE)
     {
         let agrees = numbers_in(result).iter().any(|n| same_number(&given, n));
-        add("agrees with the expert", if agrees { 2.0 } else { -2.0 });
+        tally.form("agrees with the expert", if agrees { 2.0 } else { -2.0 });
     }
-    literature_rules(&steps, &failed, answer, &mut add);
+    literature_rules(&steps, &failed, answer, &mut tally);
     let known: Vec<String> = std::iter::once(prompt.query.as_str())
         .chain(results.iter().copied())
         .flat_map(numbers_in)
@@ -101,32 +129,56 @@ pub fn score(prompt: &Prompt, response: &Response) -> (f64, Vec<Verdict>) {
         .iter()
         .filter(|n| !known.iter().any(|k| same_number(n, k)))
         .count();
-    add("invented numbers", -2.0 * invented.min(3) as f64);
-    add("extra calls", -0.5 * calls.len().saturating_sub(2) as f64);
+    tally.form("invented numbers", -2.0 * invented.min(3) as f64);
+    tally.form("extra calls", -0.5 * calls.len().saturating_sub(2) as f64);
     let long = answer.chars().count().saturating_sub(200);
-    add("long answer", -(long as f64 / 100.0));
-    let total = verdicts.iter().map(|v| v.points).sum();
-    (total, verdicts)
+    tally.form("long answer", -(long as f64 / 100.0));
+    let total = tally.0.iter().map(|v| v.points).sum();
+    (total, tally.0)
+}
+
+/// What orders a pair of responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Decider {
+    /// The rules that read only the responses rank the better one higher: a reward model
+    /// can learn the order from the text.
+    Form,
+    /// Those rules tie the pair or prefer the worse response; the reference rules (the
+    /// expected expert, answer or papers) decide it, so a reward model must solve the
+    /// request to order it.
+    Reference,
+}
+
+/// What orders `better` above `worse` (as the rules rank them) for `prompt`.
+pub fn decider(prompt: &Prompt, better: &Response, worse: &Response) -> Decider {
+    let form = |r: &Response| -> f64 {
+        let (_, verdicts) = score(prompt, r);
+        verdicts
+            .iter()
+            .filter(|v| !v.reference)
+            .map(|v| v.points)
+            .sum()
+    };
+    if form(better) > form(worse) {
+        Decider::Form
+    } else {
+        Decider::Reference
+    }
 }
 
 /// Citations: every paper found is cited (in proportion), none that was not found.
-fn literature_rules(
-    steps: &[Step],
-    failed: &[bool],
-    answer: &str,
-    add: &mut impl FnMut(&'static str, f64),
-) {
+fn literature_rules(steps: &[Step], failed: &[bool], answer: &str, tally: &mut Tally) {
     let found = found_papers(steps, failed);
     let cited = answer_citations(answer);
     if !found.is_empty() {
         let covered = found.iter().filter(|d| cited.contains(d)).count();
-        add(
+        tally.form(
             "cites what it found",
             2.0 * covered as f64 / found.len() as f64,
         );
     }
     let invented = cited.iter().filter(|d| !found.contains(d)).count();
-    add(
+    tally.form(
         "cites papers it did not find",
         -2.0 * invented.min(3) as f64,
     );
