@@ -99,6 +99,20 @@ fn sample_rank_and_train_a_reward_model() {
             .unwrap();
     let accuracy = report["held_out_pair_accuracy"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&accuracy));
+    // The held-out pairs, split by what orders them, are all the held-out pairs.
+    let split = report["held_out_by_what_orders_the_pair"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{report}"));
+    let split_pairs: u64 = split.values().map(|v| v["pairs"].as_u64().unwrap()).sum();
+    assert_eq!(
+        split_pairs,
+        report["held_out_pairs"].as_u64().unwrap(),
+        "{report}"
+    );
+    assert!(
+        split.keys().all(|k| k == "form" || k == "reference"),
+        "{report}"
+    );
     for file in [
         "config.json",
         "tokenizer.json",

@@ -84,6 +84,29 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     };
     let (_, held_out) = train_reward(run, progress)?;
     eprintln!();
+    // The saved model, scored on the held-out pairs by what orders them (see
+    // `decider_scores`): how much of the ranking it can see, and how well it learnt that.
+    let inference = Device::flex();
+    let model_dir = out_dir.join("model");
+    let (saved, _, tokenizer) = RewardModel::load(&model_dir, &inference)
+        .with_context(|| format!("cannot load the reward model in {}", model_dir.display()))?;
+    let by_decider = decider_scores(
+        &saved,
+        &read_comparisons(&base.join(&file.val))?,
+        &tokenizer,
+        &inference,
+    )?;
+    let split: serde_json::Map<String, serde_json::Value> = (by_decider.iter())
+        .filter(|((_, category), _)| category == "all")
+        .map(|((decider, _), score)| {
+            let key = match decider {
+                Decider::Form => "form",
+                Decider::Reference => "reference",
+            };
+            let value = serde_json::json!({"pairs": score.pairs, "accuracy": score.accuracy});
+            (key.to_string(), value)
+        })
+        .collect();
     let report = serde_json::json!({
         "comparisons": train.len(),
         "pairs": pairs(&train),
@@ -91,6 +114,7 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
         "held_out_pairs": held_out.pairs,
         "held_out_pair_accuracy": held_out.accuracy,
         "held_out_loss": held_out.loss,
+        "held_out_by_what_orders_the_pair": split,
         "schedule": file.train,
     });
     let report_path = out_dir.join("report.json");
@@ -104,9 +128,18 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
         held_out.accuracy * 100.0,
         held_out.pairs,
         held_out.loss,
-        out_dir.join("model").display()
+        model_dir.display()
     )?;
-    Ok(out_dir.join("model"))
+    for ((decider, _), score) in by_decider.iter().filter(|((_, c), _)| c == "all") {
+        writeln!(
+            out,
+            "  ordered by {}: {} pairs, {:.1}% right",
+            decider_name(*decider),
+            score.pairs,
+            score.accuracy * 100.0
+        )?;
+    }
+    Ok(model_dir)
 }
 
 /// Scores `comparisons` with the trained reward model of `config`.
@@ -161,20 +194,19 @@ fn evaluate_rm(config: &Path, comparisons: &Path, out: &mut dyn Write) -> anyhow
             score.loss
         )?;
     }
-    by_decider(&model, &read, &tokenizer, &device, out)
+    print_decider_scores(&decider_scores(&model, &read, &tokenizer, &device)?, out)
 }
 
 /// Pairwise accuracy split by what orders each pair: the responses' form, or only the
 /// suite's reference (the expected expert, answer or papers), which the reward model can
-/// match only by solving the request. Meant for clean comparisons (a reversed ranking's
-/// pairs all look reference-ordered).
-fn by_decider(
+/// match only by solving the request; per category, and "all" (their sum). Meant for clean
+/// comparisons (a reversed ranking's pairs all look reference-ordered).
+fn decider_scores(
     model: &RewardModel,
     comparisons: &[Comparison],
     tokenizer: &Tokenizer,
     device: &Device,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<BTreeMap<(Decider, String), PairScore>> {
     let mut groups: BTreeMap<(Decider, String), Vec<Ranked>> = BTreeMap::new();
     for c in comparisons {
         let ranked = c.ranked(tokenizer)?;
@@ -184,29 +216,58 @@ fn by_decider(
             let decider = decider(&c.candidates.prompt, &responses[w], &responses[l]);
             // One pair as its own two-response comparison: the same two scores, so the
             // same agreement, and it can be grouped apart from its siblings.
-            let pair = Ranked {
-                sequences: vec![ranked.sequences[w].clone(), ranked.sequences[l].clone()],
-                written: vec![ranked.written[w].clone(), ranked.written[l].clone()],
-                ranking: vec![0, 1],
-            };
-            for key in [category, "all"] {
-                groups
-                    .entry((decider, key.to_string()))
-                    .or_default()
-                    .push(pair.clone());
-            }
+            groups
+                .entry((decider, category.to_string()))
+                .or_default()
+                .push(Ranked {
+                    sequences: vec![ranked.sequences[w].clone(), ranked.sequences[l].clone()],
+                    written: vec![ranked.written[w].clone(), ranked.written[l].clone()],
+                    ranking: vec![0, 1],
+                });
         }
     }
+    let mut scores: BTreeMap<(Decider, String), PairScore> = groups
+        .iter()
+        .map(|(key, pairs)| (key.clone(), evaluate(model, pairs, device)))
+        .collect();
+    for decider in [Decider::Form, Decider::Reference] {
+        let parts: Vec<PairScore> = (scores.iter())
+            .filter(|((d, _), _)| *d == decider)
+            .map(|(_, s)| *s)
+            .collect();
+        let pairs: usize = parts.iter().map(|s| s.pairs).sum();
+        if pairs > 0 {
+            let weighted = |f: &dyn Fn(&PairScore) -> f64| {
+                parts.iter().map(|s| f(s) * s.pairs as f64).sum::<f64>() / pairs as f64
+            };
+            let all = PairScore {
+                loss: weighted(&|s| f64::from(s.loss)) as f32,
+                accuracy: weighted(&|s| s.accuracy),
+                pairs,
+            };
+            scores.insert((decider, "all".into()), all);
+        }
+    }
+    Ok(scores)
+}
+
+fn decider_name(decider: Decider) -> &'static str {
+    match decider {
+        Decider::Form => "the form",
+        Decider::Reference => "the reference",
+    }
+}
+
+fn print_decider_scores(
+    scores: &BTreeMap<(Decider, String), PairScore>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     writeln!(out, "by what orders the pair:")?;
-    for ((decider, category), pairs) in &groups {
-        let score = evaluate(model, pairs, device);
-        let what = match decider {
-            Decider::Form => "the form",
-            Decider::Reference => "the reference",
-        };
+    for ((decider, category), score) in scores {
         writeln!(
             out,
-            "{what:<14} {category:<12} {:>6} pairs  pairwise accuracy {:.1}%",
+            "{:<14} {category:<12} {:>6} pairs  pairwise accuracy {:.1}%",
+            decider_name(*decider),
             score.pairs,
             score.accuracy * 100.0
         )?;
