@@ -81,8 +81,8 @@ impl ActorCritic {
 const LEFT_OUT: f32 = -1e4;
 
 /// The additive bias `[b, t, vocab]` for `rows` of per-position allowed sets (right-padded
-/// to `t`): 0 on allowed tokens, −10⁴ elsewhere (no token there is ever drawn); a position without a set keeps
-/// the whole vocabulary. `None` when no position has a set.
+/// to `t`): 0 on allowed tokens, −10⁴ elsewhere (probability 0, as when sampling); a
+/// position without a set keeps the whole vocabulary. `None` when no position has a set.
 pub fn constraint_bias(
     rows: &[&[Option<Arc<TokenSet>>]],
     t: usize,
