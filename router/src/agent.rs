@@ -562,7 +562,8 @@ impl Turn<'_, '_> {
             .input_format()
             .clone();
         let mut base = self.agent.vocabulary.input_tokens(&format);
-        let carry = (pressed && self.calculators.contains(&expert)).then(|| self.coverage.carry());
+        // A pressed call's name was held to the calculators (`expert_name`).
+        let carry = pressed.then(|| self.coverage.carry());
         let mut hold = match carry {
             Some(_) => {
                 // Carrying a calculation on is arithmetic on the numbers the carry holds:

@@ -61,7 +61,9 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     let init = file.init.as_ref().map(|p| base.join(p));
     let start = super::model::load(init.as_deref(), &device).context("init")?;
     let train = ranked(&base.join(&file.comparisons), &start.tokenizer)?;
-    let val = ranked(&base.join(&file.val), &start.tokenizer)?;
+    let val_path = base.join(&file.val);
+    let val_comparisons = read_comparisons(&val_path)?;
+    let val = render(&val_path, &val_comparisons, &start.tokenizer)?;
     let out_dir = base.join(&file.out);
     let pairs = |groups: &[Ranked]| groups.iter().map(|g| g.pairs().len()).sum::<usize>();
     writeln!(
@@ -88,23 +90,14 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     // `decider_scores`): how much of the ranking it can see, and how well it learnt that.
     let inference = Device::flex();
     let model_dir = out_dir.join("model");
-    let (saved, _, tokenizer) = RewardModel::load(&model_dir, &inference)
+    let (saved, _, _) = RewardModel::load(&model_dir, &inference)
         .with_context(|| format!("cannot load the reward model in {}", model_dir.display()))?;
-    let by_decider = decider_scores(
-        &saved,
-        &read_comparisons(&base.join(&file.val))?,
-        &tokenizer,
-        &inference,
-    )?;
+    let by_decider = decider_scores(&saved, &val_comparisons, &val, &inference);
     let split: serde_json::Map<String, serde_json::Value> = (by_decider.iter())
         .filter(|((_, category), _)| category == "all")
         .map(|((decider, _), score)| {
-            let key = match decider {
-                Decider::Form => "form",
-                Decider::Reference => "reference",
-            };
             let value = serde_json::json!({"pairs": score.pairs, "accuracy": score.accuracy});
-            (key.to_string(), value)
+            (decider_key(*decider).to_string(), value)
         })
         .collect();
     let report = serde_json::json!({
@@ -133,8 +126,8 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     for ((decider, _), score) in by_decider.iter().filter(|((_, c), _)| c == "all") {
         writeln!(
             out,
-            "  ordered by {}: {} pairs, {:.1}% right",
-            decider_name(*decider),
+            "  ordered by the {}: {} pairs, {:.1}% right",
+            decider_key(*decider),
             score.pairs,
             score.accuracy * 100.0
         )?;
@@ -151,40 +144,20 @@ fn evaluate_rm(config: &Path, comparisons: &Path, out: &mut dyn Write) -> anyhow
     let (model, _, tokenizer) = RewardModel::load(&dir, &device)
         .with_context(|| format!("cannot load the reward model in {}", dir.display()))?;
     let read = read_comparisons(comparisons)?;
-    let mut groups: BTreeMap<String, Vec<Ranked>> = Default::default();
-    for (i, c) in read.iter().enumerate() {
-        let ranked = c
-            .ranked(&tokenizer)
-            .with_context(|| format!("{}: comparison {}", comparisons.display(), i + 1))?;
-        let category = c
-            .candidates
-            .prompt
-            .category
-            .clone()
-            .unwrap_or_else(|| "-".into());
-        groups.entry(category).or_default().push(ranked);
+    let rendered = render(comparisons, &read, &tokenizer)?;
+    let mut groups: BTreeMap<&str, Vec<Ranked>> = Default::default();
+    for (c, ranked) in read.iter().zip(&rendered) {
+        let category = c.candidates.prompt.category.as_deref().unwrap_or("-");
+        groups.entry(category).or_default().push(ranked.clone());
     }
-    // Each category is scored once; "all" is their weighted sum (loss per comparison,
-    // accuracy per pair), not a second pass of the model over everything.
+    // Each category is scored once; "all" is their sum, not a second pass of the model
+    // over everything.
     let scores: Vec<(&str, usize, PairScore)> = groups
         .iter()
-        .map(|(name, g)| (name.as_str(), g.len(), evaluate(&model, g, &device)))
+        .map(|(name, g)| (*name, g.len(), evaluate(&model, g, &device)))
         .collect();
     let n: usize = scores.iter().map(|(_, n, _)| n).sum();
-    let pairs: usize = scores.iter().map(|(_, _, s)| s.pairs).sum();
-    let all = PairScore {
-        loss: (scores
-            .iter()
-            .map(|(_, n, s)| f64::from(s.loss) * *n as f64)
-            .sum::<f64>()
-            / n.max(1) as f64) as f32,
-        accuracy: scores
-            .iter()
-            .map(|(_, _, s)| s.accuracy * s.pairs as f64)
-            .sum::<f64>()
-            / pairs.max(1) as f64,
-        pairs,
-    };
+    let all = summed(scores.iter().map(|(_, n, s)| (*n, *s)));
     for (name, n, score) in std::iter::once(("all", n, all)).chain(scores) {
         writeln!(
             out,
@@ -194,7 +167,24 @@ fn evaluate_rm(config: &Path, comparisons: &Path, out: &mut dyn Write) -> anyhow
             score.loss
         )?;
     }
-    print_decider_scores(&decider_scores(&model, &read, &tokenizer, &device)?, out)
+    print_decider_scores(&decider_scores(&model, &read, &rendered, &device), out)
+}
+
+/// Scores of parts summed: the loss weighted by each part's comparisons, the accuracy by
+/// its pairs.
+fn summed(parts: impl Iterator<Item = (usize, PairScore)> + Clone) -> PairScore {
+    let comparisons: usize = parts.clone().map(|(n, _)| n).sum();
+    let pairs: usize = parts.clone().map(|(_, s)| s.pairs).sum();
+    let loss = parts
+        .clone()
+        .map(|(n, s)| f64::from(s.loss) * n as f64)
+        .sum::<f64>();
+    let agree = parts.map(|(_, s)| s.accuracy * s.pairs as f64).sum::<f64>();
+    PairScore {
+        loss: (loss / comparisons.max(1) as f64) as f32,
+        accuracy: agree / pairs.max(1) as f64,
+        pairs,
+    }
 }
 
 /// Pairwise accuracy split by what orders each pair: the responses' form, or only the
@@ -204,12 +194,11 @@ fn evaluate_rm(config: &Path, comparisons: &Path, out: &mut dyn Write) -> anyhow
 fn decider_scores(
     model: &RewardModel,
     comparisons: &[Comparison],
-    tokenizer: &Tokenizer,
+    rendered: &[Ranked],
     device: &Device,
-) -> anyhow::Result<BTreeMap<(Decider, String), PairScore>> {
+) -> BTreeMap<(Decider, String), PairScore> {
     let mut groups: BTreeMap<(Decider, String), Vec<Ranked>> = BTreeMap::new();
-    for c in comparisons {
-        let ranked = c.ranked(tokenizer)?;
+    for (c, ranked) in comparisons.iter().zip(rendered) {
         let responses = &c.candidates.responses;
         let category = c.candidates.prompt.category.as_deref().unwrap_or("-");
         for (w, l) in ranked.pairs() {
@@ -231,30 +220,22 @@ fn decider_scores(
         .map(|(key, pairs)| (key.clone(), evaluate(model, pairs, device)))
         .collect();
     for decider in [Decider::Form, Decider::Reference] {
-        let parts: Vec<PairScore> = (scores.iter())
+        let parts = (scores.iter())
             .filter(|((d, _), _)| *d == decider)
-            .map(|(_, s)| *s)
-            .collect();
-        let pairs: usize = parts.iter().map(|s| s.pairs).sum();
-        if pairs > 0 {
-            let weighted = |f: &dyn Fn(&PairScore) -> f64| {
-                parts.iter().map(|s| f(s) * s.pairs as f64).sum::<f64>() / pairs as f64
-            };
-            let all = PairScore {
-                loss: weighted(&|s| f64::from(s.loss)) as f32,
-                accuracy: weighted(&|s| s.accuracy),
-                pairs,
-            };
+            .map(|(_, s)| (s.pairs, *s));
+        let all = summed(parts);
+        if all.pairs > 0 {
             scores.insert((decider, "all".into()), all);
         }
     }
-    Ok(scores)
+    scores
 }
 
-fn decider_name(decider: Decider) -> &'static str {
+/// How a decider is named in reports: "form" or "reference".
+fn decider_key(decider: Decider) -> &'static str {
     match decider {
-        Decider::Form => "the form",
-        Decider::Reference => "the reference",
+        Decider::Form => "form",
+        Decider::Reference => "reference",
     }
 }
 
@@ -267,7 +248,7 @@ fn print_decider_scores(
         writeln!(
             out,
             "{:<14} {category:<12} {:>6} pairs  pairwise accuracy {:.1}%",
-            decider_name(*decider),
+            format!("the {}", decider_key(*decider)),
             score.pairs,
             score.accuracy * 100.0
         )?;
@@ -277,9 +258,16 @@ fn print_decider_scores(
 
 /// Reads comparisons and renders them for training.
 pub(super) fn ranked(path: &Path, tokenizer: &Tokenizer) -> anyhow::Result<Vec<Ranked>> {
-    read_comparisons(path)?
-        .iter()
-        .enumerate()
+    render(path, &read_comparisons(path)?, tokenizer)
+}
+
+/// Renders the comparisons read from `path` (named in errors).
+fn render(
+    path: &Path,
+    comparisons: &[Comparison],
+    tokenizer: &Tokenizer,
+) -> anyhow::Result<Vec<Ranked>> {
+    (comparisons.iter().enumerate())
         .map(|(i, c)| {
             c.ranked(tokenizer)
                 .with_context(|| format!("{}: comparison {}", path.display(), i + 1))
