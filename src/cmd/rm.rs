@@ -93,11 +93,14 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     let (saved, _, _) = RewardModel::load(&model_dir, &inference)
         .with_context(|| format!("cannot load the reward model in {}", model_dir.display()))?;
     let by_decider = decider_scores(&saved, &val_comparisons, &val, &inference);
-    let split: serde_json::Map<String, serde_json::Value> = (by_decider.iter())
+    let totals: Vec<(&str, &PairScore)> = (by_decider.iter())
         .filter(|((_, category), _)| category == "all")
-        .map(|((decider, _), score)| {
+        .map(|((decider, _), score)| (decider_key(*decider), score))
+        .collect();
+    let split: serde_json::Map<String, serde_json::Value> = (totals.iter())
+        .map(|(key, score)| {
             let value = serde_json::json!({"pairs": score.pairs, "accuracy": score.accuracy});
-            (decider_key(*decider).to_string(), value)
+            (key.to_string(), value)
         })
         .collect();
     let report = serde_json::json!({
@@ -123,11 +126,10 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
         held_out.loss,
         model_dir.display()
     )?;
-    for ((decider, _), score) in by_decider.iter().filter(|((_, c), _)| c == "all") {
+    for (key, score) in &totals {
         writeln!(
             out,
-            "  ordered by the {}: {} pairs, {:.1}% right",
-            decider_key(*decider),
+            "  ordered by the {key}: {} pairs, {:.1}% right",
             score.pairs,
             score.accuracy * 100.0
         )?;
