@@ -70,12 +70,21 @@ impl Expert for Echo {
     }
 }
 
-fn tiny_model(tokenizer: &Tokenizer, device: &Device) -> (Gpt, GptConfig) {
+/// burn's random generator is one per process: the tests of this file run in parallel, so
+/// seeding it and drawing the weights happen under one lock, and every run of the suite
+/// gets the same models (a random model's behaviour decides what these tests can see).
+static WEIGHTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn tiny_model(tokenizer: &Tokenizer, device: &Device, seed: u64) -> (Gpt, GptConfig) {
     let config = GptConfig {
         block_size: 64,
         vocab_size: tokenizer.vocab_size(),
         ..GptConfig::tiny()
     };
+    let _serial = WEIGHTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
     (Gpt::new(&config, device), config)
 }
 
@@ -96,7 +105,7 @@ fn registry() -> Registry {
 async fn random_models_only_make_valid_calls_and_every_run_ends() {
     let tokenizer = Tokenizer::shipped().unwrap();
     let device = Device::flex();
-    let (model, config) = tiny_model(&tokenizer, &device);
+    let (model, config) = tiny_model(&tokenizer, &device, 1);
     let registry = registry();
     let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
     agent.limits = Limits {
@@ -127,9 +136,10 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
             "{}",
             trace.tokens_generated
         );
+        // A run may also end at its time bound on a loaded machine: ending is what counts.
         assert!(matches!(
             trace.outcome,
-            Outcome::Answered | Outcome::ExpertsFailed | Outcome::TokenLimit
+            Outcome::Answered | Outcome::ExpertsFailed | Outcome::TokenLimit | Outcome::TimeLimit
         ));
         assert!(!trace.answer.is_empty() || trace.outcome == Outcome::Answered);
         for pair in trace.steps.windows(2) {
@@ -161,7 +171,8 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
             .map(|s| s.error.is_some())
             .collect();
         let failed_only = !failed.is_empty() && failed.iter().all(|&f| f);
-        if failed_only && trace.outcome != Outcome::TokenLimit {
+        let bounded = matches!(trace.outcome, Outcome::TokenLimit | Outcome::TimeLimit);
+        if failed_only && !bounded {
             assert_eq!(trace.outcome, Outcome::ExpertsFailed, "{:?}", trace.answer);
             let opening = match seed % 2 {
                 0 => "I could not answer this: every expert call failed (",
@@ -200,7 +211,7 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
 async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
     let tokenizer = Tokenizer::shipped().unwrap();
     let device = Device::flex();
-    let (model, config) = tiny_model(&tokenizer, &device);
+    let (model, config) = tiny_model(&tokenizer, &device, 2);
     let registry = Registry::new()
         .with(Calculator::new())
         .with(Echo {
@@ -319,7 +330,7 @@ fn unfinished(steps: &[miracle_router::agent::TracedStep], call: usize) -> bool 
 async fn a_calculation_goes_on_until_it_has_used_every_number_of_the_request() {
     let tokenizer = Tokenizer::shipped().unwrap();
     let device = Device::flex();
-    let (model, config) = tiny_model(&tokenizer, &device);
+    let (model, config) = tiny_model(&tokenizer, &device, 3);
     let format =
         InputFormat::alphabet("sums", 40, "0123456789+-*/^%(). ").grounded(Grounded::Numbers);
     // Echoing arithmetic, it "calculates" for the router, and a random model makes it succeed
