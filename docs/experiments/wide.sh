@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# docs/EVAL.md, "Not yet measured in full: a wider model": C's recipe (corpora/recipes/default.yaml)
+# docs/EVAL.md, "A wider model, measured in full": C's recipe (corpora/recipes/default.yaml)
 # at another width, the same data, steps and seeds, then both suites as docs/EVAL.md
 # measures the shipped model. From the repository root:
 #   bash docs/experiments/wide.sh 192      # about 67 min on a fast day, over 2 h on a slow one
