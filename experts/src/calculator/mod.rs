@@ -1,22 +1,18 @@
-//! The calculator expert: exact arithmetic on our own fast parser for everyday expressions
-//! and evalexpr's parser for the rest (pinned to 11.3.1; 12.0 and later are AGPL-3.0). Numbers, + − × ÷ % ^, parentheses and an allowlist of functions; no
-//! assignment, strings or variables. Integers are exact (overflow is an error, never a wrong
-//! number) and results are printed canonically.
+//! The calculator expert: exact arithmetic. Numbers, + − × ÷ % ^, parentheses and an
+//! allowlist of functions; no assignment, strings or variables. What the input writes is read
+//! exactly (decimals are rationals, not floats), exact results stay exact to 1,000 digits,
+//! and whatever cannot be exact (pi, roots, logarithms) is a float printed to 12 significant
+//! digits: [`number`] says which is which. Results are printed canonically.
 
-mod eval;
-mod fast;
+mod number;
+mod parse;
 
 use async_trait::async_trait;
 
-pub use eval::{
-    FUNCTIONS, MAX_BYTES, MAX_DEPTH, Number, evaluate, evaluate_fast, evaluate_general, format,
-};
+pub use number::{FUNCTIONS, MAX_DIGITS, Number, format};
+pub use parse::{MAX_BYTES, MAX_DEPTH, evaluate};
 
 use crate::{Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Observation};
-
-/// Stack for the evaluation thread. The input limits already bound the recursion; a thread
-/// of our own makes the bound independent of whoever calls us.
-const STACK_BYTES: usize = 4 << 20;
 
 pub struct Calculator {
     name: String,
@@ -56,37 +52,14 @@ impl Calculator {
         self
     }
 
-    /// Evaluates on a thread with an explicit stack, so no input can overflow the caller's
-    /// (everyday expressions take the fast path, on this thread).
+    /// Evaluates `expression`; a refusal is [`ExpertError::InvalidInput`] with the reason.
+    /// Runs on the caller's thread: only parentheses and calls recurse, at most
+    /// [`MAX_DEPTH`] deep, and every value is held to [`MAX_DIGITS`].
     pub fn evaluate(&self, expression: &str) -> Result<String, ExpertError> {
-        if let Some(answer) = evaluate_fast(expression) {
-            return answer
-                .map(format)
-                .map_err(|message| ExpertError::invalid(&self.name, message));
-        }
-        let worker = on_own_stack(expression, |result| result)
-            .map_err(|e| ExpertError::failed(&self.name, format!("cannot start a thread: {e}")))?;
-        match worker.join() {
-            Ok(result) => result.map_err(|message| ExpertError::invalid(&self.name, message)),
-            Err(_) => Err(ExpertError::failed(
-                &self.name,
-                "the evaluation failed unexpectedly",
-            )),
-        }
+        evaluate(expression)
+            .map(format)
+            .map_err(|message| ExpertError::invalid(&self.name, message))
     }
-}
-
-/// Evaluates `expression` on a new thread with a [`STACK_BYTES`] stack and hands the
-/// formatted result (or the error message) to `done` there.
-fn on_own_stack<T: Send + 'static>(
-    expression: &str,
-    done: impl FnOnce(Result<String, String>) -> T + Send + 'static,
-) -> std::io::Result<std::thread::JoinHandle<T>> {
-    let owned = expression.to_string();
-    std::thread::Builder::new()
-        .name("calculator".into())
-        .stack_size(STACK_BYTES)
-        .spawn(move || done(evaluate(&owned).map(format)))
 }
 
 impl Default for Calculator {
@@ -114,27 +87,6 @@ impl Expert for Calculator {
     }
 
     async fn call(&self, input: &str, _ctx: &Context) -> Result<Observation, ExpertError> {
-        // Everyday expressions: the fast path's recursion is bounded by its own limits, so
-        // it runs here, without the thread.
-        if let Some(answer) = evaluate_fast(input) {
-            return answer
-                .map(|n| Observation::new(format(n)))
-                .map_err(|message| ExpertError::invalid(&self.name, message));
-        }
-        // The same thread with an explicit stack as `evaluate`, awaited through a channel so
-        // the async worker thread is not blocked while it runs.
-        let (send, receive) = tokio::sync::oneshot::channel();
-        on_own_stack(input, move |result| {
-            let _ = send.send(result);
-        })
-        .map_err(|e| ExpertError::failed(&self.name, format!("cannot start a thread: {e}")))?;
-        match receive.await {
-            Ok(Ok(value)) => Ok(Observation::new(value)),
-            Ok(Err(message)) => Err(ExpertError::invalid(&self.name, message)),
-            Err(_) => Err(ExpertError::failed(
-                &self.name,
-                "the evaluation failed unexpectedly",
-            )),
-        }
+        self.evaluate(input).map(Observation::new)
     }
 }
