@@ -94,6 +94,9 @@ async fn hostile_programs_end_in_clear_errors_and_the_expert_keeps_working() {
         ("9223372036854775807 + 1", "overflow"),
         ("1 / 0", "Division by zero"),
         (&"(".repeat(10_000), "syntax error"),
+        // Issue 28: sleep crashed the worker with a Rust panic.
+        ("sleep(1)", "sleep is not available"),
+        ("sleep(0.5); 1", "sleep is not available"),
     ];
     for (program, expected) in cases {
         let started = Instant::now();
@@ -106,6 +109,70 @@ async fn hostile_programs_end_in_clear_errors_and_the_expert_keeps_working() {
         assert!(started.elapsed() < Duration::from_secs(4), "{program:.60}");
         assert_eq!(run(&registry, "print(1 + 1)").await.unwrap(), "2");
     }
+}
+
+/// Issue 28: a thrown message ignored the output cap (above ~520 KB the call ended as a
+/// misleading timeout), and a multi-line one broke the one-line rule.
+#[tokio::test]
+async fn thrown_messages_are_one_capped_line() {
+    let registry = registry(limits());
+    for size in [100_000, 600_000, 1_000_000] {
+        let program = format!("let s = \"\"; s.pad({size}, \"y\"); throw s;");
+        let started = Instant::now();
+        let text = message(run(&registry, &program).await.expect_err("it throws"));
+        assert!(text.len() < 1_300, "{size}: a {}-byte message", text.len());
+        assert!(text.contains("bytes in all"), "{text:.120}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{size}: took {:?}",
+            started.elapsed()
+        );
+    }
+    let text = message(
+        run(&registry, "throw \"first line\\nsecond line\\r\\nthird\";")
+            .await
+            .expect_err("it throws"),
+    );
+    assert!(!text.contains('\n') && !text.contains('\r'), "{text:?}");
+    assert!(text.contains("first line second line third"), "{text:?}");
+    assert_eq!(run(&registry, "print(1 + 1)").await.unwrap(), "2");
+}
+
+/// Issue 28: the service's model threads each run a current-thread runtime of their own,
+/// driven only while they serve; a worker warmed on one and taken on another hung until the
+/// deadline, so every other call timed out.
+#[test]
+fn calls_from_runtimes_that_come_and_go_all_answer() {
+    let registry = std::sync::Arc::new(registry(limits()));
+    let runtimes: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for i in 0..12 {
+        let started = Instant::now();
+        let answer = runtimes[i % 2].block_on(run(&registry, "print(6 * 7)"));
+        assert_eq!(answer.unwrap(), "42", "call {i}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "call {i} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn yaml_cannot_name_the_worker() {
+    let error = Registry::from_yaml(
+        "experts:\n  - kind: code\n    worker: /bin/sh\n",
+        &miracle_experts::Kinds::builtin(),
+    )
+    .err()
+    .expect("refused");
+    assert!(error.contains("`worker:` is not accepted"), "{error}");
 }
 
 #[tokio::test]

@@ -42,7 +42,7 @@ pub fn run(program: &str, limits: &Limits) -> Result<Outcome, String> {
     if printed.overflowed {
         return Err(output_too_large(limits));
     }
-    let value = result.map_err(|e| explain(*e, limits))?;
+    let value = result.map_err(|e| one_line(&explain(*e, limits)))?;
     let value = (!value.is_unit()).then(|| value.to_string());
     let size = printed.text.len() + value.as_ref().map_or(0, String::len);
     if size > limits.max_output_bytes {
@@ -66,6 +66,15 @@ fn engine(limits: &Limits, printed: &Rc<RefCell<Printed>>) -> Engine {
         .set_max_variables(10_000)
         .set_max_functions(1_000)
         .disable_symbol("eval");
+    // Rhai's `sleep` blocks the thread in a system call the sandbox forbids, which crashed
+    // the worker; a program has nothing to wait for, so it is refused like any error.
+    engine.register_fn("sleep", |_: rhai::INT| -> Result<(), Box<EvalAltResult>> {
+        Err(NO_SLEEP.into())
+    });
+    engine.register_fn(
+        "sleep",
+        |_: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> { Err(NO_SLEEP.into()) },
+    );
     let cap = limits.max_output_bytes;
     let sink = printed.clone();
     engine.on_print(move |line| capture(&sink, line, cap));
@@ -80,6 +89,25 @@ fn engine(limits: &Limits, printed: &Rc<RefCell<Printed>>) -> Engine {
             .then(|| Dynamic::from("output limit"))
     });
     engine
+}
+
+const NO_SLEEP: &str =
+    "sleep is not available: a program runs to its deadline and has nothing to wait for";
+
+/// Longest error message passed on: a `throw` of a huge string must not flood the reply.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// An error message on one line (the protocol's rule), at most [`MAX_MESSAGE_BYTES`].
+pub fn one_line(message: &str) -> String {
+    let joined = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.len() <= MAX_MESSAGE_BYTES {
+        return joined;
+    }
+    let mut end = MAX_MESSAGE_BYTES;
+    while !joined.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &joined[..end], joined.len())
 }
 
 fn capture(printed: &RefCell<Printed>, line: &str, cap: usize) {

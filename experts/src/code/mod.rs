@@ -50,8 +50,10 @@ pub struct Code {
 #[serde(deny_unknown_fields)]
 pub struct CodeSettings {
     pub name: Option<String>,
-    /// The binary to run as the worker; this program by default.
-    pub worker: Option<PathBuf>,
+    /// Refused when present. A config file must not choose what runs unsandboxed: the worker
+    /// is started before it sandboxes itself, as the invoking user. Only a Rust program that
+    /// embeds the expert names another worker, with [`Code::worker`].
+    pub worker: Option<serde_yaml::Value>,
     /// Workers kept warm (0: start one per call).
     pub pool: Option<usize>,
     #[serde(default)]
@@ -94,8 +96,12 @@ impl Code {
         if let Some(name) = settings.name {
             code = code.named(&name);
         }
-        if let Some(worker) = settings.worker {
-            code = code.worker(worker);
+        if settings.worker.is_some() {
+            return Err(
+                "`worker:` is not accepted: the code expert always runs Miracle's own sandboxed \
+                 worker (this program); remove the line"
+                    .into(),
+            );
         }
         if let Some(size) = settings.pool {
             code = code.pool_size(size);
@@ -155,14 +161,18 @@ impl Code {
     pub async fn self_test(
         &self,
     ) -> Result<(sandbox::Report, BTreeMap<String, String>), ExpertError> {
-        let pool = self.pool()?;
-        let worker = pool
-            .start(true)
-            .await
-            .map_err(|m| ExpertError::failed(&self.name, m))?;
-        let report = worker.sandbox.clone();
-        let token = tokio_util::sync::CancellationToken::new();
-        match pool.run(worker, "", self.limits.timeout(), &token).await {
+        let pool = Arc::clone(self.pool()?);
+        let timeout = self.limits.timeout();
+        let (report, ending) = pool::on_io(async move {
+            let worker = pool.start(true).await?;
+            let report = worker.sandbox.clone();
+            let token = tokio_util::sync::CancellationToken::new();
+            Ok::<_, String>((report, pool.run(worker, "", timeout, &token).await))
+        })
+        .await
+        .and_then(|ran| ran)
+        .map_err(|m| ExpertError::failed(&self.name, m))?;
+        match ending {
             Ending::Replied(Reply::SelfTest { attempts }) => Ok((report, attempts)),
             _ => Err(ExpertError::failed(
                 &self.name,
@@ -229,16 +239,28 @@ impl Expert for Code {
     }
 
     async fn call(&self, input: &str, ctx: &Context) -> Result<Observation, ExpertError> {
-        let pool = self.pool()?;
-        let worker = tokio::select! {
-            biased;
-            () = ctx.cancellation().cancelled() => {
-                return Err(ExpertError::Cancelled { expert: self.name.clone() })
-            }
-            worker = pool.take() => worker.map_err(|m| ExpertError::failed(&self.name, m))?,
-        };
-        let budget = ctx.remaining().min(self.limits.timeout());
-        match pool.run(worker, input, budget, ctx.cancellation()).await {
+        let pool = Arc::clone(self.pool()?);
+        // The program's time starts once it has a worker (a cold start is not its time),
+        // and never runs past the call's deadline.
+        let deadline = std::time::Instant::now() + ctx.remaining();
+        let timeout = self.limits.timeout();
+        let cancel = ctx.cancellation().clone();
+        let program = input.to_string();
+        let (ending, budget) = pool::on_io(async move {
+            let worker = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok((Ending::Cancelled, timeout)),
+                worker = pool.take() => worker?,
+            };
+            let budget = deadline
+                .saturating_duration_since(std::time::Instant::now())
+                .min(timeout);
+            Ok::<_, String>((pool.run(worker, &program, budget, &cancel).await, budget))
+        })
+        .await
+        .and_then(|ran| ran)
+        .map_err(|m| ExpertError::failed(&self.name, m))?;
+        match ending {
             Ending::Replied(Reply::Done { output, value }) => {
                 Ok(Observation::new(observation(output, value)))
             }

@@ -2,12 +2,20 @@
 //! program) so a call does not pay for the spawn, and running one program on one worker
 //! under a wall-clock deadline with the reply's size capped. A worker serves one program and
 //! exits; every worker is killed when its handle is dropped, so none outlives its use.
+//!
+//! A worker's pipes and timers belong to the runtime that spawned it, and a warm worker is
+//! spawned ahead of the call that takes it. The service runs each model thread on a
+//! current-thread runtime of its own, which is driven only while that thread serves a
+//! request: a worker warmed there and taken by another thread waited on a reactor nobody
+//! drove, and every other request timed out. So every worker is spawned, read and timed on
+//! one runtime of the process ([`on_io`]), whichever runtime the caller runs on.
 
+use std::future::Future;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rustix::process::Signal;
@@ -23,6 +31,38 @@ const STDERR_KEPT: usize = 4 << 10;
 
 /// How long a worker may take to start and sandbox itself.
 const STARTUP: Duration = Duration::from_secs(10);
+
+/// The runtime that owns every worker's process, pipes and timers: one thread, started on
+/// first use, kept for the life of the process (a static is never dropped, so it is never
+/// dropped inside an async context either).
+fn io() -> &'static tokio::runtime::Runtime {
+    static IO: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    IO.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("miracle-code-io")
+            .enable_all()
+            .build()
+            .expect("the code expert's I/O runtime starts")
+    })
+}
+
+/// Runs `task` on the workers' runtime and awaits it from any runtime. Dropping the
+/// returned future aborts the task, which kills the worker it holds.
+pub async fn on_io<T: Send + 'static>(
+    task: impl Future<Output = T> + Send + 'static,
+) -> Result<T, String> {
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut handle = AbortOnDrop(io().spawn(task));
+    (&mut handle.0)
+        .await
+        .map_err(|e| format!("the code expert's I/O task failed: {e}"))
+}
 
 /// A started worker that has said it is ready.
 pub struct Worker {
@@ -78,12 +118,10 @@ impl Pool {
         }
     }
 
-    /// Starts workers in the background until the pool holds `size` (counting those
-    /// already starting). Needs a Tokio runtime; without one the pool stays cold.
+    /// Starts workers in the background, on the workers' runtime, until the pool holds
+    /// `size` (counting those already starting).
     fn refill(self: &Arc<Self>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
+        let runtime = io();
         let waiting = self.warm.lock().expect("pool lock").len();
         let starting = self.starting.load(Ordering::SeqCst);
         for _ in waiting + starting..self.size {
@@ -139,7 +177,7 @@ impl Pool {
         };
         let ready = tokio::time::timeout(STARTUP, read_line(&mut worker.stdout, 64 << 10)).await;
         match ready {
-            Ok(Some(Reply::Ready(report))) => {
+            Ok(Line::Reply(Reply::Ready(report))) => {
                 worker.sandbox = report;
                 Ok(worker)
             }
@@ -194,12 +232,26 @@ impl Pool {
         }
         // JSON escapes a control character in six bytes; the rest is the message's room.
         let cap = self.limits.max_output_bytes * 6 + (self.limits.max_program_bytes + (64 << 10));
+        let (stdout, child, stderr) = (&mut worker.stdout, &mut worker.child, &mut worker.stderr);
         let (reply, stderr) = tokio::join!(
-            read_line(&mut worker.stdout, cap),
-            read_capped(&mut worker.stderr, STDERR_KEPT)
+            async move {
+                let line = read_line(stdout, cap).await;
+                if matches!(line, Line::TooLong) {
+                    // It is blocked writing the rest; its stderr closes once it is gone.
+                    let _ = child.start_kill();
+                }
+                line
+            },
+            read_capped(stderr, STDERR_KEPT)
         );
-        if let Some(reply) = reply {
-            return Ending::Replied(reply);
+        match reply {
+            Line::Reply(reply) => return Ending::Replied(reply),
+            Line::TooLong => {
+                return Ending::Broken(format!(
+                    "the worker's reply was over {cap} bytes, the limit; it was stopped"
+                ));
+            }
+            Line::Ended => {}
         }
         match worker.child.wait().await {
             Ok(status) => Ending::Broken(explain_death(status, &stderr, &self.limits)),
@@ -208,14 +260,25 @@ impl Pool {
     }
 }
 
-/// One JSON line of at most `cap` bytes, or `None` at end of file, on garbage, or when the
-/// line is longer.
-async fn read_line(reader: &mut BufReader<ChildStdout>, cap: usize) -> Option<Reply> {
+/// What a worker wrote on its stdout.
+enum Line {
+    Reply(Reply),
+    /// End of file or garbage: its exit status says why.
+    Ended,
+    /// Over the cap: the worker is still writing, and is stopped when its run ends.
+    TooLong,
+}
+
+/// One JSON line of at most `cap` bytes.
+async fn read_line(reader: &mut BufReader<ChildStdout>, cap: usize) -> Line {
     let mut line = Vec::new();
     let read = reader.take(cap as u64).read_until(b'\n', &mut line).await;
     match read {
-        Ok(_) if line.ends_with(b"\n") => serde_json::from_slice(&line).ok(),
-        _ => None,
+        Ok(_) if line.ends_with(b"\n") => {
+            serde_json::from_slice(&line).map_or(Line::Ended, Line::Reply)
+        }
+        Ok(n) if n >= cap => Line::TooLong,
+        _ => Line::Ended,
     }
 }
 

@@ -41,7 +41,24 @@ fn serve(args: Vec<OsString>) -> i32 {
             attempts: forbidden_attempts(),
         }
     } else {
-        match read_program(&limits).and_then(|program| engine::run(&program, &limits)) {
+        // A panic inside the engine is a failed program with a one-line reason, not a dead
+        // worker whose stderr shows the user a Rust panic.
+        let run = |program: String| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                engine::run(&program, &limits)
+            }))
+            .unwrap_or_else(|panic| {
+                let said = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(engine::one_line(&format!(
+                    "the program stopped on an internal error of the interpreter: {said}"
+                )))
+            })
+        };
+        match read_program(&limits).and_then(run) {
             Ok(outcome) => Reply::Done {
                 output: outcome.output,
                 value: outcome.value,
