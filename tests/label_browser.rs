@@ -62,8 +62,27 @@ impl Drop for Driver {
     }
 }
 
-/// Starts the desk and returns it with its address.
-fn desk(dir: &Path) -> (Running, String, String) {
+/// A running desk: its address, its first line, and each labeller's link.
+struct Desk {
+    _process: Running,
+    addr: String,
+    line: String,
+    links: std::collections::HashMap<String, String>,
+}
+
+impl Desk {
+    /// A labeller's token, from their link.
+    fn token(&self, labeller: &str) -> String {
+        self.links[labeller]
+            .split("#token=")
+            .nth(1)
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// Starts the desk for two labellers and reads what it prints.
+fn desk(dir: &Path) -> Desk {
     let mut child = common::command()
         .args([
             "label",
@@ -73,22 +92,37 @@ fn desk(dir: &Path) -> (Running, String, String) {
             dir.join("comparisons.jsonl").to_str().unwrap(),
             "--listen",
             "127.0.0.1:0",
+            "--labeller",
+            "Librarian Li",
+            "--labeller",
+            "Clerk Wu",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next().unwrap().unwrap();
     let addr = line
         .split("http://")
         .nth(1)
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_else(|| panic!("the desk did not say where it listens: {line:?}"))
         .to_string();
-    (Running(child), addr, line)
+    let mut links = std::collections::HashMap::new();
+    for line in lines.by_ref().skip(1).take(2) {
+        let line = line.unwrap();
+        let (name, url) = line.trim().split_once(": ").unwrap();
+        assert!(url.starts_with(&format!("http://{addr}/#token=")), "{url}");
+        links.insert(name.to_string(), url.to_string());
+    }
+    assert_eq!(links.len(), 2, "{links:?}");
+    Desk {
+        _process: Running(child),
+        addr,
+        line,
+        links,
+    }
 }
 
 fn free_port() -> u16 {
@@ -278,14 +312,14 @@ const SAVED: &str = "return document.body.dataset.saved || '0'";
 async fn a_labeller_ranks_in_the_browser_and_the_file_holds_it() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("candidates.jsonl"), candidates()).unwrap();
-    let (desk_process, addr, line) = desk(dir.path());
-    assert!(line.contains("2 of 2 requests"), "{line}");
+    let running = desk(dir.path());
+    assert!(running.line.contains("2 of 2 requests"), "{}", running.line);
     let browser = Browser::start().await;
     browser
         .command(
             reqwest::Method::POST,
             "/url",
-            json!({"url": format!("http://{addr}/?labeller=Librarian%20Li")}),
+            json!({"url": running.links["Librarian Li"]}),
         )
         .await;
     browser.wait_for(QUERY, json!("What is 17 times 23?")).await;
@@ -324,6 +358,8 @@ async fn a_labeller_ranks_in_the_browser_and_the_file_holds_it() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(saved.len(), 2, "{text}");
+    let url = browser.script("return location.href").await;
+    assert!(!url.to_string().contains("token"), "{url}");
     assert_eq!(saved[0]["id"], "calc-1");
     assert_eq!(saved[0]["ranking"], json!([2, 0, 1]));
     assert_eq!(saved[1]["id"], "lit-1");
@@ -337,51 +373,45 @@ async fn a_labeller_ranks_in_the_browser_and_the_file_holds_it() {
     browser
         .command(reqwest::Method::DELETE, "", json!({}))
         .await;
-    hostile_requests(&addr).await;
-    drop(desk_process);
-    let (_again, _, line) = desk(dir.path());
-    assert!(line.contains("0 of 2 requests"), "{line}");
+    hostile_requests(&running).await;
+    drop(running);
+    let again = desk(dir.path());
+    assert!(again.line.contains("0 of 2 requests"), "{}", again.line);
 }
 
-/// The desk's API refuses what it cannot save, with a reason, and stays up.
-async fn hostile_requests(addr: &str) {
+/// The desk's API refuses what it cannot save, with a reason, and stays up; it answers
+/// only a labeller's token, only under its own host name, and never another site's page.
+async fn hostile_requests(desk: &Desk) {
     miracle_experts::http::install_crypto_provider();
+    let addr = &desk.addr;
+    let wu = desk.token("Clerk Wu");
     let http = reqwest::Client::new();
     let rank = |body: String| {
         http.post(format!("http://{addr}/api/rank"))
             .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {wu}"))
             .body(body)
             .send()
     };
     for (body, status, reason) in [
         ("{not json".to_string(), 400, "not a ranking"),
         (
-            json!({"item": 0, "ranking": [0, 1], "labeller": "x"}).to_string(),
+            json!({"item": 0, "ranking": [0, 1]}).to_string(),
             400,
             "orders 2 of the 3",
         ),
         (
-            json!({"item": 0, "ranking": [0, 0, 1], "labeller": "x"}).to_string(),
+            json!({"item": 0, "ranking": [0, 0, 1]}).to_string(),
             400,
             "twice",
         ),
         (
-            json!({"item": 0, "ranking": [0, 1, 7], "labeller": "x"}).to_string(),
+            json!({"item": 0, "ranking": [0, 1, 7]}).to_string(),
             400,
             "only 3",
         ),
         (
-            json!({"item": 0, "ranking": [0, 1, 2], "labeller": " "}).to_string(),
-            400,
-            "labeller",
-        ),
-        (
-            json!({"item": 0, "ranking": [0, 1, 2], "labeller": "x".repeat(65)}).to_string(),
-            400,
-            "labeller",
-        ),
-        (
-            json!({"item": 99, "ranking": [0, 1], "labeller": "x"}).to_string(),
+            json!({"item": 99, "ranking": [0, 1]}).to_string(),
             404,
             "no request 99",
         ),
@@ -401,12 +431,96 @@ async fn hostile_requests(addr: &str) {
         let text = reply.text().await.unwrap();
         assert!(text.contains(reason), "{status}: {text}");
     }
-    let next = http
-        .get(format!("http://{addr}/api/next?labeller="))
+    // Issue 28: no token, a wrong token, a foreign Host (DNS rebinding), a foreign Origin.
+    let ranking = json!({"item": 1, "ranking": [0, 1], "labeller": "Librarian Li"}).to_string();
+    let port = addr.rsplit(':').next().unwrap();
+    let bearer = format!("Bearer {wu}");
+    let attempts: [(Vec<(&str, String)>, u16, &str); 6] = [
+        (vec![], 401, "token"),
+        (
+            vec![(
+                "authorization",
+                "Bearer 0123456789abcdef0123456789abcdef".into(),
+            )],
+            401,
+            "token",
+        ),
+        (vec![("authorization", wu.clone())], 401, "token"),
+        (
+            vec![
+                ("authorization", bearer.clone()),
+                ("host", "attacker.example".into()),
+            ],
+            403,
+            "Host",
+        ),
+        (
+            vec![
+                ("authorization", bearer.clone()),
+                ("host", format!("evil.example:{port}")),
+            ],
+            403,
+            "Host",
+        ),
+        (
+            vec![
+                ("authorization", bearer.clone()),
+                ("origin", "http://evil.example".into()),
+            ],
+            403,
+            "Origin",
+        ),
+    ];
+    for (headers, status, reason) in attempts {
+        let mut request = http
+            .post(format!("http://{addr}/api/rank"))
+            .header("content-type", "application/json")
+            .body(ranking.clone());
+        for (name, value) in &headers {
+            request = request.header(*name, value);
+        }
+        let reply = request.send().await.unwrap();
+        assert_eq!(reply.status().as_u16(), status, "{headers:?}");
+        let text = reply.text().await.unwrap();
+        assert!(text.contains(reason), "{status}: {text}");
+    }
+    let page = http
+        .get(format!("http://{addr}/"))
+        .header("host", "attacker.example")
         .send()
         .await
         .unwrap();
-    assert_eq!(next.status().as_u16(), 400);
+    assert_eq!(
+        page.status().as_u16(),
+        403,
+        "the page itself is not served to a foreign Host"
+    );
+    // Nothing refused was saved; a ranking with Wu's token is recorded under Wu, whatever
+    // the body says, and the same origin's page may send it.
+    let reply = http
+        .post(format!("http://{addr}/api/rank"))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {wu}"))
+        .header("origin", format!("http://{addr}"))
+        .body(json!({"item": 0, "ranking": [0, 1, 2], "labeller": "Librarian Li"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.status().as_u16(),
+        409,
+        "ranked already by Li in the browser"
+    );
+    let next = http
+        .get(format!("http://{addr}/api/next"))
+        .header("authorization", format!("Bearer {wu}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status().as_u16(), 200);
+    let next: Value = next.json().await.unwrap();
+    assert_eq!(next["labeller"], "Clerk Wu");
+    assert_eq!(next["item"], Value::Null, "everything is ranked");
     let page = http.get(format!("http://{addr}/")).send().await.unwrap();
     let csp = page.headers()["content-security-policy"]
         .to_str()

@@ -33,6 +33,14 @@ pub struct ServeArgs {
     /// Address and port to listen on (port 0: any free port).
     #[arg(long, default_value = "127.0.0.1:8090")]
     listen: std::net::SocketAddr,
+    /// A labeller who may rank (repeat for each): each gets a link with a secret token, and
+    /// their rankings are recorded under this name.
+    #[arg(long = "labeller", value_name = "NAME", default_value = "staff")]
+    labellers: Vec<String>,
+    /// Another host name the desk is reached by (e.g. the machine's name on your network);
+    /// requests naming any other host are refused.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -83,12 +91,23 @@ impl LabelCommand {
                 &args.candidates,
                 args.out.clone(),
                 args.listen,
-                |addr, left, total| {
+                &crate::label::Access {
+                    labellers: args.labellers.clone(),
+                    hosts: args.allow_hosts.clone(),
+                },
+                |addr, left, total, links| {
                     let _ = writeln!(
                         out,
                         "labelling desk on http://{addr}/ — {left} of {total} requests to rank; rankings go to {}",
                         args.out.display()
                     );
+                    let _ = writeln!(
+                        out,
+                        "each labeller opens their own link (it holds their token; keep it to them):"
+                    );
+                    for link in links {
+                        let _ = writeln!(out, "  {}: {}", link.labeller, link.url);
+                    }
                     let _ = out.flush();
                 },
             ),

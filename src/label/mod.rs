@@ -6,6 +6,13 @@
 //!
 //! Several labellers can work at once: each request handed out is leased to its labeller
 //! for ten minutes, so two people are not given the same one.
+//!
+//! Who may rank: each labeller named at start gets a secret token, in the link the desk
+//! prints for them (`/#token=…`; a fragment, so it never reaches a log or a Referer). The
+//! API answers only a request that carries a token, and records the ranking under that
+//! token's labeller, whatever the request says. Every request must also name this desk in
+//! `Host` (and in `Origin`, when a browser sends one): a page elsewhere that rebinds its DNS
+//! name to this machine is refused, and cannot read or rank.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -14,8 +21,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -35,6 +43,26 @@ struct Desk {
     items: Vec<Candidates>,
     out: PathBuf,
     state: Mutex<Progress>,
+    /// Token → labeller.
+    tokens: HashMap<String, String>,
+    /// The `host:port` names this desk answers to, lower-cased.
+    hosts: HashSet<String>,
+}
+
+/// Who may use the desk, and by which names it is reached.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// One token is made for each.
+    pub labellers: Vec<String>,
+    /// Host names (besides the listening address, and localhost on loopback) that people
+    /// type to reach the desk, e.g. a machine's name on the library's network.
+    pub hosts: Vec<String>,
+}
+
+/// A labeller's link to the desk.
+pub struct Link {
+    pub labeller: String,
+    pub url: String,
 }
 
 #[derive(Default)]
@@ -51,8 +79,26 @@ pub fn serve(
     candidates: &std::path::Path,
     out: PathBuf,
     listen: SocketAddr,
-    ready: impl FnOnce(SocketAddr, usize, usize),
+    access: &Access,
+    ready: impl FnOnce(SocketAddr, usize, usize, &[Link]),
 ) -> anyhow::Result<()> {
+    let mut labellers = Vec::new();
+    for name in &access.labellers {
+        let name = check_labeller(name).map_err(|m| anyhow::anyhow!("--labeller: {m}"))?;
+        anyhow::ensure!(
+            !labellers.contains(&name),
+            "--labeller: {name} is named twice; each labeller gets one link"
+        );
+        labellers.push(name);
+    }
+    anyhow::ensure!(
+        !labellers.is_empty(),
+        "--labeller: name at least one labeller"
+    );
+    let tokens: HashMap<String, String> = labellers
+        .into_iter()
+        .map(|name| Ok((token()?, name)))
+        .collect::<anyhow::Result<_>>()?;
     let items: Vec<Candidates> = read_candidates(candidates)?
         .into_iter()
         .filter(|c| c.responses.len() >= 2)
@@ -81,14 +127,6 @@ pub fn serve(
         .filter(|c| !done.contains(&c.prompt.id))
         .count();
     let total = items.len();
-    let desk = Arc::new(Desk {
-        items,
-        out,
-        state: Mutex::new(Progress {
-            done,
-            leases: HashMap::new(),
-        }),
-    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -98,11 +136,71 @@ pub fn serve(
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr()?;
+        let hosts = hosts(addr, &access.hosts);
+        let shown = if addr.ip().is_unspecified() {
+            access
+                .hosts
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "localhost".into())
+        } else {
+            addr.ip().to_string()
+        };
+        let shown = match addr.ip() {
+            std::net::IpAddr::V6(_) if !addr.ip().is_unspecified() => format!("[{shown}]"),
+            _ => shown,
+        };
+        let mut links: Vec<Link> = tokens
+            .iter()
+            .map(|(token, labeller)| Link {
+                labeller: labeller.clone(),
+                url: format!("http://{shown}:{}/#token={token}", addr.port()),
+            })
+            .collect();
+        links.sort_by(|a, b| a.labeller.cmp(&b.labeller));
+        let desk = Arc::new(Desk {
+            items,
+            out,
+            state: Mutex::new(Progress {
+                done,
+                leases: HashMap::new(),
+            }),
+            tokens,
+            hosts,
+        });
         let stop = crate::serve::shutdown()?;
-        ready(listener.local_addr()?, remaining, total);
+        ready(addr, remaining, total, &links);
         crate::serve::listen::serve(listener, app(desk), Duration::from_secs(10), stop).await;
         Ok(())
     })
+}
+
+/// A secret: 128 random bits from the operating system, in hex.
+fn token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The `host:port` names a request may carry: the listening address, localhost where it
+/// listens on loopback (or on every address), and the names given.
+fn hosts(addr: SocketAddr, named: &[String]) -> HashSet<String> {
+    let port = addr.port();
+    let ip = match addr.ip() {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    };
+    let mut hosts = HashSet::from([format!("{ip}:{port}")]);
+    if addr.ip().is_loopback() || addr.ip().is_unspecified() {
+        for local in ["localhost", "127.0.0.1", "[::1]"] {
+            hosts.insert(format!("{local}:{port}"));
+        }
+    }
+    for name in named {
+        hosts.insert(format!("{}:{port}", name.trim().to_ascii_lowercase()));
+    }
+    hosts
 }
 
 fn app(desk: Arc<Desk>) -> Router {
@@ -111,7 +209,59 @@ fn app(desk: Arc<Desk>) -> Router {
         .route("/api/next", get(next))
         .route("/api/rank", post(rank))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(middleware::from_fn_with_state(desk.clone(), same_origin))
         .with_state(desk)
+}
+
+/// Refuses a request that does not name this desk as its Host, or that a page of another
+/// origin sends (DNS rebinding, cross-site requests).
+async fn same_origin(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    let Some(host) = host.filter(|h| desk.hosts.contains(h)) else {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "this desk answers only to its own address (Host); start it with --allow-host NAME to reach it by another name",
+        );
+    };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let expected = format!("http://{host}");
+        if origin.to_str().map(str::to_ascii_lowercase).ok() != Some(expected) {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "requests from another site's page are refused (Origin)",
+            );
+        }
+    }
+    next.run(request).await
+}
+
+/// The labeller whose token the request carries.
+fn labeller_of(desk: &Desk, headers: &HeaderMap) -> Result<String, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let found = token.and_then(|t| {
+        // Constant time per comparison, so a token cannot be guessed byte by byte.
+        desk.tokens.iter().find_map(|(known, name)| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                known.as_bytes(),
+                t.as_bytes(),
+            ))
+            .then(|| name.clone())
+        })
+    });
+    found.ok_or_else(|| {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            "open the link `miracle label serve` printed for you: it carries your token",
+        )
+    })
 }
 
 async fn page() -> Response {
@@ -135,7 +285,6 @@ fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
 
 #[derive(Deserialize)]
 struct Who {
-    labeller: String,
     /// Items this labeller skipped (comma-separated): not handed to them again.
     #[serde(default)]
     skip: String,
@@ -154,10 +303,18 @@ fn check_labeller(name: &str) -> Result<String, String> {
 
 /// The next request for this labeller: theirs if they hold a lease, else the first that is
 /// neither ranked nor leased to someone else.
-async fn next(State(desk): State<Arc<Desk>>, Query(who): Query<Who>) -> Response {
-    let labeller = match check_labeller(&who.labeller) {
+async fn next(
+    State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
+    who: Result<Query<Who>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let labeller = match labeller_of(&desk, &headers) {
         Ok(name) => name,
-        Err(message) => return refuse(StatusCode::BAD_REQUEST, message),
+        Err(refused) => return refused,
+    };
+    let who = match who {
+        Ok(Query(who)) => who,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.body_text()),
     };
     let skipped: HashSet<usize> = who
         .skip
@@ -181,10 +338,10 @@ async fn next(State(desk): State<Arc<Desk>>, Query(who): Query<Who>) -> Response
     };
     let remaining = (0..desk.items.len()).filter(|i| open(i)).count();
     let Some(item) = mine.or_else(free) else {
-        return Json(json!({ "item": null, "remaining": remaining, "total": desk.items.len() }))
+        return Json(json!({ "item": null, "remaining": remaining, "total": desk.items.len(), "labeller": labeller }))
             .into_response();
     };
-    state.leases.insert(item, (labeller, now));
+    state.leases.insert(item, (labeller.clone(), now));
     let c = &desk.items[item];
     Json(json!({
         "item": item,
@@ -193,6 +350,7 @@ async fn next(State(desk): State<Arc<Desk>>, Query(who): Query<Who>) -> Response
         "responses": c.responses,
         "remaining": remaining,
         "total": desk.items.len(),
+        "labeller": labeller,
     }))
     .into_response()
 }
@@ -201,22 +359,22 @@ async fn next(State(desk): State<Arc<Desk>>, Query(who): Query<Who>) -> Response
 struct Ranking {
     item: usize,
     ranking: Vec<usize>,
-    labeller: String,
 }
 
 async fn rank(
     State(desk): State<Arc<Desk>>,
+    headers: HeaderMap,
     body: Result<Json<Ranking>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
+    let labeller = match labeller_of(&desk, &headers) {
+        Ok(name) => name,
+        Err(refused) => return refused,
+    };
     let Json(ranking) = match body {
         Ok(body) => body,
         Err(e) => {
             return refuse(e.status(), format!("not a ranking: {}", e.body_text()));
         }
-    };
-    let labeller = match check_labeller(&ranking.labeller) {
-        Ok(name) => name,
-        Err(message) => return refuse(StatusCode::BAD_REQUEST, message),
     };
     let Some(candidates) = desk.items.get(ranking.item) else {
         return refuse(
