@@ -477,6 +477,120 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
     );
 }
 
+/// Issue 28: a served workflow that calls `code` failed every other request (200, 408, 200…):
+/// its warm workers were started on one model thread's runtime and taken on another's.
+#[test]
+fn a_served_workflow_with_a_code_step_answers_twenty_requests_in_a_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let flows = dir.path().join("workflows");
+    std::fs::create_dir(&flows).unwrap();
+    std::fs::write(
+        flows.join("square.yaml"),
+        "name: square\ninputs:\n  n: {type: integer}\nexperts: [code]\nsteps:\n  - {id: s, expert: code, input: 'let n = ${inputs.n}; n * n'}\noutputs:\n  result: ${steps.s.output}\n",
+    )
+    .unwrap();
+    let server = Server::start(dir.path(), &config(&flows));
+    block_on(async {
+        let client = reqwest::Client::new();
+        let url = server.url("/v1/workflows/square/run");
+        for n in 0..20 {
+            let started = std::time::Instant::now();
+            let (status, body) = post(&client, &url, Some(KEY), &json!({"inputs": {"n": n}})).await;
+            assert_eq!(status, 200, "request {n}: {body}");
+            assert_eq!(
+                body["outputs"]["result"],
+                json!((n * n).to_string()),
+                "{body}"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "request {n} took {:?}",
+                started.elapsed()
+            );
+        }
+    });
+}
+
+/// Sends `request` raw and reads the whole reply: its status and its JSON body.
+fn raw(addr: &str, request: &[u8]) -> (u16, Value, Duration) {
+    let started = std::time::Instant::now();
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    // The service may answer (and close) before the whole request is written.
+    let _ = stream.write_all(request);
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply).to_string();
+    let status = reply
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status: {reply:.200}"));
+    let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let body = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {reply:.300}"));
+    (status, body, started.elapsed())
+}
+
+/// Issue 28: a declared body over the limit waited 30 s for a 408 while it held a slot,
+/// and 405, 414, 431 and hyper's 400 came with empty bodies.
+#[test]
+fn every_refusal_is_immediate_and_has_a_json_body() {
+    let (_dir, server) = setup();
+    let addr = server.addr.as_str();
+    let auth = format!("authorization: Bearer {KEY}\r\n");
+    let huge = format!(
+        "POST /v1/ask HTTP/1.1\r\nhost: x\r\n{auth}content-type: application/json\r\ncontent-length: 10000000\r\n\r\n{{\"request\""
+    );
+    let (status, body, took) = raw(addr, huge.as_bytes());
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than the 4096"),
+        "{body}"
+    );
+    assert!(took < Duration::from_secs(2), "413 took {took:?}");
+    let cases = [
+        (
+            format!("GET /v1/ask HTTP/1.1\r\nhost: x\r\n{auth}\r\n").into_bytes(),
+            405,
+        ),
+        (
+            format!("GET /{} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(70_000)).into_bytes(),
+            414,
+        ),
+        (
+            format!(
+                "GET /healthz HTTP/1.1\r\nhost: x\r\n{}\r\n",
+                (0..150)
+                    .map(|i| format!("x-{i}: {i}\r\n"))
+                    .collect::<String>()
+            )
+            .into_bytes(),
+            431,
+        ),
+        (b"GARBAGE\r\n\r\n".to_vec(), 400),
+        (b"GET / HTTP/1.1\r\nhost x\r\n\r\n".to_vec(), 400),
+    ];
+    for (request, expected) in cases {
+        let (status, body, _) = raw(addr, &request);
+        assert_eq!(status, expected, "{body}");
+        assert_eq!(body["error"]["code"], expected, "{body}");
+        assert!(
+            !body["error"]["message"].as_str().unwrap().is_empty(),
+            "{body}"
+        );
+    }
+    let (status, _, _) = raw(
+        addr,
+        b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200, "the service keeps serving");
+}
+
 #[test]
 fn sigterm_stops_the_service_gracefully() {
     let (_dir, mut server) = setup();

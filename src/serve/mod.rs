@@ -57,6 +57,8 @@ pub struct Service {
     index: Arc<LiteratureIndex>,
     keys: Keys,
     metrics: Metrics,
+    /// The largest request body accepted.
+    body_bytes: usize,
 }
 
 impl ServeArgs {
@@ -112,6 +114,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         index,
         keys,
         metrics: Metrics::default(),
+        body_bytes: limits.body_bytes,
     });
     let app = router(service, &limits);
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -219,27 +222,42 @@ async fn authorize(
     }
 }
 
-/// Metrics and one JSON log line per request; tower-http's bare 408 gets the same JSON
-/// error body as every other refusal (413 comes JSON from the body extractor's rejection).
+/// Metrics and one JSON log line per request. Refusals that come without a body (tower-http's
+/// 408, axum's 405 and some 400s) get the same JSON error body as every other; a declared
+/// body over the limit is refused at once, before it is read or holds a concurrency slot.
 async fn observe(State(service): State<Arc<Service>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
     let path = request.uri().path().to_string();
     let route = route_of(&path);
-    service.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-    let mut response = next.run(request).await;
-    service.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let mut response = match declared {
+        Some(length) if length > service.body_bytes as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the body is {length} bytes, larger than the {} accepted",
+                service.body_bytes
+            ),
+        )
+        .into_response(),
+        _ => {
+            service.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+            let response = next.run(request).await;
+            service.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+            response
+        }
+    };
     let status = response.status();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !is_json && status == StatusCode::REQUEST_TIMEOUT {
-        response = ApiError::new(
-            status,
-            "the request took longer than the service allows (body included)",
-        )
-        .into_response();
+    if !is_json && (status.is_client_error() || status.is_server_error()) {
+        response = with_json_body(response).await;
     }
     let took = started.elapsed();
     // Shed at the door (concurrency limit) or at the model threads' full queue.
@@ -257,6 +275,45 @@ async fn observe(State(service): State<Arc<Service>>, request: Request, next: Ne
         "caller": caller,
     }));
     response
+}
+
+/// A bodiless refusal with the JSON error body, keeping the headers that tell the client
+/// what to do (Allow, Retry-After).
+async fn with_json_body(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let status = parts.status;
+    // What the refusal said as text, if anything (axum's rejections do).
+    let said = axum::body::to_bytes(body, 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = match status {
+        _ if !said.is_empty() => said,
+        StatusCode::REQUEST_TIMEOUT => {
+            "the request took longer than the service allows (body included)".to_string()
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("another method");
+            format!("this endpoint takes {allowed}; see docs/SERVE.md")
+        }
+        other => format!(
+            "refused: {}",
+            other
+                .canonical_reason()
+                .unwrap_or("the request is not accepted")
+        ),
+    };
+    let mut json = ApiError::new(status, message).into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(value) = parts.headers.get(&name) {
+            json.headers_mut().insert(name, value.clone());
+        }
+    }
+    json
 }
 
 /// The route a path belongs to, for metrics (a fixed set, whatever paths clients send).
