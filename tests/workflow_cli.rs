@@ -92,3 +92,84 @@ fn check_reports_every_problem_as_file_line_column_and_runs_nothing() {
     );
     assert_clear_failure(&run, "--input \"novalue\": write key=value");
 }
+
+/// Issue 28: hostile and odd workflow files. Each is refused at once with a short reason,
+/// or, for a byte-order mark, read as the workflow it is.
+#[test]
+fn hostile_workflow_files_are_refused_quickly_and_briefly() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dir.path().join("flow.yaml");
+    let ok = "name: ok\nexperts: [calculator]\nsteps:\n  - {id: a, expert: calculator, input: 6 * 7}\noutputs:\n  out: ${steps.a.output}\n";
+    // A UTF-8 byte-order mark (Windows editors write one) is not part of the file's text.
+    std::fs::write(&flow, format!("\u{feff}{ok}")).unwrap();
+    let run = miracle(&["run", flow.to_str().unwrap()], dir.path());
+    assert_eq!(stdout(&run), "out: 42\n", "{}", stderr(&run));
+
+    // 800 KB of `[`: refused before the YAML scanner's quadratic work.
+    std::fs::write(&flow, "[".repeat(800_000)).unwrap();
+    let run = miracle(&["run", flow.to_str().unwrap(), "--check"], dir.path());
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("nested too deeply"), "{err}");
+
+    // A 200 KB condition is quoted in part, not echoed whole.
+    let when = format!("x {}", "y ".repeat(100_000));
+    std::fs::write(
+        &flow,
+        format!("name: w\nexperts: [calculator]\nsteps:\n  - {{id: a, expert: calculator, input: '1', when: '{when}'}}\noutputs:\n  out: ${{steps.a.output}}\n"),
+    )
+    .unwrap();
+    let run = miracle(&["run", flow.to_str().unwrap(), "--check"], dir.path());
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.len() < 2_000, "a {}-byte error", err.len());
+    assert!(err.contains("characters in all"), "{err}");
+
+    // A code expert that names its own worker would run it unsandboxed: refused, by --check too.
+    std::fs::write(
+        &flow,
+        "name: w\nexperts:\n  - {kind: code, worker: /bin/sh}\nsteps:\n  - {id: a, expert: code, input: '1'}\noutputs:\n  out: ${steps.a.output}\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["run", flow.to_str().unwrap(), "--check"],
+        vec!["run", flow.to_str().unwrap()],
+    ] {
+        let run = miracle(&args, dir.path());
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert!(err.contains("`worker:` is not accepted"), "{err}");
+    }
+
+    // Not regular files: read until memory ran out before.
+    for path in ["/dev/zero", "/dev/urandom"] {
+        let run = miracle(&["run", path, "--check"], dir.path());
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(1), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    let fifo = dir.path().join("fifo.yaml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for args in [
+        vec!["run", fifo.to_str().unwrap(), "--check"],
+        vec![
+            "expert",
+            "--config",
+            fifo.to_str().unwrap(),
+            "calculator",
+            "1 + 1",
+        ],
+        vec!["serve", "--config", fifo.to_str().unwrap()],
+    ] {
+        let run = miracle(&args, dir.path());
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("not a regular file"), "{args:?}: {err}");
+    }
+}

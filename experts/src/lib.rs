@@ -23,6 +23,7 @@ mod expert;
 pub mod http;
 mod registry;
 pub mod search;
+pub mod yaml;
 
 pub use calculator::Calculator;
 pub use code::Code;

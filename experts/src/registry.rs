@@ -128,7 +128,7 @@ impl Registry {
             experts: Vec<serde_yaml::Value>,
         }
         let file: File =
-            serde_yaml::from_str(text).map_err(|e| format!("not a registry config: {e}"))?;
+            crate::yaml::from_str(text).map_err(|e| format!("not a registry config: {e}"))?;
         let mut registry = Registry::new();
         for (i, entry) in file.experts.into_iter().enumerate() {
             let expert = kinds

@@ -73,8 +73,8 @@ impl ExpertArgs {
         let Some(path) = &self.config else {
             return Ok(Registry::builtin());
         };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = miracle_experts::yaml::read_file(path, miracle_experts::yaml::MAX_FILE_BYTES)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Registry::from_yaml(&text, &Kinds::builtin())
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }

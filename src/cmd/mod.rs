@@ -21,6 +21,7 @@ mod search;
 mod sft;
 mod tokenizer;
 mod train;
+mod wiring;
 
 use std::io::Write;
 use std::path::Path;
@@ -119,7 +120,8 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// Reads the YAML file at `path` as a `what` ("fine-tuning config", "recipe"…), naming the
 /// file in every error.
 pub(crate) fn read_yaml<T: DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_yaml::from_str(&text).with_context(|| format!("{}: not a valid {what}", path.display()))
+    let text = miracle_experts::yaml::read_file(path, miracle_experts::yaml::MAX_FILE_BYTES)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    miracle_experts::yaml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a valid {what}: {e}", path.display()))
 }

@@ -20,11 +20,7 @@ const MAX_TOKENS: usize = 1024;
 
 pub fn load(text: &str, origin: &str, host: &Host<'_>) -> Result<Workflow, LoadError> {
     let raw = yaml::parse(text).map_err(|(at, message)| LoadError {
-        problems: vec![Problem {
-            origin: origin.to_string(),
-            at,
-            message,
-        }],
+        problems: vec![Problem::new(origin, at, &message)],
     })?;
     let mut check = Checker {
         problems: Vec::new(),
@@ -40,11 +36,7 @@ pub fn load(text: &str, origin: &str, host: &Host<'_>) -> Result<Workflow, LoadE
         problems: check
             .problems
             .into_iter()
-            .map(|(path, message)| Problem {
-                origin: origin.to_string(),
-                at: yaml::locate(text, &path),
-                message,
-            })
+            .map(|(path, message)| Problem::new(origin, yaml::locate(text, &path), &message))
             .collect(),
     })
 }

@@ -162,6 +162,47 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// A problem whose message quotes the file only in part: a 200 KB condition is not
+    /// echoed back whole.
+    pub fn new(origin: &str, at: Option<Location>, message: &str) -> Self {
+        Problem {
+            origin: origin.to_string(),
+            at,
+            message: shortened(message),
+        }
+    }
+}
+
+/// `message` with each quoted span (in backticks or double quotes) cut to 80 characters,
+/// and the whole to 1,000.
+fn shortened(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = &rest[open..=open];
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let close = after.find(quote).unwrap_or(after.len());
+        out.push_str(&excerpt(&after[..close], 80));
+        out.push_str(&after[close..(close + 1).min(after.len())]);
+        rest = &after[(close + 1).min(after.len())..];
+    }
+    out.push_str(rest);
+    excerpt(&out, 1000)
+}
+
+fn excerpt(text: &str, most: usize) -> String {
+    match text.char_indices().nth(most) {
+        Some((at, _)) => format!(
+            "{}… ({} characters in all)",
+            &text[..at],
+            text.chars().count()
+        ),
+        None => text.to_string(),
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.at {
@@ -195,17 +236,7 @@ impl Workflow {
                 message,
             }],
         };
-        let size = std::fs::metadata(path)
-            .map_err(|e| problem(format!("cannot read it: {e}")))?
-            .len();
-        if size > MAX_BYTES as u64 {
-            return Err(problem(format!(
-                "the file is {size} bytes; a workflow may be at most {MAX_BYTES} (1 MiB)"
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(|e| problem(format!("cannot read it: {e}")))?;
-        let text =
-            String::from_utf8(bytes).map_err(|e| problem(format!("it is not UTF-8 text: {e}")))?;
+        let text = miracle_experts::yaml::read_file(path, MAX_BYTES).map_err(problem)?;
         Workflow::from_yaml(&text, &origin, host)
     }
 

@@ -134,6 +134,8 @@ pub fn parse(text: &str) -> Result<RawWorkflow, (Option<Location>, String)> {
             ),
         ));
     }
+    let text = miracle_experts::yaml::without_bom(text);
+    miracle_experts::yaml::check_nesting(text).map_err(|e| (None, e))?;
     serde_yaml::from_str(text).map_err(|e| {
         let at = e.location().map(|l| Location {
             line: l.line(),
