@@ -24,7 +24,7 @@ fn index_library_exports_then_search_them() {
     );
     assert!(built.status.success(), "{}", stderr(&built));
     assert!(
-        stdout(&built).contains("indexed 3 papers"),
+        stdout(&built).contains("3 added, 0 updated"),
         "{}",
         stdout(&built)
     );
@@ -98,6 +98,96 @@ fn index_library_exports_then_search_them() {
     assert!(
         !years.is_empty() && years.iter().all(|&y| y >= 2021),
         "{value}"
+    );
+}
+
+/// Issue 28: a record without an id was named after its file and place (`cnki:1`), so a
+/// second export of the same file name replaced an earlier paper without a word.
+#[test]
+fn two_exports_of_the_same_file_name_lose_nothing_and_collisions_are_named() {
+    let home = tempfile::tempdir().unwrap();
+    let idx = home.path().join("idx");
+    let idx = idx.to_str().unwrap();
+    let export = |dir: &str, title: &str, author: &str| {
+        let folder = home.path().join(dir);
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join("cnki.ris");
+        std::fs::write(
+            &path,
+            format!("TY  - JOUR\nTI  - {title}\nAU  - {author}\nPY  - 2021\nAB  - 关于{title}的研究。\nER  - \n"),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let first = export("monday", "图书馆参考咨询", "王丽华");
+    let second = export("tuesday", "高校图书馆知识服务", "李明");
+    for (file, expected) in [(&first, "1 added"), (&second, "1 added")] {
+        let run = miracle(&["index", "--out", idx, file], home.path());
+        assert!(run.status.success(), "{}", stderr(&run));
+        assert!(stdout(&run).contains(expected), "{}", stdout(&run));
+    }
+    for query in ["参考咨询", "知识服务"] {
+        let found = miracle(&["search", "--index", idx, "--json", query], home.path());
+        assert!(
+            stdout(&found).contains("\"id\":\"h:"),
+            "{query}: {}",
+            stdout(&found)
+        );
+    }
+    // The same export again: nothing added, nothing replaced.
+    let again = miracle(&["index", "--out", idx, &first], home.path());
+    assert!(
+        stdout(&again).contains("0 added, 0 updated, 1 skipped (already indexed as they are)"),
+        "{}",
+        stdout(&again)
+    );
+    assert!(
+        stdout(&again).contains("(2 before, 2 now)"),
+        "{}",
+        stdout(&again)
+    );
+    // Another paper under an id the index holds: named, not indexed, and a failing exit.
+    let clash = home.path().join("clash.jsonl");
+    let taken = miracle(
+        &["search", "--index", idx, "--json", "参考咨询"],
+        home.path(),
+    );
+    let id = stdout(&taken)
+        .split("\"id\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &clash,
+        format!("{{\"id\": \"{id}\", \"title\": \"Another paper entirely\", \"authors\": [\"Someone Else\"], \"year\": 1999}}\n"),
+    )
+    .unwrap();
+    let refused = miracle(
+        &["index", "--out", idx, clash.to_str().unwrap()],
+        home.path(),
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("was not indexed: its id names another paper"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        stdout(&refused).contains("1 skipped (id taken by another paper)"),
+        "{}",
+        stdout(&refused)
+    );
+    let kept = miracle(
+        &["search", "--index", idx, "--json", "参考咨询"],
+        home.path(),
+    );
+    assert!(
+        stdout(&kept).contains("图书馆参考咨询"),
+        "{}",
+        stdout(&kept)
     );
 }
 

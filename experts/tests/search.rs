@@ -240,16 +240,29 @@ fn snippets_of_overlapping_chinese_words_do_not_break() {
 }
 
 #[test]
-fn re_adding_an_id_replaces_and_uncommitted_work_is_invisible() {
+fn re_adding_an_id_updates_the_same_work_only_and_uncommitted_work_is_invisible() {
+    use miracle_experts::search::Added;
     let dir = tempfile::tempdir().unwrap();
     let index = build(dir.path());
     let mut writer = index.writer().unwrap();
+    assert_eq!(writer.add(&papers()[0]).unwrap(), Added::Unchanged);
     let mut changed = papers()[0].clone();
     changed.title = "Okapi weighting revisited".into();
-    writer.add(&changed).unwrap();
+    assert_eq!(writer.add(&changed).unwrap(), Added::Updated);
+    // Another work under a taken id (another title, authors and year) replaces nothing.
+    let mut other = papers()[1].clone();
+    other.id = papers()[2].id.clone();
+    assert!(matches!(
+        writer.add(&other).unwrap(),
+        Added::Collision { .. }
+    ));
     writer.commit().unwrap();
     assert_eq!(index.len(), 5);
     assert_eq!(first(&index, "okapi weighting"), "en-1");
+    assert_eq!(
+        index.by_id(&papers()[2].id).unwrap().unwrap().title,
+        papers()[2].title
+    );
 
     // An interrupted run: papers added, never committed.
     let mut writer = index.writer().unwrap();

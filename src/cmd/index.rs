@@ -1,6 +1,8 @@
 //! `miracle index --out DIR [FILES…]`: build or extend a literature index. With no files,
-//! the shipped corpora. Papers whose id is already indexed are replaced; nothing is visible
-//! until the final commit, so an interrupted run leaves the index as it was.
+//! the shipped corpora. A paper whose id is indexed already updates it when it is the same
+//! work, and is skipped (and named) when it is another: no paper is replaced silently.
+//! Nothing is visible until the final commit, so an interrupted run leaves the index as it
+//! was.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +10,7 @@ use std::time::Instant;
 
 use clap::Args;
 use miracle_corpora::Collection;
-use miracle_experts::search::LiteratureIndex;
+use miracle_experts::search::{Added, LiteratureIndex};
 
 use super::read_args::ReadArgs;
 
@@ -37,24 +39,101 @@ impl IndexArgs {
                 sources.push((path.display().to_string(), self.read.read(path)?.papers));
             }
         }
+        let papers: usize = sources.iter().map(|(_, papers)| papers.len()).sum();
+        anyhow::ensure!(
+            papers > 0,
+            "no papers to index: {} held none (nothing was written)",
+            sources
+                .iter()
+                .map(|(source, _)| source.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let index = LiteratureIndex::create_or_open(&self.out)?;
         let before = index.len();
         let mut writer = index.writer()?;
+        let mut tally = Tally::default();
         for (source, papers) in &sources {
+            let mut here = Tally::default();
             for paper in papers {
-                writer.add(paper)?;
+                let added = writer.add(paper)?;
+                if let Added::Collision { kept } = &added {
+                    here.collisions.push(format!(
+                        "{source}: `{}` (\"{}\") was not indexed: its id names another paper already indexed (\"{}\"); give it an id of its own",
+                        paper.id,
+                        clip(&paper.title),
+                        clip(kept)
+                    ));
+                }
+                here.count(&added);
             }
-            writeln!(out, "{source}: {} papers", papers.len())?;
+            writeln!(out, "{source}: {} papers: {}", papers.len(), here.summary())?;
+            tally.merge(here);
         }
-        let added = writer.commit()?;
+        writer.commit()?;
         writeln!(
             out,
-            "indexed {added} papers into {} in {:.1} s ({} before, {} now)",
+            "{} into {} in {:.1} s ({} before, {} now)",
+            tally.summary(),
             self.out.display(),
             started.elapsed().as_secs_f64(),
             before,
             index.len()
         )?;
+        if !tally.collisions.is_empty() {
+            for collision in &tally.collisions {
+                eprintln!("{collision}");
+            }
+            anyhow::bail!(
+                "{} papers were not indexed because their ids name other papers (listed above); the rest were",
+                tally.collisions.len()
+            );
+        }
         Ok(())
+    }
+}
+
+/// What one run (or one file of it) did.
+#[derive(Default)]
+struct Tally {
+    added: usize,
+    updated: usize,
+    unchanged: usize,
+    collisions: Vec<String>,
+}
+
+impl Tally {
+    fn count(&mut self, added: &Added) {
+        match added {
+            Added::New => self.added += 1,
+            Added::Updated => self.updated += 1,
+            Added::Unchanged => self.unchanged += 1,
+            Added::Collision { .. } => {}
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.added += other.added;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.collisions.extend(other.collisions);
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} added, {} updated, {} skipped (already indexed as they are), {} skipped (id taken by another paper)",
+            self.added,
+            self.updated,
+            self.unchanged,
+            self.collisions.len()
+        )
+    }
+}
+
+/// A title, cut for a one-line message.
+fn clip(title: &str) -> String {
+    match title.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &title[..at]),
+        None => title.to_string(),
     }
 }

@@ -2,7 +2,7 @@
 //! CNKI via Excel), BibTeX and RIS (Zotero, EndNote, CNKI, NoteExpress).
 //!
 //! Every format parses into [`record::RecordBuilder`]s, and this module applies the rules
-//! common to all: text decoding, fallback ids, duplicate ids, strict or lenient handling.
+//! common to all: text decoding, ids for records without one, duplicate ids, strict or lenient handling.
 
 mod bibtex;
 mod csv;
@@ -119,7 +119,7 @@ pub fn read_path(path: &Path, options: &ReadOptions) -> Result<ReadReport, ReadE
     read_bytes(&bytes, path, options)
 }
 
-/// Reads a literature file already in memory; `path` names it in errors and fallback ids.
+/// Reads a literature file already in memory; `path` names it in errors.
 pub fn read_bytes(
     bytes: &[u8],
     path: &Path,
@@ -150,30 +150,37 @@ pub fn read_bytes(
         path: path.to_path_buf(),
         message,
     })?;
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("record");
-    collect(records, stem, options.lenient).map_err(|error| ReadError::Record {
+    // Text with no record in it is not an empty library but a file read wrongly (another
+    // format, or an encoding that hid the records): say so rather than report 0 papers.
+    if records.is_empty()
+        && !text
+            .trim_matches(['\u{feff}', ' ', '\t', '\r', '\n'])
+            .is_empty()
+    {
+        return Err(ReadError::Format {
+            path: path.to_path_buf(),
+            message: format!(
+                "no {format} record found in it; check that it is {format} (or name its format) and its encoding"
+            ),
+        });
+    }
+    collect(records, options.lenient).map_err(|error| ReadError::Record {
         path: path.to_path_buf(),
         error,
     })
 }
 
-/// Builds papers from parsed records: invents ids where the source has none, refuses
-/// repeated ids, and either stops at the first bad record or skips and counts them.
+/// Builds papers from parsed records: gives a record without an id one made from what it
+/// is ([`record::content_id`]: never its file or its place there), refuses repeated ids,
+/// and either stops at the first bad record or skips and counts them.
 fn collect(
     records: Vec<Result<RecordBuilder, RecordError>>,
-    stem: &str,
     lenient: bool,
 ) -> Result<ReadReport, RecordError> {
     let mut report = ReadReport::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (n, record) in records.into_iter().enumerate() {
-        let built = record.and_then(|mut builder| {
-            if !builder.has_id() {
-                builder.set_fallback_id(format!("{stem}:{}", n + 1));
-            }
+    for record in records {
+        let built = record.and_then(|builder| {
             let line = builder.line();
             let paper = builder.finish()?;
             if let Some(first) = seen.get(&paper.id) {
@@ -203,8 +210,11 @@ fn collect(
 fn decode(bytes: &[u8], encoding: Option<&'static Encoding>) -> Result<String, String> {
     let encoding = match encoding {
         Some(encoding) => encoding,
-        None => match Encoding::for_bom(bytes) {
-            Some((encoding, _)) => encoding,
+        None => match Encoding::for_bom(bytes)
+            .map(|(e, _)| e)
+            .or_else(|| utf16_without_bom(bytes))
+        {
+            Some(encoding) => encoding,
             None => return utf8(bytes),
         },
     };
@@ -216,6 +226,33 @@ fn decode(bytes: &[u8], encoding: Option<&'static Encoding>) -> Result<String, S
         ));
     }
     Ok(text.into_owned())
+}
+
+/// UTF-16 without a byte-order mark, told by its zero bytes: text in Latin letters or
+/// digits has a zero in every other byte (even places for big-endian, odd for little), and
+/// text in Chinese still has many; UTF-8 text has none. Such bytes are valid UTF-8 too, so
+/// without this they would be read as text full of NULs, holding no record.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(4096) & !1];
+    let zeros_at = |parity: usize| {
+        head.iter()
+            .enumerate()
+            .filter(|(i, b)| i % 2 == parity && **b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros_at(0), zeros_at(1));
+    let pairs = head.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    // A quarter of the units with a zero high byte, and (nearly) none the other way.
+    if odd * 4 >= pairs && even * 20 <= odd {
+        Some(encoding_rs::UTF_16LE)
+    } else if even * 4 >= pairs && odd * 20 <= even {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
 }
 
 fn utf8(bytes: &[u8]) -> Result<String, String> {
@@ -248,6 +285,40 @@ mod tests {
         }
         let report = read_bytes(&bytes, Path::new("x.jsonl"), &ReadOptions::default()).unwrap();
         assert_eq!(report.papers[0].title, "图书馆");
+    }
+
+    #[test]
+    fn utf16_without_bom_is_recognised() {
+        let bib = "@article{wang2021,\n  title = {图书馆参考咨询 reference},\n  author = {王丽华},\n  year = {2021}\n}\n";
+        for big_endian in [false, true] {
+            let bytes: Vec<u8> = bib
+                .encode_utf16()
+                .flat_map(|u| {
+                    if big_endian {
+                        u.to_be_bytes()
+                    } else {
+                        u.to_le_bytes()
+                    }
+                })
+                .collect();
+            let report =
+                read_bytes(&bytes, Path::new("zotero.bib"), &ReadOptions::default()).unwrap();
+            assert_eq!(report.papers.len(), 1, "big-endian: {big_endian}");
+            assert_eq!(report.papers[0].title, "图书馆参考咨询 reference");
+        }
+    }
+
+    #[test]
+    fn text_without_records_is_an_error_not_an_empty_library() {
+        let err = read_bytes(
+            b"% just a comment\n",
+            Path::new("x.bib"),
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("no bibtex record found"), "{err}");
+        let empty = read_bytes(b"\n", Path::new("x.bib"), &ReadOptions::default()).unwrap();
+        assert!(empty.papers.is_empty());
     }
 
     #[test]

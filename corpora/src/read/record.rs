@@ -248,27 +248,31 @@ impl RecordBuilder {
         }
     }
 
-    pub(crate) fn has_id(&self) -> bool {
-        self.id.is_some()
-    }
-
-    pub(crate) fn set_fallback_id(&mut self, id: String) {
-        self.id = Some(id);
-    }
-
+    /// The paper, with its own id or, where the record has none, [`content_id`].
     pub(crate) fn finish(self) -> Result<Paper, RecordError> {
         let line = self.line;
-        let id = self
-            .id
-            .ok_or_else(|| RecordError::new(line, "record has no id"))?;
         let title = self.title.unwrap_or_default();
         let abstract_text = self.abstract_text.unwrap_or_default();
         if title.is_empty() && abstract_text.is_empty() {
+            let which = self.id.map(|id| format!("record `{id}`"));
             return Err(RecordError::new(
                 line,
-                format!("record `{id}` has neither a title nor an abstract"),
+                format!(
+                    "{} has neither a title nor an abstract",
+                    which.as_deref().unwrap_or("the record")
+                ),
             ));
         }
+        let doi = self.doi.map(|d| normalise_doi(&d));
+        let id = self.id.unwrap_or_else(|| {
+            content_id(
+                doi.as_deref(),
+                &title,
+                &abstract_text,
+                &self.authors,
+                self.year,
+            )
+        });
         let lang = self
             .lang
             .unwrap_or_else(|| Lang::detect(&format!("{title} {abstract_text}")));
@@ -280,7 +284,7 @@ impl RecordBuilder {
             keywords: self.keywords,
             year: self.year,
             venue: self.venue,
-            doi: self.doi.map(|d| normalise_doi(&d)),
+            doi,
             lang,
             extra: self.extra,
         })
@@ -348,6 +352,48 @@ pub(crate) fn parse_year(value: &str) -> Option<i32> {
         }
     }
     None
+}
+
+/// The id of a record that has none: `doi:` and its DOI (lower-cased, as DOIs compare),
+/// else `h:` and a hash of its title (or, without one, its abstract), authors and year,
+/// each folded to lower-case letters and digits. The same paper gets the same id from any
+/// export, under any file name, at any place in it; two papers get the same id only when
+/// they share the DOI, or the title, authors and year. The hash is FNV-1a (64 bits), fixed
+/// here, so ids stay stable across versions.
+pub fn content_id(
+    doi: Option<&str>,
+    title: &str,
+    abstract_text: &str,
+    authors: &[String],
+    year: Option<i32>,
+) -> String {
+    if let Some(doi) = doi.filter(|d| !d.is_empty()) {
+        return format!("doi:{}", doi.to_lowercase());
+    }
+    let fold = |text: &str| -> String {
+        text.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let named = if title.trim().is_empty() {
+        abstract_text
+    } else {
+        title
+    };
+    let mut key = fold(named);
+    for author in authors {
+        key.push('\u{1f}');
+        key.push_str(&fold(author));
+    }
+    key.push('\u{1f}');
+    key.push_str(&year.map(|y| y.to_string()).unwrap_or_default());
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("h:{hash:016x}")
 }
 
 /// DOIs are compared bare: "https://doi.org/10.1/x" and "doi:10.1/x" are "10.1/x".
@@ -429,6 +475,39 @@ mod tests {
         assert_eq!(
             split_authors("Smith, J. and Doe, J. AND Roe, R."),
             ["Smith, J.", "Doe, J.", "Roe, R."]
+        );
+    }
+
+    #[test]
+    fn ids_come_from_what_a_record_is() {
+        let authors = vec!["王丽华".to_string(), "Smith, J.".to_string()];
+        let id = content_id(None, "图书馆 参考咨询", "", &authors, Some(2020));
+        assert!(id.starts_with("h:") && id.len() == 18, "{id}");
+        // Case, spacing and punctuation do not change it; the title, an author or the year do.
+        assert_eq!(
+            id,
+            content_id(None, " 图书馆参考咨询。", "x", &authors, Some(2020))
+        );
+        assert_ne!(
+            id,
+            content_id(None, "图书馆参考咨询 II", "", &authors, Some(2020))
+        );
+        assert_ne!(
+            id,
+            content_id(None, "图书馆参考咨询", "", &authors[..1], Some(2020))
+        );
+        assert_ne!(
+            id,
+            content_id(None, "图书馆参考咨询", "", &authors, Some(2021))
+        );
+        // Fixed: the same input gives this id in every version.
+        assert_eq!(
+            content_id(None, "A title", "", &[], Some(2000)),
+            content_id(None, "a TITLE", "", &[], Some(2000))
+        );
+        assert_eq!(
+            content_id(Some("10.1000/ABC"), "whatever", "", &[], None),
+            "doi:10.1000/abc"
         );
     }
 

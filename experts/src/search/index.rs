@@ -158,6 +158,7 @@ impl LiteratureIndex {
         Ok(Indexer {
             index: self,
             writer,
+            pending: HashMap::new(),
             added: 0,
         })
     }
@@ -283,6 +284,25 @@ impl LiteratureIndex {
         ))
     }
 
+    /// The paper the index holds under `id`, as of the last commit.
+    pub fn by_id(&self, id: &str) -> Result<Option<Paper>, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(self.fields.id, id),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(|e| SearchError::corrupt(&self.dir, e))?;
+        let Some((_, address)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher
+            .doc(*address)
+            .map_err(|e| SearchError::corrupt(&self.dir, e))?;
+        Ok(Some(self.paper(&doc)))
+    }
+
     fn paper(&self, doc: &TantivyDocument) -> Paper {
         let f = &self.fields;
         let text = |field| {
@@ -394,11 +414,91 @@ pub struct Indexer<'a> {
     index: &'a LiteratureIndex,
     writer: IndexWriter,
     added: u64,
+    /// What this writer added, by id: the papers a later one with the same id meets.
+    pending: HashMap<String, Paper>,
+}
+
+/// What [`Indexer::add`] did with a paper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// Its id was not in the index.
+    New,
+    /// Its id was, for the same work (the same DOI or title), which it replaced.
+    Updated,
+    /// The index holds it already, as it is.
+    Unchanged,
+    /// Its id names another work in the index: nothing was replaced.
+    Collision {
+        /// The title of the paper the index keeps.
+        kept: String,
+    },
+}
+
+/// Whether two papers are the same work, so that one may update the other: the same DOI;
+/// or, where either lacks one, the same title (compared on letters and digits) or the same
+/// authors and year (a corrected title).
+fn same_work(a: &Paper, b: &Paper) -> bool {
+    if let (Some(x), Some(y)) = (&a.doi, &b.doi) {
+        return x.eq_ignore_ascii_case(y);
+    }
+    let fold = |t: &str| -> String {
+        t.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    fold(&a.title) == fold(&b.title)
+        || (!a.authors.is_empty() && a.authors == b.authors && a.year == b.year)
+}
+
+/// Whether `b` would change nothing the index holds of `a`.
+fn same_record(a: &Paper, b: &Paper) -> bool {
+    (
+        &a.title,
+        &a.authors,
+        &a.abstract_text,
+        &a.keywords,
+        a.year,
+        &a.venue,
+        &a.doi,
+        &a.lang,
+    ) == (
+        &b.title,
+        &b.authors,
+        &b.abstract_text,
+        &b.keywords,
+        b.year,
+        &b.venue,
+        &b.doi,
+        &b.lang,
+    )
 }
 
 impl Indexer<'_> {
-    /// Adds `paper`, replacing any paper with the same id.
-    pub fn add(&mut self, paper: &Paper) -> Result<(), SearchError> {
+    /// Adds `paper`. A paper whose id the index (or this writer) holds already replaces it
+    /// only when it is the same work; one whose id names another work is left out and
+    /// reported as a [`Added::Collision`], so no paper is ever replaced silently.
+    pub fn add(&mut self, paper: &Paper) -> Result<Added, SearchError> {
+        let known = match self.pending.get(&paper.id) {
+            Some(known) => Some(known.clone()),
+            None => self.index.by_id(&paper.id)?,
+        };
+        let outcome = match &known {
+            None => Added::New,
+            Some(known) if same_record(known, paper) => return Ok(Added::Unchanged),
+            Some(known) if same_work(known, paper) => Added::Updated,
+            Some(known) => {
+                return Ok(Added::Collision {
+                    kept: known.title.clone(),
+                });
+            }
+        };
+        self.write(paper)?;
+        self.pending.insert(paper.id.clone(), paper.clone());
+        Ok(outcome)
+    }
+
+    fn write(&mut self, paper: &Paper) -> Result<(), SearchError> {
         let f = &self.index.fields;
         self.writer
             .delete_term(Term::from_field_text(f.id, &paper.id));

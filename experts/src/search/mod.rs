@@ -20,7 +20,7 @@ use serde::Serialize;
 pub use citation::Style;
 pub use error::SearchError;
 pub use expert::Search;
-pub use index::{Indexer, LiteratureIndex, SearchRequest};
+pub use index::{Added, Indexer, LiteratureIndex, SearchRequest};
 pub use query::Filters;
 
 /// One paper found, with its BM25 score and (when asked for) a highlighted fragment of its
