@@ -300,8 +300,8 @@ fn tiny_recipe(dir: &Path, rlhf: &str) {
             "recipe.yaml",
             format!(
                 "tokenizer: {}\npretrain: pretrain.yaml\ndemos:\n  calc: 2\n  code: 1\n  \
-                 literature: 2\n  direct: 2\n  expert_demonstrations: 1\n  seed: 1\n  out: demos\n\
-                 sft: [sft-1.yaml, sft-2.yaml]\n{rlhf}model: model\n",
+                 literature: 2\n  direct: 2\n  expert_demonstrations: 1\n  seed: 1\n\
+                 sft: [sft-1.yaml, sft-2.yaml]\n{rlhf}",
                 tokenizer.display()
             ),
         ),
@@ -309,25 +309,17 @@ fn tiny_recipe(dir: &Path, rlhf: &str) {
             "pretrain.yaml",
             format!(
                 "model:\n  n_layer: 1\n  n_head: 2\n  n_embd: 16\n  block_size: 256\n  \
-                 position: rotary\ndata:\n  collections: [scifact]\ntrain:\n{}out: pretrain\n",
+                 position: rotary\ndata:\n  collections: [scifact]\ntrain:\n{}",
                 schedule(2)
             ),
         ),
         (
             "sft-1.yaml",
-            format!(
-                "init: pretrain/model\ndemos: demos/train.jsonl\nlm_weight: 0.1\n\
-                 val_fraction: 0.2\ntrain:\n{}out: sft-1\n",
-                schedule(2)
-            ),
+            format!("lm_weight: 0.1\nval_fraction: 0.2\ntrain:\n{}", schedule(2)),
         ),
         (
             "sft-2.yaml",
-            format!(
-                "init: sft-1/model\ndemos: demos/train.jsonl\nlm_weight: 0.1\n\
-                 val_fraction: 0.2\ntrain:\n{}out: sft-2\n",
-                schedule(3)
-            ),
+            format!("lm_weight: 0.1\nval_fraction: 0.2\ntrain:\n{}", schedule(3)),
         ),
     ];
     for (name, text) in &files {
@@ -335,9 +327,18 @@ fn tiny_recipe(dir: &Path, rlhf: &str) {
     }
 }
 
-/// Runs `miracle train --recipe`, which must succeed; returns what it printed.
-fn train_recipe(recipe: &Path, home: &Path) -> String {
-    let run = miracle(&["train", "--recipe", recipe.to_str().unwrap()], home);
+/// Runs `miracle train --recipe` into `out`, which must succeed; returns what it printed.
+fn train_recipe(recipe: &Path, out: &Path, home: &Path) -> String {
+    let run = miracle(
+        &[
+            "train",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        home,
+    );
     assert!(
         run.status.success(),
         "{}",
@@ -351,9 +352,22 @@ fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join("recipes");
     tiny_recipe(&dir, "");
-    let text = train_recipe(&dir.join("recipe.yaml"), home.path());
+    let run = home.path().join("run");
+    let text = train_recipe(&dir.join("recipe.yaml"), &run, home.path());
     assert!(text.contains("pass 2 of 2"), "{text}");
-    let model = dir.join("model");
+    // Everything went under --out; the recipe's folder holds only the recipe.
+    let mut written: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["demos", "model", "pretrain", "sft-1", "sft-2"]);
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        4,
+        "recipe.yaml and three stage configs"
+    );
+    let model = run.join("model");
     for file in [
         "config.json",
         "tokenizer.json",
@@ -388,6 +402,79 @@ fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
         "{}",
         String::from_utf8_lossy(&asked.stderr)
     );
+    // Publishing is the explicit step that replaces a model directory; the run resumes
+    // (every stage is done) and copies the model with its logs.
+    let published = home.path().join("published");
+    let again = miracle(
+        &[
+            "train",
+            "--recipe",
+            dir.join("recipe.yaml").to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+            "--publish",
+            published.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read(published.join("model.safetensors")).unwrap(),
+        std::fs::read(model.join("model.safetensors")).unwrap()
+    );
+    assert!(published.join("training/recipe.yaml").is_file());
+    // An old recipe that names its model directory is told what to do instead.
+    let recipe = std::fs::read_to_string(dir.join("recipe.yaml")).unwrap();
+    std::fs::write(
+        dir.join("old.yaml"),
+        format!("{recipe}model: ../models/default\n"),
+    )
+    .unwrap();
+    let old = miracle(
+        &["train", "--recipe", dir.join("old.yaml").to_str().unwrap()],
+        home.path(),
+    );
+    let err = String::from_utf8_lossy(&old.stderr);
+    assert_eq!(old.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`model:` is no longer read") && err.contains("--publish"),
+        "{err}"
+    );
+}
+
+/// Issue 28: the README's pretraining command wrote into the checkout. Run from another
+/// folder, it writes under that folder's runs/ and leaves the recipe's folder alone.
+#[test]
+fn the_readme_pretraining_command_writes_under_the_current_folder() {
+    let cwd = tempfile::tempdir().unwrap();
+    let recipe = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/recipes/pretrain-tiny.yaml");
+    let before = std::fs::read_dir(recipe.parent().unwrap()).unwrap().count();
+    let run = common::command()
+        .args([
+            "pretrain",
+            "--config",
+            recipe.to_str().unwrap(),
+            "--stop-after",
+            "1",
+        ])
+        .current_dir(cwd.path())
+        .env("MIRACLE_HOME", cwd.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(cwd.path().join("runs/pretrain-tiny/log.csv").is_file());
+    assert_eq!(
+        std::fs::read_dir(recipe.parent().unwrap()).unwrap().count(),
+        before
+    );
 }
 
 #[test]
@@ -396,22 +483,21 @@ fn a_recipe_with_rlhf_ends_with_the_ppo_policy() {
     let dir = home.path().join("recipes");
     tiny_recipe(
         &dir,
-        "rlhf:\n  prompts: {calc: 1, code: 1, literature: 1, direct: 1, expert_demonstrations: 0, seed: 3, out: rlhf}\n  \
+        "rlhf:\n  prompts: {calc: 1, code: 1, literature: 1, direct: 1, expert_demonstrations: 0, seed: 3}\n  \
          k: 2\n  max_draws: 3\n  rm: rm.yaml\n  ppo: ppo.yaml\n",
     );
     std::fs::write(
         dir.join("rm.yaml"),
-        "init: sft-2/model\ncomparisons: rlhf/train-comparisons.jsonl\nval: rlhf/heldout-comparisons.jsonl\n\
-         train: {steps: 2, prompts_per_step: 2, eval_interval: 2}\nout: rm\n",
+        "train: {steps: 2, prompts_per_step: 2, eval_interval: 2}\n",
     )
     .unwrap();
     std::fs::write(
         dir.join("ppo.yaml"),
-        "init: sft-2/model\nreward: rm/model\nprompts: rlhf/prompts.jsonl\nheldout: rlhf/heldout.jsonl\n\
-         heldout_every: 4\ntrain: {iterations: 2, rollouts: 2, epochs: 1, minibatch: 2, ptx_batch: 1, eval_interval: 2, checkpoint_interval: 2}\nout: ppo\n",
+        "heldout_every: 4\ntrain: {iterations: 2, rollouts: 2, epochs: 1, minibatch: 2, ptx_batch: 1, eval_interval: 2, checkpoint_interval: 2}\n",
     )
     .unwrap();
-    let text = train_recipe(&dir.join("recipe.yaml"), home.path());
+    let run = home.path().join("run");
+    let text = train_recipe(&dir.join("recipe.yaml"), &run, home.path());
     for stage in [
         "RLHF 1/4",
         "RLHF 2/4",
@@ -421,7 +507,7 @@ fn a_recipe_with_rlhf_ends_with_the_ppo_policy() {
     ] {
         assert!(text.contains(stage), "{stage}: {text}");
     }
-    let model = dir.join("model");
+    let model = run.join("model");
     for file in [
         "training/rm-log.csv",
         "training/ppo-log.csv",
@@ -432,7 +518,7 @@ fn a_recipe_with_rlhf_ends_with_the_ppo_policy() {
     // The shipped model is PPO's policy.
     assert_eq!(
         std::fs::read(model.join("model.safetensors")).unwrap(),
-        std::fs::read(dir.join("ppo/model/model.safetensors")).unwrap()
+        std::fs::read(run.join("ppo/model/model.safetensors")).unwrap()
     );
     let log = std::fs::read_to_string(model.join("training/ppo-log.csv")).unwrap();
     assert_eq!(log.lines().count(), 3, "{log}");

@@ -13,10 +13,8 @@ M=$root/target/release/miracle
 cargo build --release
 mkdir -p "$out/recipes" "$out/eval"
 for f in default default-pretrain default-sft default-sft-2; do
-  # Paths in the recipes are relative to their folder: corpora/recipes/ -> runs/wideN/recipes/.
-  sed -e "s#\.\./\.\./runs/default/#../#g" \
-      -e "s#^model: \.\./models/default#model: ../model#" \
-      -e "s#^tokenizer: \.\./tokenizer/#tokenizer: $root/corpora/tokenizer/#" \
+  # The recipe passes each stage's output on under --out; only the tokenizer is a path.
+  sed -e "s#^tokenizer: \.\./tokenizer/#tokenizer: $root/corpora/tokenizer/#" \
       -e "s/n_embd: 128/n_embd: $width/" \
       "corpora/recipes/$f.yaml" > "$out/recipes/$f.yaml"
   if [ -n "${SMOKE:-}" ]; then
@@ -25,7 +23,7 @@ for f in default default-pretrain default-sft default-sft-2; do
   fi
 done
 grep -q "n_embd: $width" "$out/recipes/default-pretrain.yaml"
-/usr/bin/time -v -o "$out/train-time.txt" "$M" train --recipe "$out/recipes/default.yaml"
+/usr/bin/time -v -o "$out/train-time.txt" "$M" train --recipe "$out/recipes/default.yaml" --out "$out"
 grep -E "Elapsed|Maximum resident" "$out/train-time.txt"
 # The smoke run's model is untrained: a sample of each suite shows the commands work.
 dev_every=1 heldout_every=10

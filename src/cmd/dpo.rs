@@ -12,12 +12,17 @@ use miracle_core::train::dpo::{DpoRun, DpoSchedule, train_dpo};
 use serde::Deserialize;
 
 use super::rm::{progress, ranked};
+use super::wiring::Wiring;
 
 #[derive(Debug, Args)]
 pub struct DpoArgs {
     /// The DPO config (YAML): init, comparisons, val, train and out.
     #[arg(long)]
     config: PathBuf,
+    /// Where the run goes (created; rerun with the same folder to resume): by default the
+    /// config's `out:`, else runs/<config name> in the current directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -26,29 +31,36 @@ pub struct DpoFile {
     /// The SFT model: the start and the reference; the embedded default model when absent.
     #[serde(default)]
     pub init: Option<PathBuf>,
-    pub comparisons: PathBuf,
-    pub val: PathBuf,
+    /// Ranked comparisons to train on (a recipe passes its own).
+    #[serde(default)]
+    pub comparisons: Option<PathBuf>,
+    #[serde(default)]
+    pub val: Option<PathBuf>,
     #[serde(default)]
     pub train: DpoSchedule,
-    pub out: PathBuf,
+    #[serde(default)]
+    pub out: Option<PathBuf>,
 }
 
 impl DpoArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_dpo(&self.config, out).map(|_| ())
+        run_dpo(&self.config, &Wiring::out(self.out), out).map(|_| ())
     }
 }
 
 /// Runs the DPO `config` describes; returns the tuned model's directory.
-pub fn run_dpo(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
+pub fn run_dpo(config: &Path, wiring: &Wiring, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     let file: DpoFile = super::read_yaml(config, "DPO config")?;
-    let base = config.parent().unwrap_or(Path::new("."));
     let device = Device::flex();
-    let init = file.init.as_ref().map(|p| base.join(p));
+    let init = wiring.input("init", config, file.init.as_ref());
     let sft = super::model::load(init.as_deref(), &device).context("init")?;
-    let train = ranked(&base.join(&file.comparisons), &sft.tokenizer)?;
-    let val = ranked(&base.join(&file.val), &sft.tokenizer)?;
-    let out_dir = base.join(&file.out);
+    let comparisons = wiring.required("comparisons", config, file.comparisons.as_ref())?;
+    let train = ranked(&comparisons, &sft.tokenizer)?;
+    let val = ranked(
+        &wiring.required("val", config, file.val.as_ref())?,
+        &sft.tokenizer,
+    )?;
+    let out_dir = wiring.out_dir(config, file.out.as_ref());
     writeln!(
         out,
         "DPO on {} comparisons, held out {}; writing to {}",

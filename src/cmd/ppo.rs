@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::wiring::Wiring;
 use anyhow::Context;
 use burn::prelude::Device;
 use clap::Args;
@@ -26,6 +27,10 @@ pub struct PpoArgs {
     /// Stop after this iteration (a checkpoint is written there); rerun to resume.
     #[arg(long)]
     stop_after: Option<u64>,
+    /// Where the run goes (created; rerun with the same folder to resume): by default the
+    /// config's `out:`, else runs/<config name> in the current directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,12 +40,15 @@ pub struct PpoFile {
     /// when absent.
     #[serde(default)]
     pub init: Option<PathBuf>,
-    /// The reward model directory (`miracle rm`).
-    pub reward: PathBuf,
+    /// The reward model directory (`miracle rm`; a recipe passes its own).
+    #[serde(default)]
+    pub reward: Option<PathBuf>,
     /// Training prompts: a suite (`miracle demos`' prompts.jsonl).
-    pub prompts: PathBuf,
+    #[serde(default)]
+    pub prompts: Option<PathBuf>,
     /// Held-out prompts with expectations, for task success.
-    pub heldout: PathBuf,
+    #[serde(default)]
+    pub heldout: Option<PathBuf>,
     /// Judge every n-th held-out prompt only.
     #[serde(default = "one")]
     pub heldout_every: usize,
@@ -51,7 +59,8 @@ pub struct PpoFile {
     pub grounded: bool,
     #[serde(default)]
     pub train: PpoSchedule,
-    pub out: PathBuf,
+    #[serde(default)]
+    pub out: Option<PathBuf>,
 }
 
 fn one() -> usize {
@@ -66,7 +75,7 @@ fn yes() -> bool {
 
 impl PpoArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_ppo(&self.config, self.stop_after, out).map(|_| ())
+        run_ppo(&self.config, self.stop_after, &Wiring::out(self.out), out).map(|_| ())
     }
 }
 
@@ -74,6 +83,7 @@ impl PpoArgs {
 pub fn run_ppo(
     config: &Path,
     stop_after: Option<u64>,
+    wiring: &Wiring,
     out: &mut dyn Write,
 ) -> anyhow::Result<PathBuf> {
     let file: PpoFile = super::read_yaml(config, "PPO config")?;
@@ -82,11 +92,10 @@ pub fn run_ppo(
         "{}: temperature must be positive and heldout_every at least 1",
         config.display()
     );
-    let base = config.parent().unwrap_or(Path::new("."));
     let device = Device::flex();
-    let init = file.init.as_ref().map(|p| base.join(p));
+    let init = wiring.input("init", config, file.init.as_ref());
     let sft = super::model::load(init.as_deref(), &device).context("init")?;
-    let reward_dir = base.join(&file.reward);
+    let reward_dir = wiring.required("reward", config, file.reward.as_ref())?;
     let (reward, reward_config, _) = RewardModel::load(&reward_dir, &device)
         .with_context(|| format!("reward: cannot load {}", reward_dir.display()))?;
     anyhow::ensure!(
@@ -94,17 +103,19 @@ pub fn run_ppo(
         "reward: {} has another vocabulary than the policy",
         reward_dir.display()
     );
-    let train_prompts = read_prompts(&base.join(&file.prompts))?;
-    let heldout: Vec<Prompt> = read_prompts(&base.join(&file.heldout))?
-        .into_iter()
-        .step_by(file.heldout_every)
-        .collect();
+    let train_prompts =
+        read_prompts(&wiring.required("prompts", config, file.prompts.as_ref())?)?;
+    let heldout: Vec<Prompt> =
+        read_prompts(&wiring.required("heldout", config, file.heldout.as_ref())?)?
+            .into_iter()
+            .step_by(file.heldout_every)
+            .collect();
     let mut papers = Vec::new();
     for collection in Collection::ALL {
         papers.extend(collection.papers()?);
     }
     let text = pack(&sft.tokenizer, &papers)?;
-    let out_dir = base.join(&file.out);
+    let out_dir = wiring.out_dir(config, file.out.as_ref());
     let s = &file.train;
     let val = Batches::new(&text.val, s.ptx_batch, sft.config.block_size, s.seed ^ 0xA5)
         .context("the pretraining validation text is shorter than one context")?;

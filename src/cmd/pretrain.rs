@@ -15,6 +15,7 @@ use miracle_corpora::{Collection, Paper, ReadOptions, read_path};
 use serde::Deserialize;
 
 use super::loss_curve;
+use super::wiring::Wiring;
 
 #[derive(Debug, Args)]
 pub struct PretrainArgs {
@@ -24,6 +25,10 @@ pub struct PretrainArgs {
     /// Stop after this step (a checkpoint is written there); rerun to resume.
     #[arg(long)]
     stop_after: Option<u64>,
+    /// Where the run goes (created; rerun with the same folder to resume): by default the
+    /// config's `out:`, else runs/<config name> in the current directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// The model's shape; the vocabulary comes from the tokenizer.
@@ -63,12 +68,13 @@ struct PretrainFile {
     model: ModelSection,
     data: DataSection,
     train: Schedule,
-    out: PathBuf,
+    #[serde(default)]
+    out: Option<PathBuf>,
 }
 
 impl PretrainArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_pretrain(&self.config, self.stop_after, out).map(|_| ())
+        run_pretrain(&self.config, self.stop_after, &Wiring::out(self.out), out).map(|_| ())
     }
 }
 
@@ -76,6 +82,7 @@ impl PretrainArgs {
 pub(super) fn run_pretrain(
     config_path: &Path,
     stop_after: Option<u64>,
+    wiring: &Wiring,
     out: &mut dyn Write,
 ) -> anyhow::Result<PathBuf> {
     let file: PretrainFile = super::read_yaml(config_path, "pretraining config")?;
@@ -87,7 +94,7 @@ pub(super) fn run_pretrain(
     };
     let papers = papers(&file.data, base)?;
     let data = pack(&tokenizer, &papers)?;
-    let out_dir = base.join(&file.out);
+    let out_dir = wiring.out_dir(config_path, file.out.as_ref());
     for (name, tokens) in [("train.bin", &data.train), ("val.bin", &data.val)] {
         let path = out_dir.join("data").join(name);
         write_bin(&path, tokens).with_context(|| format!("cannot write {}", path.display()))?;

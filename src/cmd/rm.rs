@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::wiring::Wiring;
 use anyhow::Context;
 use burn::prelude::Device;
 use clap::Args;
@@ -27,6 +28,10 @@ pub struct RmArgs {
     /// `out/model`) and report the pairwise accuracy, overall and per category.
     #[arg(long)]
     evaluate: Option<PathBuf>,
+    /// Where the run goes (created; rerun with the same folder to resume): by default the
+    /// config's `out:`, else runs/<config name> in the current directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,36 +40,41 @@ pub struct RmFile {
     /// The SFT model to start from; the embedded default model when absent.
     #[serde(default)]
     pub init: Option<PathBuf>,
-    /// Ranked comparisons to train on (JSONL).
-    pub comparisons: PathBuf,
+    /// Ranked comparisons to train on (JSONL; a recipe passes its own).
+    #[serde(default)]
+    pub comparisons: Option<PathBuf>,
     /// Held-out comparisons, for the pairwise accuracy.
-    pub val: PathBuf,
+    #[serde(default)]
+    pub val: Option<PathBuf>,
     #[serde(default)]
     pub train: RewardSchedule,
-    pub out: PathBuf,
+    #[serde(default)]
+    pub out: Option<PathBuf>,
 }
 
 impl RmArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         match &self.evaluate {
-            Some(comparisons) => evaluate_rm(&self.config, comparisons, out),
-            None => run_rm(&self.config, out).map(|_| ()),
+            Some(comparisons) => {
+                evaluate_rm(&self.config, &Wiring::out(self.out), comparisons, out)
+            }
+            None => run_rm(&self.config, &Wiring::out(self.out), out).map(|_| ()),
         }
     }
 }
 
 /// Trains the reward model `config` describes; returns the reward directory.
-pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
+pub fn run_rm(config: &Path, wiring: &Wiring, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     let file: RmFile = super::read_yaml(config, "reward-model config")?;
-    let base = config.parent().unwrap_or(Path::new("."));
     let device = Device::flex().autodiff();
-    let init = file.init.as_ref().map(|p| base.join(p));
+    let init = wiring.input("init", config, file.init.as_ref());
     let start = super::model::load(init.as_deref(), &device).context("init")?;
-    let train = ranked(&base.join(&file.comparisons), &start.tokenizer)?;
-    let val_path = base.join(&file.val);
+    let comparisons = wiring.required("comparisons", config, file.comparisons.as_ref())?;
+    let train = ranked(&comparisons, &start.tokenizer)?;
+    let val_path = wiring.required("val", config, file.val.as_ref())?;
     let val_comparisons = read_comparisons(&val_path)?;
     let val = render(&val_path, &val_comparisons, &start.tokenizer)?;
-    let out_dir = base.join(&file.out);
+    let out_dir = wiring.out_dir(config, file.out.as_ref());
     let pairs = |groups: &[Ranked]| groups.iter().map(|g| g.pairs().len()).sum::<usize>();
     writeln!(
         out,
@@ -138,10 +148,14 @@ pub fn run_rm(config: &Path, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
 }
 
 /// Scores `comparisons` with the trained reward model of `config`.
-fn evaluate_rm(config: &Path, comparisons: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+fn evaluate_rm(
+    config: &Path,
+    wiring: &Wiring,
+    comparisons: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let file: RmFile = super::read_yaml(config, "reward-model config")?;
-    let base = config.parent().unwrap_or(Path::new("."));
-    let dir = base.join(&file.out).join("model");
+    let dir = wiring.out_dir(config, file.out.as_ref()).join("model");
     let device = Device::flex();
     let (model, _, tokenizer) = RewardModel::load(&dir, &device)
         .with_context(|| format!("cannot load the reward model in {}", dir.display()))?;

@@ -17,6 +17,7 @@ use miracle_router::protocol::render;
 use serde::Deserialize;
 
 use super::pretrain::{curve, progress};
+use super::wiring::Wiring;
 
 #[derive(Debug, Args)]
 pub struct SftArgs {
@@ -26,22 +27,29 @@ pub struct SftArgs {
     /// Stop after this step (a checkpoint is written there); rerun to resume.
     #[arg(long)]
     stop_after: Option<u64>,
+    /// Where the run goes (created; rerun with the same folder to resume): by default the
+    /// config's `out:`, else runs/<config name> in the current directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SftFile {
-    /// The pretrained model directory to start from.
-    pub init: PathBuf,
-    /// Demonstrations, one per line (`miracle demos`' train.jsonl).
-    pub demos: PathBuf,
+    /// The pretrained model directory to start from (a recipe passes its own on).
+    #[serde(default)]
+    pub init: Option<PathBuf>,
+    /// Demonstrations, one per line (`miracle demos`' train.jsonl; a recipe passes its own).
+    #[serde(default)]
+    pub demos: Option<PathBuf>,
     /// λ in L = L_assistant + λ·L_lm.
     pub lm_weight: f64,
     /// The share of demonstrations kept for the validation loss.
     #[serde(default = "val_fraction")]
     pub val_fraction: f64,
     pub train: Schedule,
-    pub out: PathBuf,
+    #[serde(default)]
+    pub out: Option<PathBuf>,
 }
 
 fn val_fraction() -> f64 {
@@ -50,7 +58,7 @@ fn val_fraction() -> f64 {
 
 impl SftArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_sft(&self.config, self.stop_after, out).map(|_| ())
+        run_sft(&self.config, self.stop_after, &Wiring::out(self.out), out).map(|_| ())
     }
 }
 
@@ -58,6 +66,7 @@ impl SftArgs {
 pub fn run_sft(
     config: &Path,
     stop_after: Option<u64>,
+    wiring: &Wiring,
     out: &mut dyn Write,
 ) -> anyhow::Result<PathBuf> {
     let file: SftFile = super::read_yaml(config, "fine-tuning config")?;
@@ -67,8 +76,7 @@ pub fn run_sft(
             config.display()
         );
     }
-    let base = config.parent().unwrap_or(Path::new("."));
-    let init = base.join(&file.init);
+    let init = wiring.required("init", config, file.init.as_ref())?;
     let device = Device::flex();
     let start = model_dir::load(&init, &device).with_context(|| {
         format!(
@@ -76,7 +84,7 @@ pub fn run_sft(
             init.display()
         )
     })?;
-    let demos_path = base.join(&file.demos);
+    let demos_path = wiring.required("demos", config, file.demos.as_ref())?;
     let examples = read_examples(&demos_path, &start.tokenizer)?;
     let (mut train_set, mut val_set) = (Vec::new(), Vec::new());
     let mut rng = SplitMix64::new(file.train.seed);
@@ -97,7 +105,7 @@ pub fn run_sft(
             demos_path.display()
         );
     }
-    let out_dir = base.join(&file.out);
+    let out_dir = wiring.out_dir(config, file.out.as_ref());
     writeln!(
         out,
         "fine-tuning {} parameters on {} demonstrations ({} rows, {} trained tokens; {} longer than the context left out), validating on {}; writing to {}",

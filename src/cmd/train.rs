@@ -1,8 +1,11 @@
 //! `miracle train --recipe FILE.yaml`: the whole training of a model in InstructGPT's
 //! order — the tokenizer, pretraining, demonstrations from the experts, supervised
 //! fine-tuning, then (when the recipe has an `rlhf` section) comparisons, a reward model
-//! and PPO-ptx or DPO — and the result copied where the recipe says, with its logs.
-//! Every stage resumes: rerunning the command after an interruption continues it.
+//! and PPO-ptx or DPO. Every stage writes under one folder (`--out`, `runs/<recipe name>` by
+//! default) and passes its output on to the next; the finished model lands in `model/`
+//! there, with its logs. Nothing in the checkout changes: replacing a model directory (the
+//! shipped one included) is the explicit `--publish DIR`. Every stage resumes: rerunning
+//! the command with the same `--out` continues it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,12 +24,21 @@ use super::label::{rank_file, sample_file};
 use super::ppo::run_ppo;
 use super::pretrain::run_pretrain;
 use super::sft::run_sft;
+use super::wiring::Wiring;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// The recipe (YAML): tokenizer, pretrain, demos, sft and model; paths relative to it.
+    /// The recipe (YAML): tokenizer, pretrain, demos, sft and rlhf; paths relative to it.
     #[arg(long)]
     recipe: PathBuf,
+    /// Where every stage's run and the finished model (`model/`) go; rerun with the same
+    /// folder to resume. Default: runs/<recipe name> in the current directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Also copy the finished model, with its training logs, into this model directory:
+    /// `--publish corpora/models/default` replaces the shipped model (a rebuild embeds it).
+    #[arg(long)]
+    publish: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,8 +56,11 @@ struct Recipe {
     /// RLHF after SFT: comparisons, a reward model, then PPO-ptx or DPO.
     #[serde(default)]
     rlhf: Option<RlhfStage>,
-    /// Where the finished model directory goes.
-    model: PathBuf,
+    /// No longer read: a recipe does not choose where the model goes (`--out`), and
+    /// replacing a model directory is the explicit `--publish`. Named so that an old recipe
+    /// gets that said.
+    #[serde(default)]
+    model: Option<serde_yaml::Value>,
 }
 
 /// InstructGPT's steps 2 and 3: prompts from the experts' generators, K responses sampled
@@ -107,7 +122,6 @@ struct DemosStage {
     direct: usize,
     expert_demonstrations: usize,
     seed: u64,
-    out: PathBuf,
 }
 
 impl DemosStage {
@@ -128,7 +142,17 @@ impl DemosStage {
 impl TrainArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         let recipe: Recipe = super::read_yaml(&self.recipe, "recipe")?;
+        if recipe.model.is_some() {
+            bail!(
+                "{}: `model:` is no longer read: the model goes to <--out>/model; to replace a model directory (the shipped one too), add --publish DIR",
+                self.recipe.display()
+            );
+        }
         let base = self.recipe.parent().unwrap_or(Path::new("."));
+        let run = self
+            .out
+            .clone()
+            .unwrap_or_else(|| super::wiring::default_out(&self.recipe));
         let tokenizer = base.join(&recipe.tokenizer);
         if !tokenizer.is_file() {
             bail!(
@@ -136,11 +160,18 @@ impl TrainArgs {
                 tokenizer.display()
             );
         }
+        writeln!(out, "== writing to {}", run.display())?;
         writeln!(out, "== 1/4 tokenizer: {}", tokenizer.display())?;
         writeln!(out, "== 2/4 pretraining ({})", recipe.pretrain.display())?;
-        let pretrain_out = run_pretrain(&base.join(&recipe.pretrain), None, out)?;
+        let pretrain_out = run_pretrain(
+            &base.join(&recipe.pretrain),
+            None,
+            &Wiring::out(Some(run.join("pretrain"))),
+            out,
+        )?;
         writeln!(out, "== 3/4 demonstrations from the experts")?;
-        write_demos(&recipe.demos.spec(), &base.join(&recipe.demos.out), out)?;
+        let demos = run.join("demos");
+        write_demos(&recipe.demos.spec(), &demos, out)?;
         let passes = recipe.sft.configs();
         if passes.is_empty() {
             bail!("sft: the list of passes is empty; name at least one `miracle sft` config");
@@ -158,14 +189,19 @@ impl TrainArgs {
                 1 => "sft".to_string(),
                 _ => format!("sft-{}", i + 1),
             };
-            stages.push((name, run_sft(&base.join(config), None, out)?));
+            // Each pass starts from the model of the stage before it.
+            let (_, before) = stages.last().expect("pretraining ran");
+            let wiring = Wiring::out(Some(run.join(&name)))
+                .with("init", before.join("model"))
+                .with("demos", demos.join("train.jsonl"));
+            stages.push((name, run_sft(&base.join(config), None, &wiring, out)?));
         }
         if let Some(rlhf) = &recipe.rlhf {
             let (_, sft) = stages.last().expect("at least one pass");
             let sft_model = sft.join("model");
-            stages.extend(run_rlhf(rlhf, base, &sft_model, out)?);
+            stages.extend(run_rlhf(rlhf, base, &run, &sft_model, out)?);
         }
-        let model = base.join(&recipe.model);
+        let model = run.join("model");
         let (_, last) = stages.last().expect("at least one pass");
         publish(&last.join("model"), &model)?;
         for (stage, dir) in &stages {
@@ -183,8 +219,25 @@ impl TrainArgs {
         }
         copy(&self.recipe, &model.join("training").join("recipe.yaml"))?;
         writeln!(out, "done: the model is in {}", model.display())?;
+        if let Some(to) = &self.publish {
+            publish_with_logs(&model, to)?;
+            writeln!(out, "published: {} now holds this model", to.display())?;
+        }
         Ok(())
     }
+}
+
+/// Copies a finished model directory, with its `training/` logs, into `to`.
+fn publish_with_logs(model: &Path, to: &Path) -> anyhow::Result<()> {
+    publish(model, to)?;
+    let logs = model.join("training");
+    for entry in
+        std::fs::read_dir(&logs).with_context(|| format!("cannot read {}", logs.display()))?
+    {
+        let entry = entry?;
+        copy(&entry.path(), &to.join("training").join(entry.file_name()))?;
+    }
+    Ok(())
 }
 
 /// The RLHF stages; returns (stage, output folder) of the reward model and the policy.
@@ -193,6 +246,7 @@ impl TrainArgs {
 fn run_rlhf(
     rlhf: &RlhfStage,
     base: &Path,
+    run: &Path,
     sft_model: &Path,
     out: &mut dyn Write,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
@@ -202,7 +256,7 @@ fn run_rlhf(
         _ => bail!("rlhf: name exactly one of `ppo` (a miracle ppo config) and `dpo`"),
     };
     writeln!(out, "== RLHF 1/4: prompts from the experts' generators")?;
-    let dir = base.join(&rlhf.prompts.out);
+    let dir = run.join("rlhf");
     write_demos(&rlhf.prompts.spec(), &dir, out)?;
     writeln!(
         out,
@@ -238,16 +292,33 @@ fn run_rlhf(
     }
     writeln!(out, "== RLHF 3/4: reward model ({})", rlhf.rm.display())?;
     let rm_config = base.join(&rlhf.rm);
-    let rm_out = super::rm::run_rm(&rm_config, out)?;
+    let comparisons = |name: &str| dir.join(format!("{name}-comparisons.jsonl"));
+    let rm_wiring = Wiring::out(Some(run.join("rm")))
+        .with("init", sft_model)
+        .with("comparisons", comparisons("train"))
+        .with("val", comparisons("heldout"));
+    let rm_out = super::rm::run_rm(&rm_config, &rm_wiring, out)?;
     let rm_dir = rm_out.parent().unwrap_or(&rm_out).to_path_buf();
     let policy_stage = match policy {
         Policy::Ppo(config) => {
             writeln!(out, "== RLHF 4/4: PPO-ptx ({})", config.display())?;
-            ("ppo".to_string(), run_ppo(&base.join(config), None, out)?)
+            let wiring = Wiring::out(Some(run.join("ppo")))
+                .with("init", sft_model)
+                .with("reward", &rm_out)
+                .with("prompts", dir.join("prompts.jsonl"))
+                .with("heldout", dir.join("heldout.jsonl"));
+            (
+                "ppo".to_string(),
+                run_ppo(&base.join(config), None, &wiring, out)?,
+            )
         }
         Policy::Dpo(config) => {
             writeln!(out, "== RLHF 4/4: DPO ({})", config.display())?;
-            let model = super::dpo::run_dpo(&base.join(config), out)?;
+            let wiring = Wiring::out(Some(run.join("dpo")))
+                .with("init", sft_model)
+                .with("comparisons", comparisons("train"))
+                .with("val", comparisons("heldout"));
+            let model = super::dpo::run_dpo(&base.join(config), &wiring, out)?;
             let dir = model.parent().unwrap_or(&model).to_path_buf();
             ("dpo".to_string(), dir)
         }
