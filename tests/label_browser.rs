@@ -379,6 +379,9 @@ async fn a_labeller_ranks_in_the_browser_and_the_file_holds_it() {
     assert!(again.line.contains("0 of 2 requests"), "{}", again.line);
 }
 
+/// Extra headers of a request.
+type Headers = Vec<(&'static str, String)>;
+
 /// The desk's API refuses what it cannot save, with a reason, and stays up; it answers
 /// only a labeller's token, only under its own host name, and never another site's page.
 async fn hostile_requests(desk: &Desk) {
@@ -435,7 +438,7 @@ async fn hostile_requests(desk: &Desk) {
     let ranking = json!({"item": 1, "ranking": [0, 1], "labeller": "Librarian Li"}).to_string();
     let port = addr.rsplit(':').next().unwrap();
     let bearer = format!("Bearer {wu}");
-    let attempts: [(Vec<(&str, String)>, u16, &str); 6] = [
+    let attempts: [(Headers, u16, &str); 6] = [
         (vec![], 401, "token"),
         (
             vec![(

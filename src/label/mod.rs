@@ -240,13 +240,13 @@ async fn same_origin(State(desk): State<Arc<Desk>>, request: Request, next: Next
 }
 
 /// The labeller whose token the request carries.
-fn labeller_of(desk: &Desk, headers: &HeaderMap) -> Result<String, Response> {
+fn labeller_of(desk: &Desk, headers: &HeaderMap) -> Option<String> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let found = token.and_then(|t| {
+    token.and_then(|t| {
         // Constant time per comparison, so a token cannot be guessed byte by byte.
         desk.tokens.iter().find_map(|(known, name)| {
             bool::from(subtle::ConstantTimeEq::ct_eq(
@@ -255,13 +255,14 @@ fn labeller_of(desk: &Desk, headers: &HeaderMap) -> Result<String, Response> {
             ))
             .then(|| name.clone())
         })
-    });
-    found.ok_or_else(|| {
-        refuse(
-            StatusCode::UNAUTHORIZED,
-            "open the link `miracle label serve` printed for you: it carries your token",
-        )
     })
+}
+
+fn unauthorized() -> Response {
+    refuse(
+        StatusCode::UNAUTHORIZED,
+        "open the link `miracle label serve` printed for you: it carries your token",
+    )
 }
 
 async fn page() -> Response {
@@ -308,9 +309,8 @@ async fn next(
     headers: HeaderMap,
     who: Result<Query<Who>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let labeller = match labeller_of(&desk, &headers) {
-        Ok(name) => name,
-        Err(refused) => return refused,
+    let Some(labeller) = labeller_of(&desk, &headers) else {
+        return unauthorized();
     };
     let who = match who {
         Ok(Query(who)) => who,
@@ -366,9 +366,8 @@ async fn rank(
     headers: HeaderMap,
     body: Result<Json<Ranking>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let labeller = match labeller_of(&desk, &headers) {
-        Ok(name) => name,
-        Err(refused) => return refused,
+    let Some(labeller) = labeller_of(&desk, &headers) else {
+        return unauthorized();
     };
     let Json(ranking) = match body {
         Ok(body) => body,
