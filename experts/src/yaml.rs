@@ -25,7 +25,7 @@ pub fn read_file(path: &Path, max_bytes: usize) -> Result<String, String> {
         match meta {
         Ok(meta) if meta.is_file() => Ok(()),
         Ok(_) => Err(
-            "it is not a regular file (a directory, a FIFO or a device); give the path of a YAML file"
+            "cannot read it: it is not a regular file (a directory, a FIFO or a device); give the path of a YAML file"
                 .to_string(),
         ),
         Err(e) => Err(format!("cannot read it: {e}")),
@@ -40,7 +40,7 @@ pub fn read_file(path: &Path, max_bytes: usize) -> Result<String, String> {
         .map_err(|e| format!("cannot read it: {e}"))?;
     if bytes.len() > max_bytes {
         return Err(format!(
-            "the file is over {max_bytes} bytes, the most a YAML file may have here"
+            "the file is larger than a YAML file may be here: at most {max_bytes} bytes"
         ));
     }
     let text = String::from_utf8(bytes)
@@ -53,24 +53,46 @@ pub fn without_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
+/// Where text is nested too deeply (1-based, as editors count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooDeep {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for TooDeep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the file is nested too deeply (over {MAX_NESTING} levels)"
+        )
+    }
+}
+
 /// Refuses text nested deeper than [`MAX_NESTING`], in one linear pass, before a YAML
 /// parser sees it. Brackets are counted wherever they stand (in quotes too), so the check
 /// errs on the side of refusing; no real configuration comes near the limit.
-pub fn check_nesting(text: &str) -> Result<(), String> {
+pub fn check_nesting(text: &str) -> Result<(), TooDeep> {
     let mut depth = 0usize;
     for (i, line) in text.lines().enumerate() {
         // Block nesting: every `- ` that opens a sequence on the same line is a level, as
         // is indentation (counted in the columns a level takes at the least: one).
         let indent = line.len() - line.trim_start_matches([' ', '-']).len();
         if indent > MAX_NESTING * 2 {
-            return Err(too_deep(i));
+            return Err(TooDeep {
+                line: i + 1,
+                column: MAX_NESTING * 2 + 1,
+            });
         }
-        for c in line.chars() {
+        for (column, c) in line.chars().enumerate() {
             match c {
                 '[' | '{' => {
                     depth += 1;
                     if depth > MAX_NESTING {
-                        return Err(too_deep(i));
+                        return Err(TooDeep {
+                            line: i + 1,
+                            column: column + 1,
+                        });
                     }
                 }
                 ']' | '}' => depth = depth.saturating_sub(1),
@@ -81,17 +103,10 @@ pub fn check_nesting(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn too_deep(line: usize) -> String {
-    format!(
-        "line {}: the file is nested too deeply (over {MAX_NESTING} levels)",
-        line + 1
-    )
-}
-
 /// Parses YAML text as `T`, after the byte-order mark is dropped and the nesting checked.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     let text = without_bom(text);
-    check_nesting(text)?;
+    check_nesting(text).map_err(|at| format!("line {}: {at}", at.line))?;
     serde_yaml::from_str(text).map_err(|e| e.to_string())
 }
 
@@ -102,11 +117,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_refused_before_parsing() {
         let deep = "[".repeat(800_000);
-        assert!(
-            check_nesting(&deep)
-                .unwrap_err()
-                .contains("nested too deeply")
-        );
+        assert_eq!(check_nesting(&deep).unwrap_err().column, MAX_NESTING + 1);
         let error = from_str::<serde_yaml::Value>(&deep).unwrap_err();
         assert!(
             error.contains("line 1: the file is nested too deeply"),
@@ -139,6 +150,10 @@ mod tests {
         assert!(error.contains("not a regular file"), "{error}");
         let big = dir.path().join("big.yaml");
         std::fs::write(&big, "a: 1\n".repeat(100)).unwrap();
-        assert!(read_file(&big, 100).unwrap_err().contains("over 100 bytes"));
+        assert!(
+            read_file(&big, 100)
+                .unwrap_err()
+                .contains("at most 100 bytes")
+        );
     }
 }

@@ -135,7 +135,13 @@ pub fn parse(text: &str) -> Result<RawWorkflow, (Option<Location>, String)> {
         ));
     }
     let text = miracle_experts::yaml::without_bom(text);
-    miracle_experts::yaml::check_nesting(text).map_err(|e| (None, e))?;
+    miracle_experts::yaml::check_nesting(text).map_err(|at| {
+        let location = Location {
+            line: at.line,
+            column: at.column,
+        };
+        (Some(location), at.to_string())
+    })?;
     serde_yaml::from_str(text).map_err(|e| {
         let at = e.location().map(|l| Location {
             line: l.line(),
