@@ -191,6 +191,43 @@ fn two_exports_of_the_same_file_name_lose_nothing_and_collisions_are_named() {
     );
 }
 
+/// Issue 28: a UTF-16 BibTeX export without a byte-order mark read as "0 papers" with exit
+/// 0, and `index` then built an empty index without a word.
+#[test]
+fn utf16_exports_are_read_and_nothing_to_index_is_an_error() {
+    let home = tempfile::tempdir().unwrap();
+    let bib = home.path().join("zotero.bib");
+    let text = "@article{wang2021,\n  title = {图书馆参考咨询},\n  author = {王丽华},\n  year = {2021}\n}\n";
+    let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    std::fs::write(&bib, utf16).unwrap();
+    let idx = home.path().join("idx");
+    let idx = idx.to_str().unwrap();
+    let run = miracle(&["index", "--out", idx, bib.to_str().unwrap()], home.path());
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout(&run).contains("1 added"), "{}", stdout(&run));
+    let empty = home.path().join("empty.bib");
+    std::fs::write(&empty, "\n").unwrap();
+    let other = home.path().join("other");
+    let run = miracle(
+        &[
+            "index",
+            "--out",
+            other.to_str().unwrap(),
+            empty.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert_clear_failure(&run, "no papers to index");
+    assert!(!other.exists(), "nothing was written");
+    let notes = home.path().join("notes.bib");
+    std::fs::write(&notes, "% my reading list, to do\n").unwrap();
+    let run = miracle(
+        &["index", "--out", idx, notes.to_str().unwrap()],
+        home.path(),
+    );
+    assert_clear_failure(&run, "no bibtex record found");
+}
+
 #[test]
 fn trec_batch_runs_skip_the_query_itself() {
     let home = tempfile::tempdir().unwrap();

@@ -86,6 +86,20 @@ pub struct InputFormat {
     pub alphabet: Option<String>,
     /// What the model may write, beyond the alphabet.
     pub grounded: Grounded,
+    /// The grammar the model writes under, beyond the alphabet.
+    pub syntax: Syntax,
+}
+
+/// A grammar the router decodes an input under, one character at a time, so that a call
+/// the model finishes is one the expert reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Syntax {
+    /// Any text the alphabet allows.
+    #[default]
+    Free,
+    /// An arithmetic expression as the calculator reads it
+    /// ([`crate::calculator::Prefix`]).
+    Arithmetic,
 }
 
 /// What a model may write into an input beyond the alphabet: where the router holds it to
@@ -114,6 +128,7 @@ impl InputFormat {
             max_bytes,
             alphabet: None,
             grounded: Grounded::No,
+            syntax: Syntax::Free,
         }
     }
 
@@ -124,12 +139,19 @@ impl InputFormat {
             max_bytes,
             alphabet: Some(alphabet.to_string()),
             grounded: Grounded::No,
+            syntax: Syntax::Free,
         }
     }
 
     /// The same format, held to the conversation as `grounded` says.
     pub fn grounded(mut self, grounded: Grounded) -> Self {
         self.grounded = grounded;
+        self
+    }
+
+    /// The same format, written under `syntax`.
+    pub fn syntax(mut self, syntax: Syntax) -> Self {
+        self.syntax = syntax;
         self
     }
 

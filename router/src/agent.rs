@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use burn::prelude::*;
 use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig, TokenSet};
 use miracle_core::tokenizer::{Special, Tokenizer};
-use miracle_experts::{Context, Grounded, InputFormat, Registry};
+use miracle_experts::calculator::Prefix;
+use miracle_experts::{Context, Grounded, InputFormat, Registry, Syntax};
 use serde::{Deserialize, Serialize};
 
 use crate::constraint::Vocabulary;
@@ -537,8 +538,14 @@ impl Turn<'_, '_> {
     fn expert_name(&mut self, pressed: bool) -> Result<String, AgentError> {
         let names = if pressed {
             self.calculators.clone()
-        } else {
+        } else if self.grounding.has_numbers() {
             self.names.clone()
+        } else {
+            // A calculation needs a quantity: without one in the conversation, no
+            // calculator is offered (its grammar could only be finished with pi or e).
+            (self.names.iter().copied())
+                .filter(|name| !self.calculators.contains(name))
+                .collect()
         };
         let mut written = Vec::new();
         loop {
@@ -575,13 +582,17 @@ impl Turn<'_, '_> {
             }
             None => self.input_hold(format.grounded),
         };
+        // Under the expert's grammar, every token keeps the input completable, and the call
+        // closes only on a whole one: a malformed call cannot be written.
+        let mut syntax = (format.syntax == Syntax::Arithmetic).then(Prefix::default);
         let mut ids: Vec<u32> = Vec::new();
         let mut bytes = 0usize;
         // The input so far, for the carry (arithmetic is ASCII, so whole characters).
         let mut written = String::new();
-        let close = |ids: &[u32], tokenizer: &Tokenizer, written: &str| -> bool {
+        let close = |ids: &[u32], tokenizer: &Tokenizer, written: &str, syntax: &Option<Prefix>| {
             let carried = carry.as_ref().is_none_or(|c| c.can_close(written));
             carried
+                && syntax.as_ref().is_none_or(Prefix::complete)
                 && tokenizer
                     .decode(ids)
                     .is_ok_and(|text| format.check(&text).is_ok())
@@ -599,13 +610,19 @@ impl Turn<'_, '_> {
                         .is_none_or(|h| h.allows(self.agent.vocabulary.bytes(id)))
                 })
                 .filter(|&id| {
+                    syntax.as_ref().is_none_or(|s| {
+                        std::str::from_utf8(self.agent.vocabulary.bytes(id))
+                            .is_ok_and(|text| s.after(text).is_some())
+                    })
+                })
+                .filter(|&id| {
                     carry.as_ref().is_none_or(|c| {
                         let token = String::from_utf8_lossy(self.agent.vocabulary.bytes(id));
                         c.allows(&format!("{written}{token}"))
                     })
                 })
                 .collect();
-            if close(&ids, self.agent.tokenizer, &written)
+            if close(&ids, self.agent.tokenizer, &written, &syntax)
                 && hold.as_ref().is_none_or(Hold::can_end)
             {
                 allowed.push(Special::CallEnd.id());
@@ -621,6 +638,12 @@ impl Turn<'_, '_> {
             if let Some(hold) = &mut hold {
                 hold.advance(self.agent.vocabulary.bytes(token));
             }
+            if let Some(prefix) = &mut syntax
+                && let Ok(text) = std::str::from_utf8(self.agent.vocabulary.bytes(token))
+                && let Some(next) = prefix.after(text)
+            {
+                *prefix = next;
+            }
             if carry.is_some() {
                 written.push_str(&String::from_utf8_lossy(self.agent.vocabulary.bytes(token)));
             }
@@ -632,6 +655,7 @@ impl Turn<'_, '_> {
         self.force(&[Special::CallEnd.id()])?;
         let text = self.agent.tokenizer.decode(&ids)?;
         let valid = format.check(&text).is_ok()
+            && syntax.as_ref().is_none_or(Prefix::complete)
             && hold.as_ref().is_none_or(Hold::can_end)
             && carry.as_ref().is_none_or(|c| c.can_close(&written));
         Ok((text, valid))

@@ -35,6 +35,11 @@ impl Grounding {
             .extend(references_in(text).map(str::to_string));
     }
 
+    /// Whether it holds any number at all.
+    pub fn has_numbers(&self) -> bool {
+        !self.numbers.is_empty()
+    }
+
     /// Whether `text` begins a reference the grounding holds and `cited` does not.
     fn begins_reference(&self, text: &str, cited: &[String]) -> bool {
         self.references

@@ -310,6 +310,83 @@ async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
 }
 
 /// Hot sampling from the top 40: a random model writes a little of everything.
+/// Issue 29: "Find papers about graphene batteries." got the calculator call `(s - .`.
+/// Random models at a high temperature "want" anything; under the calculator's grammar
+/// every call they write stays a prefix of an expression (and parses when they finish it),
+/// and a request without a number never reaches it.
+#[tokio::test]
+async fn calculator_calls_are_whole_expressions_and_need_a_quantity() {
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let device = Device::flex();
+    let registry = Registry::new().with(Calculator::new()).with(Echo {
+        name: "echo",
+        format: InputFormat::alphabet("letters", 32, "abcdefghijklmnopqrstuvwxyz "),
+    });
+    let (mut called, mut finished) = (0, 0);
+    for seed in 0..6u64 {
+        let (model, config) = tiny_model(&tokenizer, &device, 100 + seed);
+        let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
+        agent.limits = Limits {
+            max_calls: 3,
+            max_tokens: 200,
+            max_step_tokens: 48,
+            timeout: Duration::from_secs(20),
+            expert_timeout: Duration::from_secs(5),
+        };
+        for (i, request) in [
+            "What is 17 times 23, minus 4?",
+            "Find papers about graphene batteries.",
+            "See you tomorrow.",
+            "计算 (12 + 30) 除以 7。",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            agent.decoding = Decoding::Sample {
+                temperature: 2.0,
+                top_k: None,
+                top_p: None,
+                seed: seed * 10 + i as u64,
+            };
+            let trace = agent.run(request, &[]).await.unwrap();
+            for pair in trace.steps.windows(2) {
+                let (Step::Call { expert, input }, Step::Result { text }) =
+                    (&pair[0].step, &pair[1].step)
+                else {
+                    continue;
+                };
+                if expert != "calculator" {
+                    continue;
+                }
+                called += 1;
+                assert!(
+                    !numbers_in(request).is_empty(),
+                    "{request:?} has no number, yet the calculator got {input:?}"
+                );
+                // Finished or cut off by the token budget, what was written can still become
+                // a whole expression: no token ever left the grammar.
+                assert!(
+                    miracle_experts::calculator::Prefix::default()
+                        .after(input)
+                        .is_some(),
+                    "{input:?} left the calculator's grammar"
+                );
+                if text.contains("did not finish its input") {
+                    continue;
+                }
+                finished += 1;
+                for malformed in ["cannot parse", "incomplete", "takes", "unknown", "empty"] {
+                    assert!(!text.contains(malformed), "{input:?} gave {text:?}");
+                }
+            }
+        }
+    }
+    assert!(
+        called > 0,
+        "no calculator call ({finished} finished): the test would prove nothing"
+    );
+}
+
 fn sampling(seed: u64) -> Decoding {
     Decoding::Sample {
         temperature: 1.5,

@@ -4,15 +4,19 @@
 //! and whatever cannot be exact (pi, roots, logarithms) is a float printed to 12 significant
 //! digits: [`number`] says which is which. Results are printed canonically.
 
+mod grammar;
 mod number;
 mod parse;
 
 use async_trait::async_trait;
 
+pub use grammar::Prefix;
 pub use number::{FUNCTIONS, MAX_DIGITS, Number, format};
 pub use parse::{MAX_BYTES, MAX_DEPTH, evaluate};
 
-use crate::{Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Observation};
+use crate::{
+    Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Observation, Syntax,
+};
 
 pub struct Calculator {
     name: String,
@@ -33,7 +37,8 @@ impl Calculator {
                 MAX_BYTES,
                 "0123456789.+-*/%^(), \t\nabcdefghijklmnopqrstuvwxyz×÷−（），",
             )
-            .grounded(Grounded::Numbers),
+            .grounded(Grounded::Numbers)
+            .syntax(Syntax::Arithmetic),
             demonstrations: vec![
                 Demonstration::new("What is 17% of 2,350?", "2350 * 17 / 100", "399.5"),
                 Demonstration::new(
