@@ -118,15 +118,10 @@ async fn thrown_messages_are_one_capped_line() {
     let registry = registry(limits());
     for size in [100_000, 600_000, 1_000_000] {
         let program = format!("let s = \"\"; s.pad({size}, \"y\"); throw s;");
-        let started = Instant::now();
+        // Before, a message this large ended the call as a timeout, not as this failure.
         let text = message(run(&registry, &program).await.expect_err("it throws"));
         assert!(text.len() < 1_300, "{size}: a {}-byte message", text.len());
         assert!(text.contains("bytes in all"), "{text:.120}");
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{size}: took {:?}",
-            started.elapsed()
-        );
     }
     let text = message(
         run(&registry, "throw \"first line\\nsecond line\\r\\nthird\";")
@@ -152,15 +147,10 @@ fn calls_from_runtimes_that_come_and_go_all_answer() {
                 .unwrap()
         })
         .collect();
+    // A hung call ends as a timeout error at the limits' deadline, which fails here.
     for i in 0..12 {
-        let started = Instant::now();
         let answer = runtimes[i % 2].block_on(run(&registry, "print(6 * 7)"));
         assert_eq!(answer.unwrap(), "42", "call {i}");
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "call {i} took {:?}",
-            started.elapsed()
-        );
     }
 }
 
