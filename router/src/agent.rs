@@ -704,7 +704,7 @@ fn conversation_numbers(dialogue: &Dialogue) -> Grounding {
         grounding.read(system);
     }
     for exchange in &dialogue.exchanges {
-        grounding.read(&exchange.user);
+        grounding.read_request(&exchange.user);
         for step in &exchange.steps {
             if let Step::Result { text } = step
                 && !text.starts_with(ERROR_PREFIX)

@@ -35,6 +35,13 @@ impl Grounding {
             .extend(references_in(text).map(str::to_string));
     }
 
+    /// Adds what [`Grounding::read`] adds, and the numbers a request names in words
+    /// ([`implied_numbers`]): for the user's words, not for results.
+    pub fn read_request(&mut self, text: &str) {
+        self.read(text);
+        self.numbers.extend(implied_numbers(text));
+    }
+
     /// Whether it holds any number at all.
     pub fn has_numbers(&self) -> bool {
         !self.numbers.is_empty()
@@ -220,6 +227,145 @@ pub fn numbers_in(text: &str) -> Vec<String> {
         } else {
             i += 1;
         }
+    }
+    found
+}
+
+/// Numbers a request names in words rather than digits, each admitted because the request
+/// wrote its word (a number no word names stays out):
+/// - number words: "twelve", "twenty-five", "十二", "两", "三百五十";
+/// - multiples and fractions: "half" (2 and 0.5), "twice", "double", "triple", "a dozen",
+///   "a quarter" (4 and 0.25), "a third", "percent" and `%` (100), "一半", "倍";
+/// - what a unit implies: an hour or a minute has 60 of the next, a day 24 hours, a week 7
+///   days, a year 12 months, 52 weeks or 365 days, a dollar 100 cents; "小时", "分钟", "天",
+///   "星期", "周", "年" alike.
+///
+/// GSM8K's worked solutions use such numbers in most multi-step problems ("half as many":
+/// `48/2`; "$12 an hour … 50 minutes": `12/60`).
+pub fn implied_numbers(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let lower = text.to_lowercase();
+    for word in lower.split(|c: char| !c.is_ascii_alphabetic() && c != '-') {
+        let parts: Vec<&str> = word.split('-').filter(|p| !p.is_empty()).collect();
+        if let [tens, unit] = parts[..]
+            && let (Some(t), Some(u)) = (english_number(tens), english_number(unit))
+            && (20..=90).contains(&t)
+            && t % 10 == 0
+            && (1..=9).contains(&u)
+        {
+            found.push((t + u).to_string());
+        }
+        for part in parts {
+            if let Some(n) = english_number(part) {
+                found.push(n.to_string());
+            }
+            found.extend(english_implied(part).iter().map(|n| n.to_string()));
+        }
+    }
+    if text.contains('%') {
+        found.push("100".into());
+    }
+    found.extend(chinese_numbers(text));
+    for (word, numbers) in CHINESE_IMPLIED {
+        if text.contains(word) {
+            found.extend(numbers.iter().map(|n| n.to_string()));
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn english_number(word: &str) -> Option<u64> {
+    const SMALL: [&str; 20] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+        "eighteen", "nineteen",
+    ];
+    const TENS: [&str; 8] = [
+        "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    if let Some(n) = SMALL.iter().position(|w| *w == word) {
+        return Some(n as u64);
+    }
+    if let Some(n) = TENS.iter().position(|w| *w == word) {
+        return Some(20 + 10 * n as u64);
+    }
+    match word {
+        "hundred" | "hundreds" => Some(100),
+        "thousand" | "thousands" => Some(1000),
+        "million" | "millions" => Some(1_000_000),
+        _ => None,
+    }
+}
+
+fn english_implied(word: &str) -> &'static [&'static str] {
+    match word {
+        "half" | "halves" | "halved" => &["2", "0.5"],
+        "twice" | "double" | "doubled" | "doubles" | "pair" | "pairs" | "couple" => &["2"],
+        "triple" | "tripled" | "triples" | "thrice" | "third" | "thirds" => &["3"],
+        "quadruple" | "quadrupled" | "fourth" | "fourths" => &["4"],
+        "quarter" | "quarters" => &["4", "0.25"],
+        "fifth" | "fifths" => &["5"],
+        "tenth" | "tenths" => &["10"],
+        "dozen" | "dozens" => &["12"],
+        "percent" | "percentage" | "cent" | "cents" | "dollar" | "dollars" => &["100"],
+        "hour" | "hours" | "minute" | "minutes" | "hourly" => &["60"],
+        "day" | "days" | "daily" => &["24"],
+        "week" | "weeks" | "weekly" => &["7"],
+        "year" | "years" | "yearly" | "annual" | "annually" => &["12", "52", "365"],
+        _ => &[],
+    }
+}
+
+const CHINESE_IMPLIED: [(&str, &[&str]); 8] = [
+    ("半", &["2", "0.5"]),
+    ("倍", &["2"]),
+    ("百分之", &["100"]),
+    ("小时", &["60"]),
+    ("分钟", &["60"]),
+    ("天", &["24"]),
+    ("星期", &["7"]),
+    ("年", &["12", "52", "365"]),
+];
+
+/// The values of the runs of Chinese numerals in `text` ("十二", "两", "三百五十", "一万").
+fn chinese_numbers(text: &str) -> Vec<String> {
+    let digit = |c: char| "零一二三四五六七八九".find(c).map(|i| (i / 3) as u64).or((c == '两').then_some(2));
+    let unit = |c: char| match c {
+        '十' => Some(10),
+        '百' => Some(100),
+        '千' => Some(1000),
+        '万' => Some(10_000),
+        _ => None,
+    };
+    let mut found = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if digit(chars[i]).is_none() && unit(chars[i]).is_none() {
+            i += 1;
+            continue;
+        }
+        let (mut total, mut section, mut pending) = (0u64, 0u64, None::<u64>);
+        while i < chars.len() {
+            let c = chars[i];
+            if let Some(d) = digit(c) {
+                pending = Some(d);
+            } else if let Some(u) = unit(c) {
+                if u == 10_000 {
+                    total = (total + section + pending.unwrap_or(0)).max(1) * u;
+                    section = 0;
+                } else {
+                    section += pending.unwrap_or(1) * u;
+                }
+                pending = None;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        found.push((total + section + pending.unwrap_or(0)).to_string());
     }
     found
 }
@@ -441,6 +587,31 @@ impl Hold {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_named_in_words_are_admitted_and_no_others() {
+        let implied = |text: &str| implied_numbers(text);
+        assert_eq!(
+            implied("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May."),
+            ["0.5", "2"]
+        );
+        assert_eq!(implied("Weng earns $12 an hour for babysitting."), ["60"]);
+        assert_eq!(implied("Twenty-five eggs, a dozen each"), ["12", "20", "25", "5"]);
+        assert_eq!(implied("He runs twice a week, 15% faster."), ["100", "2", "7"]);
+        assert_eq!(implied("书架上有二十四本书，两个书架"), ["2", "24"]);
+        assert_eq!(implied("一百二十人，三千五百元，一万"), ["10000", "120", "3500"]);
+        assert_eq!(implied("用了一半的时间"), ["0.5", "1", "2"]);
+        assert!(implied("What is 357 times 995?").is_empty());
+        assert!(implied("Find papers about graphene batteries.").is_empty());
+        let mut grounding = Grounding::default();
+        grounding.read_request("She sold half as many.");
+        let span = Span::default();
+        assert!(span.after(b"48 / 2", &grounding).is_none(), "48 is not in the request");
+        assert!(span.after(b"2", &grounding).is_some());
+        let mut results = Grounding::default();
+        results.read("half of the 7 groups");
+        assert!(!results.contains("2"), "results admit only their digits");
+    }
 
     fn grounding(text: &str) -> Grounding {
         let mut g = Grounding::default();
