@@ -524,3 +524,65 @@ fn the_binary_runs_with_the_allocator_tuned_unless_the_user_set_it() {
     assert!(own.iter().any(|v| v == "MALLOC_TOP_PAD_=4096"));
     assert!(!own.iter().any(|v| v.starts_with("MALLOC_TRIM_THRESHOLD_")));
 }
+
+/// GSM8K's format into demonstrations and a validation suite, end to end.
+#[test]
+fn gsm8k_problems_become_demonstrations_and_a_whole_validation_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("train.jsonl");
+    let problem = |q: &str, a: &str| serde_json::json!({"question": q, "answer": a}).to_string();
+    let lines = [
+        problem(
+            "Tom has 3 bags of 4 apples. How many apples?",
+            "3*4=<<3*4=12>>12\n#### 12",
+        ),
+        problem(
+            "A box holds a dozen eggs. How many eggs are in 5 boxes?",
+            "12*5=<<12*5=60>>60\n#### 60",
+        ),
+        problem(
+            "Ann had 10 pens and lost some. How many are left?",
+            "10-4=<<10-4=6>>6\n#### 6",
+        ),
+        problem(
+            "A car goes 7 miles. How far in 9 trips?",
+            "7*8=<<7*8=56>>56\n#### 56",
+        ),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = dir.path().join("gsm8k");
+    let run = miracle(&[
+        "demos",
+        "--gsm8k",
+        file.to_str().unwrap(),
+        "--heldout-every",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let said = stdout(&run);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(said.contains("4 problems: 2 validation"), "{said}");
+    assert!(said.contains("1 became demonstrations"), "{said}");
+    assert!(
+        said.contains("1: an operand is neither in the question"),
+        "{said}"
+    );
+    let train = std::fs::read_to_string(out.join("train.jsonl")).unwrap();
+    assert!(train.contains("\"input\":\"12*5\""), "{train}");
+    let heldout = std::fs::read_to_string(out.join("heldout.jsonl")).unwrap();
+    let ids: Vec<String> = heldout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["gsm8k-0-1step", "gsm8k-3-1step"]);
+}

@@ -278,9 +278,26 @@ pub fn implied_numbers(text: &str) -> Vec<String> {
 
 fn english_number(word: &str) -> Option<u64> {
     const SMALL: [&str; 20] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-        "eighteen", "nineteen",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
     ];
     const TENS: [&str; 8] = [
         "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
@@ -331,7 +348,12 @@ const CHINESE_IMPLIED: [(&str, &[&str]); 8] = [
 
 /// The values of the runs of Chinese numerals in `text` ("十二", "两", "三百五十", "一万").
 fn chinese_numbers(text: &str) -> Vec<String> {
-    let digit = |c: char| "零一二三四五六七八九".find(c).map(|i| (i / 3) as u64).or((c == '两').then_some(2));
+    let digit = |c: char| {
+        "零一二三四五六七八九"
+            .find(c)
+            .map(|i| (i / 3) as u64)
+            .or((c == '两').then_some(2))
+    };
     let unit = |c: char| match c {
         '十' => Some(10),
         '百' => Some(100),
@@ -592,21 +614,35 @@ mod tests {
     fn numbers_named_in_words_are_admitted_and_no_others() {
         let implied = |text: &str| implied_numbers(text);
         assert_eq!(
-            implied("Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May."),
+            implied(
+                "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May."
+            ),
             ["0.5", "2"]
         );
         assert_eq!(implied("Weng earns $12 an hour for babysitting."), ["60"]);
-        assert_eq!(implied("Twenty-five eggs, a dozen each"), ["12", "20", "25", "5"]);
-        assert_eq!(implied("He runs twice a week, 15% faster."), ["100", "2", "7"]);
+        assert_eq!(
+            implied("Twenty-five eggs, a dozen each"),
+            ["12", "20", "25", "5"]
+        );
+        assert_eq!(
+            implied("He runs twice a week, 15% faster."),
+            ["100", "2", "7"]
+        );
         assert_eq!(implied("书架上有二十四本书，两个书架"), ["2", "24"]);
-        assert_eq!(implied("一百二十人，三千五百元，一万"), ["10000", "120", "3500"]);
+        assert_eq!(
+            implied("一百二十人，三千五百元，一万"),
+            ["10000", "120", "3500"]
+        );
         assert_eq!(implied("用了一半的时间"), ["0.5", "1", "2"]);
         assert!(implied("What is 357 times 995?").is_empty());
         assert!(implied("Find papers about graphene batteries.").is_empty());
         let mut grounding = Grounding::default();
         grounding.read_request("She sold half as many.");
         let span = Span::default();
-        assert!(span.after(b"48 / 2", &grounding).is_none(), "48 is not in the request");
+        assert!(
+            span.after(b"48 / 2", &grounding).is_none(),
+            "48 is not in the request"
+        );
         assert!(span.after(b"2", &grounding).is_some());
         let mut results = Grounding::default();
         results.read("half of the 7 groups");

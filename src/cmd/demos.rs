@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use miracle_router::demos::{Counts, Demo, Split, generate};
+use miracle_router::demos::{Counts, Demo, Split, generate, gsm8k};
 
 #[derive(Debug, Args)]
 pub struct DemosArgs {
@@ -28,6 +28,12 @@ pub struct DemosArgs {
     direct: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Instead: GSM8K's training problems (its train.jsonl) as demonstrations, with every
+    /// --heldout-every-th problem kept out as a validation suite (heldout.jsonl).
+    #[arg(long, value_name = "FILE")]
+    gsm8k: Option<PathBuf>,
+    #[arg(long, default_value_t = 10, requires = "gsm8k")]
+    heldout_every: usize,
 }
 
 /// What to generate.
@@ -39,6 +45,9 @@ pub struct DemoSpec {
 
 impl DemosArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        if let Some(file) = &self.gsm8k {
+            return write_gsm8k(file, self.heldout_every, &self.out, out);
+        }
         let spec = DemoSpec {
             counts: Counts {
                 calc: self.calc,
@@ -101,5 +110,62 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
         held.len(),
         dir.display()
     )?;
+    Ok(())
+}
+
+/// GSM8K's problems as demonstrations (`train.jsonl`, with their requests as
+/// `prompts.jsonl`) and a validation suite (`heldout.jsonl`), in `dir`.
+fn write_gsm8k(
+    file: &Path,
+    heldout_every: usize,
+    dir: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(heldout_every >= 2, "--heldout-every must be at least 2");
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let problems = gsm8k::read(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let registry = miracle_router::agent_registry();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let converted = runtime.block_on(gsm8k::convert(&problems, &registry, heldout_every));
+    let lines = |values: Vec<String>| values.concat();
+    let train = lines(
+        (converted.train.iter())
+            .map(|d| serde_json::to_string(d).map(|l| l + "\n"))
+            .collect::<Result<_, _>>()?,
+    );
+    let prompts = lines(
+        (converted.train.iter())
+            .map(|d| format!("{}\n", d.suite_line()))
+            .collect(),
+    );
+    let heldout = lines(
+        (converted.validation.iter())
+            .map(|p| format!("{}\n", p.suite_line()))
+            .collect(),
+    );
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, text) in [
+        ("train.jsonl", train),
+        ("prompts.jsonl", prompts),
+        ("heldout.jsonl", heldout),
+    ] {
+        super::write_file(&dir.join(name), text.as_bytes())?;
+    }
+    let training = problems.len() - converted.validation.len();
+    writeln!(
+        out,
+        "{} problems: {} validation (every {heldout_every}th, whole), {} training, of which {} became demonstrations; written to {}",
+        problems.len(),
+        converted.validation.len(),
+        training,
+        converted.train.len(),
+        dir.display()
+    )?;
+    for (reason, count) in &converted.left_out {
+        writeln!(out, "  left out of training: {count}: {reason}")?;
+    }
     Ok(())
 }

@@ -11,6 +11,7 @@
 mod calc;
 mod code;
 mod direct;
+pub mod gsm8k;
 mod literature;
 
 pub use literature::cited_ids;
