@@ -97,9 +97,14 @@ fn malformed_files_fail_clearly_or_are_skipped_with_lenient() {
         &miracle(&["corpus", "check", &fixture("cnki-gbk.ris")]),
         "gb18030",
     );
-    assert_clear_failure(
-        &miracle(&["corpus", "check", "/no/such.bib"]),
-        "/no/such.bib: No such file",
+    let missing = miracle(&["corpus", "check", "/no/such.bib"]);
+    assert_clear_failure(&missing, "/no/such.bib: No such file");
+    // Issue 31: the OS's message was said twice.
+    assert_eq!(
+        stderr(&missing).matches("No such file").count(),
+        1,
+        "{}",
+        stderr(&missing)
     );
     assert_clear_failure(
         &miracle(&[

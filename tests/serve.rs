@@ -493,6 +493,14 @@ fn a_served_workflow_with_a_code_step_answers_twenty_requests_in_a_row() {
     block_on(async {
         let client = reqwest::Client::new();
         let url = server.url("/v1/workflows/square/run");
+        // Issue 31: a missing input told an HTTP caller to use the command line's --input.
+        let (status, body) = post(&client, &url, Some(KEY), &json!({"inputs": {}})).await;
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            message.contains(r#"{"inputs": {"n": …}}"#) && !message.contains("--input"),
+            "{message}"
+        );
         // A hung request ends as a 408 at the service's timeout, which fails here.
         for n in 0..20 {
             let (status, body) = post(&client, &url, Some(KEY), &json!({"inputs": {"n": n}})).await;

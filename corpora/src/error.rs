@@ -50,10 +50,12 @@ impl fmt::Display for RecordError {
 /// A file that could not be read as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{}: {source}", path.display())]
+    /// The OS's reason is part of the message, not a source: an error chain printed whole
+    /// (`{:#}`) would say it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     #[error("{}: {message}", path.display())]

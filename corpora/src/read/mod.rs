@@ -112,9 +112,9 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
 
 /// Reads a literature file from disk.
 pub fn read_path(path: &Path, options: &ReadOptions) -> Result<ReadReport, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     read_bytes(&bytes, path, options)
 }

@@ -264,7 +264,7 @@ impl Workflow {
                 return Err(format!("input `{key}` is given twice"));
             }
         }
-        self.complete(values)
+        self.complete(values, |name| format!("give it with --input {name}=…"))
     }
 
     /// The inputs for a run from JSON values (the HTTP service), checked against each
@@ -282,7 +282,9 @@ impl Workflow {
                 .map_err(|e| format!("input `{key}`: {e}"))?;
             values.insert(key.clone(), value);
         }
-        self.complete(values)
+        self.complete(values, |name| {
+            format!("give it in the request's inputs: {{\"inputs\": {{\"{name}\": …}}}}")
+        })
     }
 
     fn input(&self, key: &str) -> Result<&Input, String> {
@@ -303,7 +305,8 @@ impl Workflow {
         })
     }
 
-    fn complete(&self, mut values: Values) -> Result<Values, String> {
+    /// `values` with the defaults filled in; `how` says how the caller gives an input.
+    fn complete(&self, mut values: Values, how: fn(&str) -> String) -> Result<Values, String> {
         for input in &self.inputs {
             if values.contains_key(&input.name) {
                 continue;
@@ -314,10 +317,10 @@ impl Workflow {
                 }
                 None => {
                     return Err(format!(
-                        "input `{}` ({}) is required: give it with --input {}=…",
+                        "input `{}` ({}) is required: {}",
                         input.name,
                         input.kind.name(),
-                        input.name
+                        how(&input.name)
                     ));
                 }
             }
