@@ -282,3 +282,96 @@ fn printing_rounds_only_what_cannot_be_printed_exactly() {
     assert_eq!(format(Number::Float(-2.5e-7)), "-2.5e-7");
     assert_eq!(format(Number::Float(123456.0)), "123456");
 }
+
+/// A random expression in and around everyday arithmetic: spacing, signs, powers, functions
+/// with right and wrong arities, huge and odd literals, floats, and plain mistakes.
+fn anything(rng: &mut Rng, depth: usize) -> String {
+    let pick = |rng: &mut Rng, options: &[&str]| options[rng.below(options.len())].to_string();
+    let leaf = |rng: &mut Rng| {
+        pick(
+            rng,
+            &[
+                "0",
+                "1",
+                "2",
+                "3",
+                "7",
+                "10",
+                "17",
+                "100",
+                "2350",
+                "0.5",
+                "2.25",
+                "0.1",
+                "1e3",
+                "1e-7",
+                "9223372036854775807",
+                "170141183460469231731687303715884105727",
+                "99999999999999999999999999999999999999999",
+                "007",
+                "3.",
+                "pi",
+                "e",
+                "x",
+                "1_000",
+                ".5",
+            ],
+        )
+    };
+    if depth == 0 {
+        return leaf(rng);
+    }
+    let a = anything(rng, depth - 1);
+    let b = anything(rng, depth - 1);
+    let op = pick(
+        rng,
+        &[
+            "+", "-", "*", "/", "%", "^", " + ", " - ", " * ", " / ", "**", "×",
+        ],
+    );
+    match rng.below(9) {
+        0 => leaf(rng),
+        1 => format!("-{a}"),
+        2 => format!("({a})"),
+        3 => {
+            let f = pick(
+                rng,
+                &[
+                    "sqrt", "abs", "round", "floor", "ceil", "ln", "exp", "sin", "pow", "min",
+                    "max", "nope",
+                ],
+            );
+            match rng.below(3) {
+                0 => format!("{f}({a})"),
+                1 => format!("{f}({a}, {b})"),
+                _ => format!("{f} ({a})"),
+            }
+        }
+        4 => format!("{a}{op}-{b}"),
+        5 => format!("{a} {b}"),
+        _ => format!("{a}{op}{b}"),
+    }
+}
+
+/// Everyday expressions are read first with small rationals, and again with big ones when
+/// they do not fit: both readings give the same answers and the same errors.
+#[test]
+fn the_small_first_reading_agrees_with_big_rationals() {
+    use miracle_experts::calculator::{answer, evaluate_big};
+    let mut rng = Rng(0x0dd_ba11_5eed_f00d);
+    for i in 0..100_000 {
+        let text = anything(&mut rng, 1 + i % 4);
+        assert_eq!(
+            answer(&text),
+            evaluate_big(&text).map(format),
+            "`{text}`: small-first (left) and big only (right) differ"
+        );
+    }
+}
+
+/// Results beyond f64's range are printed (they once made the rounding loop forever).
+#[test]
+fn huge_and_tiny_inexact_results_print() {
+    assert_eq!(calc("10 ^ 400 / 3").unwrap(), "3.33333333333e399");
+    assert_eq!(calc("1 / (3 * 10 ^ 400)").unwrap(), "3.33333333333e-401");
+}

@@ -7,12 +7,13 @@
 mod grammar;
 mod number;
 mod parse;
+mod small;
 
 use async_trait::async_trait;
 
 pub use grammar::Prefix;
 pub use number::{FUNCTIONS, MAX_DIGITS, Number, format};
-pub use parse::{MAX_BYTES, MAX_DEPTH, evaluate};
+pub use parse::{MAX_BYTES, MAX_DEPTH, answer, evaluate, evaluate_big};
 
 use crate::{
     Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Observation, Syntax,
@@ -61,9 +62,7 @@ impl Calculator {
     /// Runs on the caller's thread: only parentheses and calls recurse, at most
     /// [`MAX_DEPTH`] deep, and every value is held to [`MAX_DIGITS`].
     pub fn evaluate(&self, expression: &str) -> Result<String, ExpertError> {
-        evaluate(expression)
-            .map(format)
-            .map_err(|message| ExpertError::invalid(&self.name, message))
+        answer(expression).map_err(|message| ExpertError::invalid(&self.name, message))
     }
 }
 

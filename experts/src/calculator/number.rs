@@ -17,9 +17,9 @@ const MAX_BITS: u64 = 3322;
 /// Significant digits of a result that is not printed exactly.
 const SIGNIFICANT: u32 = 12;
 /// An exact decimal is printed in full up to this many significant digits…
-const FULL_DIGITS: usize = 40;
+pub(super) const FULL_DIGITS: usize = 40;
 /// … and this many digits after the point.
-const FULL_DECIMALS: u32 = 20;
+pub(super) const FULL_DECIMALS: u32 = 20;
 
 /// A number: exact, or a finite float.
 #[derive(Debug, Clone, PartialEq)]
@@ -317,10 +317,21 @@ pub fn format(n: Number) -> String {
     match n {
         Exact(r) if r.is_integer() => r.to_integer().to_string(),
         Exact(r) => full_decimal(&r).unwrap_or_else(|| rounded(&r)),
-        Float(f) => match BigRational::from_float(f) {
-            Some(r) => rounded(&r),
-            None => f.to_string(),
-        },
+        Float(f) => float_text(f),
+    }
+}
+
+/// A float to 12 significant digits: Rust's formatting rounds the float's exact binary
+/// value (ties to even), then the digits are placed as [`format`] places them.
+fn float_text(f: f64) -> String {
+    let rounded: f64 = format!("{f:.11e}").parse().unwrap_or(f);
+    let magnitude = rounded.abs();
+    if rounded == 0.0 {
+        "0".into()
+    } else if (1e-6..1e15).contains(&magnitude) {
+        format!("{rounded}")
+    } else {
+        format!("{rounded:e}")
     }
 }
 
@@ -353,8 +364,11 @@ fn rounded(r: &BigRational) -> String {
         return "0".into();
     }
     let magnitude = r.abs();
-    // 10^k ≤ |r| < 10^(k+1): a float estimate, corrected exactly.
-    let mut k = magnitude.to_f64().map_or(0, |f| f.log10().floor() as i64);
+    // 10^k ≤ |r| < 10^(k+1): estimated from the sizes of the numerator and denominator
+    // (within a step or two, whatever the magnitude: a float estimate is infinite or zero
+    // beyond f64's range), then corrected exactly.
+    let bits = magnitude.numer().bits() as f64 - magnitude.denom().bits() as f64;
+    let mut k = (bits * std::f64::consts::LOG10_2).floor() as i64;
     while ten_to(k) > magnitude {
         k -= 1;
     }
@@ -392,7 +406,7 @@ fn ten_to(k: i64) -> BigRational {
 }
 
 /// `digits × 10^exponent` written out positionally.
-fn place_point(negative: bool, digits: &str, exponent: i64) -> String {
+pub(super) fn place_point(negative: bool, digits: &str, exponent: i64) -> String {
     let sign = if negative { "-" } else { "" };
     if exponent >= 0 {
         return format!("{sign}{digits}{}", "0".repeat(exponent as usize));
