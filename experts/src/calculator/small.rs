@@ -66,7 +66,8 @@ impl Small {
         if self.den == 1 {
             return self.num.to_string();
         }
-        self.decimal().unwrap_or_else(|| number::format(self.number()))
+        self.decimal()
+            .unwrap_or_else(|| number::format(self.number()))
     }
 
     /// The exact decimal digits, where the denominator divides a power of ten that fits:
@@ -86,12 +87,18 @@ impl Small {
         if rest != 1 || decimals > number::FULL_DECIMALS {
             return None;
         }
-        let scaled = self.num.checked_mul(10i128.checked_pow(decimals)? / self.den)?;
+        let scaled = self
+            .num
+            .checked_mul(10i128.checked_pow(decimals)? / self.den)?;
         let digits = scaled.unsigned_abs().to_string();
         if digits.trim_start_matches('0').trim_end_matches('0').len() > number::FULL_DIGITS {
             return None;
         }
-        Some(number::place_point(scaled < 0, &digits, -i64::from(decimals)))
+        Some(number::place_point(
+            scaled < 0,
+            &digits,
+            -i64::from(decimals),
+        ))
     }
 
     fn add(self, other: Small, sign: i128) -> Step {
