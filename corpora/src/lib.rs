@@ -16,6 +16,6 @@ pub mod split;
 
 pub use error::{ReadError, RecordError};
 pub use paper::{Lang, Paper, is_han};
-pub use read::record::content_id;
+pub use read::record::{content_id, folded};
 pub use read::{Format, ReadOptions, ReadReport, read_bytes, read_path};
 pub use shipped::{Collection, TOKENIZER_JSON, default_model};

@@ -138,18 +138,11 @@ pub fn serve(
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
         let hosts = hosts(addr, &access.hosts);
-        let shown = if addr.ip().is_unspecified() {
-            access
-                .hosts
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "localhost".into())
-        } else {
-            addr.ip().to_string()
-        };
-        let shown = match addr.ip() {
-            std::net::IpAddr::V6(_) if !addr.ip().is_unspecified() => format!("[{shown}]"),
-            _ => shown,
+        // Links name the listening address, or on every address the first name given.
+        let shown = match (addr.ip().is_unspecified(), access.hosts.first()) {
+            (false, _) => url_host(addr.ip()),
+            (true, Some(name)) => name.clone(),
+            (true, None) => "localhost".into(),
         };
         let mut links: Vec<Link> = tokens
             .iter()
@@ -176,6 +169,14 @@ pub fn serve(
     })
 }
 
+/// An address as a URL's host names it (IPv6 in brackets).
+fn url_host(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    }
+}
+
 /// A secret: 128 random bits from the operating system, in hex.
 fn token() -> anyhow::Result<String> {
     let mut bytes = [0u8; 16];
@@ -187,11 +188,7 @@ fn token() -> anyhow::Result<String> {
 /// listens on loopback (or on every address), and the names given.
 fn hosts(addr: SocketAddr, named: &[String]) -> HashSet<String> {
     let port = addr.port();
-    let ip = match addr.ip() {
-        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
-        v4 => v4.to_string(),
-    };
-    let mut hosts = HashSet::from([format!("{ip}:{port}")]);
+    let mut hosts = HashSet::from([format!("{}:{port}", url_host(addr.ip()))]);
     if addr.ip().is_loopback() || addr.ip().is_unspecified() {
         for local in ["localhost", "127.0.0.1", "[::1]"] {
             hosts.insert(format!("{local}:{port}"));

@@ -370,21 +370,15 @@ pub fn content_id(
     if let Some(doi) = doi.filter(|d| !d.is_empty()) {
         return format!("doi:{}", doi.to_lowercase());
     }
-    let fold = |text: &str| -> String {
-        text.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
     let named = if title.trim().is_empty() {
         abstract_text
     } else {
         title
     };
-    let mut key = fold(named);
+    let mut key = folded(named);
     for author in authors {
         key.push('\u{1f}');
-        key.push_str(&fold(author));
+        key.push_str(&folded(author));
     }
     key.push('\u{1f}');
     key.push_str(&year.map(|y| y.to_string()).unwrap_or_default());
@@ -394,6 +388,15 @@ pub fn content_id(
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
     format!("h:{hash:016x}")
+}
+
+/// `text` as ids and duplicate checks compare it: letters and digits only, lower-cased
+/// (spacing, punctuation and case are not what makes two titles differ).
+pub fn folded(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// DOIs are compared bare: "https://doi.org/10.1/x" and "doi:10.1/x" are "10.1/x".

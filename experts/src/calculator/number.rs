@@ -157,10 +157,10 @@ fn power(a: Number, b: Number) -> Result<Number, String> {
     let (Exact(base), Exact(exponent)) = (&a, &b) else {
         return checked(Float(a.to_f64().powf(b.to_f64())));
     };
-    if !exponent.is_integer() {
-        return checked(Float(a.to_f64().powf(b.to_f64())));
-    }
-    let exponent = exponent.to_integer();
+    let exponent = match exponent.is_integer() {
+        true => exponent.to_integer(),
+        false => return checked(Float(a.to_f64().powf(b.to_f64()))),
+    };
     if base.is_zero() {
         return match exponent.sign() {
             Sign::Minus => Err("division by zero (zero to a negative power)".into()),

@@ -441,13 +441,7 @@ fn same_work(a: &Paper, b: &Paper) -> bool {
     if let (Some(x), Some(y)) = (&a.doi, &b.doi) {
         return x.eq_ignore_ascii_case(y);
     }
-    let fold = |t: &str| -> String {
-        t.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    fold(&a.title) == fold(&b.title)
+    miracle_corpora::folded(&a.title) == miracle_corpora::folded(&b.title)
         || (!a.authors.is_empty() && a.authors == b.authors && a.year == b.year)
 }
 
