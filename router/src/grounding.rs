@@ -236,6 +236,7 @@ pub fn numbers_in(text: &str) -> Vec<String> {
 /// - number words: "twelve", "twenty-five", "十二", "两", "三百五十";
 /// - multiples and fractions: "half" (2 and 0.5), "twice", "double", "triple", "a dozen",
 ///   "a quarter" (4 and 0.25), "a third", "percent" and `%` (100), "一半", "倍";
+/// - powers: "squared", "cubed", "平方", "立方";
 /// - what a unit implies: an hour or a minute has 60 of the next, a day 24 hours, a week 7
 ///   days, a year 12 months, 52 weeks or 365 days, a dollar 100 cents; "小时", "分钟", "天",
 ///   "星期", "周", "年" alike.
@@ -326,6 +327,9 @@ fn english_implied(word: &str) -> &'static [&'static str] {
         "fifth" | "fifths" => &["5"],
         "tenth" | "tenths" => &["10"],
         "dozen" | "dozens" => &["12"],
+        // A power written in words: "13 squared" is `13 ^ 2`.
+        "squared" => &["2"],
+        "cubed" => &["3"],
         "percent" | "percentage" | "cent" | "cents" | "dollar" | "dollars" => &["100"],
         "hour" | "hours" | "minute" | "minutes" | "hourly" => &["60"],
         "day" | "days" | "daily" => &["24"],
@@ -335,7 +339,7 @@ fn english_implied(word: &str) -> &'static [&'static str] {
     }
 }
 
-const CHINESE_IMPLIED: [(&str, &[&str]); 8] = [
+const CHINESE_IMPLIED: [(&str, &[&str]); 10] = [
     ("半", &["2", "0.5"]),
     ("倍", &["2"]),
     ("百分之", &["100"]),
@@ -344,6 +348,8 @@ const CHINESE_IMPLIED: [(&str, &[&str]); 8] = [
     ("天", &["24"]),
     ("星期", &["7"]),
     ("年", &["12", "52", "365"]),
+    ("平方", &["2"]),
+    ("立方", &["3"]),
 ];
 
 /// The values of the runs of Chinese numerals in `text` ("十二", "两", "三百五十", "一万").
@@ -634,6 +640,9 @@ mod tests {
             ["10000", "120", "3500"]
         );
         assert_eq!(implied("用了一半的时间"), ["0.5", "1", "2"]);
+        assert_eq!(implied("What is 13 squared?"), ["2"]);
+        assert_eq!(implied("8 cubed"), ["3"]);
+        assert_eq!(implied("13的平方，9的立方"), ["2", "3"]);
         assert!(implied("What is 357 times 995?").is_empty());
         assert!(implied("Find papers about graphene batteries.").is_empty());
         let mut grounding = Grounding::default();

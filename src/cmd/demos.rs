@@ -34,6 +34,15 @@ pub struct DemosArgs {
     gsm8k: Option<PathBuf>,
     #[arg(long, default_value_t = 10, requires = "gsm8k")]
     heldout_every: usize,
+    /// Instead: N requests from the compositional generator (meanings realised through a
+    /// grammar in both languages; docs/TRAINING.md), each checked on the real experts. The
+    /// held-out ones (whole words, frames and combinations no training request holds) go
+    /// to heldout.jsonl, each with the reasons it is held out.
+    #[arg(long, value_name = "N", conflicts_with = "gsm8k")]
+    compose: Option<usize>,
+    /// The share of composed requests drawn as held-out ones.
+    #[arg(long, default_value_t = 0.15, requires = "compose")]
+    heldout_share: f32,
 }
 
 /// What to generate.
@@ -47,6 +56,18 @@ impl DemosArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         if let Some(file) = &self.gsm8k {
             return write_gsm8k(file, self.heldout_every, &self.out, out);
+        }
+        if let Some(requests) = self.compose {
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&self.heldout_share),
+                "--heldout-share must be between 0 and 1, not {}",
+                self.heldout_share
+            );
+            let plan = miracle_requests::Plan {
+                requests,
+                held_out_share: self.heldout_share,
+            };
+            return write_composed(&plan, self.seed, &self.out, out);
         }
         let spec = DemoSpec {
             counts: Counts {
@@ -167,5 +188,56 @@ fn write_gsm8k(
     for (reason, count) in &converted.left_out {
         writeln!(out, "  left out of training: {count}: {reason}")?;
     }
+    Ok(())
+}
+
+/// The compositional generator's demos: `train.jsonl` and `prompts.jsonl` as for the
+/// template demos, and `heldout.jsonl`, the held-out single-turn requests as a suite whose
+/// lines say why each is held out (`held_out`).
+fn write_composed(
+    plan: &miracle_requests::Plan,
+    seed: u64,
+    dir: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let registry = miracle_router::agent_registry();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let composed = runtime
+        .block_on(miracle_requests::compose(&registry, plan, seed))
+        .context("composing requests")?;
+    let (mut train, mut prompts, mut heldout) = (String::new(), String::new(), String::new());
+    for c in &composed {
+        let single = c.demo.dialogue.exchanges.len() == 1;
+        match c.demo.split {
+            Split::Train => {
+                train += &(serde_json::to_string(&c.demo)? + "\n");
+                if single {
+                    prompts += &format!("{}\n", c.demo.suite_line());
+                }
+            }
+            Split::HeldOut => {
+                let mut line = c.demo.suite_line();
+                line["held_out"] = serde_json::json!(c.marks);
+                heldout += &format!("{line}\n");
+            }
+        }
+    }
+    for (name, text) in [
+        ("train.jsonl", train),
+        ("prompts.jsonl", prompts),
+        ("heldout.jsonl", heldout),
+    ] {
+        super::write_file(&dir.join(name), text.as_bytes())?;
+    }
+    let held = composed.iter().filter(|c| c.demo.split == Split::HeldOut).count();
+    writeln!(
+        out,
+        "{} composed requests, each checked on the experts: {} for training, {held} held out, in {}",
+        composed.len(),
+        composed.len() - held,
+        dir.display()
+    )?;
     Ok(())
 }

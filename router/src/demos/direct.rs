@@ -67,7 +67,33 @@ const INTENTS: &[Intent] = &[
         answer_en: "You are welcome!",
         answer_zh: "不客气！",
     },
+    Intent {
+        family: "direct.farewell",
+        requests: Templates {
+            en: &[
+                "Bye!",
+                "Goodbye.",
+                "See you later.",
+                "Have a nice day!",
+                "Good night.",
+                "Talk to you soon.",
+            ],
+            zh: &["再见", "拜拜！", "回头见。", "晚安", "下次见！"],
+        },
+        answer_en: "Goodbye! Come back any time you need a calculation, a paper or a program.",
+        answer_zh: "再见！需要计算、查文献或运行程序时随时找我。",
+    },
 ];
+
+/// The answer the shipped demonstrations give to an intent (`direct.greeting`,
+/// `direct.about`, `direct.thanks`).
+pub fn answer(family: &str, lang: Lang) -> Option<&'static str> {
+    let intent = INTENTS.iter().find(|i| i.family == family)?;
+    Some(match lang {
+        Lang::En => intent.answer_en,
+        Lang::Zh => intent.answer_zh,
+    })
+}
 
 /// The `i`-th direct request in `lang`, cycling through the intents and their phrasings.
 pub(crate) fn make(lang: Lang, i: usize, draw: &mut Draw) -> (&'static str, Made) {

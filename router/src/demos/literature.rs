@@ -43,16 +43,32 @@ pub(crate) const TEMPLATES: Templates = Templates {
 };
 
 /// A paper's id and a topic drawn from it.
-pub(crate) struct Topic {
+pub struct Topic {
     id: String,
     text: String,
 }
 
+impl Topic {
+    /// The paper the topic was drawn from.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
 /// The topics of one language's shipped collection.
-pub(crate) struct Topics(Vec<Topic>);
+pub struct Topics(Vec<Topic>);
 
 impl Topics {
-    pub(crate) fn shipped(lang: Lang) -> Result<Topics, DemoError> {
+    /// Every topic, in collection order.
+    pub fn all(&self) -> &[Topic] {
+        &self.0
+    }
+
+    pub fn shipped(lang: Lang) -> Result<Topics, DemoError> {
         let collection = match lang {
             Lang::En => Collection::Scifact,
             Lang::Zh => Collection::Csl,
@@ -145,17 +161,7 @@ pub(crate) async fn make(
             Err(_) => attempt += 1,
         }
     };
-    let ids = cited_ids(&result);
-    let cited = |separator: &str| {
-        let ids: Vec<String> = ids.iter().map(|id| format!("[{id}]")).collect();
-        ids.join(separator)
-    };
-    let answer = match (lang, ids.is_empty()) {
-        (Lang::En, true) => "I found no papers on this.".to_string(),
-        (Lang::Zh, true) => "没有找到相关论文。".to_string(),
-        (Lang::En, false) => format!("The most relevant papers: {}.", cited(", ")),
-        (Lang::Zh, false) => format!("最相关的论文：{}。", cited("、")),
-    };
+    let answer = literature_answer(lang, &cited_ids(&result));
     Ok(Made {
         template,
         split,
@@ -167,4 +173,19 @@ pub(crate) async fn make(
             docs: vec![topic.id.clone()],
         },
     })
+}
+
+/// The answer to a literature request: the ids the search cited, best first, or that
+/// nothing was found.
+pub fn literature_answer(lang: Lang, ids: &[String]) -> String {
+    let cited = |separator: &str| {
+        let ids: Vec<String> = ids.iter().map(|id| format!("[{id}]")).collect();
+        ids.join(separator)
+    };
+    match (lang, ids.is_empty()) {
+        (Lang::En, true) => "I found no papers on this.".to_string(),
+        (Lang::Zh, true) => "没有找到相关论文。".to_string(),
+        (Lang::En, false) => format!("The most relevant papers: {}.", cited(", ")),
+        (Lang::Zh, false) => format!("最相关的论文：{}。", cited("、")),
+    }
 }

@@ -14,7 +14,8 @@ mod direct;
 pub mod gsm8k;
 mod literature;
 
-pub use literature::cited_ids;
+pub use direct::answer as direct_answer;
+pub use literature::{Topic, Topics, cited_ids, literature_answer};
 
 use miracle_core::rng::SplitMix64;
 use miracle_experts::{Context, Registry};
@@ -448,7 +449,7 @@ async fn expert_demonstrations(registry: &Registry, copies: usize) -> Result<Vec
 }
 
 /// The answer sentence for a number.
-pub(crate) fn number_answer(lang: Lang, value: &str) -> String {
+pub fn number_answer(lang: Lang, value: &str) -> String {
     match lang {
         Lang::En => format!("The answer is {value}."),
         Lang::Zh => format!("答案是{value}。"),

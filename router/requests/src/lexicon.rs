@@ -1,0 +1,242 @@
+//! The words requests are made of, in pools of training and held-out entries. A held-out
+//! entry appears in no training request (a test reads every training request for it); the
+//! model meets it only in the held-out suite.
+
+use miracle_router::demos::Lang;
+
+use crate::choose::{self, Forms, Pool};
+
+/// A person, with the pronoun English needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Person {
+    pub name: &'static str,
+    pub she: bool,
+}
+
+impl Forms for Person {
+    fn forms(&self) -> Vec<&'static str> {
+        vec![self.name]
+    }
+}
+
+impl Person {
+    pub fn pronoun(&self) -> &'static str {
+        if self.she { "she" } else { "he" }
+    }
+}
+
+/// A countable thing in English: plural and singular.
+#[derive(Debug, Clone, Copy)]
+pub struct Noun {
+    pub many: &'static str,
+    pub one: &'static str,
+}
+
+impl Forms for Noun {
+    fn forms(&self) -> Vec<&'static str> {
+        vec![self.many, self.one]
+    }
+}
+
+/// A thing in Chinese with its measure word (本 for books, 支 for pencils).
+#[derive(Debug, Clone, Copy)]
+pub struct ZhNoun {
+    pub noun: &'static str,
+    pub measure: &'static str,
+}
+
+impl Forms for ZhNoun {
+    fn forms(&self) -> Vec<&'static str> {
+        vec![self.noun]
+    }
+}
+
+/// An English verb in the present and the past.
+#[derive(Debug, Clone, Copy)]
+pub struct Verb {
+    pub now: &'static str,
+    pub past: &'static str,
+}
+
+impl Forms for Verb {
+    fn forms(&self) -> Vec<&'static str> {
+        vec![self.now, self.past]
+    }
+}
+
+const fn p(name: &'static str, she: bool) -> Person {
+    Person { name, she }
+}
+const fn n(many: &'static str, one: &'static str) -> Noun {
+    Noun { many, one }
+}
+const fn z(noun: &'static str, measure: &'static str) -> ZhNoun {
+    ZhNoun { noun, measure }
+}
+const fn v(now: &'static str, past: &'static str) -> Verb {
+    Verb { now, past }
+}
+
+pub const EN_PEOPLE: Pool<Person> = Pool {
+    name: "person",
+    train: &[
+        p("Roger", false),
+        p("Mia", true),
+        p("Ahmed", false),
+        p("Lena", true),
+        p("Kenji", false),
+        p("Sofia", true),
+        p("Omar", false),
+        p("Grace", true),
+        p("Ivan", false),
+        p("Priya", true),
+        p("Lucas", false),
+        p("Hannah", true),
+        p("Diego", false),
+        p("Amara", true),
+        p("Tom", false),
+        p("Olivia", true),
+    ],
+    held: &[p("Beatrice", true), p("Tomasz", false), p("Ingrid", true)],
+};
+
+pub const ZH_PEOPLE: Pool<&str> = Pool {
+    name: "person",
+    train: &[
+        "小明", "小红", "王老师", "李华", "张伟", "刘洋", "陈静", "赵磊", "小刚", "妈妈", "爷爷",
+        "小丽",
+    ],
+    held: &["周敏", "孙悦"],
+};
+
+pub const EN_THINGS: Pool<Noun> = Pool {
+    name: "thing",
+    train: &[
+        n("pencils", "pencil"),
+        n("books", "book"),
+        n("stamps", "stamp"),
+        n("marbles", "marble"),
+        n("cards", "card"),
+        n("apples", "apple"),
+        n("stickers", "sticker"),
+        n("shells", "shell"),
+        n("notebooks", "notebook"),
+        n("cookies", "cookie"),
+        n("tennis balls", "tennis ball"),
+        n("eggs", "egg"),
+        n("toy cars", "toy car"),
+        n("crayons", "crayon"),
+        n("oranges", "orange"),
+        n("buttons", "button"),
+    ],
+    held: &[n("kites", "kite"), n("lanterns", "lantern"), n("acorns", "acorn")],
+};
+
+pub const ZH_THINGS: Pool<ZhNoun> = Pool {
+    name: "thing",
+    train: &[
+        z("铅笔", "支"),
+        z("书", "本"),
+        z("邮票", "张"),
+        z("弹珠", "颗"),
+        z("卡片", "张"),
+        z("苹果", "个"),
+        z("贴纸", "张"),
+        z("贝壳", "个"),
+        z("笔记本", "本"),
+        z("饼干", "块"),
+        z("鸡蛋", "个"),
+        z("网球", "个"),
+        z("橘子", "个"),
+        z("蜡笔", "支"),
+    ],
+    held: &[z("风筝", "只"), z("灯笼", "盏"), z("松果", "个")],
+};
+
+pub const EN_CONTAINERS: Pool<Noun> = Pool {
+    name: "container",
+    train: &[
+        n("boxes", "box"),
+        n("bags", "bag"),
+        n("packs", "pack"),
+        n("cans", "can"),
+        n("crates", "crate"),
+        n("jars", "jar"),
+    ],
+    held: &[n("trays", "tray"), n("bundles", "bundle")],
+};
+
+pub const ZH_CONTAINERS: Pool<&str> = Pool {
+    name: "container",
+    train: &["盒", "袋", "箱", "包", "罐"],
+    held: &["捆"],
+};
+
+/// Verbs of getting more.
+pub const EN_GAIN: Pool<Verb> = Pool {
+    name: "gain",
+    train: &[
+        v("buys", "bought"),
+        v("gets", "got"),
+        v("finds", "found"),
+        v("receives", "received"),
+        v("wins", "won"),
+        v("is given", "was given"),
+    ],
+    held: &[v("collects", "collected")],
+};
+
+/// Verbs of having fewer.
+pub const EN_LOSE: Pool<Verb> = Pool {
+    name: "lose",
+    train: &[
+        v("gives away", "gave away"),
+        v("sells", "sold"),
+        v("loses", "lost"),
+        v("uses up", "used up"),
+        v("lends out", "lent out"),
+    ],
+    held: &[v("donates", "donated")],
+};
+
+pub const ZH_GAIN: Pool<&str> = Pool {
+    name: "gain",
+    train: &["买了", "得到了", "捡到了", "收到了", "赢了"],
+    held: &["领到了"],
+};
+
+pub const ZH_LOSE: Pool<&str> = Pool {
+    name: "lose",
+    train: &["送给同学", "卖掉了", "丢了", "用掉了", "借给朋友"],
+    held: &["捐出了"],
+};
+
+/// Words for a small count, for numbers written as words ("three tests").
+pub const EN_SMALL: [&str; 11] = [
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+];
+pub const ZH_SMALL: [&str; 9] = ["两", "三", "四", "五", "六", "七", "八", "九", "十"];
+
+/// Every held-out surface form of every pool in `lang`: none appears in a training
+/// request.
+pub fn held_forms(lang: Lang) -> Vec<&'static str> {
+    let mut forms = match lang {
+        Lang::En => [
+            choose::held_forms(&[&EN_PEOPLE]),
+            choose::held_forms(&[&EN_THINGS, &EN_CONTAINERS]),
+            choose::held_forms(&[&EN_GAIN, &EN_LOSE]),
+        ]
+        .concat(),
+        Lang::Zh => [
+            choose::held_forms(&[&ZH_PEOPLE, &ZH_CONTAINERS, &ZH_GAIN, &ZH_LOSE]),
+            choose::held_forms(&[&ZH_THINGS]),
+        ]
+        .concat(),
+    };
+    forms.extend(crate::bare::held_forms(lang));
+    forms.extend(crate::program::held_forms(lang));
+    forms.extend(crate::literature::held_forms(lang));
+    forms.extend(crate::social::held_forms(lang));
+    forms.extend(crate::surface::held_forms(lang));
+    forms
+}

@@ -1,0 +1,372 @@
+//! Miracle's request generator: a meaning is drawn first — a calculation over quantities in
+//! a story or typed bare, a program task, a literature need, a social act, or a
+//! conversation of two turns — and then realised in English or Chinese through a grammar of
+//! many independent choices ([`lexicon`], [`story`], [`bare`], [`program`], [`literature`],
+//! [`social`], [`surface`], [`talk`]). The request and its chain of thought come from the
+//! same meaning, and every call is run on the real experts and checked against the value
+//! the meaning implies, so a demonstration is correct by construction and by execution.
+//!
+//! **Held out by construction** ([`choose`]): every lexical slot has training entries and
+//! held-out ones (names, things, containers, verbs of change, operation words, frames,
+//! politeness), one story schema (averages) is held out whole, and some pairs of features
+//! that training sees apart never meet in training (a share story asked question-first, a
+//! comparison in Chinese, …: [`choose::HELD_COMBINATIONS`]). A held-out request carries at
+//! least one of these, and says which ([`Composed::marks`]); a training request carries
+//! none, and no training request's text contains a held-out form
+//! ([`lexicon::held_forms`]).
+
+pub mod bare;
+pub mod calc;
+pub mod choose;
+pub mod lexicon;
+pub mod literature;
+pub mod program;
+pub mod social;
+pub mod story;
+pub mod surface;
+pub mod talk;
+
+use miracle_core::rng::SplitMix64;
+use miracle_experts::{Context, Registry};
+use miracle_router::demos::{
+    CALCULATOR, CODE, Category, Demo, Expect, LITERATURE, Lang, Split, Topics, cited_ids,
+    direct_answer, literature_answer, number_answer,
+};
+use miracle_router::protocol::{Dialogue, Exchange, Step};
+
+use calc::Calculation;
+use choose::Chooser;
+use program::Task;
+use social::Act;
+use story::Story;
+
+/// How many requests to compose, and what share of them is held out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub requests: usize,
+    /// The share of requests drawn as held-out ones (the rest are training requests).
+    pub held_out_share: f32,
+}
+
+/// A composed demonstration and the held-out entries it was written with (none for a
+/// training demonstration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Composed {
+    pub demo: Demo,
+    pub marks: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("composing {request:?}: the {expert} expert failed on {input:?}: {message}")]
+    Expert {
+        request: String,
+        expert: &'static str,
+        input: String,
+        message: String,
+    },
+    #[error(
+        "composing {request:?}: the {expert} expert returned {got:?} for {input:?}, the meaning says {expected}"
+    )]
+    Disagrees {
+        request: String,
+        expert: &'static str,
+        input: String,
+        expected: String,
+        got: String,
+    },
+    #[error("reading the shipped collections: {0}")]
+    Corpus(String),
+    #[error("request {0}: no held-out realisation in 200 draws")]
+    NoHeldOut(usize),
+}
+
+/// What one turn asks the assistant to do.
+#[derive(Debug, Clone)]
+pub enum Work {
+    Calc(Calculation),
+    Program(Task),
+    /// A paper's id and the topic searched for.
+    Search(String, String),
+    Reply(Act),
+}
+
+/// One user turn and its meaning's work.
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub user: String,
+    pub work: Work,
+}
+
+impl Work {
+    fn category(&self) -> Category {
+        match self {
+            Work::Calc(_) => Category::Calc,
+            Work::Program(_) => Category::Code,
+            Work::Search(..) => Category::Literature,
+            Work::Reply(_) => Category::Direct,
+        }
+    }
+}
+
+/// Composes `plan.requests` demonstrations with the experts in `registry` (which must hold
+/// [`CALCULATOR`], [`CODE`] and [`LITERATURE`]). The same seed gives the same demos.
+pub async fn compose(
+    registry: &Registry,
+    plan: &Plan,
+    seed: u64,
+) -> Result<Vec<Composed>, ComposeError> {
+    let topics = [Lang::En, Lang::Zh].map(|lang| Topics::shipped(lang));
+    let [en, zh] = topics;
+    let en = en.map_err(|e| ComposeError::Corpus(e.to_string()))?;
+    let zh = zh.map_err(|e| ComposeError::Corpus(e.to_string()))?;
+    let mut seeds = SplitMix64::new(seed);
+    let mut out = Vec::with_capacity(plan.requests);
+    for i in 0..plan.requests {
+        let lang = if i % 2 == 0 { Lang::En } else { Lang::Zh };
+        let topics = if lang == Lang::En { &en } else { &zh };
+        let split = if seeds.next_f32() < plan.held_out_share {
+            Split::HeldOut
+        } else {
+            Split::Train
+        };
+        let request_seed = seeds.next_u64();
+        out.push(one(registry, topics, lang, split, i, request_seed).await?);
+    }
+    Ok(out)
+}
+
+/// The `i`-th demonstration: drafts are drawn until one fits its split and its experts
+/// agree with it.
+async fn one(
+    registry: &Registry,
+    topics: &Topics,
+    lang: Lang,
+    split: Split,
+    i: usize,
+    seed: u64,
+) -> Result<Composed, ComposeError> {
+    let mut seeds = SplitMix64::new(seed);
+    for _ in 0..200 {
+        let mut ch = Chooser::new(seeds.next_u64(), split);
+        ch.feature(format!("lang:{}", if lang == Lang::En { "en" } else { "zh" }));
+        let Some((family, turns)) = draft(&mut ch, topics, lang) else {
+            continue;
+        };
+        let held_combination = ch.held_combination();
+        let text: Vec<&str> = turns.iter().map(|t| t.user.as_str()).collect();
+        let marks = ch.into_marks(&text.join("\n"), lang);
+        let fits = match split {
+            Split::Train => !held_combination && marks.is_empty(),
+            Split::HeldOut => !marks.is_empty(),
+        };
+        if !fits {
+            continue;
+        }
+        let mut exchanges = Vec::new();
+        let mut expect = None;
+        for turn in &turns {
+            let Some((steps, expected)) = perform(registry, turn, lang).await? else {
+                break;
+            };
+            expect.get_or_insert(expected);
+            exchanges.push(Exchange {
+                user: turn.user.clone(),
+                steps,
+            });
+        }
+        let (Some(expect), true) = (expect, exchanges.len() == turns.len()) else {
+            continue;
+        };
+        let code = if lang == Lang::En { "en" } else { "zh" };
+        let demo = Demo {
+            id: format!("compose.{code}.{i}"),
+            lang,
+            category: turns[0].work.category(),
+            family: format!("compose.{family}"),
+            template: 0,
+            split,
+            expect,
+            dialogue: Dialogue {
+                system: None,
+                exchanges,
+            },
+        };
+        return Ok(Composed { demo, marks });
+    }
+    Err(ComposeError::NoHeldOut(i))
+}
+
+/// A request's meaning and its telling: the family's name and the turns.
+fn draft(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Vec<Turn>)> {
+    let held = ch.split() == Split::HeldOut;
+    let roll = ch.int(0, 99);
+    let (family, first, meaning) = match roll {
+        0..=39 => {
+            let whole_schema = held && ch.chance(0.25);
+            let story = Story::draw(ch, whole_schema);
+            if matches!(story, Story::Average { .. }) {
+                ch.hold("schema:average");
+            }
+            let calc = story.calculation()?;
+            let text = story.tell(ch, lang);
+            let user = surface::dress(ch, &text, lang, &[]);
+            let family = format!("story.{}", story.schema());
+            (family, Turn { user, work: Work::Calc(calc) }, Some(story))
+        }
+        40..=59 => {
+            let meaning = bare::draw(ch);
+            let (text, calc) = bare::tell(ch, &meaning, lang);
+            let user = surface::dress(ch, &text, lang, &[]);
+            ("bare".into(), Turn { user, work: Work::Calc(calc) }, None)
+        }
+        60..=74 => {
+            let task = Task::draw(ch);
+            let text = task.tell(ch, lang);
+            let user = surface::dress(ch, &text, lang, &[]);
+            let family = format!("program.{}", task.name());
+            (family, Turn { user, work: Work::Program(task) }, None)
+        }
+        75..=89 => {
+            let topic = literature::draw(ch, topics, lang);
+            let query = literature::query(topic);
+            let text = literature::tell(ch, query, lang);
+            let user = surface::dress(ch, &text, lang, &[query]);
+            let work = Work::Search(topic.id().to_string(), query.to_string());
+            ("literature".into(), Turn { user, work }, None)
+        }
+        _ => {
+            let act = Act::draw(ch);
+            let user = act.tell(ch, lang);
+            let family = format!("social.{}", &act.family()["direct.".len()..]);
+            (family, Turn { user, work: Work::Reply(act) }, None)
+        }
+    };
+    // One training request in six goes on for a second turn.
+    if !held && ch.chance(1.0 / 6.0) {
+        let second = talk::follow(ch, &first, meaning.as_ref(), topics, lang)?;
+        return Some((format!("talk.{family}"), vec![first, second]));
+    }
+    Some((family, vec![first]))
+}
+
+/// Runs a turn's work on the experts and writes the assistant's steps: `None` when the
+/// search does not find the paper its topic came from (another request is drawn).
+async fn perform(
+    registry: &Registry,
+    turn: &Turn,
+    lang: Lang,
+) -> Result<Option<(Vec<Step>, Expect)>, ComposeError> {
+    let mut steps = Vec::new();
+    let expect = |expert: Option<&str>, answer: Option<String>, docs: Vec<String>| Expect {
+        expert: expert.map(str::to_string),
+        answer,
+        docs,
+    };
+    let done = match &turn.work {
+        Work::Calc(calc) => {
+            if let Some(plan) = calc.plan(lang) {
+                steps.push(Step::Think { text: plan });
+            }
+            let mut result = String::new();
+            for (i, call) in calc.calls.iter().enumerate() {
+                let input = calc.input(i);
+                result = call_checked(registry, &turn.user, CALCULATOR, &input, call.value, &mut steps).await?;
+            }
+            steps.push(Step::Answer {
+                text: number_answer(lang, &result),
+            });
+            expect(Some(CALCULATOR), Some(result), Vec::new())
+        }
+        Work::Program(task) => {
+            let result =
+                call_checked(registry, &turn.user, CODE, &task.program(), task.answer(), &mut steps)
+                    .await?;
+            steps.push(Step::Answer {
+                text: number_answer(lang, &result),
+            });
+            expect(Some(CODE), Some(result), Vec::new())
+        }
+        Work::Search(id, topic) => {
+            let result = call(registry, &turn.user, LITERATURE, topic, &mut steps).await?;
+            let ids = cited_ids(&result);
+            if !ids.contains(id) {
+                return Ok(None);
+            }
+            steps.push(Step::Answer {
+                text: literature_answer(lang, &ids),
+            });
+            expect(Some(LITERATURE), None, vec![id.clone()])
+        }
+        Work::Reply(act) => {
+            let answer = direct_answer(act.family(), lang).expect("every act has a shipped answer");
+            steps.push(Step::Answer {
+                text: answer.to_string(),
+            });
+            expect(None, None, Vec::new())
+        }
+    };
+    Ok(Some((steps, done)))
+}
+
+/// Calls `expert` and records the call and its result.
+async fn call(
+    registry: &Registry,
+    request: &str,
+    expert: &'static str,
+    input: &str,
+    steps: &mut Vec<Step>,
+) -> Result<String, ComposeError> {
+    let observed = registry
+        .call(expert, input, &Context::default())
+        .await
+        .map_err(|e| ComposeError::Expert {
+            request: request.to_string(),
+            expert,
+            input: input.to_string(),
+            message: e.to_string(),
+        })?;
+    steps.push(Step::Call {
+        expert: expert.to_string(),
+        input: input.to_string(),
+    });
+    steps.push(Step::Result {
+        text: observed.text.clone(),
+    });
+    Ok(observed.text)
+}
+
+/// [`call`], then checks that the expert returned `expected`.
+async fn call_checked(
+    registry: &Registry,
+    request: &str,
+    expert: &'static str,
+    input: &str,
+    expected: i128,
+    steps: &mut Vec<Step>,
+) -> Result<String, ComposeError> {
+    let got = call(registry, request, expert, input, steps).await?;
+    if got.trim() != expected.to_string() {
+        return Err(ComposeError::Disagrees {
+            request: request.to_string(),
+            expert,
+            input: input.to_string(),
+            expected: expected.to_string(),
+            got,
+        });
+    }
+    Ok(got.trim().to_string())
+}
+
+/// Whether `text` contains `form` as written: in English as whole words, ignoring case;
+/// in Chinese anywhere.
+pub fn contains_form(text: &str, form: &str, lang: Lang) -> bool {
+    if lang == Lang::Zh || !form.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return text.contains(form);
+    }
+    let (text, form) = (text.to_lowercase(), form.to_lowercase());
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
+    text.match_indices(&form).any(|(at, _)| {
+        !word(text[..at].chars().next_back()) && !word(text[at + form.len()..].chars().next())
+    })
+}

@@ -1,0 +1,686 @@
+//! Word problems: a story's meaning (who has what, what changes, what is asked) is drawn
+//! first, then told in English or Chinese with the choices of [`crate::lexicon`]: tense,
+//! sentence order, containers, verbs of change, number formats and sentences that do not
+//! matter. The calculation comes from the meaning, never from the text.
+
+use miracle_router::demos::Lang;
+
+use crate::calc::{Calculation, Op, Operand};
+use crate::choose::Chooser;
+use crate::lexicon::{
+    EN_CONTAINERS, EN_GAIN, EN_LOSE, EN_PEOPLE, EN_SMALL, EN_THINGS, Noun, Person, ZH_CONTAINERS,
+    ZH_GAIN, ZH_LOSE, ZH_PEOPLE, ZH_SMALL, ZH_THINGS, ZhNoun,
+};
+
+/// What happens to a stock of things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Gain(i128),
+    Lose(i128),
+    /// `k` containers of `m` each, more.
+    GainGroups(i128, i128),
+    /// `k` containers of `m` each, given up.
+    LoseGroups(i128, i128),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeAsk {
+    /// How many there are at the end.
+    Now,
+    /// How many came in, all told: the contrast question on the same story.
+    Gained,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Diff {
+    More(i128),
+    Fewer(i128),
+    Times(i128),
+}
+
+/// A word problem's meaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Story {
+    Change {
+        start: i128,
+        events: Vec<Event>,
+        ask: ChangeAsk,
+    },
+    Share {
+        total: i128,
+        parts: i128,
+    },
+    Price {
+        count: i128,
+        each: i128,
+        /// What was paid, when the question is the change.
+        paid: Option<i128>,
+    },
+    Compare {
+        base: i128,
+        diff: Diff,
+        together: bool,
+    },
+    Rate {
+        per: i128,
+        units: i128,
+        /// Days of `units` hours, when the rate is per hour of a working day.
+        days: Option<i128>,
+    },
+    /// Held out whole: its operations (sums, one division) are trained elsewhere.
+    Average {
+        values: Vec<i128>,
+    },
+}
+
+impl Story {
+    pub fn schema(&self) -> &'static str {
+        match self {
+            Story::Change { .. } => "change",
+            Story::Share { .. } => "share",
+            Story::Price { .. } => "price",
+            Story::Compare { .. } => "compare",
+            Story::Rate { .. } => "rate",
+            Story::Average { .. } => "average",
+        }
+    }
+
+    /// A story's meaning, drawn; `Average` only for held-out requests.
+    pub fn draw(ch: &mut Chooser, held_schema: bool) -> Story {
+        if held_schema {
+            let count = ch.int(3, 4) as usize;
+            let mut values: Vec<i128> = (0..count).map(|_| ch.int(40, 100) as i128).collect();
+            // The sum must divide by the count: the last value takes up the remainder.
+            let rest = values.iter().sum::<i128>() % count as i128;
+            values[count - 1] -= rest;
+            return Story::Average { values };
+        }
+        match ch.int(0, 9) {
+            0..=4 => Self::change(ch),
+            5 => {
+                let parts = ch.int(2, 12) as i128;
+                Story::Share {
+                    total: parts * ch.number(3) as i128,
+                    parts,
+                }
+            }
+            6 => {
+                let (count, each) = (ch.int(2, 12) as i128, ch.number(2) as i128);
+                let paid = ch
+                    .chance(0.5)
+                    .then(|| (count * each / 100 + 1 + ch.int(0, 3) as i128) * 100);
+                Story::Price { count, each, paid }
+            }
+            7 => {
+                let base = ch.number(3) as i128;
+                let diff = match ch.int(0, 2) {
+                    0 => Diff::More(ch.number(2) as i128),
+                    1 => Diff::Fewer(ch.int(1, base as i64 - 1).max(1) as i128),
+                    _ => Diff::Times(ch.int(2, 9) as i128),
+                };
+                Story::Compare {
+                    base: base.max(2),
+                    diff,
+                    together: ch.chance(0.5),
+                }
+            }
+            _ => Story::Rate {
+                per: ch.number(3) as i128,
+                units: ch.int(2, 12) as i128,
+                days: ch.chance(0.4).then(|| ch.int(2, 30) as i128),
+            },
+        }
+    }
+
+    fn change(ch: &mut Chooser) -> Story {
+        let start = ch.number(3) as i128;
+        let mut stock = start;
+        let mut events = Vec::new();
+        for _ in 0..ch.int(1, 3) {
+            let event = match ch.int(0, 3) {
+                0 => Event::Gain(ch.number(3) as i128),
+                1 if stock > 2 => Event::Lose(ch.int(2, stock as i64 - 1) as i128),
+                2 => Event::GainGroups(ch.int(2, 12) as i128, ch.int(2, 50) as i128),
+                3 if stock > 4 => {
+                    let k = ch.int(2, 6) as i128;
+                    let most = (stock - 1) / k;
+                    if most < 2 {
+                        Event::Gain(ch.number(2) as i128)
+                    } else {
+                        Event::LoseGroups(k, ch.int(2, most.min(50) as i64) as i128)
+                    }
+                }
+                _ => Event::Gain(ch.number(2) as i128),
+            };
+            stock += match event {
+                Event::Gain(n) => n,
+                Event::Lose(n) => -n,
+                Event::GainGroups(k, m) => k * m,
+                Event::LoseGroups(k, m) => -k * m,
+            };
+            events.push(event);
+        }
+        let gains = events
+            .iter()
+            .filter(|e| matches!(e, Event::Gain(_) | Event::GainGroups(..)))
+            .count();
+        let grouped = events.iter().any(|e| matches!(e, Event::GainGroups(..)));
+        let ask = if (gains >= 2 || grouped) && ch.chance(0.25) {
+            ChangeAsk::Gained
+        } else {
+            ChangeAsk::Now
+        };
+        Story::Change { start, events, ask }
+    }
+
+    /// The calls that answer the story, in the order a person works them out.
+    pub fn calculation(&self) -> Option<Calculation> {
+        let mut calc = Calculation::default();
+        let given = Operand::Given;
+        match self {
+            Story::Change { start, events, ask } => {
+                let mut acc = (*ask == ChangeAsk::Now).then_some(given(*start));
+                for event in events {
+                    let (op, amount) = match *event {
+                        Event::Gain(n) => (Op::Add, given(n)),
+                        Event::Lose(n) => (Op::Sub, given(n)),
+                        Event::GainGroups(k, m) => (Op::Add, calc.op(given(k), Op::Mul, given(m))?),
+                        Event::LoseGroups(k, m) => (Op::Sub, calc.op(given(k), Op::Mul, given(m))?),
+                    };
+                    if *ask == ChangeAsk::Gained && op == Op::Sub {
+                        continue;
+                    }
+                    acc = Some(match acc {
+                        None => amount,
+                        Some(acc) => calc.op(acc, op, amount)?,
+                    });
+                }
+            }
+            Story::Share { total, parts } => {
+                calc.op(given(*total), Op::Div, given(*parts))?;
+            }
+            Story::Price { count, each, paid } => {
+                let cost = calc.op(given(*count), Op::Mul, given(*each))?;
+                if let Some(paid) = paid {
+                    calc.op(given(*paid), Op::Sub, cost)?;
+                }
+            }
+            Story::Compare {
+                base,
+                diff,
+                together,
+            } => {
+                let other = match *diff {
+                    Diff::More(n) => calc.op(given(*base), Op::Add, given(n))?,
+                    Diff::Fewer(n) => calc.op(given(*base), Op::Sub, given(n))?,
+                    Diff::Times(n) => calc.op(given(*base), Op::Mul, given(n))?,
+                };
+                if *together {
+                    calc.op(given(*base), Op::Add, other)?;
+                }
+            }
+            Story::Rate { per, units, days } => {
+                let one = calc.op(given(*per), Op::Mul, given(*units))?;
+                if let Some(days) = days {
+                    calc.op(one, Op::Mul, given(*days))?;
+                }
+            }
+            Story::Average { values } => {
+                let mut sum = given(values[0]);
+                for value in &values[1..] {
+                    sum = calc.op(sum, Op::Add, given(*value))?;
+                }
+                calc.op(sum, Op::Div, given(values.len() as i128))?;
+            }
+        }
+        (!calc.calls.is_empty()).then_some(calc)
+    }
+
+    /// The story told in `lang`.
+    pub fn tell(&self, ch: &mut Chooser, lang: Lang) -> String {
+        ch.feature(format!("schema:{}", self.schema()));
+        let question_first = ch.chance(0.25);
+        if question_first {
+            ch.feature("order:question-first");
+        }
+        let (mut sentences, question) = match lang {
+            Lang::En => En::new(ch).tell(ch, self),
+            Lang::Zh => Zh::new(ch).tell(ch, self),
+        };
+        if ch.chance(0.2) {
+            let at = ch.int(1, sentences.len() as i64) as usize;
+            sentences.insert(at, distractor(ch, lang));
+        }
+        let joiner = if lang == Lang::En { " " } else { "" };
+        let story = sentences.join(joiner);
+        match (question_first, lang) {
+            (false, _) => format!("{story}{joiner}{question}"),
+            (true, Lang::En) => format!("{question} {story}"),
+            (true, Lang::Zh) => format!("{question}已知：{story}"),
+        }
+    }
+}
+
+/// A sentence that changes nothing: a fact without a quantity, or an age nobody asks about.
+fn distractor(ch: &mut Chooser, lang: Lang) -> String {
+    let age = ch.int(6, 80);
+    let en: [String; 5] = [
+        "It is a sunny day.".into(),
+        "The shop is near the park.".into(),
+        "Everyone is in a good mood.".into(),
+        format!("Their teacher is {age} years old."),
+        "Blue is their favourite colour.".into(),
+    ];
+    let zh: [String; 5] = [
+        "今天天气很好。".into(),
+        "商店就在公园旁边。".into(),
+        "大家都很高兴。".into(),
+        format!("他们的老师今年{age}岁。"),
+        "他们最喜欢蓝色。".into(),
+    ];
+    let i = ch.int(0, 4) as usize;
+    match lang {
+        Lang::En => en[i].clone(),
+        Lang::Zh => zh[i].clone(),
+    }
+}
+
+/// A quantity as a person writes it: digits, digits with a thousands separator, or a word
+/// for a small count.
+fn en_number(ch: &mut Chooser, n: i128) -> String {
+    if (2..=12).contains(&n) && ch.chance(0.15) {
+        ch.feature("number:words");
+        return EN_SMALL[n as usize - 2].to_string();
+    }
+    if n >= 1000 && ch.chance(0.3) {
+        let digits = n.to_string();
+        let (head, tail) = digits.split_at(digits.len() - 3);
+        return format!("{head},{tail}");
+    }
+    n.to_string()
+}
+
+fn zh_number(ch: &mut Chooser, n: i128) -> String {
+    if (2..=10).contains(&n) && ch.chance(0.15) {
+        ch.feature("number:words");
+        return ZH_SMALL[n as usize - 2].to_string();
+    }
+    n.to_string()
+}
+
+/// An English telling: one protagonist, one thing, one tense.
+struct En {
+    who: Person,
+    what: Noun,
+    past: bool,
+}
+
+impl En {
+    fn new(ch: &mut Chooser) -> En {
+        En {
+            who: ch.from(&EN_PEOPLE),
+            what: ch.from(&EN_THINGS),
+            past: ch.chance(0.4),
+        }
+    }
+
+    /// The subject of a later sentence: the name again, or the pronoun.
+    fn subject(&self, ch: &mut Chooser) -> String {
+        if ch.chance(0.6) {
+            capitalise(self.who.pronoun())
+        } else {
+            self.who.name.to_string()
+        }
+    }
+
+    fn has(&self) -> &'static str {
+        if self.past { "had" } else { "has" }
+    }
+
+    fn verb(&self, verb: crate::lexicon::Verb) -> &'static str {
+        if self.past { verb.past } else { verb.now }
+    }
+
+    fn tell(&self, ch: &mut Chooser, story: &Story) -> (Vec<String>, String) {
+        let (name, things) = (self.who.name, self.what.many);
+        match story {
+            Story::Change { start, events, ask } => {
+                let start = en_number(ch, *start);
+                let mut sentences = vec![match ch.int(0, 2) {
+                    0 => format!("{name} {} {start} {things}.", self.has()),
+                    1 if self.past => format!("At first {name} had {start} {things}."),
+                    1 => format!("{name} starts with {start} {things}."),
+                    _ => format!("{name} {} {start} {things} at home.", self.has()),
+                }];
+                for event in events {
+                    sentences.push(self.event(ch, *event));
+                }
+                let question = match (ask, self.past) {
+                    (ChangeAsk::Gained, false) => {
+                        format!("How many {things} does {name} get in all?")
+                    }
+                    (ChangeAsk::Gained, true) => {
+                        format!("How many {things} did {name} get in all?")
+                    }
+                    (ChangeAsk::Now, _) => match ch.int(0, 2) {
+                        0 => format!("How many {things} does {name} have now?"),
+                        1 => format!("How many {things} does {name} end up with?"),
+                        _ => format!("What is the number of {things} {name} has now?"),
+                    },
+                };
+                (sentences, question)
+            }
+            Story::Share { total, parts } => {
+                let (total, parts) = (en_number(ch, *total), en_number(ch, *parts));
+                let container = ch.from(&EN_CONTAINERS);
+                let (bins, bin) = (container.many, container.one);
+                match ch.int(0, 1) {
+                    0 => (
+                        vec![format!(
+                            "{name} shares {total} {things} equally among {parts} friends."
+                        )],
+                        format!("How many {things} does each friend get?"),
+                    ),
+                    _ => (
+                        vec![format!(
+                            "{name} puts {total} {things} into {parts} {bins}, the same number in each."
+                        )],
+                        format!("How many {things} are in each {bin}?"),
+                    ),
+                }
+            }
+            Story::Price { count, each, paid } => {
+                let (count, each) = (en_number(ch, *count), en_number(ch, *each));
+                let buys = if self.past { "bought" } else { "buys" };
+                let mut sentences = vec![match ch.int(0, 1) {
+                    0 => format!("{name} {buys} {count} {things} at {each} dollars each."),
+                    _ => format!(
+                        "One {} costs {each} dollars. {name} {buys} {count}.",
+                        self.what.one
+                    ),
+                }];
+                let question = match paid {
+                    Some(paid) => {
+                        let paid = en_number(ch, *paid);
+                        let pays = if self.past { "paid" } else { "pays" };
+                        sentences.push(format!("{} {pays} with {paid} dollars.", self.subject(ch)));
+                        format!("How much change does {name} get?")
+                    }
+                    None => format!("How much does {name} spend?"),
+                };
+                (sentences, question)
+            }
+            Story::Compare {
+                base,
+                diff,
+                together,
+            } => {
+                let other = loop {
+                    let other = ch.from(&EN_PEOPLE);
+                    if other.name != name {
+                        break other.name;
+                    }
+                };
+                let base = en_number(ch, *base);
+                let relation = match *diff {
+                    Diff::More(n) => format!("{} more {things} than {name}", en_number(ch, n)),
+                    Diff::Fewer(n) => format!("{} fewer {things} than {name}", en_number(ch, n)),
+                    Diff::Times(n) => format!("{} times as many {things} as {name}", en_number(ch, n)),
+                };
+                let question = if *together {
+                    format!("How many {things} do they have together?")
+                } else {
+                    format!("How many {things} does {other} have?")
+                };
+                (
+                    vec![
+                        format!("{name} {} {base} {things}.", self.has()),
+                        format!("{other} {} {relation}.", self.has()),
+                    ],
+                    question,
+                )
+            }
+            Story::Rate { per, units, days } => {
+                let (per, units) = (en_number(ch, *per), en_number(ch, *units));
+                match days {
+                    None => match ch.int(0, 1) {
+                        0 => (
+                            vec![format!("A train travels {per} kilometres per hour.")],
+                            format!("How far does it go in {units} hours?"),
+                        ),
+                        _ => (
+                            vec![format!("{name} reads {per} pages a day.")],
+                            format!("How many pages does {name} read in {units} days?"),
+                        ),
+                    },
+                    Some(days) => (
+                        vec![format!(
+                            "{name} earns {per} dollars an hour and works {units} hours a day."
+                        )],
+                        format!("How much does {name} earn in {} days?", en_number(ch, *days)),
+                    ),
+                }
+            }
+            Story::Average { values } => {
+                let count = EN_SMALL[values.len() - 2];
+                let listed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                let (last, rest) = listed.split_last().expect("three values or more");
+                (
+                    vec![format!(
+                        "{name} scored {} and {last} on {count} tests.",
+                        rest.join(", ")
+                    )],
+                    "What is the average score?".to_string(),
+                )
+            }
+        }
+    }
+
+    fn event(&self, ch: &mut Chooser, event: Event) -> String {
+        let who = self.subject(ch);
+        let things = self.what.many;
+        match event {
+            Event::Gain(n) => {
+                let (verb, n) = (self.verb(ch.from(&EN_GAIN)), en_number(ch, n));
+                match ch.int(0, 2) {
+                    0 => format!("{who} {verb} {n} more."),
+                    1 => format!("Then {} {verb} {n} {things}.", who.to_lowercase_pronoun()),
+                    _ => format!("{who} {verb} {n} more {things}."),
+                }
+            }
+            Event::Lose(n) => {
+                let (verb, n) = (self.verb(ch.from(&EN_LOSE)), en_number(ch, n));
+                match ch.int(0, 1) {
+                    0 => format!("{who} {verb} {n} of them."),
+                    _ => format!("{who} {verb} {n} {things}."),
+                }
+            }
+            Event::GainGroups(k, m) | Event::LoseGroups(k, m) => {
+                let pool = if matches!(event, Event::GainGroups(..)) {
+                    &EN_GAIN
+                } else {
+                    &EN_LOSE
+                };
+                let verb = self.verb(ch.from(pool));
+                let container = ch.from(&EN_CONTAINERS);
+                let (k, m) = (en_number(ch, k), en_number(ch, m));
+                let (bins, bin) = (container.many, container.one);
+                let has = self.has();
+                match ch.int(0, 2) {
+                    0 => format!("{who} {verb} {k} {bins} of {things}. Each {bin} {has} {m} {things}."),
+                    1 => format!("{who} {verb} {k} {bins} with {m} {things} in each."),
+                    _ => format!("{who} {verb} {k} {bins}, each holding {m} {things}."),
+                }
+            }
+        }
+    }
+}
+
+trait Lowercase {
+    fn to_lowercase_pronoun(&self) -> String;
+}
+
+impl Lowercase for String {
+    /// "He" after "Then" is "he"; a name stays as written.
+    fn to_lowercase_pronoun(&self) -> String {
+        match self.as_str() {
+            "He" | "She" => self.to_lowercase(),
+            _ => self.clone(),
+        }
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A Chinese telling: one protagonist, one thing.
+struct Zh {
+    who: &'static str,
+    what: ZhNoun,
+}
+
+impl Zh {
+    fn new(ch: &mut Chooser) -> Zh {
+        Zh {
+            who: ch.from(&ZH_PEOPLE),
+            what: ch.from(&ZH_THINGS),
+        }
+    }
+
+    fn tell(&self, ch: &mut Chooser, story: &Story) -> (Vec<String>, String) {
+        let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
+        match story {
+            Story::Change { start, events, ask } => {
+                let start = zh_number(ch, *start);
+                let mut sentences = vec![match ch.int(0, 2) {
+                    0 => format!("{who}有{start}{m}{noun}。"),
+                    1 => format!("{who}原来有{start}{m}{noun}。"),
+                    _ => format!("{who}一开始有{start}{m}{noun}。"),
+                }];
+                for event in events {
+                    sentences.push(self.event(ch, *event));
+                }
+                let question = match ask {
+                    ChangeAsk::Gained => format!("{who}一共得到了多少{m}{noun}？"),
+                    ChangeAsk::Now => match ch.int(0, 2) {
+                        0 => format!("{who}现在有多少{m}{noun}？"),
+                        1 => format!("现在一共有多少{m}？"),
+                        _ => format!("{who}最后有几{m}{noun}？"),
+                    },
+                };
+                (sentences, question)
+            }
+            Story::Share { total, parts } => {
+                let (total, parts) = (zh_number(ch, *total), zh_number(ch, *parts));
+                match ch.int(0, 1) {
+                    0 => (
+                        vec![format!("{who}把{total}{m}{noun}平均分给{parts}个同学。")],
+                        format!("每人分到多少{m}？"),
+                    ),
+                    _ => {
+                        let bin = ch.from(&ZH_CONTAINERS);
+                        (
+                            vec![format!("{total}{m}{noun}平均装进{parts}{bin}。")],
+                            format!("每{bin}装多少{m}？"),
+                        )
+                    }
+                }
+            }
+            Story::Price { count, each, paid } => {
+                let (count, each) = (zh_number(ch, *count), zh_number(ch, *each));
+                let mut sentences = vec![format!("每{m}{noun}{each}元，{who}买了{count}{m}。")];
+                let question = match paid {
+                    Some(paid) => {
+                        sentences.push(format!("{who}付了{}元。", zh_number(ch, *paid)));
+                        "应该找回多少元？".to_string()
+                    }
+                    None => "一共要付多少元？".to_string(),
+                };
+                (sentences, question)
+            }
+            Story::Compare {
+                base,
+                diff,
+                together,
+            } => {
+                let other = loop {
+                    let other = ch.from(&ZH_PEOPLE);
+                    if other != who {
+                        break other;
+                    }
+                };
+                let base = zh_number(ch, *base);
+                let relation = match *diff {
+                    Diff::More(n) => format!("{other}比{who}多{}{m}", zh_number(ch, n)),
+                    Diff::Fewer(n) => format!("{other}比{who}少{}{m}", zh_number(ch, n)),
+                    Diff::Times(n) => format!("{other}的{noun}是{who}的{}倍", zh_number(ch, n)),
+                };
+                let question = if *together {
+                    format!("他们一共有多少{m}{noun}？")
+                } else {
+                    format!("{other}有多少{m}{noun}？")
+                };
+                (
+                    vec![format!("{who}有{base}{m}{noun}，"), format!("{relation}。")],
+                    question,
+                )
+            }
+            Story::Rate { per, units, days } => {
+                let (per, units) = (zh_number(ch, *per), zh_number(ch, *units));
+                match days {
+                    None => match ch.int(0, 1) {
+                        0 => (
+                            vec![format!("一列火车每小时行驶{per}千米。")],
+                            format!("{units}小时行驶多少千米？"),
+                        ),
+                        _ => (
+                            vec![format!("{who}每天读{per}页书。")],
+                            format!("{units}天能读多少页？"),
+                        ),
+                    },
+                    Some(days) => (
+                        vec![format!("{who}每小时挣{per}元，每天工作{units}小时。")],
+                        format!("{}天一共挣多少元？", zh_number(ch, *days)),
+                    ),
+                }
+            }
+            Story::Average { values } => {
+                let count = ZH_SMALL[values.len() - 2];
+                let listed: Vec<String> = values.iter().map(|v| format!("{v}分")).collect();
+                (
+                    vec![format!("{who}{count}次考试的成绩分别是{}。", listed.join("、"))],
+                    "平均分是多少？".to_string(),
+                )
+            }
+        }
+    }
+
+    fn event(&self, ch: &mut Chooser, event: Event) -> String {
+        let m = self.what.measure;
+        match event {
+            Event::Gain(n) => {
+                let verb = ch.from(&ZH_GAIN);
+                format!("又{verb}{}{m}。", zh_number(ch, n))
+            }
+            Event::Lose(n) => {
+                let verb = ch.from(&ZH_LOSE);
+                format!("{verb}{}{m}。", zh_number(ch, n))
+            }
+            Event::GainGroups(k, per) | Event::LoseGroups(k, per) => {
+                let verb = if matches!(event, Event::GainGroups(..)) {
+                    format!("又{}", ch.from(&ZH_GAIN))
+                } else {
+                    ch.from(&ZH_LOSE).to_string()
+                };
+                let bin = ch.from(&ZH_CONTAINERS);
+                let (k, per) = (zh_number(ch, k), zh_number(ch, per));
+                format!("{verb}{k}{bin}，每{bin}{per}{m}。")
+            }
+        }
+    }
+}

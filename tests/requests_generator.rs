@@ -1,0 +1,141 @@
+//! The request generator (miracle-requests) against the real experts: deterministic,
+//! every demonstration checked, and the held-out split held by construction.
+
+use miracle_requests::{Plan, compose, contains_form, lexicon};
+use miracle_experts::{Calculator, Code, Registry, Search};
+use miracle_router::demos::{CALCULATOR, CODE, Category, LITERATURE, Lang, Split};
+use miracle_router::protocol::Step;
+
+fn plan(requests: usize) -> Plan {
+    Plan {
+        requests,
+        held_out_share: 0.2,
+    }
+}
+
+/// The agent's experts, with programs run by the `miracle` binary's code worker.
+fn registry() -> Registry {
+    Registry::new()
+        .with(Calculator::new().named(CALCULATOR))
+        .with(Search::new().named(LITERATURE).without_snippets())
+        .with(Code::new().worker(env!("CARGO_BIN_EXE_miracle")).named(CODE))
+}
+
+async fn composed(requests: usize, seed: u64) -> Vec<miracle_requests::Composed> {
+    let registry = registry();
+    compose(&registry, &plan(requests), seed)
+        .await
+        .expect("every draft checks against the experts")
+}
+
+#[tokio::test]
+async fn a_run_is_deterministic_and_seeds_differ() {
+    let (a, b, c) = (composed(60, 3).await, composed(60, 3).await, composed(60, 4).await);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[tokio::test]
+async fn every_kind_language_and_split_is_made_and_each_answer_is_what_the_experts_return() {
+    let demos = composed(400, 1).await;
+    for category in [Category::Calc, Category::Code, Category::Literature, Category::Direct] {
+        for lang in [Lang::En, Lang::Zh] {
+            for split in [Split::Train, Split::HeldOut] {
+                assert!(
+                    demos.iter().any(|c| c.demo.category == category
+                        && c.demo.lang == lang
+                        && c.demo.split == split),
+                    "no {category:?} {lang:?} {split:?} request"
+                );
+            }
+        }
+    }
+    assert!(demos.iter().any(|c| c.demo.dialogue.exchanges.len() == 2), "no conversation");
+    let registry = registry();
+    let context = miracle_experts::Context::default();
+    for c in &demos {
+        for exchange in &c.demo.dialogue.exchanges {
+            let mut last = None;
+            for pair in exchange.steps.windows(2) {
+                if let [Step::Call { expert, input }, Step::Result { text }] = pair {
+                    let again = registry.call(expert, input, &context).await.unwrap();
+                    assert_eq!(&again.text, text, "{expert} {input:?} in {:?}", exchange.user);
+                    last = Some((expert.clone(), text.clone()));
+                }
+            }
+            let Some(Step::Answer { text: answer }) = exchange.steps.last() else {
+                panic!("{:?} ends without an answer", exchange.user);
+            };
+            // A calculation or a program is answered with what its last call returned.
+            if let Some((expert, result)) = last
+                && expert != LITERATURE
+            {
+                assert!(answer.contains(result.trim()), "{answer:?} lacks {result:?}");
+            }
+        }
+        if let Some(answer) = &c.demo.expect.answer {
+            let first = &c.demo.dialogue.exchanges[0].steps;
+            assert!(
+                matches!(first.last(), Some(Step::Answer { text }) if text.contains(answer.as_str())),
+                "{}: expected {answer}",
+                c.demo.id
+            );
+        }
+    }
+}
+
+/// The split holds by construction: a training request carries no held-out entry,
+/// schema or combination, and its text (every turn) holds no held-out form; every
+/// held-out request has a reason, and a lexical reason is written in its text.
+#[tokio::test]
+async fn no_held_out_item_reaches_training() {
+    let demos = composed(1500, 2).await;
+    let forms: Vec<(Lang, &str)> = [Lang::En, Lang::Zh]
+        .into_iter()
+        .flat_map(|lang| lexicon::held_forms(lang).into_iter().map(move |f| (lang, f)))
+        .collect();
+    assert!(forms.len() > 40, "{} held-out forms", forms.len());
+    let (mut train, mut held) = (0, 0);
+    for c in &demos {
+        match c.demo.split {
+            Split::Train => {
+                train += 1;
+                assert!(c.marks.is_empty(), "{}: {:?}", c.demo.id, c.marks);
+                for exchange in &c.demo.dialogue.exchanges {
+                    for (lang, form) in &forms {
+                        assert!(
+                            !contains_form(&exchange.user, form, *lang),
+                            "training request {:?} holds the held-out {form:?}",
+                            exchange.user
+                        );
+                    }
+                }
+            }
+            Split::HeldOut => {
+                held += 1;
+                assert!(!c.marks.is_empty(), "{} is held out for no reason", c.demo.id);
+                assert_eq!(c.demo.dialogue.exchanges.len(), 1);
+            }
+        }
+    }
+    assert!(train > 1000 && held > 200, "{train} training, {held} held out");
+    let reasons = |prefix: &str| {
+        demos
+            .iter()
+            .flat_map(|c| &c.marks)
+            .filter(|m| m.starts_with(prefix))
+            .count()
+    };
+    for prefix in ["schema:average", "combination:", "operation:", "person:", "frame:"] {
+        assert!(reasons(prefix) > 0, "no request held out for {prefix}");
+    }
+}
+
+#[test]
+fn forms_are_matched_as_words_in_english_and_anywhere_in_chinese() {
+    assert!(contains_form("Tomasz had 5 kites.", "kites", Lang::En));
+    assert!(contains_form("What is 8 CUBED?", "cubed", Lang::En));
+    assert!(!contains_form("It is overdue.", "over", Lang::En));
+    assert!(!contains_form("Seashells", "shells", Lang::En));
+    assert!(contains_form("又领到了3捆", "捆", Lang::Zh));
+}
