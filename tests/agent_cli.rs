@@ -336,6 +336,8 @@ fn train_recipe(recipe: &Path, out: &Path, home: &Path) -> String {
             recipe.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
+            "--device",
+            "flex",
         ],
         home,
     );
@@ -345,6 +347,27 @@ fn train_recipe(recipe: &Path, out: &Path, home: &Path) -> String {
         String::from_utf8_lossy(&run.stderr)
     );
     stdout(&run)
+}
+
+/// `--device wgpu` on a build without GPU support is refused, by the recipe and by a
+/// stage alone, before anything is written.
+#[cfg(not(feature = "wgpu"))]
+#[test]
+fn a_device_the_build_lacks_is_refused_before_anything_is_written() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("recipes");
+    tiny_recipe(&dir, "");
+    let run = home.path().join("run");
+    for args in [
+        vec!["train", "--recipe", dir.join("recipe.yaml").to_str().unwrap()],
+        vec!["pretrain", "--config", dir.join("pretrain.yaml").to_str().unwrap()],
+    ] {
+        let mut args = args.clone();
+        args.extend(["--out", run.to_str().unwrap(), "--device", "wgpu"]);
+        let output = miracle(&args, home.path());
+        assert_clear_failure(&output, "built without GPU support");
+        assert!(!run.exists(), "{args:?} wrote {}", run.display());
+    }
 }
 
 #[test]

@@ -5,8 +5,10 @@ use std::io::Write;
 
 use anyhow::{Context as _, anyhow};
 use burn::prelude::Device;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use miracle_core::bench;
+
+use super::wiring::Backend;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -18,26 +20,6 @@ pub struct BenchArgs {
     what: BenchCommand,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Backend {
-    Flex,
-    Wgpu,
-}
-
-impl Backend {
-    fn device(self) -> anyhow::Result<Device> {
-        match self {
-            Backend::Flex => Ok(Device::flex()),
-            #[cfg(feature = "wgpu")]
-            Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
-            #[cfg(not(feature = "wgpu"))]
-            Backend::Wgpu => Err(anyhow!(
-                "this miracle was built without GPU support: rebuild with \
-                 `cargo build --release --features wgpu`"
-            )),
-        }
-    }
-}
 
 impl BenchArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {

@@ -6,13 +6,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use burn::prelude::Device;
 use clap::Args;
 use miracle_core::train::dpo::{DpoRun, DpoSchedule, train_dpo};
 use serde::Deserialize;
 
 use super::rm::{progress, ranked};
-use super::wiring::Wiring;
+use super::wiring::{Backend, Wiring};
 
 #[derive(Debug, Args)]
 pub struct DpoArgs {
@@ -23,6 +22,10 @@ pub struct DpoArgs {
     /// config's `out:`, else runs/<config name> in the current directory.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Where it trains: flex (the CPU) or wgpu (the default GPU; a build with
+    /// `--features wgpu`).
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,14 +47,14 @@ pub struct DpoFile {
 
 impl DpoArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_dpo(&self.config, &Wiring::out(self.out), out).map(|_| ())
+        run_dpo(&self.config, &Wiring::out(self.out).on(self.device), out).map(|_| ())
     }
 }
 
 /// Runs the DPO `config` describes; returns the tuned model's directory.
 pub fn run_dpo(config: &Path, wiring: &Wiring, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     let file: DpoFile = super::read_yaml(config, "DPO config")?;
-    let device = Device::flex();
+    let device = wiring.device()?;
     let init = wiring.input("init", config, file.init.as_ref());
     let sft = super::model::load(init.as_deref(), &device).context("init")?;
     let comparisons = wiring.required("comparisons", config, file.comparisons.as_ref())?;

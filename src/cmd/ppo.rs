@@ -5,9 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::wiring::Wiring;
+use super::wiring::{Backend, Wiring};
 use anyhow::Context;
-use burn::prelude::Device;
 use clap::Args;
 use miracle_core::train::data::{Batches, pack};
 use miracle_core::train::ppo_training::{
@@ -31,6 +30,10 @@ pub struct PpoArgs {
     /// config's `out:`, else runs/<config name> in the current directory.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Where it trains: flex (the CPU) or wgpu (the default GPU; a build with
+    /// `--features wgpu`).
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,7 +78,7 @@ fn yes() -> bool {
 
 impl PpoArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_ppo(&self.config, self.stop_after, &Wiring::out(self.out), out).map(|_| ())
+        run_ppo(&self.config, self.stop_after, &Wiring::out(self.out).on(self.device), out).map(|_| ())
     }
 }
 
@@ -92,7 +95,7 @@ pub fn run_ppo(
         "{}: temperature must be positive and heldout_every at least 1",
         config.display()
     );
-    let device = Device::flex();
+    let device = wiring.device()?;
     let init = wiring.input("init", config, file.init.as_ref());
     let sft = super::model::load(init.as_deref(), &device).context("init")?;
     let reward_dir = wiring.required("reward", config, file.reward.as_ref())?;

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use burn::prelude::Device;
 use clap::Args;
 use miracle_core::gpt::{GptConfig, Position};
 use miracle_core::tokenizer::Tokenizer;
@@ -15,7 +14,7 @@ use miracle_corpora::{Collection, Paper, ReadOptions, read_path};
 use serde::Deserialize;
 
 use super::loss_curve;
-use super::wiring::Wiring;
+use super::wiring::{Backend, Wiring};
 
 #[derive(Debug, Args)]
 pub struct PretrainArgs {
@@ -29,6 +28,10 @@ pub struct PretrainArgs {
     /// config's `out:`, else runs/<config name> in the current directory.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Where it trains: flex (the CPU) or wgpu (the default GPU; a build with
+    /// `--features wgpu`).
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
 }
 
 /// The model's shape; the vocabulary comes from the tokenizer.
@@ -74,7 +77,7 @@ struct PretrainFile {
 
 impl PretrainArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_pretrain(&self.config, self.stop_after, &Wiring::out(self.out), out).map(|_| ())
+        run_pretrain(&self.config, self.stop_after, &Wiring::out(self.out).on(self.device), out).map(|_| ())
     }
 }
 
@@ -86,6 +89,7 @@ pub(super) fn run_pretrain(
     out: &mut dyn Write,
 ) -> anyhow::Result<PathBuf> {
     let file: PretrainFile = super::read_yaml(config_path, "pretraining config")?;
+    let device = wiring.device()?;
     // Relative paths in the config are relative to the config file.
     let base = config_path.parent().unwrap_or(Path::new("."));
     let tokenizer = match &file.data.tokenizer {
@@ -132,7 +136,7 @@ pub(super) fn run_pretrain(
             curve(&out_dir);
         }
     };
-    let reports = pretrain(&run, &Device::flex(), stop_after, on_step)?;
+    let reports = pretrain(&run, &device, stop_after, on_step)?;
     eprintln!();
     curve(&out_dir);
     let last = reports.last().map_or(0, |r| r.step);

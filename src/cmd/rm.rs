@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::wiring::Wiring;
+use super::wiring::{Backend, Wiring};
 use anyhow::Context;
 use burn::prelude::Device;
 use clap::Args;
@@ -32,6 +32,10 @@ pub struct RmArgs {
     /// config's `out:`, else runs/<config name> in the current directory.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Where it trains: flex (the CPU) or wgpu (the default GPU; a build with
+    /// `--features wgpu`).
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,9 +60,9 @@ impl RmArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         match &self.evaluate {
             Some(comparisons) => {
-                evaluate_rm(&self.config, &Wiring::out(self.out), comparisons, out)
+                evaluate_rm(&self.config, &Wiring::out(self.out).on(self.device), comparisons, out)
             }
-            None => run_rm(&self.config, &Wiring::out(self.out), out).map(|_| ()),
+            None => run_rm(&self.config, &Wiring::out(self.out).on(self.device), out).map(|_| ()),
         }
     }
 }
@@ -66,7 +70,7 @@ impl RmArgs {
 /// Trains the reward model `config` describes; returns the reward directory.
 pub fn run_rm(config: &Path, wiring: &Wiring, out: &mut dyn Write) -> anyhow::Result<PathBuf> {
     let file: RmFile = super::read_yaml(config, "reward-model config")?;
-    let device = Device::flex().autodiff();
+    let device = wiring.device()?.autodiff();
     let init = wiring.input("init", config, file.init.as_ref());
     let start = super::model::load(init.as_deref(), &device).context("init")?;
     let comparisons = wiring.required("comparisons", config, file.comparisons.as_ref())?;
@@ -98,7 +102,7 @@ pub fn run_rm(config: &Path, wiring: &Wiring, out: &mut dyn Write) -> anyhow::Re
     eprintln!();
     // The saved model, scored on the held-out pairs by what orders them (see
     // `decider_scores`): how much of the ranking it can see, and how well it learnt that.
-    let inference = Device::flex();
+    let inference = wiring.device()?;
     let model_dir = out_dir.join("model");
     let (saved, _, _) = RewardModel::load(&model_dir, &inference)
         .with_context(|| format!("cannot load the reward model in {}", model_dir.display()))?;
@@ -156,7 +160,7 @@ fn evaluate_rm(
 ) -> anyhow::Result<()> {
     let file: RmFile = super::read_yaml(config, "reward-model config")?;
     let dir = wiring.out_dir(config, file.out.as_ref()).join("model");
-    let device = Device::flex();
+    let device = wiring.device()?;
     let (model, _, tokenizer) = RewardModel::load(&dir, &device)
         .with_context(|| format!("cannot load the reward model in {}", dir.display()))?;
     let read = read_comparisons(comparisons)?;

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use burn::prelude::Device;
 use clap::Args;
 use miracle_core::gpt::model_dir;
 use miracle_core::rng::SplitMix64;
@@ -17,7 +16,7 @@ use miracle_router::protocol::render;
 use serde::Deserialize;
 
 use super::pretrain::{curve, progress};
-use super::wiring::Wiring;
+use super::wiring::{Backend, Wiring};
 
 #[derive(Debug, Args)]
 pub struct SftArgs {
@@ -31,6 +30,10 @@ pub struct SftArgs {
     /// config's `out:`, else runs/<config name> in the current directory.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Where it trains: flex (the CPU) or wgpu (the default GPU; a build with
+    /// `--features wgpu`).
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,7 +61,7 @@ fn val_fraction() -> f64 {
 
 impl SftArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_sft(&self.config, self.stop_after, &Wiring::out(self.out), out).map(|_| ())
+        run_sft(&self.config, self.stop_after, &Wiring::out(self.out).on(self.device), out).map(|_| ())
     }
 }
 
@@ -77,7 +80,7 @@ pub fn run_sft(
         );
     }
     let init = wiring.required("init", config, file.init.as_ref())?;
-    let device = Device::flex();
+    let device = wiring.device()?;
     let start = model_dir::load(&init, &device).with_context(|| {
         format!(
             "init: cannot load the model to fine-tune from {}",

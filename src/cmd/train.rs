@@ -24,7 +24,7 @@ use super::label::{rank_file, sample_file};
 use super::ppo::run_ppo;
 use super::pretrain::run_pretrain;
 use super::sft::run_sft;
-use super::wiring::Wiring;
+use super::wiring::{Backend, Wiring};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -39,6 +39,10 @@ pub struct TrainArgs {
     /// `--publish corpora/models/default` replaces the shipped model (a rebuild embeds it).
     #[arg(long)]
     publish: Option<PathBuf>,
+    /// Where it trains: flex (the CPU) or wgpu (the default GPU; a build with
+    /// `--features wgpu`).
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    device: Backend,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,6 +145,8 @@ impl DemosStage {
 
 impl TrainArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        // A device this build cannot use stops the recipe before any stage writes.
+        self.device.device()?;
         let recipe: Recipe = super::read_yaml(&self.recipe, "recipe")?;
         if recipe.model.is_some() {
             bail!(
@@ -166,7 +172,7 @@ impl TrainArgs {
         let pretrain_out = run_pretrain(
             &base.join(&recipe.pretrain),
             None,
-            &Wiring::out(Some(run.join("pretrain"))),
+            &Wiring::out(Some(run.join("pretrain"))).on(self.device),
             out,
         )?;
         writeln!(out, "== 3/4 demonstrations from the experts")?;
@@ -192,6 +198,7 @@ impl TrainArgs {
             // Each pass starts from the model of the stage before it.
             let (_, before) = stages.last().expect("pretraining ran");
             let wiring = Wiring::out(Some(run.join(&name)))
+                .on(self.device)
                 .with("init", before.join("model"))
                 .with("demos", demos.join("train.jsonl"));
             stages.push((name, run_sft(&base.join(config), None, &wiring, out)?));
@@ -199,7 +206,7 @@ impl TrainArgs {
         if let Some(rlhf) = &recipe.rlhf {
             let (_, sft) = stages.last().expect("at least one pass");
             let sft_model = sft.join("model");
-            stages.extend(run_rlhf(rlhf, base, &run, &sft_model, out)?);
+            stages.extend(run_rlhf(rlhf, base, &run, (&sft_model, self.device), out)?);
         }
         let model = run.join("model");
         let (_, last) = stages.last().expect("at least one pass");
@@ -247,7 +254,7 @@ fn run_rlhf(
     rlhf: &RlhfStage,
     base: &Path,
     run: &Path,
-    sft_model: &Path,
+    (sft_model, backend): (&Path, Backend),
     out: &mut dyn Write,
 ) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let policy = match (&rlhf.ppo, &rlhf.dpo) {
@@ -294,6 +301,7 @@ fn run_rlhf(
     let rm_config = base.join(&rlhf.rm);
     let comparisons = |name: &str| dir.join(format!("{name}-comparisons.jsonl"));
     let rm_wiring = Wiring::out(Some(run.join("rm")))
+        .on(backend)
         .with("init", sft_model)
         .with("comparisons", comparisons("train"))
         .with("val", comparisons("heldout"));
@@ -303,6 +311,7 @@ fn run_rlhf(
         Policy::Ppo(config) => {
             writeln!(out, "== RLHF 4/4: PPO-ptx ({})", config.display())?;
             let wiring = Wiring::out(Some(run.join("ppo")))
+                .on(backend)
                 .with("init", sft_model)
                 .with("reward", &rm_out)
                 .with("prompts", dir.join("prompts.jsonl"))
@@ -315,6 +324,7 @@ fn run_rlhf(
         Policy::Dpo(config) => {
             writeln!(out, "== RLHF 4/4: DPO ({})", config.display())?;
             let wiring = Wiring::out(Some(run.join("dpo")))
+                .on(backend)
                 .with("init", sft_model)
                 .with("comparisons", comparisons("train"))
                 .with("val", comparisons("heldout"));

@@ -8,11 +8,39 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The paths a caller sets over a stage config's own.
+use burn::prelude::Device;
+use clap::ValueEnum;
+
+/// Where a stage trains and a benchmark runs: burn-flex on the CPU, or burn-wgpu on the
+/// default GPU (a build with `--features wgpu`). The model code is the same on both.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    #[default]
+    Flex,
+    Wgpu,
+}
+
+impl Backend {
+    pub fn device(self) -> anyhow::Result<Device> {
+        match self {
+            Backend::Flex => Ok(Device::flex()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            #[cfg(not(feature = "wgpu"))]
+            Backend::Wgpu => Err(anyhow::anyhow!(
+                "--device wgpu: this miracle was built without GPU support; rebuild with \
+                 `cargo build --release --features wgpu`, or train with --device flex"
+            )),
+        }
+    }
+}
+
+/// The paths a caller sets over a stage config's own, and the device the stage trains on.
 #[derive(Debug, Default, Clone)]
 pub struct Wiring {
     out: Option<PathBuf>,
     inputs: BTreeMap<&'static str, PathBuf>,
+    backend: Backend,
 }
 
 impl Wiring {
@@ -21,7 +49,19 @@ impl Wiring {
         Wiring {
             out,
             inputs: BTreeMap::new(),
+            backend: Backend::Flex,
         }
+    }
+
+    /// Trains on `backend` (a `--device` option).
+    pub fn on(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// The device the stage trains on.
+    pub fn device(&self) -> anyhow::Result<Device> {
+        self.backend.device()
     }
 
     /// The config's `name` (init, demos, comparisons…) read from `path` instead.

@@ -251,7 +251,8 @@ fn draft(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Vec<T
 }
 
 /// Runs a turn's work on the experts and writes the assistant's steps: `None` when the
-/// search does not find the paper its topic came from (another request is drawn).
+/// search refuses the topic or does not find the paper it came from (another request is
+/// drawn).
 async fn perform(
     registry: &Registry,
     turn: &Turn,
@@ -288,7 +289,11 @@ async fn perform(
             expect(Some(CODE), Some(result), Vec::new())
         }
         Work::Search(id, topic) => {
-            let result = call(registry, &turn.user, LITERATURE, topic, &mut steps).await?;
+            // A title the search reads as broken syntax ("… AND … IN CHINA") is no topic to
+            // teach: another request is drawn.
+            let Ok(result) = call(registry, &turn.user, LITERATURE, topic, &mut steps).await else {
+                return Ok(None);
+            };
             let ids = cited_ids(&result);
             if !ids.contains(id) {
                 return Ok(None);
