@@ -359,8 +359,16 @@ fn a_device_the_build_lacks_is_refused_before_anything_is_written() {
     tiny_recipe(&dir, "");
     let run = home.path().join("run");
     for args in [
-        vec!["train", "--recipe", dir.join("recipe.yaml").to_str().unwrap()],
-        vec!["pretrain", "--config", dir.join("pretrain.yaml").to_str().unwrap()],
+        vec![
+            "train",
+            "--recipe",
+            dir.join("recipe.yaml").to_str().unwrap(),
+        ],
+        vec![
+            "pretrain",
+            "--config",
+            dir.join("pretrain.yaml").to_str().unwrap(),
+        ],
     ] {
         let mut args = args.clone();
         args.extend(["--out", run.to_str().unwrap(), "--device", "wgpu"]);

@@ -1,8 +1,8 @@
 //! The request generator (miracle-requests) against the real experts: deterministic,
 //! every demonstration checked, and the held-out split held by construction.
 
-use miracle_requests::{Plan, compose, contains_form, lexicon};
 use miracle_experts::{Calculator, Code, Registry, Search};
+use miracle_requests::{Plan, compose, contains_form, lexicon};
 use miracle_router::demos::{CALCULATOR, CODE, Category, LITERATURE, Lang, Split};
 use miracle_router::protocol::Step;
 
@@ -18,7 +18,11 @@ fn registry() -> Registry {
     Registry::new()
         .with(Calculator::new().named(CALCULATOR))
         .with(Search::new().named(LITERATURE).without_snippets())
-        .with(Code::new().worker(env!("CARGO_BIN_EXE_miracle")).named(CODE))
+        .with(
+            Code::new()
+                .worker(env!("CARGO_BIN_EXE_miracle"))
+                .named(CODE),
+        )
 }
 
 async fn composed(requests: usize, seed: u64) -> Vec<miracle_requests::Composed> {
@@ -30,7 +34,11 @@ async fn composed(requests: usize, seed: u64) -> Vec<miracle_requests::Composed>
 
 #[tokio::test]
 async fn a_run_is_deterministic_and_seeds_differ() {
-    let (a, b, c) = (composed(60, 3).await, composed(60, 3).await, composed(60, 4).await);
+    let (a, b, c) = (
+        composed(60, 3).await,
+        composed(60, 3).await,
+        composed(60, 4).await,
+    );
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
@@ -38,7 +46,12 @@ async fn a_run_is_deterministic_and_seeds_differ() {
 #[tokio::test]
 async fn every_kind_language_and_split_is_made_and_each_answer_is_what_the_experts_return() {
     let demos = composed(400, 1).await;
-    for category in [Category::Calc, Category::Code, Category::Literature, Category::Direct] {
+    for category in [
+        Category::Calc,
+        Category::Code,
+        Category::Literature,
+        Category::Direct,
+    ] {
         for lang in [Lang::En, Lang::Zh] {
             for split in [Split::Train, Split::HeldOut] {
                 assert!(
@@ -50,7 +63,10 @@ async fn every_kind_language_and_split_is_made_and_each_answer_is_what_the_exper
             }
         }
     }
-    assert!(demos.iter().any(|c| c.demo.dialogue.exchanges.len() == 2), "no conversation");
+    assert!(
+        demos.iter().any(|c| c.demo.dialogue.exchanges.len() == 2),
+        "no conversation"
+    );
     let registry = registry();
     let context = miracle_experts::Context::default();
     for c in &demos {
@@ -59,7 +75,11 @@ async fn every_kind_language_and_split_is_made_and_each_answer_is_what_the_exper
             for pair in exchange.steps.windows(2) {
                 if let [Step::Call { expert, input }, Step::Result { text }] = pair {
                     let again = registry.call(expert, input, &context).await.unwrap();
-                    assert_eq!(&again.text, text, "{expert} {input:?} in {:?}", exchange.user);
+                    assert_eq!(
+                        &again.text, text,
+                        "{expert} {input:?} in {:?}",
+                        exchange.user
+                    );
                     last = Some((expert.clone(), text.clone()));
                 }
             }
@@ -70,7 +90,10 @@ async fn every_kind_language_and_split_is_made_and_each_answer_is_what_the_exper
             if let Some((expert, result)) = last
                 && expert != LITERATURE
             {
-                assert!(answer.contains(result.trim()), "{answer:?} lacks {result:?}");
+                assert!(
+                    answer.contains(result.trim()),
+                    "{answer:?} lacks {result:?}"
+                );
             }
         }
         if let Some(answer) = &c.demo.expect.answer {
@@ -92,7 +115,11 @@ async fn no_held_out_item_reaches_training() {
     let demos = composed(1500, 2).await;
     let forms: Vec<(Lang, &str)> = [Lang::En, Lang::Zh]
         .into_iter()
-        .flat_map(|lang| lexicon::held_forms(lang).into_iter().map(move |f| (lang, f)))
+        .flat_map(|lang| {
+            lexicon::held_forms(lang)
+                .into_iter()
+                .map(move |f| (lang, f))
+        })
         .collect();
     assert!(forms.len() > 40, "{} held-out forms", forms.len());
     let (mut train, mut held) = (0, 0);
@@ -113,12 +140,19 @@ async fn no_held_out_item_reaches_training() {
             }
             Split::HeldOut => {
                 held += 1;
-                assert!(!c.marks.is_empty(), "{} is held out for no reason", c.demo.id);
+                assert!(
+                    !c.marks.is_empty(),
+                    "{} is held out for no reason",
+                    c.demo.id
+                );
                 assert_eq!(c.demo.dialogue.exchanges.len(), 1);
             }
         }
     }
-    assert!(train > 1000 && held > 200, "{train} training, {held} held out");
+    assert!(
+        train > 1000 && held > 200,
+        "{train} training, {held} held out"
+    );
     let reasons = |prefix: &str| {
         demos
             .iter()
@@ -126,7 +160,13 @@ async fn no_held_out_item_reaches_training() {
             .filter(|m| m.starts_with(prefix))
             .count()
     };
-    for prefix in ["schema:average", "combination:", "operation:", "person:", "frame:"] {
+    for prefix in [
+        "schema:average",
+        "combination:",
+        "operation:",
+        "person:",
+        "frame:",
+    ] {
         assert!(reasons(prefix) > 0, "no request held out for {prefix}");
     }
 }

@@ -20,7 +20,6 @@ pub struct BenchArgs {
     what: BenchCommand,
 }
 
-
 impl BenchArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         let json = self.what.run(&self.device.device()?)?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use miracle_router::demos::{Counts, Demo, Split, generate, gsm8k};
+use miracle_router::demos::{Counts, Demo, Lang, Split, generate, gsm8k};
 
 #[derive(Debug, Args)]
 pub struct DemosArgs {
@@ -192,8 +192,9 @@ fn write_gsm8k(
 }
 
 /// The compositional generator's demos: `train.jsonl` and `prompts.jsonl` as for the
-/// template demos, and `heldout.jsonl`, the held-out single-turn requests as a suite whose
-/// lines say why each is held out (`held_out`).
+/// template demos, `heldout.jsonl`, the held-out single-turn requests as a suite whose
+/// lines say why each is held out (`held_out`), and `held-out-forms.json`, the words no
+/// training request may hold.
 fn write_composed(
     plan: &miracle_requests::Plan,
     seed: u64,
@@ -224,14 +225,24 @@ fn write_composed(
             }
         }
     }
+    // The held-out forms, so that data from elsewhere mixed into training can be checked
+    // against them (a held-out word in it would void the split).
+    let forms = serde_json::json!({
+        "en": miracle_requests::lexicon::held_forms(Lang::En),
+        "zh": miracle_requests::lexicon::held_forms(Lang::Zh),
+    });
     for (name, text) in [
         ("train.jsonl", train),
         ("prompts.jsonl", prompts),
         ("heldout.jsonl", heldout),
+        ("held-out-forms.json", format!("{forms:#}\n")),
     ] {
         super::write_file(&dir.join(name), text.as_bytes())?;
     }
-    let held = composed.iter().filter(|c| c.demo.split == Split::HeldOut).count();
+    let held = composed
+        .iter()
+        .filter(|c| c.demo.split == Split::HeldOut)
+        .count();
     writeln!(
         out,
         "{} composed requests, each checked on the experts: {} for training, {held} held out, in {}",

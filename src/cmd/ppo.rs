@@ -78,7 +78,13 @@ fn yes() -> bool {
 
 impl PpoArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_ppo(&self.config, self.stop_after, &Wiring::out(self.out).on(self.device), out).map(|_| ())
+        run_ppo(
+            &self.config,
+            self.stop_after,
+            &Wiring::out(self.out).on(self.device),
+            out,
+        )
+        .map(|_| ())
     }
 }
 

@@ -77,7 +77,13 @@ struct PretrainFile {
 
 impl PretrainArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_pretrain(&self.config, self.stop_after, &Wiring::out(self.out).on(self.device), out).map(|_| ())
+        run_pretrain(
+            &self.config,
+            self.stop_after,
+            &Wiring::out(self.out).on(self.device),
+            out,
+        )
+        .map(|_| ())
     }
 }
 

@@ -59,9 +59,12 @@ pub struct RmFile {
 impl RmArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         match &self.evaluate {
-            Some(comparisons) => {
-                evaluate_rm(&self.config, &Wiring::out(self.out).on(self.device), comparisons, out)
-            }
+            Some(comparisons) => evaluate_rm(
+                &self.config,
+                &Wiring::out(self.out).on(self.device),
+                comparisons,
+                out,
+            ),
             None => run_rm(&self.config, &Wiring::out(self.out).on(self.device), out).map(|_| ()),
         }
     }

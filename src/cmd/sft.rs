@@ -61,7 +61,13 @@ fn val_fraction() -> f64 {
 
 impl SftArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
-        run_sft(&self.config, self.stop_after, &Wiring::out(self.out).on(self.device), out).map(|_| ())
+        run_sft(
+            &self.config,
+            self.stop_after,
+            &Wiring::out(self.out).on(self.device),
+            out,
+        )
+        .map(|_| ())
     }
 }
 

@@ -266,7 +266,10 @@ pub fn tell(ch: &mut Chooser, calc: &Calculation, lang: Lang) -> (String, Calcul
     if let Some(second) = calc.calls.get(1) {
         let c = calc.value_of(second.right);
         // A changed exponent may leave the division inexact: the request stops at one step.
-        if told.op(Operand::Result(0), second.op, Operand::Given(c)).is_some() {
+        if told
+            .op(Operand::Result(0), second.op, Operand::Given(c))
+            .is_some()
+        {
             let separator = if lang == Lang::En { ", " } else { "，" };
             let more = then(lang, second.op, &c.to_string());
             expression = format!("{expression}{separator}{more}");

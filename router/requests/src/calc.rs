@@ -204,7 +204,10 @@ mod tests {
     #[test]
     fn inexact_division_is_refused() {
         let mut calc = Calculation::default();
-        assert!(calc.op(Operand::Given(7), Op::Div, Operand::Given(2)).is_none());
+        assert!(
+            calc.op(Operand::Given(7), Op::Div, Operand::Given(2))
+                .is_none()
+        );
         assert!(calc.calls.is_empty());
     }
 }

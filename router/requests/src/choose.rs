@@ -24,7 +24,13 @@ impl Forms for &'static str {
         let literal = text
             .split('{')
             .enumerate()
-            .map(|(i, part)| if i == 0 { part } else { part.split_once('}').map_or(part, |(_, rest)| rest) })
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once('}').map_or(part, |(_, rest)| rest)
+                }
+            })
             .map(|part| part.trim_matches(|c: char| c.is_whitespace() || ",.，".contains(c)))
             .max_by_key(|part| part.chars().count())
             .unwrap_or(text);
@@ -95,7 +101,11 @@ impl Chooser {
     /// and large quantities are equally common.
     pub fn number(&mut self, max_digits: u32) -> i64 {
         let digits = self.int(1, i64::from(max_digits)) as u32;
-        let lo = if digits == 1 { 2 } else { 10i64.pow(digits - 1) };
+        let lo = if digits == 1 {
+            2
+        } else {
+            10i64.pow(digits - 1)
+        };
         self.int(lo, 10i64.pow(digits) - 1)
     }
 
@@ -152,7 +162,8 @@ impl Chooser {
     pub fn into_marks(self, text: &str, lang: Lang) -> Vec<String> {
         let mut marks: Vec<String> = Vec::new();
         for (why, forms) in self.marks {
-            let shown = forms.is_empty() || forms.iter().any(|f| crate::contains_form(text, f, lang));
+            let shown =
+                forms.is_empty() || forms.iter().any(|f| crate::contains_form(text, f, lang));
             if shown && !marks.contains(&why) {
                 marks.push(why);
             }

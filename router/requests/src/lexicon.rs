@@ -103,7 +103,17 @@ pub const EN_PEOPLE: Pool<Person> = Pool {
 pub const ZH_PEOPLE: Pool<&str> = Pool {
     name: "person",
     train: &[
-        "小明", "小红", "王老师", "李华", "张伟", "刘洋", "陈静", "赵磊", "小刚", "妈妈", "爷爷",
+        "小明",
+        "小红",
+        "王老师",
+        "李华",
+        "张伟",
+        "刘洋",
+        "陈静",
+        "赵磊",
+        "小刚",
+        "妈妈",
+        "爷爷",
         "小丽",
     ],
     held: &["周敏", "孙悦"],
@@ -129,7 +139,11 @@ pub const EN_THINGS: Pool<Noun> = Pool {
         n("oranges", "orange"),
         n("buttons", "button"),
     ],
-    held: &[n("kites", "kite"), n("lanterns", "lantern"), n("acorns", "acorn")],
+    held: &[
+        n("kites", "kite"),
+        n("lanterns", "lantern"),
+        n("acorns", "acorn"),
+    ],
 };
 
 pub const ZH_THINGS: Pool<ZhNoun> = Pool {

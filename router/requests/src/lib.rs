@@ -116,10 +116,8 @@ pub async fn compose(
     plan: &Plan,
     seed: u64,
 ) -> Result<Vec<Composed>, ComposeError> {
-    let topics = [Lang::En, Lang::Zh].map(|lang| Topics::shipped(lang));
-    let [en, zh] = topics;
-    let en = en.map_err(|e| ComposeError::Corpus(e.to_string()))?;
-    let zh = zh.map_err(|e| ComposeError::Corpus(e.to_string()))?;
+    let shipped = |lang| Topics::shipped(lang).map_err(|e| ComposeError::Corpus(e.to_string()));
+    let (en, zh) = (shipped(Lang::En)?, shipped(Lang::Zh)?);
     let mut seeds = SplitMix64::new(seed);
     let mut out = Vec::with_capacity(plan.requests);
     for i in 0..plan.requests {
@@ -149,7 +147,10 @@ async fn one(
     let mut seeds = SplitMix64::new(seed);
     for _ in 0..200 {
         let mut ch = Chooser::new(seeds.next_u64(), split);
-        ch.feature(format!("lang:{}", if lang == Lang::En { "en" } else { "zh" }));
+        ch.feature(format!(
+            "lang:{}",
+            if lang == Lang::En { "en" } else { "zh" }
+        ));
         let Some((family, turns)) = draft(&mut ch, topics, lang) else {
             continue;
         };
@@ -212,20 +213,41 @@ fn draft(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Vec<T
             let text = story.tell(ch, lang);
             let user = surface::dress(ch, &text, lang, &[]);
             let family = format!("story.{}", story.schema());
-            (family, Turn { user, work: Work::Calc(calc) }, Some(story))
+            (
+                family,
+                Turn {
+                    user,
+                    work: Work::Calc(calc),
+                },
+                Some(story),
+            )
         }
         40..=59 => {
             let meaning = bare::draw(ch);
             let (text, calc) = bare::tell(ch, &meaning, lang);
             let user = surface::dress(ch, &text, lang, &[]);
-            ("bare".into(), Turn { user, work: Work::Calc(calc) }, None)
+            (
+                "bare".into(),
+                Turn {
+                    user,
+                    work: Work::Calc(calc),
+                },
+                None,
+            )
         }
         60..=74 => {
             let task = Task::draw(ch);
             let text = task.tell(ch, lang);
             let user = surface::dress(ch, &text, lang, &[]);
             let family = format!("program.{}", task.name());
-            (family, Turn { user, work: Work::Program(task) }, None)
+            (
+                family,
+                Turn {
+                    user,
+                    work: Work::Program(task),
+                },
+                None,
+            )
         }
         75..=89 => {
             let topic = literature::draw(ch, topics, lang);
@@ -239,7 +261,14 @@ fn draft(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Vec<T
             let act = Act::draw(ch);
             let user = act.tell(ch, lang);
             let family = format!("social.{}", &act.family()["direct.".len()..]);
-            (family, Turn { user, work: Work::Reply(act) }, None)
+            (
+                family,
+                Turn {
+                    user,
+                    work: Work::Reply(act),
+                },
+                None,
+            )
         }
     };
     // One training request in six goes on for a second turn.
@@ -272,7 +301,10 @@ async fn perform(
             let mut result = String::new();
             for (i, call) in calc.calls.iter().enumerate() {
                 let input = calc.input(i);
-                result = call_checked(registry, &turn.user, CALCULATOR, &input, call.value, &mut steps).await?;
+                result = call_checked(
+                    registry, &turn.user, CALCULATOR, &input, call.value, &mut steps,
+                )
+                .await?;
             }
             steps.push(Step::Answer {
                 text: number_answer(lang, &result),
@@ -280,9 +312,15 @@ async fn perform(
             expect(Some(CALCULATOR), Some(result), Vec::new())
         }
         Work::Program(task) => {
-            let result =
-                call_checked(registry, &turn.user, CODE, &task.program(), task.answer(), &mut steps)
-                    .await?;
+            let result = call_checked(
+                registry,
+                &turn.user,
+                CODE,
+                &task.program(),
+                task.answer(),
+                &mut steps,
+            )
+            .await?;
             steps.push(Step::Answer {
                 text: number_answer(lang, &result),
             });

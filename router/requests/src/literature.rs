@@ -19,7 +19,11 @@ const EN_PURPOSES: Pool<&str> = Pool {
 };
 const ZH_PURPOSES: Pool<&str> = Pool {
     name: "purpose",
-    train: &["我在写毕业论文。", "导师让我调研一下。", "我们在准备组会报告。"],
+    train: &[
+        "我在写毕业论文。",
+        "导师让我调研一下。",
+        "我们在准备组会报告。",
+    ],
     held: &["有位读者来咨询。"],
 };
 const EN_ASKS: Pool<&str> = Pool {
@@ -78,7 +82,9 @@ pub fn draw<'t>(ch: &mut Chooser, topics: &'t Topics, lang: Lang) -> &'t Topic {
     loop {
         let topic = ch.pick(topics.all());
         if ch.split() == miracle_router::demos::Split::HeldOut
-            || !held.iter().any(|form| crate::contains_form(topic.text(), form, lang))
+            || !held
+                .iter()
+                .any(|form| crate::contains_form(topic.text(), form, lang))
         {
             return topic;
         }

@@ -71,13 +71,26 @@ impl Task {
     pub fn program(self) -> String {
         const PRIME: &str = "let p = true; for d in 2..n { if d * d > n { break; } if n % d == 0 { p = false; break; } }";
         self.fill(&match self {
-            Task::PrimeSum(_) => format!("let s = 0; for n in 2..{{n}} {{ {PRIME} if p {{ s += n; }} }} s"),
-            Task::PrimeCount(_) => format!("let c = 0; for n in 2..{{n}} {{ {PRIME} if p {{ c += 1; }} }} c"),
+            Task::PrimeSum(_) => {
+                format!("let s = 0; for n in 2..{{n}} {{ {PRIME} if p {{ s += n; }} }} s")
+            }
+            Task::PrimeCount(_) => {
+                format!("let c = 0; for n in 2..{{n}} {{ {PRIME} if p {{ c += 1; }} }} c")
+            }
             Task::Factorial(_) => "let f = 1; for i in 1..={n} { f *= i; } f".into(),
-            Task::Fibonacci(_) => "let a = 0; let b = 1; for i in 0..{n} { let t = a + b; a = b; b = t; } a".into(),
-            Task::Gcd(..) => "let a = {a}; let b = {b}; while b != 0 { let t = a % b; a = b; b = t; } a".into(),
-            Task::CountMultiples(..) => "let c = 0; for i in 1..={n} { if i % {a} == 0 || i % {b} == 0 { c += 1; } } c".into(),
-            Task::DigitSum(_) => "let n = {n}; let s = 0; while n > 0 { s += n % 10; n /= 10; } s".into(),
+            Task::Fibonacci(_) => {
+                "let a = 0; let b = 1; for i in 0..{n} { let t = a + b; a = b; b = t; } a".into()
+            }
+            Task::Gcd(..) => {
+                "let a = {a}; let b = {b}; while b != 0 { let t = a % b; a = b; b = t; } a".into()
+            }
+            Task::CountMultiples(..) => {
+                "let c = 0; for i in 1..={n} { if i % {a} == 0 || i % {b} == 0 { c += 1; } } c"
+                    .into()
+            }
+            Task::DigitSum(_) => {
+                "let n = {n}; let s = 0; while n > 0 { s += n % 10; n /= 10; } s".into()
+            }
             Task::SumSquares(_) => "let s = 0; for k in 1..={n} { s += k * k; } s".into(),
         })
     }
@@ -201,29 +214,47 @@ const EN_PHRASES: [Pool<&str>; 8] = [
         &["what the digits of {n} add up to"],
     ),
     pool(
-        &[
-            "the sum of the squares from 1 to {n}",
-            "1² + 2² + … + {n}²",
-        ],
+        &["the sum of the squares from 1 to {n}", "1² + 2² + … + {n}²"],
         &["the total of k squared for k from 1 to {n}"],
     ),
 ];
 
 const ZH_PHRASES: [Pool<&str>; 8] = [
-    pool(&["小于{n}的所有质数之和", "{n}以内的素数的和"], &["{n}以下全部质数的总和"]),
-    pool(&["小于{n}的质数的个数", "{n}以内素数的个数"], &["{n}以下一共几个质数"]),
+    pool(
+        &["小于{n}的所有质数之和", "{n}以内的素数的和"],
+        &["{n}以下全部质数的总和"],
+    ),
+    pool(
+        &["小于{n}的质数的个数", "{n}以内素数的个数"],
+        &["{n}以下一共几个质数"],
+    ),
     pool(&["{n}的阶乘", "{n}!"], &["1乘到{n}的积"]),
     pool(
-        &["斐波那契数列（F1=F2=1）的第{n}项", "斐波那契数F({n})（F1=F2=1）"],
+        &[
+            "斐波那契数列（F1=F2=1）的第{n}项",
+            "斐波那契数F({n})（F1=F2=1）",
+        ],
         &["1, 1, 2, 3, 5……这个数列的第{n}项"],
     ),
-    pool(&["{a}和{b}的最大公约数", "{a}与{b}的最大公因数"], &["{a}、{b}两数公约数中最大的那个"]),
     pool(
-        &["1到{n}中能被{a}或{b}整除的数的个数", "从1到{n}是{a}或{b}的倍数的数的个数"],
+        &["{a}和{b}的最大公约数", "{a}与{b}的最大公因数"],
+        &["{a}、{b}两数公约数中最大的那个"],
+    ),
+    pool(
+        &[
+            "1到{n}中能被{a}或{b}整除的数的个数",
+            "从1到{n}是{a}或{b}的倍数的数的个数",
+        ],
         &["1至{n}里{a}或{b}的倍数共有几个"],
     ),
-    pool(&["{n}的各位数字之和", "{n}每一位数字加起来的和"], &["把{n}的数位相加得到的数"]),
-    pool(&["1到{n}的平方和", "1²+2²+…+{n}²"], &["从1的平方一直加到{n}的平方"]),
+    pool(
+        &["{n}的各位数字之和", "{n}每一位数字加起来的和"],
+        &["把{n}的数位相加得到的数"],
+    ),
+    pool(
+        &["1到{n}的平方和", "1²+2²+…+{n}²"],
+        &["从1的平方一直加到{n}的平方"],
+    ),
 ];
 
 const EN_FRAMES: Pool<&str> = Pool {

@@ -49,52 +49,117 @@ fn parts(act: Act, lang: Lang) -> (Pool<&'static str>, &'static [&'static str]) 
     match (act, lang) {
         (Act::Greeting, Lang::En) => (
             pool(
-                &["Hi", "Hello", "Hey", "Good morning", "Good afternoon", "Good evening", "Hi there", "Hello Miracle"],
+                &[
+                    "Hi",
+                    "Hello",
+                    "Hey",
+                    "Good morning",
+                    "Good afternoon",
+                    "Good evening",
+                    "Hi there",
+                    "Hello Miracle",
+                ],
                 &["Howdy", "Greetings"],
             ),
-            &["!", ".", "", "! How are you?", ", how's it going?", "! Nice to meet you."],
+            &[
+                "!",
+                ".",
+                "",
+                "! How are you?",
+                ", how's it going?",
+                "! Nice to meet you.",
+            ],
         ),
         (Act::Thanks, Lang::En) => (
             pool(
-                &["Thanks", "Thank you", "Many thanks", "Cheers", "Great, thanks", "Perfect, thank you", "Thanks a lot"],
+                &[
+                    "Thanks",
+                    "Thank you",
+                    "Many thanks",
+                    "Cheers",
+                    "Great, thanks",
+                    "Perfect, thank you",
+                    "Thanks a lot",
+                ],
                 &["Much obliged"],
             ),
-            &["!", ".", "", " for your help!", " so much.", ", that helps."],
+            &[
+                "!",
+                ".",
+                "",
+                " for your help!",
+                " so much.",
+                ", that helps.",
+            ],
         ),
         (Act::Farewell, Lang::En) => (
             pool(
-                &["Bye", "Goodbye", "See you", "See you tomorrow", "See you later", "Good night", "Have a nice day", "Take care"],
+                &[
+                    "Bye",
+                    "Goodbye",
+                    "See you",
+                    "See you tomorrow",
+                    "See you later",
+                    "Good night",
+                    "Have a nice day",
+                    "Take care",
+                ],
                 &["Catch you later", "Farewell"],
             ),
             &["!", ".", "", ", thanks!"],
         ),
         (Act::About, Lang::En) => (
             pool(
-                &["What can you do", "Who are you", "What are you able to help with", "Tell me about yourself", "What kind of questions can you answer"],
+                &[
+                    "What can you do",
+                    "Who are you",
+                    "What are you able to help with",
+                    "Tell me about yourself",
+                    "What kind of questions can you answer",
+                ],
                 &["What are you good at"],
             ),
             &["?", "", "? Just curious."],
         ),
         (Act::Greeting, Lang::Zh) => (
-            pool(&["你好", "您好", "嗨", "早上好", "下午好", "晚上好", "你好呀"], &["哈喽"]),
+            pool(
+                &["你好", "您好", "嗨", "早上好", "下午好", "晚上好", "你好呀"],
+                &["哈喽"],
+            ),
             &["", "！", "。", "，最近怎么样？", "，很高兴认识你。"],
         ),
         (Act::Thanks, Lang::Zh) => (
-            pool(&["谢谢", "多谢", "谢谢你", "非常感谢", "太感谢了", "谢啦"], &["感激不尽"]),
+            pool(
+                &["谢谢", "多谢", "谢谢你", "非常感谢", "太感谢了", "谢啦"],
+                &["感激不尽"],
+            ),
             &["", "！", "。", "，帮大忙了。"],
         ),
         (Act::Farewell, Lang::Zh) => (
-            pool(&["再见", "拜拜", "明天见", "回头见", "晚安", "下次见"], &["后会有期"]),
+            pool(
+                &["再见", "拜拜", "明天见", "回头见", "晚安", "下次见"],
+                &["后会有期"],
+            ),
             &["", "！", "。"],
         ),
         (Act::About, Lang::Zh) => (
-            pool(&["你能做什么", "你是谁", "介绍一下你自己", "你会些什么", "你能帮我干什么"], &["你擅长什么"]),
+            pool(
+                &[
+                    "你能做什么",
+                    "你是谁",
+                    "介绍一下你自己",
+                    "你会些什么",
+                    "你能帮我干什么",
+                ],
+                &["你擅长什么"],
+            ),
             &["？", "", "？好奇问问。"],
         ),
     }
 }
 
 pub fn held_forms(lang: Lang) -> Vec<&'static str> {
-    let pools = [Act::Greeting, Act::Thanks, Act::Farewell, Act::About].map(|act| parts(act, lang).0);
+    let pools =
+        [Act::Greeting, Act::Thanks, Act::Farewell, Act::About].map(|act| parts(act, lang).0);
     choose::held_forms(&pools.each_ref())
 }

@@ -425,7 +425,9 @@ impl En {
                 let relation = match *diff {
                     Diff::More(n) => format!("{} more {things} than {name}", en_number(ch, n)),
                     Diff::Fewer(n) => format!("{} fewer {things} than {name}", en_number(ch, n)),
-                    Diff::Times(n) => format!("{} times as many {things} as {name}", en_number(ch, n)),
+                    Diff::Times(n) => {
+                        format!("{} times as many {things} as {name}", en_number(ch, n))
+                    }
                 };
                 let question = if *together {
                     format!("How many {things} do they have together?")
@@ -457,7 +459,10 @@ impl En {
                         vec![format!(
                             "{name} earns {per} dollars an hour and works {units} hours a day."
                         )],
-                        format!("How much does {name} earn in {} days?", en_number(ch, *days)),
+                        format!(
+                            "How much does {name} earn in {} days?",
+                            en_number(ch, *days)
+                        ),
                     ),
                 }
             }
@@ -507,7 +512,9 @@ impl En {
                 let (bins, bin) = (container.many, container.one);
                 let has = self.has();
                 match ch.int(0, 2) {
-                    0 => format!("{who} {verb} {k} {bins} of {things}. Each {bin} {has} {m} {things}."),
+                    0 => format!(
+                        "{who} {verb} {k} {bins} of {things}. Each {bin} {has} {m} {things}."
+                    ),
                     1 => format!("{who} {verb} {k} {bins} with {m} {things} in each."),
                     _ => format!("{who} {verb} {k} {bins}, each holding {m} {things}."),
                 }
@@ -653,7 +660,10 @@ impl Zh {
                 let count = ZH_SMALL[values.len() - 2];
                 let listed: Vec<String> = values.iter().map(|v| format!("{v}分")).collect();
                 (
-                    vec![format!("{who}{count}次考试的成绩分别是{}。", listed.join("、"))],
+                    vec![format!(
+                        "{who}{count}次考试的成绩分别是{}。",
+                        listed.join("、")
+                    )],
                     "平均分是多少？".to_string(),
                 )
             }
