@@ -300,7 +300,8 @@ fn tiny_recipe(dir: &Path, rlhf: &str) {
             "recipe.yaml",
             format!(
                 "tokenizer: {}\npretrain: pretrain.yaml\ndemos:\n  calc: 2\n  code: 1\n  \
-                 literature: 2\n  direct: 2\n  expert_demonstrations: 1\n  seed: 1\n\
+                 literature: 2\n  direct: 2\n  expert_demonstrations: 1\n  seed: 1\n  \
+                 compose: {{requests: 12, heldout_share: 0.25}}\n\
                  sft: [sft-1.yaml, sft-2.yaml]\n{rlhf}",
                 tokenizer.display()
             ),
@@ -393,6 +394,22 @@ fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
         .collect();
     written.sort();
     assert_eq!(written, ["demos", "model", "pretrain", "sft-1", "sft-2"]);
+    // The demos stage composed requests as well: trained on beside the templates' demos,
+    // their held-out ones kept apart.
+    let demos = std::fs::read_to_string(run.join("demos/train.jsonl")).unwrap();
+    assert!(
+        demos.contains("\"family\":\"compose."),
+        "no composed demo trained on"
+    );
+    assert!(
+        demos.contains("\"family\":\"calc."),
+        "no template demo trained on"
+    );
+    let composed = std::fs::read_to_string(run.join("demos/heldout-composed.jsonl")).unwrap();
+    assert!(
+        composed.lines().all(|l| l.contains("\"held_out\":[\"")),
+        "{composed}"
+    );
     assert_eq!(
         std::fs::read_dir(&dir).unwrap().count(),
         4,

@@ -179,3 +179,60 @@ fn forms_are_matched_as_words_in_english_and_anywhere_in_chinese() {
     assert!(!contains_form("Seashells", "shells", Lang::En));
     assert!(contains_form("又领到了3捆", "捆", Lang::Zh));
 }
+
+/// `miracle demos --compose` writes the composed split, and refuses a share that is no
+/// share before writing anything.
+#[test]
+fn the_command_writes_the_split_and_refuses_a_bad_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("composed");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_miracle"))
+            .args(args)
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE")
+            .output()
+            .unwrap()
+    };
+    let bad = run(&[
+        "demos",
+        "--compose",
+        "20",
+        "--heldout-share",
+        "1.5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("between 0 and 1, not 1.5"), "{err}");
+    assert!(!out.exists());
+    let good = run(&[
+        "demos",
+        "--compose",
+        "40",
+        "--heldout-share",
+        "0.5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let lines = |name: &str| {
+        std::fs::read_to_string(out.join(name))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!(lines("heldout.jsonl"), 0, "no template demos");
+    assert!(lines("heldout-composed.jsonl") > 5);
+    assert_eq!(lines("train.jsonl") + lines("heldout-composed.jsonl"), 40);
+    let forms: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("held-out-forms.json")).unwrap())
+            .unwrap();
+    assert!(forms["en"].as_array().unwrap().iter().any(|f| f == "cubed"));
+    assert!(forms["zh"].as_array().unwrap().iter().any(|f| f == "捆"));
+}

@@ -37,7 +37,7 @@ pub struct DemosArgs {
     /// Instead: N requests from the compositional generator (meanings realised through a
     /// grammar in both languages; docs/TRAINING.md), each checked on the real experts. The
     /// held-out ones (whole words, frames and combinations no training request holds) go
-    /// to heldout.jsonl, each with the reasons it is held out.
+    /// to heldout-composed.jsonl, each with the reasons it is held out.
     #[arg(long, value_name = "N", conflicts_with = "gsm8k")]
     compose: Option<usize>,
     /// The share of composed requests drawn as held-out ones.
@@ -45,11 +45,13 @@ pub struct DemosArgs {
     heldout_share: f32,
 }
 
-/// What to generate.
+/// What to generate: template demos by `counts`, and composed ones when `compose` says so
+/// (both from `seed`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoSpec {
     pub counts: Counts,
     pub seed: u64,
+    pub compose: Option<miracle_requests::Plan>,
 }
 
 impl DemosArgs {
@@ -57,27 +59,21 @@ impl DemosArgs {
         if let Some(file) = &self.gsm8k {
             return write_gsm8k(file, self.heldout_every, &self.out, out);
         }
-        if let Some(requests) = self.compose {
-            anyhow::ensure!(
-                (0.0..=1.0).contains(&self.heldout_share),
-                "--heldout-share must be between 0 and 1, not {}",
-                self.heldout_share
-            );
-            let plan = miracle_requests::Plan {
-                requests,
-                held_out_share: self.heldout_share,
-            };
-            return write_composed(&plan, self.seed, &self.out, out);
-        }
+        // --compose N writes composed requests only.
+        let templates = if self.compose.is_some() { 0 } else { 1 };
         let spec = DemoSpec {
             counts: Counts {
-                calc: self.calc,
-                code: self.code,
-                literature: self.literature,
-                direct: self.direct,
-                expert_demonstrations: 20,
+                calc: self.calc * templates,
+                code: self.code * templates,
+                literature: self.literature * templates,
+                direct: self.direct * templates,
+                expert_demonstrations: 20 * templates,
             },
             seed: self.seed,
+            compose: self.compose.map(|requests| miracle_requests::Plan {
+                requests,
+                held_out_share: self.heldout_share,
+            }),
         };
         write_demos(&spec, &self.out, out)
     }
@@ -85,8 +81,14 @@ impl DemosArgs {
 
 /// Generates the demos of `spec` into `dir`: `train.jsonl` (one [`Demo`] per line),
 /// `prompts.jsonl` (the same requests in the evaluation suites' format, which RLHF samples
-/// from) and `heldout.jsonl` (the held-out requests, in that format too).
+/// from) and `heldout.jsonl` (the template demos' held-out requests, in that format too).
+/// Composed requests add to the first two, and write `heldout-composed.jsonl` (each line
+/// saying why it is held out) and `held-out-forms.json` (the words no training request may
+/// hold, to check data from elsewhere against).
 pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    if let Some(plan) = &spec.compose {
+        plan.check()?;
+    }
     let registry = miracle_router::agent_registry();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -96,42 +98,91 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
         .context("generating demonstrations")?;
     let (train, held): (Vec<&Demo>, Vec<&Demo>) =
         demos.iter().partition(|d| d.split == Split::Train);
-    let mut train_text = String::new();
-    for demo in &train {
-        train_text += &serde_json::to_string(demo)?;
-        train_text.push('\n');
-    }
-    let suite = |demos: &[&Demo]| -> String {
-        demos
-            .iter()
-            .map(|d| format!("{}\n", d.suite_line()))
-            .collect()
-    };
+    let mut files = Files::default();
     // Prompts once each: the experts' own demonstrations are repeated for training.
     let mut seen = std::collections::HashSet::new();
-    let distinct: Vec<&Demo> = train
-        .iter()
-        .copied()
-        .filter(|d| seen.insert(d.request()))
-        .collect();
-    let (prompts_text, held_text) = (suite(&distinct), suite(&held));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, text) in [
-        ("train.jsonl", train_text),
-        ("prompts.jsonl", prompts_text),
-        ("heldout.jsonl", held_text),
-    ] {
-        let path = dir.join(name);
-        super::write_file(&path, text.as_bytes())?;
+    for demo in &train {
+        files.train(demo, seen.insert(demo.request()))?;
     }
-    writeln!(
-        out,
-        "{} training demonstrations and {} held-out requests in {}",
-        train.len(),
-        held.len(),
-        dir.display()
-    )?;
+    for demo in &held {
+        files.heldout += &format!("{}\n", demo.suite_line());
+    }
+    if !demos.is_empty() {
+        writeln!(
+            out,
+            "{} training demonstrations and {} held-out requests from templates",
+            train.len(),
+            held.len(),
+        )?;
+    }
+    if let Some(plan) = &spec.compose {
+        let composed = runtime
+            .block_on(miracle_requests::compose(&registry, plan, spec.seed))
+            .context("composing requests")?;
+        let mut held = 0;
+        for c in &composed {
+            match c.demo.split {
+                Split::Train => files.train(&c.demo, c.demo.dialogue.exchanges.len() == 1)?,
+                Split::HeldOut => {
+                    held += 1;
+                    let mut line = c.demo.suite_line();
+                    line["held_out"] = serde_json::json!(c.marks);
+                    files.composed_heldout += &format!("{line}\n");
+                }
+            }
+        }
+        writeln!(
+            out,
+            "{} composed requests, each checked on the experts: {} for training, {held} held out",
+            composed.len(),
+            composed.len() - held,
+        )?;
+    }
+    files.write(dir, spec.compose.is_some())?;
+    writeln!(out, "written to {}", dir.display())?;
     Ok(())
+}
+
+/// The text of the files `write_demos` writes.
+#[derive(Default)]
+struct Files {
+    train: String,
+    prompts: String,
+    heldout: String,
+    composed_heldout: String,
+}
+
+impl Files {
+    /// A training demo, and its request as a prompt when `prompt` (once per request, and
+    /// single turns only: a suite line holds one request).
+    fn train(&mut self, demo: &Demo, prompt: bool) -> anyhow::Result<()> {
+        self.train += &(serde_json::to_string(demo)? + "\n");
+        if prompt {
+            self.prompts += &format!("{}\n", demo.suite_line());
+        }
+        Ok(())
+    }
+
+    fn write(self, dir: &Path, composed: bool) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut files = vec![
+            ("train.jsonl", self.train),
+            ("prompts.jsonl", self.prompts),
+            ("heldout.jsonl", self.heldout),
+        ];
+        if composed {
+            let forms = serde_json::json!({
+                "en": miracle_requests::lexicon::held_forms(Lang::En),
+                "zh": miracle_requests::lexicon::held_forms(Lang::Zh),
+            });
+            files.push(("heldout-composed.jsonl", self.composed_heldout));
+            files.push(("held-out-forms.json", format!("{forms:#}\n")));
+        }
+        for (name, text) in files {
+            super::write_file(&dir.join(name), text.as_bytes())?;
+        }
+        Ok(())
+    }
 }
 
 /// GSM8K's problems as demonstrations (`train.jsonl`, with their requests as
@@ -188,67 +239,5 @@ fn write_gsm8k(
     for (reason, count) in &converted.left_out {
         writeln!(out, "  left out of training: {count}: {reason}")?;
     }
-    Ok(())
-}
-
-/// The compositional generator's demos: `train.jsonl` and `prompts.jsonl` as for the
-/// template demos, `heldout.jsonl`, the held-out single-turn requests as a suite whose
-/// lines say why each is held out (`held_out`), and `held-out-forms.json`, the words no
-/// training request may hold.
-fn write_composed(
-    plan: &miracle_requests::Plan,
-    seed: u64,
-    dir: &Path,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let registry = miracle_router::agent_registry();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let composed = runtime
-        .block_on(miracle_requests::compose(&registry, plan, seed))
-        .context("composing requests")?;
-    let (mut train, mut prompts, mut heldout) = (String::new(), String::new(), String::new());
-    for c in &composed {
-        let single = c.demo.dialogue.exchanges.len() == 1;
-        match c.demo.split {
-            Split::Train => {
-                train += &(serde_json::to_string(&c.demo)? + "\n");
-                if single {
-                    prompts += &format!("{}\n", c.demo.suite_line());
-                }
-            }
-            Split::HeldOut => {
-                let mut line = c.demo.suite_line();
-                line["held_out"] = serde_json::json!(c.marks);
-                heldout += &format!("{line}\n");
-            }
-        }
-    }
-    // The held-out forms, so that data from elsewhere mixed into training can be checked
-    // against them (a held-out word in it would void the split).
-    let forms = serde_json::json!({
-        "en": miracle_requests::lexicon::held_forms(Lang::En),
-        "zh": miracle_requests::lexicon::held_forms(Lang::Zh),
-    });
-    for (name, text) in [
-        ("train.jsonl", train),
-        ("prompts.jsonl", prompts),
-        ("heldout.jsonl", heldout),
-        ("held-out-forms.json", format!("{forms:#}\n")),
-    ] {
-        super::write_file(&dir.join(name), text.as_bytes())?;
-    }
-    let held = composed
-        .iter()
-        .filter(|c| c.demo.split == Split::HeldOut)
-        .count();
-    writeln!(
-        out,
-        "{} composed requests, each checked on the experts: {} for training, {held} held out, in {}",
-        composed.len(),
-        composed.len() - held,
-        dir.display()
-    )?;
     Ok(())
 }

@@ -126,6 +126,22 @@ struct DemosStage {
     direct: usize,
     expert_demonstrations: usize,
     seed: u64,
+    /// Requests from the compositional generator as well (docs/TRAINING.md).
+    #[serde(default)]
+    compose: Option<ComposeStage>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComposeStage {
+    requests: usize,
+    /// The share held out (written to heldout-composed.jsonl, never trained on).
+    #[serde(default = "held_out_share")]
+    heldout_share: f32,
+}
+
+fn held_out_share() -> f32 {
+    0.15
 }
 
 impl DemosStage {
@@ -139,6 +155,10 @@ impl DemosStage {
                 expert_demonstrations: self.expert_demonstrations,
             },
             seed: self.seed,
+            compose: self.compose.as_ref().map(|c| miracle_requests::Plan {
+                requests: c.requests,
+                held_out_share: c.heldout_share,
+            }),
         }
     }
 }

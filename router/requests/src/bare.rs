@@ -6,6 +6,7 @@ use miracle_router::demos::Lang;
 
 use crate::calc::{Calculation, Op, Operand};
 use crate::choose::{self, Chooser, Forms, Pool};
+use crate::story::capitalise;
 
 /// One way to write `a op b`: a pattern over `{a}` and `{b}`, and for a power, the
 /// exponent it implies ("squared": 2).
@@ -13,6 +14,9 @@ use crate::choose::{self, Chooser, Forms, Pool};
 pub struct Form {
     pub pattern: &'static str,
     pub exponent: Option<i128>,
+    /// An instruction ("add {b} to {a}") rather than an expression ("{a} plus {b}"): it
+    /// goes in an instruction's frame ("If I add 15 to 27, what do I get?").
+    pub verb: bool,
 }
 
 impl Forms for Form {
@@ -38,12 +42,21 @@ const fn f(pattern: &'static str) -> Form {
     Form {
         pattern,
         exponent: None,
+        verb: false,
     }
 }
 const fn e(pattern: &'static str, exponent: i128) -> Form {
     Form {
         pattern,
         exponent: Some(exponent),
+        verb: false,
+    }
+}
+const fn v(pattern: &'static str) -> Form {
+    Form {
+        pattern,
+        exponent: None,
+        verb: true,
     }
 }
 
@@ -70,6 +83,8 @@ const EN_ADD: Pool<Form> = Pool {
         f("{a}+{b}"),
         f("the sum of {a} and {b}"),
         f("{a} and {b} added together"),
+        v("add {b} to {a}"),
+        v("add {a} and {b}"),
     ],
     held: &[],
 };
@@ -81,6 +96,8 @@ const EN_SUB: Pool<Form> = Pool {
         f("{a}-{b}"),
         f("{a} take away {b}"),
         f("{b} subtracted from {a}"),
+        v("take {b} away from {a}"),
+        v("subtract {b} from {a}"),
     ],
     held: &[f("{b} deducted from {a}")],
 };
@@ -93,6 +110,7 @@ const EN_MUL: Pool<Form> = Pool {
         f("{a}*{b}"),
         f("{a} * {b}"),
         f("{a} multiplied by {b}"),
+        v("multiply {a} by {b}"),
     ],
     held: &[f("the product of {a} and {b}")],
 };
@@ -103,6 +121,8 @@ const EN_DIV: Pool<Form> = Pool {
         f("{a} / {b}"),
         f("{a} ÷ {b}"),
         f("{a}/{b}"),
+        v("divide {a} by {b}"),
+        v("split {a} into {b} equal parts"),
     ],
     held: &[f("{a} over {b}")],
 };
@@ -123,6 +143,8 @@ const ZH_ADD: Pool<Form> = Pool {
         f("{a}加上{b}"),
         f("{a}+{b}"),
         f("{a}与{b}的和"),
+        v("把{a}和{b}加起来"),
+        v("给{a}加上{b}"),
     ],
     held: &[],
 };
@@ -133,6 +155,7 @@ const ZH_SUB: Pool<Form> = Pool {
         f("{a}减去{b}"),
         f("{a}-{b}"),
         f("{a}与{b}的差"),
+        v("从{a}里减去{b}"),
     ],
     held: &[f("{a}扣掉{b}")],
 };
@@ -144,12 +167,18 @@ const ZH_MUL: Pool<Form> = Pool {
         f("{a}×{b}"),
         f("{a}的{b}倍"),
         f("{a}与{b}的积"),
+        v("把{a}乘以{b}"),
     ],
     held: &[f("{a}乘上{b}")],
 };
 const ZH_DIV: Pool<Form> = Pool {
     name: "operation",
-    train: &[f("{a}除以{b}"), f("{a}÷{b}"), f("{a}/{b}")],
+    train: &[
+        f("{a}除以{b}"),
+        f("{a}÷{b}"),
+        f("{a}/{b}"),
+        v("把{a}平均分成{b}份"),
+    ],
     held: &[],
 };
 const ZH_POW: Pool<Form> = Pool {
@@ -187,6 +216,30 @@ const ZH_FRAMES: Pool<&str> = Pool {
         "帮我算算{e}",
     ],
     held: &["{e}的结果是？"],
+};
+
+/// Frames around an instruction `{e}` ("add 15 to 27").
+const EN_VERB_FRAMES: Pool<&str> = Pool {
+    name: "frame",
+    train: &[
+        "If I {e}, what do I get?",
+        "What do I get if I {e}?",
+        "Please {e}.",
+        "Can you {e}?",
+        "{e}, please.",
+        "{e}. What is the result?",
+    ],
+    held: &["Suppose you {e}: what comes out?"],
+};
+const ZH_VERB_FRAMES: Pool<&str> = Pool {
+    name: "frame",
+    train: &[
+        "如果{e}，得多少？",
+        "请{e}。",
+        "{e}，结果是多少？",
+        "帮我{e}，等于几？",
+    ],
+    held: &["假如{e}，会得到什么数？"],
 };
 
 /// How the second operation goes on from the first's result, in words.
@@ -235,6 +288,9 @@ fn operation(ch: &mut Chooser, calc: &mut Calculation, op: Option<Op>) -> Operan
             (b * ch.number(3) as i128, b)
         }
         Op::Pow => (ch.int(2, 30) as i128, ch.int(2, 6) as i128),
+        // Times tables and small sums are what people ask most ("6 x 7"); without them
+        // small operands are seen mostly in powers, and "6 x 7" reads as one.
+        _ if ch.chance(0.3) => (ch.int(2, 12) as i128, ch.int(2, 12) as i128),
         _ => (ch.number(4) as i128, ch.number(4) as i128),
     };
     calc.op(Operand::Given(a), op, Operand::Given(b))
@@ -275,21 +331,23 @@ pub fn tell(ch: &mut Chooser, calc: &Calculation, lang: Lang) -> (String, Calcul
             expression = format!("{expression}{separator}{more}");
         }
     }
-    let frame = ch.from(match lang {
-        Lang::En => &EN_FRAMES,
-        Lang::Zh => &ZH_FRAMES,
+    let frame = ch.from(match (lang, form.verb) {
+        (Lang::En, false) => &EN_FRAMES,
+        (Lang::Zh, false) => &ZH_FRAMES,
+        (Lang::En, true) => &EN_VERB_FRAMES,
+        (Lang::Zh, true) => &ZH_VERB_FRAMES,
     });
-    (frame.replace("{e}", &expression), told)
+    (capitalise(&frame.replace("{e}", &expression)), told)
 }
 
 pub fn held_forms(lang: Lang) -> Vec<&'static str> {
     let ops = [Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Pow];
     let pools: Vec<&Pool<Form>> = ops.iter().map(|op| forms(lang, *op)).collect();
     let frames = match lang {
-        Lang::En => &EN_FRAMES,
-        Lang::Zh => &ZH_FRAMES,
+        Lang::En => [&EN_FRAMES, &EN_VERB_FRAMES],
+        Lang::Zh => [&ZH_FRAMES, &ZH_VERB_FRAMES],
     };
-    [choose::held_forms(&pools), choose::held_forms(&[frames])].concat()
+    [choose::held_forms(&pools), choose::held_forms(&frames)].concat()
 }
 
 #[cfg(test)]

@@ -48,6 +48,17 @@ pub struct Plan {
     pub held_out_share: f32,
 }
 
+impl Plan {
+    /// Whether the plan can be composed: a share between 0 and 1.
+    pub fn check(&self) -> Result<(), ComposeError> {
+        if (0.0..=1.0).contains(&self.held_out_share) {
+            Ok(())
+        } else {
+            Err(ComposeError::Share(self.held_out_share))
+        }
+    }
+}
+
 /// A composed demonstration and the held-out entries it was written with (none for a
 /// training demonstration).
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +90,8 @@ pub enum ComposeError {
     Corpus(String),
     #[error("request {0}: no held-out realisation in 200 draws")]
     NoHeldOut(usize),
+    #[error("the held-out share must be between 0 and 1, not {0}")]
+    Share(f32),
 }
 
 /// What one turn asks the assistant to do.
@@ -116,6 +129,7 @@ pub async fn compose(
     plan: &Plan,
     seed: u64,
 ) -> Result<Vec<Composed>, ComposeError> {
+    plan.check()?;
     let shipped = |lang| Topics::shipped(lang).map_err(|e| ComposeError::Corpus(e.to_string()));
     let (en, zh) = (shipped(Lang::En)?, shipped(Lang::Zh)?);
     let mut seeds = SplitMix64::new(seed);

@@ -261,6 +261,11 @@ impl Story {
     }
 }
 
+/// Whether the story's last event takes things away ("How many are left?").
+fn ends_with_loss(events: &[Event]) -> bool {
+    matches!(events.last(), Some(Event::Lose(_) | Event::LoseGroups(..)))
+}
+
 /// A sentence that changes nothing: a fact without a quantity, or an age nobody asks about.
 fn distractor(ch: &mut Chooser, lang: Lang) -> String {
     let age = ch.int(6, 80);
@@ -361,6 +366,10 @@ impl En {
                     }
                     (ChangeAsk::Gained, true) => {
                         format!("How many {things} did {name} get in all?")
+                    }
+                    (ChangeAsk::Now, _) if ends_with_loss(events) && ch.chance(0.5) => {
+                        let does = if self.past { "did" } else { "does" };
+                        format!("How many {things} {does} {name} have left?")
                     }
                     (ChangeAsk::Now, _) => match ch.int(0, 2) {
                         0 => format!("How many {things} does {name} have now?"),
@@ -495,8 +504,25 @@ impl En {
             }
             Event::Lose(n) => {
                 let (verb, n) = (self.verb(ch.from(&EN_LOSE)), en_number(ch, n));
-                match ch.int(0, 1) {
+                let gives = if self.past { "gave" } else { "gives" };
+                let whom = *ch.pick(&[
+                    "a friend",
+                    "a neighbour",
+                    "the school",
+                    if self.who.she {
+                        "her sister"
+                    } else {
+                        "his sister"
+                    },
+                    if self.who.she {
+                        "her brother"
+                    } else {
+                        "his brother"
+                    },
+                ]);
+                match ch.int(0, 2) {
                     0 => format!("{who} {verb} {n} of them."),
+                    1 => format!("{who} {gives} {n} to {whom}."),
                     _ => format!("{who} {verb} {n} {things}."),
                 }
             }
@@ -537,7 +563,7 @@ impl Lowercase for String {
     }
 }
 
-fn capitalise(word: &str) -> String {
+pub fn capitalise(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -574,6 +600,9 @@ impl Zh {
                 }
                 let question = match ask {
                     ChangeAsk::Gained => format!("{who}一共得到了多少{m}{noun}？"),
+                    ChangeAsk::Now if ends_with_loss(events) && ch.chance(0.5) => {
+                        format!("{who}还剩多少{m}{noun}？")
+                    }
                     ChangeAsk::Now => match ch.int(0, 2) {
                         0 => format!("{who}现在有多少{m}{noun}？"),
                         1 => format!("现在一共有多少{m}？"),
