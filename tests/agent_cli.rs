@@ -265,11 +265,14 @@ fn chat_answers_line_by_line_until_exit() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Turns of mixed kinds; the commands are the program's, never the model's.
+    let lines = "Hi!\n\nWhat is 8 plus 3?\nFind papers on graphene.\n/help\n/reset\n/nonsense\n\
+                 Thanks!\n/exit\nnever read\n";
     child
         .stdin
         .take()
         .unwrap()
-        .write_all("Hi!\n\nWhat is 8 plus 3?\n/exit\nnever read\n".as_bytes())
+        .write_all(lines.as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
@@ -278,9 +281,24 @@ fn chat_answers_line_by_line_until_exit() {
         String::from_utf8_lossy(&output.stderr)
     );
     let text = stdout(&output);
-    // One prompt per line read, up to /exit; two requests answered.
-    assert_eq!(text.matches("> ").count(), 4, "{text}");
+    // One prompt per line read, up to /exit.
+    assert_eq!(text.matches("> ").count(), 9, "{text}");
     assert!(!text.contains("never read"));
+    assert!(text.contains("/reset  forget the conversation"), "{text}");
+    assert!(text.contains("(a new conversation)"), "{text}");
+    assert!(text.contains("unknown command \"/nonsense\""), "{text}");
+    // The commands' lines are the program's: none of them reached the model, whose
+    // answers are the four other lines.
+    let answered = text.lines().filter(|l| {
+        let l = l.trim_start_matches("> ").trim_start();
+        !l.is_empty()
+            && !l.starts_with('(')
+            && !l.starts_with("unknown")
+            && !l.starts_with("Miracle chat")
+            && !l.starts_with("One request")
+            && !l.starts_with('/')
+    });
+    assert_eq!(answered.count(), 4, "{text}");
 }
 
 /// A tiny recipe in `dir`: 2 pretraining steps, SFT passes of 2 and 3 steps; `rlhf` (a

@@ -104,6 +104,38 @@ impl AskArgs {
     }
 }
 
+/// What a chat line asks of the program rather than of the model.
+#[derive(Debug, PartialEq, Eq)]
+enum ChatCommand<'a> {
+    Exit,
+    /// Forget the conversation so far.
+    Reset,
+    Help,
+    /// A `/word` the chat does not know: said so, never sent to the model.
+    Unknown(&'a str),
+}
+
+impl<'a> ChatCommand<'a> {
+    fn read(line: &'a str) -> Option<ChatCommand<'a>> {
+        let word = line
+            .strip_prefix('/')?
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        Some(match word {
+            "exit" | "quit" => ChatCommand::Exit,
+            "reset" | "new" => ChatCommand::Reset,
+            "help" | "?" => ChatCommand::Help,
+            _ => ChatCommand::Unknown(line),
+        })
+    }
+}
+
+const CHAT_HELP: &str = "One request per line, in Chinese or English; a request may refer to the ones before it.\n\
+  /reset  forget the conversation and start a new one\n\
+  /help   this list\n\
+  /exit   stop (end of input stops too)";
+
 impl ChatArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         with_agent(&self.options, async |agent| {
@@ -111,18 +143,33 @@ impl ChatArgs {
             let stdin = std::io::stdin();
             writeln!(
                 out,
-                "Miracle chat: one request per line; /exit or end of input to stop."
+                "Miracle chat: one request per line; /help for commands, /exit or end of input to stop."
             )?;
             loop {
                 write!(out, "> ")?;
                 out.flush()?;
                 let mut line = String::new();
-                if stdin.lock().read_line(&mut line)? == 0 || line.trim() == "/exit" {
+                if stdin.lock().read_line(&mut line)? == 0 {
                     return Ok(());
                 }
                 let request = line.trim();
-                if request.is_empty() {
-                    continue;
+                match ChatCommand::read(request) {
+                    Some(ChatCommand::Exit) => return Ok(()),
+                    Some(ChatCommand::Reset) => {
+                        history.clear();
+                        writeln!(out, "(a new conversation)")?;
+                        continue;
+                    }
+                    Some(ChatCommand::Help) => {
+                        writeln!(out, "{CHAT_HELP}")?;
+                        continue;
+                    }
+                    Some(ChatCommand::Unknown(command)) => {
+                        writeln!(out, "unknown command {command:?}: /help lists the commands")?;
+                        continue;
+                    }
+                    None if request.is_empty() => continue,
+                    None => {}
                 }
                 let trace = agent.run(request, &history).await?;
                 show(&trace, &self.show, out)?;
@@ -171,4 +218,22 @@ fn show(trace: &Trace, options: &ShowOptions, out: &mut dyn Write) -> anyhow::Re
     }
     writeln!(out, "{}", trace.answer)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_commands_are_read_by_the_program() {
+        assert_eq!(ChatCommand::read("/exit"), Some(ChatCommand::Exit));
+        assert_eq!(ChatCommand::read("/reset"), Some(ChatCommand::Reset));
+        assert_eq!(ChatCommand::read("/help"), Some(ChatCommand::Help));
+        assert_eq!(
+            ChatCommand::read("/frobnicate"),
+            Some(ChatCommand::Unknown("/frobnicate"))
+        );
+        assert_eq!(ChatCommand::read("What is 1/2?"), None);
+        assert_eq!(ChatCommand::read("1/2 of 10"), None);
+    }
 }
