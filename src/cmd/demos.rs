@@ -99,6 +99,12 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
     let (train, held): (Vec<&Demo>, Vec<&Demo>) =
         demos.iter().partition(|d| d.split == Split::Train);
     let mut files = Files::default();
+    // Beside composed requests, a template demo that holds a held-out form would void the
+    // composed split: it is left out.
+    let (train, voiding): (Vec<&Demo>, Vec<&Demo>) = match &spec.compose {
+        Some(_) => train.into_iter().partition(|d| !holds_held_out_form(d)),
+        None => (train, Vec::new()),
+    };
     // Prompts once each: the experts' own demonstrations are repeated for training.
     let mut seen = std::collections::HashSet::new();
     for demo in &train {
@@ -113,6 +119,13 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
             "{} training demonstrations and {} held-out requests from templates",
             train.len(),
             held.len(),
+        )?;
+    }
+    if !voiding.is_empty() {
+        writeln!(
+            out,
+            "  left out: {} template demonstrations that hold a word held out of the composed requests",
+            voiding.len()
         )?;
     }
     if let Some(plan) = &spec.compose {
@@ -141,6 +154,21 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
     files.write(dir, spec.compose.is_some())?;
     writeln!(out, "written to {}", dir.display())?;
     Ok(())
+}
+
+/// Whether a turn of `demo` holds a form held out of the composed requests.
+fn holds_held_out_form(demo: &Demo) -> bool {
+    let forms = [Lang::En, Lang::Zh].map(miracle_requests::lexicon::held_forms);
+    demo.dialogue.exchanges.iter().any(|exchange| {
+        [Lang::En, Lang::Zh]
+            .iter()
+            .zip(&forms)
+            .any(|(lang, forms)| {
+                forms
+                    .iter()
+                    .any(|form| miracle_requests::contains_form(&exchange.user, form, *lang))
+            })
+    })
 }
 
 /// The text of the files `write_demos` writes.
@@ -240,4 +268,45 @@ fn write_gsm8k(
         writeln!(out, "  left out of training: {count}: {reason}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use miracle_router::demos::{Category, Expect};
+    use miracle_router::protocol::{Dialogue, Exchange};
+
+    use super::*;
+
+    fn demo(user: &str) -> Demo {
+        Demo {
+            id: "t".into(),
+            lang: Lang::En,
+            category: Category::Calc,
+            family: "calc.mul".into(),
+            template: 0,
+            split: Split::Train,
+            expect: Expect {
+                expert: None,
+                answer: None,
+                docs: Vec::new(),
+            },
+            dialogue: Dialogue {
+                system: None,
+                exchanges: vec![Exchange {
+                    user: user.into(),
+                    steps: Vec::new(),
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn template_demos_with_a_held_out_word_are_found() {
+        assert!(holds_held_out_form(&demo(
+            "What is the product of 3 and 4?"
+        )));
+        assert!(holds_held_out_form(&demo("小明有3只风筝。")));
+        assert!(!holds_held_out_form(&demo("What is 3 times 4?")));
+        assert!(!holds_held_out_form(&demo("It is overdue.")));
+    }
 }
