@@ -102,7 +102,10 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
     // Beside composed requests, a template demo that holds a held-out form would void the
     // composed split: it is left out.
     let (train, voiding): (Vec<&Demo>, Vec<&Demo>) = match &spec.compose {
-        Some(_) => train.into_iter().partition(|d| !holds_held_out_form(d)),
+        Some(_) => {
+            let forms = HeldForms::new();
+            train.into_iter().partition(|d| !forms.held_by(d))
+        }
         None => (train, Vec::new()),
     };
     // Prompts once each: the experts' own demonstrations are repeated for training.
@@ -156,19 +159,26 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
     Ok(())
 }
 
-/// Whether a turn of `demo` holds a form held out of the composed requests.
-fn holds_held_out_form(demo: &Demo) -> bool {
-    let forms = [Lang::En, Lang::Zh].map(miracle_requests::lexicon::held_forms);
-    demo.dialogue.exchanges.iter().any(|exchange| {
-        [Lang::En, Lang::Zh]
-            .iter()
-            .zip(&forms)
-            .any(|(lang, forms)| {
+/// The forms held out of the composed requests, in both languages.
+struct HeldForms([(Lang, Vec<&'static str>); 2]);
+
+impl HeldForms {
+    fn new() -> Self {
+        HeldForms(
+            [Lang::En, Lang::Zh].map(|lang| (lang, miracle_requests::lexicon::held_forms(lang))),
+        )
+    }
+
+    /// Whether a turn of `demo` holds one of the forms.
+    fn held_by(&self, demo: &Demo) -> bool {
+        demo.dialogue.exchanges.iter().any(|exchange| {
+            self.0.iter().any(|(lang, forms)| {
                 forms
                     .iter()
                     .any(|form| miracle_requests::contains_form(&exchange.user, form, *lang))
             })
-    })
+        })
+    }
 }
 
 /// The text of the files `write_demos` writes.
@@ -302,11 +312,10 @@ mod tests {
 
     #[test]
     fn template_demos_with_a_held_out_word_are_found() {
-        assert!(holds_held_out_form(&demo(
-            "What is the product of 3 and 4?"
-        )));
-        assert!(holds_held_out_form(&demo("小明有3只风筝。")));
-        assert!(!holds_held_out_form(&demo("What is 3 times 4?")));
-        assert!(!holds_held_out_form(&demo("It is overdue.")));
+        let forms = HeldForms::new();
+        assert!(forms.held_by(&demo("What is the product of 3 and 4?")));
+        assert!(forms.held_by(&demo("小明有3只风筝。")));
+        assert!(!forms.held_by(&demo("What is 3 times 4?")));
+        assert!(!forms.held_by(&demo("It is overdue.")));
     }
 }

@@ -20,17 +20,9 @@ pub struct Form {
 }
 
 impl Forms for Form {
+    /// The pattern's words between its slots: "{a} cubed" → "cubed".
     fn forms(&self) -> Vec<&'static str> {
-        // The words of the pattern that are not slots: "{a} cubed" → "cubed".
-        vec![
-            self.pattern
-                .split("{a}")
-                .flat_map(|s| s.split("{b}"))
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .max_by_key(|s| s.len())
-                .unwrap_or(self.pattern),
-        ]
+        self.pattern.forms()
     }
 
     fn label(&self) -> &'static str {

@@ -216,7 +216,7 @@ async fn one(
 fn draft(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Vec<Turn>)> {
     let held = ch.split() == Split::HeldOut;
     let roll = ch.int(0, 99);
-    let (family, first, meaning) = match roll {
+    let (family, text, work, meaning) = match roll {
         0..=39 => {
             let whole_schema = held && ch.chance(0.25);
             let story = Story::draw(ch, whole_schema);
@@ -225,41 +225,21 @@ fn draft(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Vec<T
             }
             let calc = story.calculation()?;
             let text = story.tell(ch, lang);
-            let user = surface::dress(ch, &text, lang, &[]);
             let family = format!("story.{}", story.schema());
-            (
-                family,
-                Turn {
-                    user,
-                    work: Work::Calc(calc),
-                },
-                Some(story),
-            )
+            (family, text, Work::Calc(calc), Some(story))
         }
         40..=59 => {
             let meaning = bare::draw(ch);
             let (text, calc) = bare::tell(ch, &meaning, lang);
-            let user = surface::dress(ch, &text, lang, &[]);
-            (
-                "bare".into(),
-                Turn {
-                    user,
-                    work: Work::Calc(calc),
-                },
-                None,
-            )
+            ("bare".into(), text, Work::Calc(calc), None)
         }
         60..=74 => {
             let task = Task::draw(ch);
             let text = task.tell(ch, lang);
-            let user = surface::dress(ch, &text, lang, &[]);
-            let family = format!("program.{}", task.name());
             (
-                family,
-                Turn {
-                    user,
-                    work: Work::Program(task),
-                },
+                format!("program.{}", task.name()),
+                text,
+                Work::Program(task),
                 None,
             )
         }
@@ -267,24 +247,24 @@ fn draft(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Vec<T
             let topic = literature::draw(ch, topics, lang);
             let query = literature::query(topic);
             let text = literature::tell(ch, query, lang);
-            let user = surface::dress(ch, &text, lang, &[query]);
             let work = Work::Search(topic.id().to_string(), query.to_string());
-            ("literature".into(), Turn { user, work }, None)
+            ("literature".into(), text, work, None)
         }
         _ => {
             let act = Act::draw(ch);
-            let user = act.tell(ch, lang);
+            let text = act.tell(ch, lang);
             let family = format!("social.{}", &act.family()["direct.".len()..]);
-            (
-                family,
-                Turn {
-                    user,
-                    work: Work::Reply(act),
-                },
-                None,
-            )
+            (family, text, Work::Reply(act), None)
         }
     };
+    // Politeness and typing slips dress every request but a social act (which is one);
+    // a search topic is left as written.
+    let user = match &work {
+        Work::Reply(_) => text,
+        Work::Search(_, query) => surface::dress(ch, &text, lang, &[query]),
+        _ => surface::dress(ch, &text, lang, &[]),
+    };
+    let first = Turn { user, work };
     // One training request in six goes on for a second turn.
     if !held && ch.chance(1.0 / 6.0) {
         let second = talk::follow(ch, &first, meaning.as_ref(), topics, lang)?;

@@ -498,7 +498,7 @@ impl En {
                 let (verb, n) = (self.verb(ch.from(&EN_GAIN)), en_number(ch, n));
                 match ch.int(0, 2) {
                     0 => format!("{who} {verb} {n} more."),
-                    1 => format!("Then {} {verb} {n} {things}.", who.to_lowercase_pronoun()),
+                    1 => format!("Then {} {verb} {n} {things}.", after_then(who)),
                     _ => format!("{who} {verb} {n} more {things}."),
                 }
             }
@@ -549,17 +549,11 @@ impl En {
     }
 }
 
-trait Lowercase {
-    fn to_lowercase_pronoun(&self) -> String;
-}
-
-impl Lowercase for String {
-    /// "He" after "Then" is "he"; a name stays as written.
-    fn to_lowercase_pronoun(&self) -> String {
-        match self.as_str() {
-            "He" | "She" => self.to_lowercase(),
-            _ => self.clone(),
-        }
+/// A sentence's subject after "Then": "He" becomes "he"; a name stays as written.
+fn after_then(subject: String) -> String {
+    match subject.as_str() {
+        "He" | "She" => subject.to_lowercase(),
+        _ => subject,
     }
 }
 
