@@ -301,8 +301,9 @@ fn chat_answers_line_by_line_until_exit() {
     assert_eq!(answered.count(), 4, "{text}");
 }
 
-/// A tiny recipe in `dir`: 2 pretraining steps, SFT passes of 2 and 3 steps; `rlhf` (a
-/// YAML section, or nothing) goes into the recipe.
+/// A tiny recipe in `dir`: 2 pretraining steps, SFT passes of 2 and 3 steps, the second on
+/// demonstrations of its own (templates and composed requests); `rlhf` (a YAML section, or
+/// nothing) goes into the recipe.
 fn tiny_recipe(dir: &Path, rlhf: &str) {
     std::fs::create_dir_all(dir).unwrap();
     let tokenizer = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/tokenizer/tokenizer.json");
@@ -318,9 +319,10 @@ fn tiny_recipe(dir: &Path, rlhf: &str) {
             "recipe.yaml",
             format!(
                 "tokenizer: {}\npretrain: pretrain.yaml\ndemos:\n  calc: 2\n  code: 1\n  \
-                 literature: 2\n  direct: 2\n  expert_demonstrations: 1\n  seed: 1\n  \
-                 compose: {{requests: 12, heldout_share: 0.25}}\n\
-                 sft: [sft-1.yaml, sft-2.yaml]\n{rlhf}",
+                 literature: 2\n  direct: 2\n  expert_demonstrations: 1\n  seed: 1\n\
+                 sft:\n  - sft-1.yaml\n  - config: sft-2.yaml\n    demos: {{calc: 2, code: 1, \
+                 literature: 2, direct: 2, expert_demonstrations: 1, seed: 1, \
+                 compose: {{requests: 12, heldout_share: 0.25}}}}\n{rlhf}",
                 tokenizer.display()
             ),
         ),
@@ -411,19 +413,35 @@ fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     written.sort();
-    assert_eq!(written, ["demos", "model", "pretrain", "sft-1", "sft-2"]);
-    // The demos stage composed requests as well: trained on beside the templates' demos,
-    // their held-out ones kept apart.
-    let demos = std::fs::read_to_string(run.join("demos/train.jsonl")).unwrap();
+    assert_eq!(
+        written,
+        [
+            "demos",
+            "demos-sft-2",
+            "model",
+            "pretrain",
+            "sft-1",
+            "sft-2"
+        ]
+    );
+    // The first pass trained on the templates' demos alone; the second on its own demos,
+    // composed requests beside the templates' demos, their held-out ones kept apart.
+    let first = std::fs::read_to_string(run.join("demos/train.jsonl")).unwrap();
+    assert!(first.contains("\"family\":\"calc."), "no template demo");
     assert!(
-        demos.contains("\"family\":\"compose."),
+        !first.contains("\"family\":\"compose."),
+        "composed demo in pass 1"
+    );
+    let second = std::fs::read_to_string(run.join("demos-sft-2/train.jsonl")).unwrap();
+    assert!(
+        second.contains("\"family\":\"compose."),
         "no composed demo trained on"
     );
     assert!(
-        demos.contains("\"family\":\"calc."),
+        second.contains("\"family\":\"calc."),
         "no template demo trained on"
     );
-    let composed = std::fs::read_to_string(run.join("demos/heldout-composed.jsonl")).unwrap();
+    let composed = std::fs::read_to_string(run.join("demos-sft-2/heldout-composed.jsonl")).unwrap();
     assert!(
         composed.lines().all(|l| l.contains("\"held_out\":[\"")),
         "{composed}"
@@ -509,6 +527,88 @@ fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
     assert!(
         err.contains("`model:` is no longer read") && err.contains("--publish"),
         "{err}"
+    );
+}
+
+/// `--from-pass N --init DIR` trains pass N on (and the passes after it) from a model made
+/// already, as the shipped model's last pass was; the new model keeps that model's logs.
+#[test]
+fn a_recipe_continues_from_a_pass_on_a_model_made_before() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("recipes");
+    tiny_recipe(&dir, "");
+    let recipe = dir.join("recipe.yaml");
+    let first = home.path().join("first");
+    train_recipe(&recipe, &first, home.path());
+    let run = home.path().join("again");
+    let from = |pass: &str, init: &Path| {
+        let args = [
+            "train",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+            "--from-pass",
+            pass,
+            "--init",
+            init.to_str().unwrap(),
+        ];
+        miracle(&args, home.path())
+    };
+    let made = first.join("model");
+    // A pass the recipe lacks, or a folder that holds no model, is refused before writing.
+    for (pass, init, says) in [
+        ("3", made.as_path(), "has 2 SFT pass(es)"),
+        ("0", made.as_path(), "name one from 1 to 2"),
+        ("2", dir.as_path(), "not a model directory"),
+    ] {
+        assert_clear_failure(&from(pass, init), says);
+        assert!(!run.exists());
+    }
+    let missing_init = miracle(
+        &[
+            "train",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--from-pass",
+            "2",
+        ],
+        home.path(),
+    );
+    assert!(!missing_init.status.success());
+    assert!(!run.exists());
+
+    let output = from("2", &made);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    assert!(text.contains("starting at SFT pass 2"), "{text}");
+    let mut written: Vec<String> = std::fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        ["demos-sft-2", "model", "sft-2"],
+        "no pretraining, no pass 1"
+    );
+    let logs = run.join("model/training");
+    for file in [
+        "pretrain-log.csv",
+        "sft-1-log.csv",
+        "sft-2-log.csv",
+        "recipe.yaml",
+    ] {
+        assert!(logs.join(file).is_file(), "{file} is missing");
+    }
+    // The model changed: pass 2 trained again, from the first run's finished model.
+    assert_ne!(
+        std::fs::read(run.join("model/model.safetensors")).unwrap(),
+        std::fs::read(first.join("model/model.safetensors")).unwrap()
     );
 }
 

@@ -43,6 +43,14 @@ pub struct TrainArgs {
     /// `--features wgpu`).
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     device: Backend,
+    /// Start at this SFT pass (1 for the first) from the model in --init, instead of
+    /// training the stages before it: a further pass on top of a model already made (the
+    /// shipped one's last pass was trained so, on the two passes before it).
+    #[arg(long, value_name = "N", requires = "init")]
+    from_pass: Option<usize>,
+    /// The model directory that --from-pass starts from.
+    #[arg(long, value_name = "DIR", requires = "from_pass")]
+    init: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,8 +62,8 @@ struct Recipe {
     pretrain: PathBuf,
     demos: DemosStage,
     /// A `miracle sft` config, or several run in order (each starting from the model of the
-    /// one before: a warm restart of the learning-rate schedule); their `demos` is the
-    /// demos stage's `train.jsonl`.
+    /// one before: a warm restart of the learning-rate schedule). A pass trains on the demos
+    /// stage's `train.jsonl`, or on demonstrations of its own (`{config, demos}`).
     sft: Passes,
     /// RLHF after SFT: comparisons, a reward model, then PPO-ptx or DPO.
     #[serde(default)]
@@ -101,23 +109,85 @@ fn one() -> u64 {
     1
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// The recipe's `sft`: one config, or a list of passes.
+#[derive(Debug)]
 enum Passes {
     One(PathBuf),
-    Many(Vec<PathBuf>),
+    Many(Vec<Pass>),
 }
 
 impl Passes {
-    fn configs(&self) -> &[PathBuf] {
+    fn passes(&self) -> Vec<Pass> {
         match self {
-            Passes::One(one) => std::slice::from_ref(one),
-            Passes::Many(many) => many,
+            Passes::One(one) => vec![Pass::Config(one.clone())],
+            Passes::Many(many) => many.clone(),
         }
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// One SFT pass of a recipe.
+#[derive(Debug, Clone)]
+enum Pass {
+    /// Trained on the recipe's demos stage.
+    Config(PathBuf),
+    /// Trained on demonstrations of its own, written to `demos-<pass>/`.
+    OwnDemos(OwnDemos),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OwnDemos {
+    config: PathBuf,
+    demos: DemosStage,
+}
+
+// By hand rather than `untagged`, so that a mistake inside a pass (an unknown field, a
+// missing count) is named instead of "did not match any variant".
+impl<'de> Deserialize<'de> for Passes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(config) => Ok(Passes::One(config.into())),
+            serde_yaml::Value::Sequence(passes) => passes
+                .into_iter()
+                .enumerate()
+                .map(|(i, pass)| {
+                    serde_yaml::from_value(pass)
+                        .map_err(|e| D::Error::custom(format!("sft pass {}: {e}", i + 1)))
+                })
+                .collect::<Result<_, _>>()
+                .map(Passes::Many),
+            _ => Err(D::Error::custom(
+                "sft: name a `miracle sft` config, or a list of passes",
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Pass {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(config) => Ok(Pass::Config(config.into())),
+            own @ serde_yaml::Value::Mapping(_) => serde_yaml::from_value(own)
+                .map(Pass::OwnDemos)
+                .map_err(D::Error::custom),
+            _ => Err(D::Error::custom(
+                "a pass is a `miracle sft` config, or `{config: FILE, demos: {...}}`",
+            )),
+        }
+    }
+}
+
+impl Pass {
+    fn config(&self) -> &Path {
+        match self {
+            Pass::Config(config) | Pass::OwnDemos(OwnDemos { config, .. }) => config,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemosStage {
     calc: usize,
@@ -131,7 +201,7 @@ struct DemosStage {
     compose: Option<ComposeStage>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ComposeStage {
     requests: usize,
@@ -186,51 +256,82 @@ impl TrainArgs {
                 tokenizer.display()
             );
         }
-        writeln!(out, "== writing to {}", run.display())?;
-        writeln!(out, "== 1/4 tokenizer: {}", tokenizer.display())?;
-        writeln!(out, "== 2/4 pretraining ({})", recipe.pretrain.display())?;
-        let pretrain_out = run_pretrain(
-            &base.join(&recipe.pretrain),
-            None,
-            &Wiring::out(Some(run.join("pretrain"))).on(self.device),
-            out,
-        )?;
-        writeln!(out, "== 3/4 demonstrations from the experts")?;
-        let demos = run.join("demos");
-        write_demos(&recipe.demos.spec(), &demos, out)?;
-        let passes = recipe.sft.configs();
+        let passes = recipe.sft.passes();
         if passes.is_empty() {
             bail!("sft: the list of passes is empty; name at least one `miracle sft` config");
         }
-        let mut stages = vec![("pretrain".to_string(), pretrain_out)];
-        for (i, config) in passes.iter().enumerate() {
+        let first = self.first_pass(passes.len())?;
+        writeln!(out, "== writing to {}", run.display())?;
+        // The model the next pass starts from, and the stages trained here (for their logs).
+        let (mut model, mut stages) = match &self.init {
+            Some(init) => {
+                writeln!(
+                    out,
+                    "== starting at SFT pass {} from {}",
+                    first + 1,
+                    init.display()
+                )?;
+                (init.clone(), Vec::new())
+            }
+            None => {
+                writeln!(out, "== 1/4 tokenizer: {}", tokenizer.display())?;
+                writeln!(out, "== 2/4 pretraining ({})", recipe.pretrain.display())?;
+                let pretrain_out = run_pretrain(
+                    &base.join(&recipe.pretrain),
+                    None,
+                    &Wiring::out(Some(run.join("pretrain"))).on(self.device),
+                    out,
+                )?;
+                (
+                    pretrain_out.join("model"),
+                    vec![("pretrain".to_string(), pretrain_out)],
+                )
+            }
+        };
+        let shared_demos = run.join("demos");
+        if passes[first..].iter().any(|p| matches!(p, Pass::Config(_))) {
+            writeln!(out, "== 3/4 demonstrations from the experts")?;
+            write_demos(&recipe.demos.spec(), &shared_demos, out)?;
+        }
+        for (i, pass) in passes.iter().enumerate().skip(first) {
+            let name = match passes.len() {
+                1 => "sft".to_string(),
+                _ => format!("sft-{}", i + 1),
+            };
+            let demos = match pass {
+                Pass::Config(_) => shared_demos.join("train.jsonl"),
+                Pass::OwnDemos(own) => {
+                    writeln!(out, "== 4/4 demonstrations of pass {}", i + 1)?;
+                    let dir = run.join(format!("demos-{name}"));
+                    write_demos(&own.demos.spec(), &dir, out)?;
+                    dir.join("train.jsonl")
+                }
+            };
             writeln!(
                 out,
                 "== 4/4 supervised fine-tuning, pass {} of {} ({})",
                 i + 1,
                 passes.len(),
-                config.display()
+                pass.config().display()
             )?;
-            let name = match passes.len() {
-                1 => "sft".to_string(),
-                _ => format!("sft-{}", i + 1),
-            };
-            // Each pass starts from the model of the stage before it.
-            let (_, before) = stages.last().expect("pretraining ran");
             let wiring = Wiring::out(Some(run.join(&name)))
                 .on(self.device)
-                .with("init", before.join("model"))
-                .with("demos", demos.join("train.jsonl"));
-            stages.push((name, run_sft(&base.join(config), None, &wiring, out)?));
+                .with("init", &model)
+                .with("demos", demos);
+            let done = run_sft(&base.join(pass.config()), None, &wiring, out)?;
+            model = done.join("model");
+            stages.push((name, done));
         }
         if let Some(rlhf) = &recipe.rlhf {
-            let (_, sft) = stages.last().expect("at least one pass");
-            let sft_model = sft.join("model");
-            stages.extend(run_rlhf(rlhf, base, &run, (&sft_model, self.device), out)?);
+            stages.extend(run_rlhf(rlhf, base, &run, (&model, self.device), out)?);
         }
-        let model = run.join("model");
         let (_, last) = stages.last().expect("at least one pass");
+        let model = run.join("model");
         publish(&last.join("model"), &model)?;
+        // A model that started from another keeps that one's training logs as well.
+        if let Some(init) = &self.init {
+            copy_logs(init, &model)?;
+        }
         for (stage, dir) in &stages {
             for name in ["log.csv", "loss.png"] {
                 let from = dir.join(name);
@@ -254,15 +355,52 @@ impl TrainArgs {
     }
 }
 
+impl TrainArgs {
+    /// The index of the first SFT pass to train, out of `passes`.
+    fn first_pass(&self, passes: usize) -> anyhow::Result<usize> {
+        match self.from_pass {
+            None => Ok(0),
+            Some(n) if (1..=passes).contains(&n) => {
+                let init = self.init.as_ref().expect("clap requires --init");
+                if !init
+                    .join(miracle_core::gpt::model_dir::CONFIG_FILE)
+                    .is_file()
+                {
+                    bail!(
+                        "--init {}: not a model directory (no {}); name the model that pass {n} starts from",
+                        init.display(),
+                        miracle_core::gpt::model_dir::CONFIG_FILE
+                    );
+                }
+                Ok(n - 1)
+            }
+            Some(n) => bail!(
+                "--from-pass {n}: {} has {passes} SFT pass(es); name one from 1 to {passes}",
+                self.recipe.display()
+            ),
+        }
+    }
+}
+
 /// Copies a finished model directory, with its `training/` logs, into `to`.
 fn publish_with_logs(model: &Path, to: &Path) -> anyhow::Result<()> {
     publish(model, to)?;
-    let logs = model.join("training");
+    copy_logs(model, to)
+}
+
+/// Copies `from/training/*` into `to/training/`; a model without logs has none to copy.
+fn copy_logs(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let logs = from.join("training");
+    if !logs.is_dir() {
+        return Ok(());
+    }
     for entry in
         std::fs::read_dir(&logs).with_context(|| format!("cannot read {}", logs.display()))?
     {
         let entry = entry?;
-        copy(&entry.path(), &to.join("training").join(entry.file_name()))?;
+        if entry.file_type()?.is_file() {
+            copy(&entry.path(), &to.join("training").join(entry.file_name()))?;
+        }
     }
     Ok(())
 }
@@ -396,6 +534,17 @@ mod tests {
             recipe.rlhf.is_none(),
             "the shipped model is not trained with RLHF"
         );
+        // Every pass's config reads; the last pass trains on composed requests as well.
+        let passes = recipe.sft.passes();
+        for pass in &passes {
+            let _: super::super::sft::SftFile =
+                super::super::read_yaml(&shipped(&pass.config().display().to_string()), "sft")
+                    .unwrap();
+        }
+        match passes.last() {
+            Some(Pass::OwnDemos(own)) => assert!(own.demos.compose.is_some()),
+            other => panic!("the last pass has no demos of its own: {other:?}"),
+        }
         let _: super::super::rm::RmFile =
             super::super::read_yaml(&shipped("default-rm.yaml"), "rm").unwrap();
         let _: super::super::ppo::PpoFile =
@@ -416,5 +565,44 @@ mod tests {
             (rlhf.k, rlhf.ppo.is_some(), rlhf.dpo.is_some()),
             (4, true, false)
         );
+    }
+
+    /// A mistake inside a pass is named: which pass, and what is wrong there.
+    #[test]
+    fn a_bad_pass_is_named() {
+        let counts = "{calc: 1, code: 1, literature: 1, direct: 1, expert_demonstrations: 0";
+        for (sft, says) in [
+            (
+                format!("[a.yaml, {{config: b.yaml, demos: {counts}, sead: 1}}}}]"),
+                "sft pass 2: unknown field `sead`",
+            ),
+            (
+                format!("[{{config: b.yaml, demos: {counts}}}}}]"),
+                "sft pass 1: missing field `seed`",
+            ),
+            (
+                "[[a.yaml]]".to_string(),
+                "sft pass 1: a pass is a `miracle sft` config",
+            ),
+            (
+                "{a: 1}".to_string(),
+                "name a `miracle sft` config, or a list",
+            ),
+        ] {
+            let text = format!(
+                "tokenizer: t.json\npretrain: p.yaml\ndemos: {counts}, seed: 1}}\nsft: {sft}\n"
+            );
+            let err = serde_yaml::from_str::<Recipe>(&text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(says), "{sft}: {err}");
+        }
+        let text = format!(
+            "tokenizer: t.json\npretrain: p.yaml\ndemos: {counts}, seed: 1}}\nsft: [a.yaml, {{config: b.yaml, demos: {counts}, seed: 2}}}}]\n"
+        );
+        let recipe: Recipe = serde_yaml::from_str(&text).unwrap();
+        let passes = recipe.sft.passes();
+        assert!(matches!(&passes[0], Pass::Config(c) if c == Path::new("a.yaml")));
+        assert!(matches!(&passes[1], Pass::OwnDemos(o) if o.demos.seed == 2));
     }
 }
