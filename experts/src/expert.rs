@@ -100,6 +100,45 @@ pub enum Syntax {
     /// An arithmetic expression as the calculator reads it
     /// ([`crate::calculator::Prefix`]).
     Arithmetic,
+    /// A program of the code expert's subset of Rhai that uses only the names it declares
+    /// ([`crate::code::grammar::Program`]).
+    Program,
+}
+
+impl Syntax {
+    /// Where an input written under this syntax starts; `None` for free text.
+    pub fn start(self) -> Option<Grammar> {
+        match self {
+            Syntax::Free => None,
+            Syntax::Arithmetic => Some(Grammar::Arithmetic(Default::default())),
+            Syntax::Program => Some(Grammar::Program(Default::default())),
+        }
+    }
+}
+
+/// An input written so far under a [`Syntax`].
+#[derive(Debug, Clone)]
+pub enum Grammar {
+    Arithmetic(crate::calculator::Prefix),
+    Program(crate::code::grammar::Program),
+}
+
+impl Grammar {
+    /// The input after `text` as well, or `None` if no input of the grammar starts so.
+    pub fn after(&self, text: &str) -> Option<Grammar> {
+        match self {
+            Grammar::Arithmetic(p) => p.after(text).map(Grammar::Arithmetic),
+            Grammar::Program(p) => p.after(text).map(Grammar::Program),
+        }
+    }
+
+    /// Whether the input so far is a whole one.
+    pub fn complete(&self) -> bool {
+        match self {
+            Grammar::Arithmetic(p) => p.complete(),
+            Grammar::Program(p) => p.complete(),
+        }
+    }
 }
 
 /// What a model may write into an input beyond the alphabet: where the router holds it to

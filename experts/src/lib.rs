@@ -29,7 +29,7 @@ pub use calculator::Calculator;
 pub use code::Code;
 pub use context::Context;
 pub use error::ExpertError;
-pub use expert::{Demonstration, Expert, Grounded, InputFormat, Observation, Syntax};
+pub use expert::{Demonstration, Expert, Grammar, Grounded, InputFormat, Observation, Syntax};
 pub use http::{HttpExpert, HttpSettings};
 pub use registry::{Kinds, Registry, settings as registry_settings};
 pub use search::Search;

@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use burn::prelude::*;
 use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig, TokenSet};
 use miracle_core::tokenizer::{Special, Tokenizer};
-use miracle_experts::calculator::Prefix;
-use miracle_experts::{Context, Grounded, InputFormat, Registry, Syntax};
+use miracle_experts::{Context, Grammar, Grounded, InputFormat, Registry};
 use serde::{Deserialize, Serialize};
 
 use crate::constraint::Vocabulary;
@@ -584,23 +583,29 @@ impl Turn<'_, '_> {
         };
         // Under the expert's grammar, every token keeps the input completable, and the call
         // closes only on a whole one: a malformed call cannot be written.
-        let mut syntax = (format.syntax == Syntax::Arithmetic).then(Prefix::default);
+        let mut syntax = format.syntax.start();
+        let agent = self.agent;
+        let trie = syntax.as_ref().map(|_| Trie::of(&base, &agent.vocabulary));
         let mut ids: Vec<u32> = Vec::new();
         let mut bytes = 0usize;
         // The input so far, for the carry (arithmetic is ASCII, so whole characters).
         let mut written = String::new();
-        let close = |ids: &[u32], tokenizer: &Tokenizer, written: &str, syntax: &Option<Prefix>| {
-            let carried = carry.as_ref().is_none_or(|c| c.can_close(written));
-            carried
-                && syntax.as_ref().is_none_or(Prefix::complete)
-                && tokenizer
-                    .decode(ids)
-                    .is_ok_and(|text| format.check(&text).is_ok())
-        };
+        let close =
+            |ids: &[u32], tokenizer: &Tokenizer, written: &str, syntax: &Option<Grammar>| {
+                let carried = carry.as_ref().is_none_or(|c| c.can_close(written));
+                carried
+                    && syntax.as_ref().is_none_or(Grammar::complete)
+                    && tokenizer
+                        .decode(ids)
+                        .is_ok_and(|text| format.check(&text).is_ok())
+            };
         for _ in 0..self.agent.limits.max_step_tokens {
             if self.over_limit().is_some() {
                 break;
             }
+            let admitted = (syntax.as_ref())
+                .zip(trie.as_ref())
+                .map(|(s, trie)| trie.admitted(s, agent.vocabulary.size()));
             let mut allowed: Vec<u32> = base
                 .iter()
                 .copied()
@@ -609,12 +614,7 @@ impl Turn<'_, '_> {
                     hold.as_ref()
                         .is_none_or(|h| h.allows(self.agent.vocabulary.bytes(id)))
                 })
-                .filter(|&id| {
-                    syntax.as_ref().is_none_or(|s| {
-                        std::str::from_utf8(self.agent.vocabulary.bytes(id))
-                            .is_ok_and(|text| s.after(text).is_some())
-                    })
-                })
+                .filter(|&id| admitted.as_ref().is_none_or(|a| a[id as usize]))
                 .filter(|&id| {
                     carry.as_ref().is_none_or(|c| {
                         let token = String::from_utf8_lossy(self.agent.vocabulary.bytes(id));
@@ -655,7 +655,7 @@ impl Turn<'_, '_> {
         self.force(&[Special::CallEnd.id()])?;
         let text = self.agent.tokenizer.decode(&ids)?;
         let valid = format.check(&text).is_ok()
-            && syntax.as_ref().is_none_or(Prefix::complete)
+            && syntax.as_ref().is_none_or(Grammar::complete)
             && hold.as_ref().is_none_or(Hold::can_end)
             && carry.as_ref().is_none_or(|c| c.can_close(&written));
         Ok((text, valid))
@@ -683,6 +683,63 @@ impl Turn<'_, '_> {
             Grounded::Numbers => Some(Hold::numbers(self.grounding.clone())),
             Grounded::Quote => Some(Hold::Quote(Quote::of(&self.quotable))),
         }
+    }
+}
+
+/// The tokens an input may be written with, as a trie of their characters. A grammar reads
+/// one character at a time, so a prefix it refuses rules out every token under it, and the
+/// tokens that share a prefix share its reading: a step reads each admitted prefix once.
+struct Trie {
+    /// Node 0 is the root; each node lists its children and the tokens that end there.
+    nodes: Vec<TrieNode>,
+}
+
+#[derive(Default)]
+struct TrieNode {
+    children: Vec<(char, u32)>,
+    tokens: Vec<u32>,
+}
+
+impl Trie {
+    fn of(tokens: &[u32], vocabulary: &Vocabulary) -> Self {
+        let mut nodes = vec![TrieNode::default()];
+        for &id in tokens {
+            let Ok(text) = std::str::from_utf8(vocabulary.bytes(id)) else {
+                continue; // part of a character: no grammar admits it
+            };
+            let mut at = 0usize;
+            for c in text.chars() {
+                at = match nodes[at].children.iter().find(|(k, _)| *k == c) {
+                    Some(&(_, child)) => child as usize,
+                    None => {
+                        nodes.push(TrieNode::default());
+                        let child = nodes.len() - 1;
+                        nodes[at].children.push((c, child as u32));
+                        child
+                    }
+                };
+            }
+            nodes[at].tokens.push(id);
+        }
+        Trie { nodes }
+    }
+
+    /// The tokens the grammar admits next, by id (`size` ids in all).
+    fn admitted(&self, grammar: &Grammar, size: usize) -> Vec<bool> {
+        let mut admitted = vec![false; size];
+        let mut stack = vec![(0usize, grammar.clone())];
+        while let Some((at, state)) = stack.pop() {
+            let node = &self.nodes[at];
+            for &id in &node.tokens {
+                admitted[id as usize] = true;
+            }
+            for &(c, child) in &node.children {
+                if let Some(next) = state.after(c.encode_utf8(&mut [0; 4])) {
+                    stack.push((child as usize, next));
+                }
+            }
+        }
+        admitted
     }
 }
 

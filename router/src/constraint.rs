@@ -73,6 +73,11 @@ impl Vocabulary {
             .collect()
     }
 
+    /// How many ids there are, special tokens included.
+    pub fn size(&self) -> usize {
+        self.bytes.len() + Special::COUNT as usize
+    }
+
     /// The bytes of a token (none for special tokens).
     pub fn bytes(&self, id: u32) -> &[u8] {
         id.checked_sub(Special::COUNT)

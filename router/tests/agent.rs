@@ -9,9 +9,11 @@ use async_trait::async_trait;
 use burn::prelude::*;
 use miracle_core::gpt::{Decoding, Gpt, GptConfig};
 use miracle_core::tokenizer::Tokenizer;
+use miracle_experts::code::grammar::Program;
+use miracle_experts::code::{Limits as CodeLimits, run_in_process};
 use miracle_experts::{
     Calculator, Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Observation,
-    Registry,
+    Registry, Syntax,
 };
 use miracle_router::agent::{Agent, Limits, Outcome};
 use miracle_router::grounding::{numbers_in, references_in};
@@ -384,6 +386,72 @@ async fn calculator_calls_are_whole_expressions_and_need_a_quantity() {
     assert!(
         called > 0,
         "no calculator call ({finished} finished): the test would prove nothing"
+    );
+}
+
+/// Issue 29: programs failed with "Variable not found: c" and "Expecting '{' to start a
+/// statement block". Under the code expert's grammar, random models at a high temperature
+/// write only prefixes of programs, and a program they finish parses in Rhai and uses only
+/// the names it declares. (The expert here echoes the program; Rhai reads it in process.)
+#[tokio::test]
+async fn programs_parse_and_use_only_the_names_they_declare() {
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let device = Device::flex();
+    let registry = Registry::new().with(Echo {
+        name: "code",
+        format: InputFormat::text("a Rhai program", 2000).syntax(Syntax::Program),
+    });
+    let (mut called, mut finished) = (0, 0);
+    for seed in 0..6u64 {
+        let (model, config) = tiny_model(&tokenizer, &device, 200 + seed);
+        let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
+        agent.limits = Limits {
+            max_calls: 3,
+            max_tokens: 200,
+            max_step_tokens: 48,
+            timeout: Duration::from_secs(20),
+            expert_timeout: Duration::from_secs(5),
+        };
+        for (i, request) in [
+            "Add up every prime number below 50.",
+            "Write a program that counts the even numbers up to 100.",
+            "用程序计算1到100的和。",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            agent.decoding = Decoding::Sample {
+                temperature: 2.0,
+                top_k: None,
+                top_p: None,
+                seed: seed * 10 + i as u64,
+            };
+            let trace = agent.run(request, &[]).await.unwrap();
+            for pair in trace.steps.windows(2) {
+                let (Step::Call { input, .. }, Step::Result { text }) =
+                    (&pair[0].step, &pair[1].step)
+                else {
+                    continue;
+                };
+                called += 1;
+                let written = Program::default().after(input);
+                assert!(written.is_some(), "{input:?} left the grammar");
+                if text.contains("did not finish its input") {
+                    continue;
+                }
+                finished += 1;
+                assert!(written.unwrap().complete(), "{input:?} ran unfinished");
+                if let Err(error) = run_in_process(input, &CodeLimits::default()) {
+                    for malformed in ["syntax error", "Variable not found", "Expecting"] {
+                        assert!(!error.contains(malformed), "{input:?}: {error}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        finished > 0,
+        "no finished program ({called} calls): the test would prove nothing"
     );
 }
 

@@ -11,6 +11,7 @@
 //! `miracle` binary.
 
 mod engine;
+pub mod grammar;
 mod limits;
 mod pool;
 mod protocol;
@@ -28,7 +29,7 @@ pub use engine::{Outcome, run as run_in_process};
 pub use limits::Limits;
 pub use worker::run_worker_if_requested;
 
-use crate::{Context, Demonstration, Expert, ExpertError, InputFormat, Observation};
+use crate::{Context, Demonstration, Expert, ExpertError, InputFormat, Observation, Syntax};
 use pool::{Ending, Pool};
 use protocol::Reply;
 
@@ -182,11 +183,14 @@ impl Code {
     }
 }
 
+/// A program is written under the grammar of `grammar.rs`: the router decodes a call so
+/// that it parses and uses only the names it declares.
 fn format(limits: &Limits) -> InputFormat {
     InputFormat::text(
         "a Rhai program; what it prints and its last value come back, e.g. `let x = 6 * 7; print(x)`",
         limits.max_program_bytes,
     )
+    .syntax(Syntax::Program)
 }
 
 /// This very program, to start again as a worker. On Linux, `/proc/self/exe`: it names the
