@@ -236,3 +236,40 @@ fn the_command_writes_the_split_and_refuses_a_bad_share() {
     assert!(forms["en"].as_array().unwrap().iter().any(|f| f == "cubed"));
     assert!(forms["zh"].as_array().unwrap().iter().any(|f| f == "捆"));
 }
+
+/// Every program a demonstration teaches, composed or from the templates, is one the code
+/// expert's grammar lets the model write: decoding under it never blocks a trained program.
+#[tokio::test]
+async fn every_program_taught_is_whole_under_the_code_grammar() {
+    let registry = registry();
+    let counts = miracle_router::demos::Counts {
+        calc: 0,
+        code: 40,
+        literature: 0,
+        direct: 0,
+        expert_demonstrations: 20,
+    };
+    let templates = miracle_router::demos::generate(&registry, &counts, 1)
+        .await
+        .unwrap();
+    let composed: Vec<_> = composed(400, 2).await.into_iter().map(|c| c.demo).collect();
+    let mut programs = 0;
+    for demo in templates.iter().chain(&composed) {
+        for exchange in &demo.dialogue.exchanges {
+            for step in &exchange.steps {
+                if let Step::Call { expert, input } = step
+                    && expert == CODE
+                {
+                    programs += 1;
+                    let written = miracle_experts::code::grammar::Program::default().after(input);
+                    assert!(
+                        written.is_some_and(|w| w.complete()),
+                        "{} {input:?}",
+                        demo.id
+                    );
+                }
+            }
+        }
+    }
+    assert!(programs > 100, "only {programs} programs");
+}
