@@ -66,11 +66,15 @@ const MAX_FRAMES: usize = 64;
 pub struct Program {
     pending: Pending,
     parser: Parser,
+    /// The last character was a space: a second is refused, or a model that lost its way
+    /// could write spaces until its budget ran out (it did).
+    spaced: bool,
 }
 
 impl Default for Program {
     fn default() -> Self {
         Program {
+            spaced: false,
             pending: Pending::None,
             parser: Parser {
                 frames: Rc::new(vec![Frame::Block(Block {
@@ -108,6 +112,12 @@ impl Program {
     }
 
     fn push(&mut self, c: char) -> Option<()> {
+        let space = matches!(c, ' ' | '\t' | '\n' | '\r');
+        let in_string = matches!(self.pending, Pending::Str { .. });
+        if space && self.spaced && !in_string {
+            return None;
+        }
+        self.spaced = space && !in_string;
         match &mut self.pending {
             Pending::Str { escaped } => {
                 if *escaped {
@@ -1151,6 +1161,14 @@ mod tests {
         );
         assert!(at("le").after("t x = 1").is_some());
         assert!(at("1").after(";;").is_none(), "no empty statement");
+        assert!(
+            at("let x = 1;").after("  x").is_none(),
+            "one space at a time"
+        );
+        assert!(
+            at("let x = \"a  ").after("  b\"").is_some(),
+            "in a string, any"
+        );
         assert!(at("let x = 1; x ").after("=").is_some());
         assert!(at("let x = 1; x + 2 ").after("=").is_some(), "as ==");
         assert!(
