@@ -348,6 +348,16 @@ fn tiny_recipe(dir: &Path, rlhf: &str) {
     }
 }
 
+/// The names in a folder, sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Runs `miracle train --recipe` into `out`, which must succeed; returns what it printed.
 fn train_recipe(recipe: &Path, out: &Path, home: &Path) -> String {
     let run = miracle(
@@ -408,11 +418,7 @@ fn a_recipe_trains_a_model_in_stages_with_two_sft_passes() {
     let text = train_recipe(&dir.join("recipe.yaml"), &run, home.path());
     assert!(text.contains("pass 2 of 2"), "{text}");
     // Everything went under --out; the recipe's folder holds only the recipe.
-    let mut written: Vec<String> = std::fs::read_dir(&run)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    written.sort();
+    let written = entries(&run);
     assert_eq!(
         written,
         [
@@ -586,11 +592,7 @@ fn a_recipe_continues_from_a_pass_on_a_model_made_before() {
     );
     let text = stdout(&output);
     assert!(text.contains("starting at SFT pass 2"), "{text}");
-    let mut written: Vec<String> = std::fs::read_dir(&run)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    written.sort();
+    let written = entries(&run);
     assert_eq!(
         written,
         ["demos-sft-2", "model", "sft-2"],

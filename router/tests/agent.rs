@@ -311,23 +311,28 @@ async fn grounded_runs_write_only_the_conversations_numbers_and_passages() {
     eprintln!("{numbers} numbers, {quotes} quotes");
 }
 
-/// Hot sampling from the top 40: a random model writes a little of everything.
-/// Issue 29: "Find papers about graphene batteries." got the calculator call `(s - .`.
-/// Random models at a high temperature "want" anything; under the calculator's grammar
-/// every call they write stays a prefix of an expression (and parses when they finish it),
-/// and a request without a number never reaches it.
-#[tokio::test]
-async fn calculator_calls_are_whole_expressions_and_need_a_quantity() {
+/// A call a random model made, with its result.
+struct HotCall {
+    request: &'static str,
+    expert: String,
+    input: String,
+    text: String,
+}
+
+/// The calls six random models (from `model_seed` on) make for each of `requests`, sampled
+/// at temperature 2 from the whole vocabulary: they "want" anything, so what they write
+/// shows what the experts' grammars let through.
+async fn hot_calls(
+    registry: &Registry,
+    model_seed: u64,
+    requests: &[&'static str],
+) -> Vec<HotCall> {
     let tokenizer = Tokenizer::shipped().unwrap();
     let device = Device::flex();
-    let registry = Registry::new().with(Calculator::new()).with(Echo {
-        name: "echo",
-        format: InputFormat::alphabet("letters", 32, "abcdefghijklmnopqrstuvwxyz "),
-    });
-    let (mut called, mut finished) = (0, 0);
+    let mut calls = Vec::new();
     for seed in 0..6u64 {
-        let (model, config) = tiny_model(&tokenizer, &device, 100 + seed);
-        let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
+        let (model, config) = tiny_model(&tokenizer, &device, model_seed + seed);
+        let mut agent = Agent::new(&model, &config, &device, &tokenizer, registry).unwrap();
         agent.limits = Limits {
             max_calls: 3,
             max_tokens: 200,
@@ -335,15 +340,7 @@ async fn calculator_calls_are_whole_expressions_and_need_a_quantity() {
             timeout: Duration::from_secs(20),
             expert_timeout: Duration::from_secs(5),
         };
-        for (i, request) in [
-            "What is 17 times 23, minus 4?",
-            "Find papers about graphene batteries.",
-            "See you tomorrow.",
-            "计算 (12 + 30) 除以 7。",
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for (i, &request) in requests.iter().enumerate() {
             agent.decoding = Decoding::Sample {
                 temperature: 2.0,
                 top_k: None,
@@ -352,35 +349,68 @@ async fn calculator_calls_are_whole_expressions_and_need_a_quantity() {
             };
             let trace = agent.run(request, &[]).await.unwrap();
             for pair in trace.steps.windows(2) {
-                let (Step::Call { expert, input }, Step::Result { text }) =
+                if let (Step::Call { expert, input }, Step::Result { text }) =
                     (&pair[0].step, &pair[1].step)
-                else {
-                    continue;
-                };
-                if expert != "calculator" {
-                    continue;
-                }
-                called += 1;
-                assert!(
-                    !numbers_in(request).is_empty(),
-                    "{request:?} has no number, yet the calculator got {input:?}"
-                );
-                // Finished or cut off by the token budget, what was written can still become
-                // a whole expression: no token ever left the grammar.
-                assert!(
-                    miracle_experts::calculator::Prefix::default()
-                        .after(input)
-                        .is_some(),
-                    "{input:?} left the calculator's grammar"
-                );
-                if text.contains("did not finish its input") {
-                    continue;
-                }
-                finished += 1;
-                for malformed in ["cannot parse", "incomplete", "takes", "unknown", "empty"] {
-                    assert!(!text.contains(malformed), "{input:?} gave {text:?}");
+                {
+                    calls.push(HotCall {
+                        request,
+                        expert: expert.clone(),
+                        input: input.clone(),
+                        text: text.clone(),
+                    });
                 }
             }
+        }
+    }
+    calls
+}
+
+/// Issue 29: "Find papers about graphene batteries." got the calculator call `(s - .`.
+/// Under the calculator's grammar every call random models write stays a prefix of an
+/// expression (and parses when they finish it), and a request without a number never
+/// reaches it.
+#[tokio::test]
+async fn calculator_calls_are_whole_expressions_and_need_a_quantity() {
+    let registry = Registry::new().with(Calculator::new()).with(Echo {
+        name: "echo",
+        format: InputFormat::alphabet("letters", 32, "abcdefghijklmnopqrstuvwxyz "),
+    });
+    let requests = [
+        "What is 17 times 23, minus 4?",
+        "Find papers about graphene batteries.",
+        "See you tomorrow.",
+        "计算 (12 + 30) 除以 7。",
+    ];
+    let (mut called, mut finished) = (0, 0);
+    for call in hot_calls(&registry, 100, &requests).await {
+        let HotCall {
+            request,
+            expert,
+            input,
+            text,
+        } = &call;
+        if expert != "calculator" {
+            continue;
+        }
+        called += 1;
+        assert!(
+            !numbers_in(request).is_empty(),
+            "{request:?} has no number, yet the calculator got {input:?}"
+        );
+        // Finished or cut off by the token budget, what was written can still become a
+        // whole expression: no token ever left the grammar.
+        assert!(
+            miracle_experts::calculator::Prefix::default()
+                .after(input)
+                .is_some(),
+            "{input:?} left the calculator's grammar"
+        );
+        if text.contains("did not finish its input") {
+            continue;
+        }
+        finished += 1;
+        for malformed in ["cannot parse", "incomplete", "takes", "unknown", "empty"] {
+            assert!(!text.contains(malformed), "{input:?} gave {text:?}");
         }
     }
     assert!(
@@ -390,62 +420,33 @@ async fn calculator_calls_are_whole_expressions_and_need_a_quantity() {
 }
 
 /// Issue 29: programs failed with "Variable not found: c" and "Expecting '{' to start a
-/// statement block". Under the code expert's grammar, random models at a high temperature
-/// write only prefixes of programs, and a program they finish parses in Rhai and uses only
-/// the names it declares. (The expert here echoes the program; Rhai reads it in process.)
+/// statement block". Under the code expert's grammar, random models write only prefixes of
+/// programs, and a program they finish parses in Rhai and uses only the names it declares.
+/// (The expert here echoes the program; Rhai reads it in process.)
 #[tokio::test]
 async fn programs_parse_and_use_only_the_names_they_declare() {
-    let tokenizer = Tokenizer::shipped().unwrap();
-    let device = Device::flex();
     let registry = Registry::new().with(Echo {
         name: "code",
         format: InputFormat::text("a Rhai program", 2000).syntax(Syntax::Program),
     });
+    let requests = [
+        "Add up every prime number below 50.",
+        "Write a program that counts the even numbers up to 100.",
+        "用程序计算1到100的和。",
+    ];
     let (mut called, mut finished) = (0, 0);
-    for seed in 0..6u64 {
-        let (model, config) = tiny_model(&tokenizer, &device, 200 + seed);
-        let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
-        agent.limits = Limits {
-            max_calls: 3,
-            max_tokens: 200,
-            max_step_tokens: 48,
-            timeout: Duration::from_secs(20),
-            expert_timeout: Duration::from_secs(5),
-        };
-        for (i, request) in [
-            "Add up every prime number below 50.",
-            "Write a program that counts the even numbers up to 100.",
-            "用程序计算1到100的和。",
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            agent.decoding = Decoding::Sample {
-                temperature: 2.0,
-                top_k: None,
-                top_p: None,
-                seed: seed * 10 + i as u64,
-            };
-            let trace = agent.run(request, &[]).await.unwrap();
-            for pair in trace.steps.windows(2) {
-                let (Step::Call { input, .. }, Step::Result { text }) =
-                    (&pair[0].step, &pair[1].step)
-                else {
-                    continue;
-                };
-                called += 1;
-                let written = Program::default().after(input);
-                assert!(written.is_some(), "{input:?} left the grammar");
-                if text.contains("did not finish its input") {
-                    continue;
-                }
-                finished += 1;
-                assert!(written.unwrap().complete(), "{input:?} ran unfinished");
-                if let Err(error) = run_in_process(input, &CodeLimits::default()) {
-                    for malformed in ["syntax error", "Variable not found", "Expecting"] {
-                        assert!(!error.contains(malformed), "{input:?}: {error}");
-                    }
-                }
+    for HotCall { input, text, .. } in hot_calls(&registry, 200, &requests).await {
+        called += 1;
+        let written = Program::default().after(&input);
+        assert!(written.is_some(), "{input:?} left the grammar");
+        if text.contains("did not finish its input") {
+            continue;
+        }
+        finished += 1;
+        assert!(written.unwrap().complete(), "{input:?} ran unfinished");
+        if let Err(error) = run_in_process(&input, &CodeLimits::default()) {
+            for malformed in ["syntax error", "Variable not found", "Expecting"] {
+                assert!(!error.contains(malformed), "{input:?}: {error}");
             }
         }
     }

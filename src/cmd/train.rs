@@ -109,24 +109,18 @@ fn one() -> u64 {
     1
 }
 
-/// The recipe's `sft`: one config, or a list of passes.
+/// The recipe's `sft`: one config, or a list of passes (read as a list either way).
 #[derive(Debug)]
-enum Passes {
-    One(PathBuf),
-    Many(Vec<Pass>),
-}
+struct Passes(Vec<Pass>);
 
 impl Passes {
-    fn passes(&self) -> Vec<Pass> {
-        match self {
-            Passes::One(one) => vec![Pass::Config(one.clone())],
-            Passes::Many(many) => many.clone(),
-        }
+    fn passes(&self) -> &[Pass] {
+        &self.0
     }
 }
 
 /// One SFT pass of a recipe.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Pass {
     /// Trained on the recipe's demos stage.
     Config(PathBuf),
@@ -134,7 +128,7 @@ enum Pass {
     OwnDemos(OwnDemos),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OwnDemos {
     config: PathBuf,
@@ -147,7 +141,7 @@ impl<'de> Deserialize<'de> for Passes {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         match serde_yaml::Value::deserialize(d)? {
-            serde_yaml::Value::String(config) => Ok(Passes::One(config.into())),
+            serde_yaml::Value::String(config) => Ok(Passes(vec![Pass::Config(config.into())])),
             serde_yaml::Value::Sequence(passes) => passes
                 .into_iter()
                 .enumerate()
@@ -156,7 +150,7 @@ impl<'de> Deserialize<'de> for Passes {
                         .map_err(|e| D::Error::custom(format!("sft pass {}: {e}", i + 1)))
                 })
                 .collect::<Result<_, _>>()
-                .map(Passes::Many),
+                .map(Passes),
             _ => Err(D::Error::custom(
                 "sft: name a `miracle sft` config, or a list of passes",
             )),
@@ -187,7 +181,7 @@ impl Pass {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemosStage {
     calc: usize,
@@ -201,7 +195,7 @@ struct DemosStage {
     compose: Option<ComposeStage>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ComposeStage {
     requests: usize,
@@ -536,7 +530,7 @@ mod tests {
         );
         // Every pass's config reads; the last pass trains on composed requests as well.
         let passes = recipe.sft.passes();
-        for pass in &passes {
+        for pass in passes {
             let _: super::super::sft::SftFile =
                 super::super::read_yaml(&shipped(&pass.config().display().to_string()), "sft")
                     .unwrap();

@@ -525,14 +525,16 @@ fn role_expr(assign: Assign, role: Role) -> Frame {
 impl Parser {
     /// Whether the lexeme can come next.
     fn accepts(&self, lex: &Lex) -> bool {
-        for depth in (0..self.frames.len()).rev() {
-            match self.act(depth, lex) {
-                Act::Reject => return false,
-                Act::Close => continue,
-                Act::Take { .. } => return true,
-            }
-        }
-        false
+        matches!(self.taker(lex), Some((_, Act::Take { .. })))
+    }
+
+    /// The frame that would decide on `lex` (the first from the top that does not close on
+    /// it), and what it would do.
+    fn taker(&self, lex: &Lex) -> Option<(usize, Act)> {
+        (0..self.frames.len())
+            .rev()
+            .map(|depth| (depth, self.act(depth, lex)))
+            .find(|(_, act)| !matches!(act, Act::Close))
     }
 
     /// Whether a word that starts so can come next.
@@ -561,21 +563,15 @@ impl Parser {
 
     /// Whether the frame taking a name now takes a new one (a declaration).
     fn declares(&self) -> bool {
-        let lex = Lex::Name("");
-        for depth in (0..self.frames.len()).rev() {
-            match self.act(depth, &lex) {
-                Act::Close => continue,
-                _ => {
-                    return matches!(
-                        self.frames[depth],
-                        Frame::Let(Let::Name)
-                            | Frame::For { at: ForAt::Var, .. }
-                            | Frame::Fn(FnAt::Name | FnAt::Param, _)
-                    );
-                }
-            }
-        }
-        false
+        self.taker(&Lex::Name("")).is_some_and(|(depth, act)| {
+            matches!(act, Act::Take { .. })
+                && matches!(
+                    self.frames[depth],
+                    Frame::Let(Let::Name)
+                        | Frame::For { at: ForAt::Var, .. }
+                        | Frame::Fn(FnAt::Name | FnAt::Param, _)
+                )
+        })
     }
 
     /// The names an expression may use as variables, innermost first.
