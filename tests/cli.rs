@@ -424,6 +424,63 @@ fn pretrain_resumes_exactly_after_kill_9() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }
 
+/// Prose (`data: texts:`) is pretrained on beside papers or alone, split by id as papers
+/// are; a malformed corpus stops the run before anything is written, naming file and line.
+#[test]
+fn pretrain_reads_running_text_and_refuses_a_broken_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus: String = (0..200)
+        .map(|i| {
+            let text = format!("Speech {i}: the harvest was good and the roads were mended.");
+            let record = serde_json::json!({"id": format!("prose:{i}"), "text": text});
+            format!("{record}\n")
+        })
+        .collect();
+    std::fs::create_dir(dir.path().join("prose")).unwrap();
+    std::fs::write(dir.path().join("prose/speeches.jsonl"), corpus).unwrap();
+    let config = |texts: &str, out: &str| {
+        let path = dir.path().join(format!("{out}.yaml"));
+        let yaml = format!(
+            "model: {{n_layer: 1, n_head: 2, n_embd: 16, block_size: 16}}\n\
+             data: {{texts: [{texts}]}}\n\
+             train: {{batch_size: 2, max_steps: 3, lr: 0.003, min_lr: 0.0003, warmup_steps: 1,\n\
+                     eval_interval: 3, eval_iters: 1, checkpoint_interval: 3, seed: 3}}\n\
+             out: {out}\n"
+        );
+        std::fs::write(&path, yaml).unwrap();
+        path.display().to_string()
+    };
+    let output = miracle(&["pretrain", "--config", &config("prose", "run")]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("from 0 papers and 200 other documents"),
+        "{}",
+        stdout(&output)
+    );
+    let held_out = (0..200)
+        .filter(|i| miracle_corpora::split::is_held_out(&format!("prose:{i}")))
+        .count();
+    let bytes = |split: &str| {
+        let path = dir.path().join(format!("run/data/{split}.bin"));
+        std::fs::metadata(path).unwrap().len() as f64
+    };
+    // Every document is about the same length: the split follows the ids.
+    let share = bytes("val") / (bytes("val") + bytes("train"));
+    assert!((share - held_out as f64 / 200.0).abs() < 0.01, "{share}");
+    assert!(dir.path().join("run/model/model.safetensors").exists());
+
+    std::fs::write(
+        dir.path().join("broken.jsonl"),
+        "{\"id\": \"a\", \"text\": \"fine\"}\n{\"id\": \"a\", \"text\": \"again\"}\n",
+    )
+    .unwrap();
+    let output = miracle(&["pretrain", "--config", &config("broken.jsonl", "broken")]);
+    assert_clear_failure(&output, "broken.jsonl:2: field `id`: `a` is used twice");
+    let err = stderr(&output);
+    assert!(err.contains("data.texts"), "{err}");
+    assert!(!dir.path().join("broken").exists(), "nothing is written");
+}
+
 #[test]
 fn expert_calls_one_expert_and_fails_in_one_line() {
     let output = miracle(&["expert", "calculator", "2350 * 17 / 100"]);

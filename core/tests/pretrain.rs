@@ -14,7 +14,8 @@ fn setup() -> (Tokenizer, Packed, GptConfig, Schedule) {
     let tokenizer = Tokenizer::shipped().unwrap();
     let mut papers = Collection::Csl.papers().unwrap();
     papers.truncate(120);
-    let data = pack(&tokenizer, &papers).unwrap();
+    let texts: Vec<_> = papers.iter().map(|p| p.as_text()).collect();
+    let data = pack(&tokenizer, &texts).unwrap();
     let config = GptConfig {
         n_layer: 2,
         n_head: 2,

@@ -41,6 +41,14 @@ impl Paper {
             _ => self.abstract_text.clone(),
         }
     }
+
+    /// The paper as a pretraining document: its id and [`Paper::text`].
+    pub fn as_text(&self) -> crate::Text {
+        crate::Text {
+            id: self.id.clone(),
+            text: self.text(),
+        }
+    }
 }
 
 /// The language a record is written in. Chinese and English are the ones Miracle analyses

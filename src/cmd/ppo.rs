@@ -13,7 +13,7 @@ use miracle_core::train::ppo_training::{
     Environment, PpoReport, PpoRun, PpoSchedule, train_ppo, val_lm_loss,
 };
 use miracle_core::train::reward::RewardModel;
-use miracle_corpora::Collection;
+use miracle_corpora::{Collection, Paper};
 use miracle_router::rlhf::comparison::{Prompt, read_prompts};
 use miracle_router::rlhf::environment::AgentEnvironment;
 use serde::Deserialize;
@@ -119,11 +119,11 @@ pub fn run_ppo(
             .into_iter()
             .step_by(file.heldout_every)
             .collect();
-    let mut papers = Vec::new();
+    let mut texts = Vec::new();
     for collection in Collection::ALL {
-        papers.extend(collection.papers()?);
+        texts.extend(collection.papers()?.iter().map(Paper::as_text));
     }
-    let text = pack(&sft.tokenizer, &papers)?;
+    let text = pack(&sft.tokenizer, &texts)?;
     let out_dir = wiring.out_dir(config, file.out.as_ref());
     let s = &file.train;
     let val = Batches::new(&text.val, s.ptx_batch, sft.config.block_size, s.seed ^ 0xA5)

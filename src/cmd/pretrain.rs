@@ -1,5 +1,5 @@
-//! `miracle pretrain --config FILE.yaml`: language-model pretraining on the shipped corpora
-//! and/or library exports, resumable, with a CSV log and checkpoints under `out`.
+//! `miracle pretrain --config FILE.yaml`: language-model pretraining on the shipped corpora,
+//! library exports and running text (prose), resumable, with a CSV log and checkpoints under `out`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use miracle_core::gpt::{GptConfig, Position};
 use miracle_core::tokenizer::Tokenizer;
 use miracle_core::train::data::{pack, write_bin};
 use miracle_core::train::pretrain::{PretrainRun, Schedule, StepReport, pretrain};
-use miracle_corpora::{Collection, Paper, ReadOptions, read_path};
+use miracle_corpora::{Collection, ReadOptions, Text, read_path, read_texts};
 use serde::Deserialize;
 
 use super::loss_curve;
@@ -60,6 +60,10 @@ struct DataSection {
     /// Literature files in any format `miracle corpus check` reads.
     #[serde(default)]
     files: Vec<PathBuf>,
+    /// Running text: JSON Lines of `{"id", "text"}`, or folders of them (the prose that
+    /// `scripts/prose/fetch` writes).
+    #[serde(default)]
+    texts: Vec<PathBuf>,
     /// A tokenizer.json; the shipped tokenizer when absent.
     #[serde(default)]
     tokenizer: Option<PathBuf>,
@@ -102,8 +106,8 @@ pub(super) fn run_pretrain(
         Some(path) => Tokenizer::from_file(&base.join(path))?,
         None => Tokenizer::shipped()?,
     };
-    let papers = papers(&file.data, base)?;
-    let data = pack(&tokenizer, &papers)?;
+    let documents = documents(&file.data, base)?;
+    let data = pack(&tokenizer, &documents.texts)?;
     let out_dir = wiring.out_dir(config_path, file.out.as_ref());
     for (name, tokens) in [("train.bin", &data.train), ("val.bin", &data.val)] {
         let path = out_dir.join("data").join(name);
@@ -122,11 +126,12 @@ pub(super) fn run_pretrain(
     };
     writeln!(
         out,
-        "pretraining {} parameters on {} training and {} validation tokens from {} papers; writing to {}",
+        "pretraining {} parameters on {} training and {} validation tokens from {} papers and {} other documents; writing to {}",
         config.parameter_count(),
         data.train.len(),
         data.val.len(),
-        papers.len(),
+        documents.papers,
+        documents.texts.len() - documents.papers,
         out_dir.display()
     )?;
     let run = PretrainRun {
@@ -172,21 +177,35 @@ pub(super) fn run_pretrain(
     Ok(out_dir)
 }
 
-fn papers(data: &DataSection, base: &Path) -> anyhow::Result<Vec<Paper>> {
-    let mut papers = Vec::new();
+/// What pretraining reads: papers first, then running text.
+struct Documents {
+    texts: Vec<Text>,
+    /// How many of `texts` are papers.
+    papers: usize,
+}
+
+fn documents(data: &DataSection, base: &Path) -> anyhow::Result<Documents> {
+    let mut texts = Vec::new();
     for name in &data.collections {
         let Some(collection) = Collection::from_name(name) else {
             bail!("data.collections: no shipped collection is called `{name}` (csl, scifact)");
         };
-        papers.extend(collection.papers()?);
+        texts.extend(collection.papers()?.iter().map(|p| p.as_text()));
     }
     for file in &data.files {
-        papers.extend(read_path(&base.join(file), &ReadOptions::default())?.papers);
+        let read = read_path(&base.join(file), &ReadOptions::default())?;
+        texts.extend(read.papers.iter().map(|p| p.as_text()));
     }
-    if papers.is_empty() {
-        bail!("data: no papers to train on; name collections (csl, scifact) or files");
+    let papers = texts.len();
+    for path in &data.texts {
+        let read = read_texts(&base.join(path))
+            .context("data.texts (scripts/prose/fetch writes the prose corpora)")?;
+        texts.extend(read);
     }
-    Ok(papers)
+    if texts.is_empty() {
+        bail!("data: nothing to train on; name collections (csl, scifact), files or texts");
+    }
+    Ok(Documents { texts, papers })
 }
 
 /// Redraws `loss.png` from `log.csv`. A failure to draw is reported and training goes on:

@@ -1,4 +1,4 @@
-//! Pretraining data: papers tokenized and packed into one stream per split, stored as
+//! Pretraining data: documents (papers and prose) tokenized and packed into one stream per split, stored as
 //! nanoGPT's `train.bin`/`val.bin` (little-endian uint16), and batches drawn from it.
 //!
 //! A batch depends only on (seed, step), never on what came before, so a run resumed at
@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use burn::prelude::*;
-use miracle_corpora::Paper;
+use miracle_corpora::Text;
 use miracle_corpora::split::is_held_out;
 
 use crate::rng::SplitMix64;
@@ -20,20 +20,20 @@ pub struct Packed {
     pub val: Vec<u32>,
 }
 
-/// Tokenizes every paper (title and abstract) and packs them, each followed by
-/// `<|endoftext|>`; held-out papers (`corpora/src/split.rs`) go to validation.
-pub fn pack(tokenizer: &Tokenizer, papers: &[Paper]) -> Result<Packed, TokenizerError> {
+/// Tokenizes every document (a paper's title and abstract, or prose) and packs them, each
+/// followed by `<|endoftext|>`; held-out ids (`corpora/src/split.rs`) go to validation.
+pub fn pack(tokenizer: &Tokenizer, texts: &[Text]) -> Result<Packed, TokenizerError> {
     let mut packed = Packed {
         train: Vec::new(),
         val: Vec::new(),
     };
-    for paper in papers {
-        let stream = if is_held_out(&paper.id) {
+    for text in texts {
+        let stream = if is_held_out(&text.id) {
             &mut packed.val
         } else {
             &mut packed.train
         };
-        stream.extend(tokenizer.encode(&paper.text())?);
+        stream.extend(tokenizer.encode(&text.text)?);
         stream.push(Special::EndOfText.id());
     }
     Ok(packed)
