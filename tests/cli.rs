@@ -648,3 +648,50 @@ fn gsm8k_problems_become_demonstrations_and_a_whole_validation_suite() {
         .collect();
     assert_eq!(ids, ["gsm8k-0-1step", "gsm8k-3-1step"]);
 }
+
+/// `miracle model convert` writes the shipped model as shards and as bf16; `ask` reads both
+/// forms and the f32 shards answer exactly as the embedded model does.
+#[test]
+fn converted_models_answer_from_shards_and_bf16() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = "What is 357 times 995?";
+    let reference = miracle(&["ask", "--json", request]);
+    assert!(reference.status.success(), "{}", stderr(&reference));
+    for (name, dtype) in [("f32", "f32"), ("bf16", "bf16")] {
+        let out = dir.path().join(name);
+        let out = out.to_str().unwrap();
+        let args = ["model", "convert", "--out", out, "--dtype", dtype];
+        let output = miracle(&[&args[..], &["--max-shard-size", "1MiB"]].concat());
+        assert!(output.status.success(), "{}", stderr(&output));
+        let listed = stdout(&output);
+        assert!(listed.contains("model-00001-of-0000"), "{listed}");
+        assert!(listed.contains("model.safetensors.index.json"), "{listed}");
+        let answer = miracle(&["ask", "--json", "--model", out, request]);
+        assert!(answer.status.success(), "{}", stderr(&answer));
+        if name == "f32" {
+            assert_eq!(without_timings(&answer), without_timings(&reference));
+        }
+    }
+    let out = dir.path().join("refused");
+    let out = out.to_str().unwrap();
+    let not_a_model = dir.path().to_str().unwrap();
+    assert_clear_failure(
+        &miracle(&["model", "convert", not_a_model, "--out", out]),
+        "config.json: No such file or directory",
+    );
+    assert!(!dir.path().join("refused").exists(), "nothing is written");
+    let output = miracle(&["model", "convert", "--out", out, "--max-shard-size", "0"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("at least one byte"), "{err}");
+}
+
+/// An `ask --json` run's steps and answer, without the milliseconds each took.
+fn without_timings(output: &std::process::Output) -> serde_json::Value {
+    let mut run: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    run.as_object_mut().unwrap().remove("ms");
+    for step in run["steps"].as_array_mut().unwrap() {
+        step.as_object_mut().unwrap().remove("ms");
+    }
+    run
+}

@@ -67,6 +67,9 @@ enum Command {
     Dpo(dpo::DpoArgs),
     /// Train a model from a recipe: tokenizer, pretraining, demonstrations, SFT (then RLHF).
     Train(train::TrainArgs),
+    /// Model directories: convert one to bf16 weights or shards of a given size.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
     /// RLHF labelling: sample candidate responses; rank them in the browser (serve) or by rules.
     #[command(subcommand)]
     Label(label::LabelCommand),
@@ -100,6 +103,7 @@ impl Cli {
             Command::Dpo(args) => args.run(out),
             Command::Ppo(args) => args.run(out),
             Command::Train(args) => args.run(out),
+            Command::Model(command) => command.run(out),
             Command::Expert(args) => args.run(out),
             Command::Label(command) => command.run(out),
             Command::Index(args) => args.run(out),

@@ -494,15 +494,15 @@ enum Policy<'a> {
     Dpo(&'a Path),
 }
 
-/// Copies the model directory's files into `to` (each written atomically).
+/// Copies the model directory's files into `to` (each written atomically); the weights
+/// replace whatever form `to` held (one f32 file, as training writes).
 fn publish(from: &Path, to: &Path) -> anyhow::Result<()> {
-    for name in [
-        miracle_core::gpt::model_dir::CONFIG_FILE,
-        miracle_core::gpt::model_dir::TOKENIZER_FILE,
-        miracle_core::gpt::model_dir::WEIGHTS_FILE,
-    ] {
+    use miracle_core::gpt::{model_dir, weights};
+    for name in [model_dir::CONFIG_FILE, model_dir::TOKENIZER_FILE] {
         copy(&from.join(name), &to.join(name))?;
     }
+    let f32_weights = weights::read(from)?;
+    weights::write(to, &f32_weights, weights::Layout::default())?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ mod generate;
 mod model;
 pub mod model_dir;
 mod token_set;
+pub mod weights;
 
 pub use batch::generate_batch;
 pub use cache::KvCache;

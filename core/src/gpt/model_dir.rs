@@ -6,6 +6,9 @@
 //! model.safetensors  the weights, named as in `model.rs` (loadable with Python `safetensors`)
 //! ```
 //!
+//! The weights may instead be bf16, or sharded (`model-00001-of-0000N.safetensors` with
+//! `model.safetensors.index.json`): `weights.rs`. Every loader reads every form.
+//!
 //! Every file is written to a temporary name and renamed into place, so an interrupted save
 //! leaves the previous version whole.
 
@@ -16,11 +19,12 @@ use burn::store::{ModuleSnapshot, SafetensorsStore};
 
 use super::config::{ConfigError, GptConfig};
 use super::model::Gpt;
+use super::weights::{self, Layout, WeightsError};
 use crate::tokenizer::{Tokenizer, TokenizerError};
 
 pub const CONFIG_FILE: &str = "config.json";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
-pub const WEIGHTS_FILE: &str = "model.safetensors";
+pub const WEIGHTS_FILE: &str = weights::SINGLE_FILE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelDirError {
@@ -35,6 +39,8 @@ pub enum ModelDirError {
     Tokenizer(#[from] TokenizerError),
     #[error("{path}: cannot read the weights: {message}")]
     Weights { path: PathBuf, message: String },
+    #[error(transparent)]
+    Form(#[from] WeightsError),
     #[error(
         "{path}: vocabulary sizes differ: config.json says {config}, tokenizer.json has {tokenizer}"
     )]
@@ -52,12 +58,29 @@ pub struct LoadedModel {
     pub model: Gpt,
 }
 
-/// Writes `model`, its config and its tokenizer into `dir` (created if needed).
+/// Writes `model`, its config and its tokenizer into `dir` (created if needed), the weights
+/// as one f32 file.
 pub fn save(
     dir: &Path,
     config: &GptConfig,
     tokenizer: &Tokenizer,
     model: &Gpt,
+) -> Result<(), ModelDirError> {
+    let weights = weights_bytes(model).map_err(|message| ModelDirError::Weights {
+        path: dir.join(WEIGHTS_FILE),
+        message,
+    })?;
+    save_as(dir, config, tokenizer, &weights, Layout::default())
+}
+
+/// Writes a model directory from f32 safetensors bytes, the weights in `layout`'s form (and
+/// no other: files of another form are removed).
+pub fn save_as(
+    dir: &Path,
+    config: &GptConfig,
+    tokenizer: &Tokenizer,
+    f32_weights: &[u8],
+    layout: Layout,
 ) -> Result<(), ModelDirError> {
     let io = |path: PathBuf| move |source| ModelDirError::Io { path, source };
     std::fs::create_dir_all(dir).map_err(io(dir.to_path_buf()))?;
@@ -65,11 +88,7 @@ pub fn save(
     crate::fs::write_atomic(&dir.join(CONFIG_FILE), config_json.as_bytes())
         .map_err(io(dir.join(CONFIG_FILE)))?;
     tokenizer.save(&dir.join(TOKENIZER_FILE))?;
-    let weights = weights_bytes(model).map_err(|message| ModelDirError::Weights {
-        path: dir.join(WEIGHTS_FILE),
-        message,
-    })?;
-    crate::fs::write_atomic(&dir.join(WEIGHTS_FILE), &weights).map_err(io(dir.join(WEIGHTS_FILE)))
+    Ok(weights::write(dir, f32_weights, layout)?)
 }
 
 /// The weights as a safetensors file. The same weights always give the same bytes (burn's
@@ -94,13 +113,11 @@ pub fn load(dir: &Path, device: &Device) -> Result<LoadedModel, ModelDirError> {
             tokenizer: tokenizer.vocab_size(),
         });
     }
-    let path = dir.join(WEIGHTS_FILE);
-    let bytes = std::fs::read(&path).map_err(|source| ModelDirError::Io {
-        path: path.clone(),
-        source,
+    let bytes = weights::read(dir)?;
+    let model = load_weights(&config, bytes, device).map_err(|message| ModelDirError::Weights {
+        path: dir.to_path_buf(),
+        message,
     })?;
-    let model = load_weights(&config, bytes, device)
-        .map_err(|message| ModelDirError::Weights { path, message })?;
     Ok(LoadedModel {
         config,
         tokenizer,

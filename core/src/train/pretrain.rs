@@ -466,8 +466,7 @@ fn resume(
             out.display()
         )));
     }
-    let weights =
-        std::fs::read(dir.join(model_dir::WEIGHTS_FILE)).map_err(|e| fail(e.to_string()))?;
+    let weights = crate::gpt::weights::read(&dir).map_err(|e| fail(e.to_string()))?;
     let model = model_dir::load_weights(config, weights, device).map_err(fail)?;
     let mut optimizer = AdamW::new(adamw_config(schedule));
     let state =
