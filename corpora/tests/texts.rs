@@ -70,7 +70,7 @@ fn malformed_lines_are_refused_with_their_line_and_what_is_wrong() {
             ":2: field `id`: `x:1` is used twice",
         ),
         (
-            format!("{{\"id\": \"x:1\", \"text\": \"t\", \"title\": \"t\"}}"),
+            r#"{"id": "x:1", "text": "t", "title": "t"}"#.to_string(),
             "unknown field `title`",
         ),
     ];

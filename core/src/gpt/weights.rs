@@ -73,6 +73,20 @@ struct IndexMetadata {
     save: String,
 }
 
+/// One tensor as it is written: its name, shape and bytes in the stored dtype.
+struct Stored {
+    name: String,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+/// One tensor as it is read: its values in f32.
+struct Decoded {
+    name: String,
+    shape: Vec<usize>,
+    values: Vec<f32>,
+}
+
 /// Writes f32 safetensors bytes (`model_dir::weights_bytes`) into `dir` in `layout`'s form,
 /// then removes the files of any other form, so that one form is left.
 pub fn write(dir: &Path, f32_weights: &[u8], layout: Layout) -> Result<(), WeightsError> {
@@ -82,7 +96,7 @@ pub fn write(dir: &Path, f32_weights: &[u8], layout: Layout) -> Result<(), Weigh
     };
     let tensors = SafeTensors::deserialize(f32_weights).map_err(|e| invalid(e.to_string()))?;
     let save = save_id(f32_weights);
-    let mut named: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    let mut named: Vec<Stored> = Vec::new();
     for (name, view) in tensors.tensors() {
         if view.dtype() != StDtype::F32 {
             return Err(invalid(format!(
@@ -90,21 +104,18 @@ pub fn write(dir: &Path, f32_weights: &[u8], layout: Layout) -> Result<(), Weigh
                 view.dtype()
             )));
         }
-        named.push((
-            name,
-            view.shape().to_vec(),
-            encode(view.data(), layout.dtype),
-        ));
+        let (shape, data) = (view.shape().to_vec(), encode(view.data(), layout.dtype));
+        named.push(Stored { name, shape, data });
     }
-    named.sort_by(|a, b| a.0.cmp(&b.0));
+    named.sort_by(|a, b| a.name.cmp(&b.name));
     let dtype = match layout.dtype {
         Dtype::F32 => StDtype::F32,
         Dtype::Bf16 => StDtype::BF16,
     };
-    let serialize = |group: &[(String, Vec<usize>, Vec<u8>)]| {
-        let views = group.iter().map(|(name, shape, data)| {
-            let view = TensorView::new(dtype, shape.clone(), data).expect("sizes agree");
-            (name.clone(), view)
+    let serialize = |group: &[Stored]| {
+        let views = group.iter().map(|t| {
+            let view = TensorView::new(dtype, t.shape.clone(), &t.data).expect("sizes agree");
+            (t.name.clone(), view)
         });
         let metadata = HashMap::from([(SAVE_KEY.to_string(), save.clone())]);
         safetensors::serialize(views, Some(metadata)).map_err(|e| invalid(e.to_string()))
@@ -116,7 +127,7 @@ pub fn write(dir: &Path, f32_weights: &[u8], layout: Layout) -> Result<(), Weigh
     let groups = shards(&named, max);
     let mut index = Index {
         metadata: IndexMetadata {
-            total_size: named.iter().map(|t| t.2.len() as u64).sum(),
+            total_size: named.iter().map(|t| t.data.len() as u64).sum(),
             save: save.clone(),
         },
         weight_map: BTreeMap::new(),
@@ -125,8 +136,8 @@ pub fn write(dir: &Path, f32_weights: &[u8], layout: Layout) -> Result<(), Weigh
     for (i, group) in groups.iter().enumerate() {
         let file = format!("model-{:05}-of-{:05}.safetensors", i + 1, groups.len());
         write_file(&dir.join(&file), &serialize(group)?)?;
-        for (name, _, _) in *group {
-            index.weight_map.insert(name.clone(), file.clone());
+        for tensor in *group {
+            index.weight_map.insert(tensor.name.clone(), file.clone());
         }
         keep.push(file);
     }
@@ -137,12 +148,9 @@ pub fn write(dir: &Path, f32_weights: &[u8], layout: Layout) -> Result<(), Weigh
 
 /// Splits the tensors, in order, into groups whose files stay within `max` bytes: the data
 /// plus a generous allowance for each tensor's header entry.
-fn shards(
-    named: &[(String, Vec<usize>, Vec<u8>)],
-    max: u64,
-) -> Vec<&[(String, Vec<usize>, Vec<u8>)]> {
+fn shards(named: &[Stored], max: u64) -> Vec<&[Stored]> {
     const FILE_OVERHEAD: u64 = 128;
-    let cost = |t: &(String, Vec<usize>, Vec<u8>)| t.2.len() as u64 + t.0.len() as u64 + 96;
+    let cost = |t: &Stored| t.data.len() as u64 + t.name.len() as u64 + 96;
     let mut groups = Vec::new();
     let (mut start, mut size) = (0, FILE_OVERHEAD);
     for (i, tensor) in named.iter().enumerate() {
@@ -206,7 +214,7 @@ fn read_sharded(dir: &Path, index_path: &Path) -> Result<Vec<u8>, WeightsError> 
         let bytes = read_file(&path)?;
         let before = tensors.len();
         decode_into(&path, &bytes, Some(&index.metadata.save), &mut tensors)?;
-        for (name, ..) in &tensors[before..] {
+        for Decoded { name, .. } in &tensors[before..] {
             if index.weight_map.get(name) != Some(file) {
                 return Err(invalid(
                     &path,
@@ -216,7 +224,7 @@ fn read_sharded(dir: &Path, index_path: &Path) -> Result<Vec<u8>, WeightsError> 
         }
     }
     for name in index.weight_map.keys() {
-        if !tensors.iter().any(|t| &t.0 == name) {
+        if !tensors.iter().any(|t| &t.name == name) {
             let file = &index.weight_map[name];
             return Err(invalid(
                 &dir.join(file),
@@ -226,8 +234,6 @@ fn read_sharded(dir: &Path, index_path: &Path) -> Result<Vec<u8>, WeightsError> 
     }
     to_f32_bytes(index_path, tensors)
 }
-
-type Decoded = (String, StDtype, Vec<usize>, Vec<f32>);
 
 /// Reads the tensors of one safetensors file as f32 values; with `save`, the file must carry
 /// that save id.
@@ -246,9 +252,10 @@ fn decode_into(
     if let Some(save) = save {
         let found = metadata.metadata().as_ref().and_then(|m| m.get(SAVE_KEY));
         if found.map(String::as_str) != Some(save) {
-            return Err(invalid(format!(
+            return Err(invalid(
                 "belongs to another save than the index (an interrupted save?); save the model again"
-            )));
+                    .into(),
+            ));
         }
     }
     let file = SafeTensors::deserialize(bytes).map_err(|e| invalid(e.to_string()))?;
@@ -259,20 +266,25 @@ fn decode_into(
                 view.dtype()
             ))
         })?;
-        out.push((name, view.dtype(), view.shape().to_vec(), values));
+        let shape = view.shape().to_vec();
+        out.push(Decoded {
+            name,
+            shape,
+            values,
+        });
     }
     Ok(())
 }
 
 fn to_f32_bytes(path: &Path, mut tensors: Vec<Decoded>) -> Result<Vec<u8>, WeightsError> {
-    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    tensors.sort_by(|a, b| a.name.cmp(&b.name));
     let data: Vec<Vec<u8>> = tensors
         .iter()
-        .map(|t| t.3.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .map(|t| t.values.iter().flat_map(|v| v.to_le_bytes()).collect())
         .collect();
     let views = tensors.iter().zip(&data).map(|(t, bytes)| {
-        let view = TensorView::new(StDtype::F32, t.2.clone(), bytes).expect("sizes agree");
-        (t.0.clone(), view)
+        let view = TensorView::new(StDtype::F32, t.shape.clone(), bytes).expect("sizes agree");
+        (t.name.clone(), view)
     });
     safetensors::serialize(views, None).map_err(|e| WeightsError::Invalid {
         path: path.to_path_buf(),
@@ -360,7 +372,7 @@ mod tests {
 
     #[test]
     fn bf16_rounds_to_nearest_even_and_reads_back_exactly_what_it_holds() {
-        let values = [1.0f32, -2.5, 1.0 + 1.0 / 256.0, 3.1415927, 1e-30, 65504.0];
+        let values = [1.0f32, -2.5, 1.0 + 1.0 / 256.0, 0.1234567, 1e-30, 65504.0];
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         let back = decode(StDtype::BF16, &encode(&bytes, Dtype::Bf16)).unwrap();
         assert_eq!(back[0], 1.0);
@@ -373,12 +385,16 @@ mod tests {
 
     #[test]
     fn shards_stay_under_the_limit_unless_one_tensor_is_larger() {
-        let t = |n: usize| (format!("t{n}"), vec![n], vec![0u8; n]);
+        let t = |n: usize| Stored {
+            name: format!("t{n}"),
+            shape: vec![n],
+            data: vec![0u8; n],
+        };
         let named = vec![t(100), t(300), t(200), t(2000), t(50)];
         let groups = shards(&named, 1000);
         let sizes: Vec<Vec<usize>> = groups
             .iter()
-            .map(|g| g.iter().map(|t| t.2.len()).collect())
+            .map(|g| g.iter().map(|t| t.data.len()).collect())
             .collect();
         assert_eq!(sizes, vec![vec![100, 300], vec![200], vec![2000], vec![50]]);
     }
