@@ -175,7 +175,7 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
         let (status, chat) = post(&client, &server.url("/v1/chat/completions"), Some(KEY), &json!({
             "model": "miracle",
             "messages": [{"role": "system", "content": "Be exact."}, {"role": "user", "content": "Compute (2 + 2) * 7."}],
-            "temperature": 0.2,
+            "temperature": 0,
         })).await;
         assert_eq!(status, 200, "{chat}");
         assert_eq!(chat["object"], "chat.completion");
@@ -671,6 +671,15 @@ try:
     openai.OpenAI(base_url="http://{addr}/v1", api_key="wrong-key-000000000000").chat.completions.create(model="miracle", messages=[{{"role": "user", "content": "hi"}}])
 except openai.AuthenticationError as e:
     print("refused", e.status_code)
+print(",".join(m.id for m in client.models.list()))
+two = client.chat.completions.create(model="miracle", n=2, messages=[{{"role": "user", "content": "Compute (2 + 2) * 7."}}])
+print(len(two.choices), two.choices[1].message.content == two.choices[0].message.content)
+chunks = list(client.chat.completions.create(model="miracle", stream=True, stream_options={{"include_usage": True}}, messages=[{{"role": "user", "content": "Compute (2 + 2) * 7."}}]))
+print(chunks[-1].choices == [], chunks[-1].usage.total_tokens > 0)
+try:
+    client.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": "hi"}}])
+except openai.NotFoundError as e:
+    print("missing", e.status_code, e.code)
 "#,
         addr = server.addr
     );
@@ -689,6 +698,190 @@ except openai.AuthenticationError as e:
     assert!(lines[0].contains("28"), "{out}");
     assert_eq!(lines[1], lines[0], "the stream carries the same answer");
     assert_eq!(lines[2], "refused 401");
+    assert_eq!(lines[3], "miracle", "GET /v1/models");
+    assert_eq!(lines[4], "2 True", "n choices");
+    assert_eq!(lines[5], "True True", "the usage chunk");
+    assert_eq!(lines[6], "missing 404 model_not_found");
+}
+
+/// What a chat front-end sends beside the messages is honoured or refused, never ignored:
+/// the model list and an unknown model (404 in OpenAI's shape), `n`, `stop`, `max_tokens`,
+/// `temperature` with `seed`, and the usage chunk; and a page of another origin gets its
+/// preflight answered without a key, and may read every answer, refusals included.
+#[test]
+fn the_openai_surface_lists_its_model_and_honours_or_refuses_each_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = "http://127.0.0.1:9";
+    let server = Server::start(
+        dir.path(),
+        &format!("keys:\n  - {{name: desk, key: {KEY}}}\ncors:\n  origins: [{page}]\n"),
+    );
+    let chat = server.url("/v1/chat/completions");
+    let ask = |fields: Value| {
+        let mut body = json!({"messages": [{"role": "user", "content": "What is 6 x 7?"}]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().unwrap().clone());
+        body
+    };
+    block_on(async {
+        let client = reqwest::Client::new();
+        let get = |path: &str| client.get(server.url(path)).bearer_auth(KEY).send();
+        let models: Value = get("/v1/models").await.unwrap().json().await.unwrap();
+        assert_eq!(models["data"][0]["id"], "miracle", "{models}");
+        assert_eq!(get("/v1/models/miracle").await.unwrap().status(), 200);
+        let missing = get("/v1/models/gpt-4o").await.unwrap();
+        assert_eq!(missing.status(), 404);
+        let (status, refused) =
+            post(&client, &chat, Some(KEY), &ask(json!({"model": "gpt-4o"}))).await;
+        assert_eq!(status, 404, "{refused}");
+        assert_eq!(refused["error"]["code"], "model_not_found");
+        assert_eq!(refused["error"]["param"], "model");
+
+        // n greedy choices are the same run n times; stop cuts each before the sequence.
+        let (status, two) = post(
+            &client,
+            &chat,
+            Some(KEY),
+            &ask(json!({"model": "miracle", "n": 2, "stop": [" is"]})),
+        )
+        .await;
+        assert_eq!(status, 200, "{two}");
+        let choices = two["choices"].as_array().unwrap();
+        assert_eq!(choices.len(), 2);
+        assert_eq!(choices[0]["message"], choices[1]["message"]);
+        assert_eq!(choices[1]["index"], 1);
+        assert_eq!(choices[0]["message"]["content"], "The answer", "{two}");
+        assert_eq!(choices[0]["finish_reason"], "stop");
+        assert_eq!(two["miracle"]["traces"].as_array().unwrap().len(), 2);
+
+        // max_tokens bounds the turn: the run stops for length. The bound is checked before
+        // each token the model chooses; the protocol's forced markers may add a few.
+        let (status, short) = post(&client, &chat, Some(KEY), &ask(json!({"max_tokens": 3}))).await;
+        assert_eq!(status, 200, "{short}");
+        assert_eq!(short["choices"][0]["finish_reason"], "length", "{short}");
+        let generated = short["usage"]["completion_tokens"].as_u64().unwrap();
+        assert!(generated <= 3 + 4, "{short}");
+        let error = &short["miracle"]["trace"]["steps"][1]["error"];
+        assert!(
+            error.as_str().unwrap().contains("token budget ran out"),
+            "{short}"
+        );
+
+        // Sampling: the same seed draws the same runs.
+        let sampled = json!({
+            "messages": [{"role": "user", "content": "Hello there, how are you today?"}],
+            "temperature": 1.5, "top_p": 0.9, "seed": 11, "n": 3,
+        });
+        let (_, first) = post(&client, &chat, Some(KEY), &sampled).await;
+        let (_, again) = post(&client, &chat, Some(KEY), &sampled).await;
+        assert_eq!(first["choices"], again["choices"], "{first}");
+        // … and draws, unlike greedy decoding: the three runs are not one run three times.
+        let written = |i: usize| -> Vec<String> {
+            let steps = first["miracle"]["traces"][i]["steps"].as_array().unwrap();
+            steps
+                .iter()
+                .map(|s| format!("{} {} {}", s["kind"], s["input"], s["text"]))
+                .collect()
+        };
+        assert!(
+            written(0) != written(1) || written(1) != written(2),
+            "{first}"
+        );
+
+        for (fields, param) in [
+            (json!({"n": 0}), "n"),
+            (json!({"n": 9}), "n"),
+            (json!({"temperature": 2.5}), "temperature"),
+            (json!({"top_p": 0}), "top_p"),
+            (json!({"max_tokens": 0}), "max_tokens"),
+            (
+                json!({"max_tokens": 5, "max_completion_tokens": 5}),
+                "max_tokens",
+            ),
+            (json!({"stop": ["a", "b", "c", "d", "e"]}), "stop"),
+            (json!({"stop": [""]}), "stop"),
+        ] {
+            let (status, refused) = post(&client, &chat, Some(KEY), &ask(fields.clone())).await;
+            assert_eq!(status, 400, "{fields}: {refused}");
+            assert_eq!(refused["error"]["param"], param, "{fields}: {refused}");
+        }
+
+        let stream = client
+            .post(&chat)
+            .bearer_auth(KEY)
+            .json(&ask(
+                json!({"stream": true, "stream_options": {"include_usage": true}}),
+            ))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let chunks: Vec<Value> = stream
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter(|d| *d != "[DONE]")
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect();
+        let (usage, rest) = chunks.split_last().unwrap();
+        assert_eq!(usage["choices"], json!([]), "{stream}");
+        assert!(
+            usage["usage"]["total_tokens"].as_u64().unwrap() > 0,
+            "{stream}"
+        );
+        assert!(rest.iter().all(|c| c["usage"].is_null()), "{stream}");
+
+        // A page of the allowed origin: the preflight is answered without a key.
+        let preflight = client
+            .request(reqwest::Method::OPTIONS, &chat)
+            .header("Origin", page)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(preflight.status().is_success(), "{}", preflight.status());
+        assert_eq!(preflight.headers()["access-control-allow-origin"], page);
+        let allowed = preflight.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap();
+        assert!(allowed.contains("authorization"), "{allowed}");
+        // Every answer carries the origin, a refusal without a key too; another origin gets none.
+        for key in [Some(KEY), None] {
+            let mut call = client
+                .post(&chat)
+                .header("Origin", page)
+                .json(&ask(json!({})));
+            if let Some(key) = key {
+                call = call.bearer_auth(key);
+            }
+            let response = call.send().await.unwrap();
+            assert_eq!(
+                response.headers()["access-control-allow-origin"],
+                page,
+                "{key:?}"
+            );
+        }
+        let elsewhere = client
+            .post(&chat)
+            .header("Origin", "http://evil.example")
+            .bearer_auth(KEY)
+            .json(&ask(json!({})))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            elsewhere
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none()
+        );
+    });
 }
 
 /// At capacity the service sheds load at once (503 with Retry-After) instead of queueing

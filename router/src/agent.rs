@@ -506,6 +506,15 @@ impl Turn<'_, '_> {
                 .call(&expert, &input, &ctx)
                 .await
                 .map_err(|e| e.to_string())
+        } else if let Some(outcome) = self.over_limit() {
+            // The turn's bound, not the step's, cut the input short.
+            let bound = match outcome {
+                Outcome::TimeLimit => "time",
+                _ => "token budget",
+            };
+            Err(format!(
+                "{expert}: the model did not finish its input before the turn's {bound} ran out"
+            ))
         } else {
             Err(format!(
                 "{expert}: the model did not finish its input within {} tokens",

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use burn::prelude::Device;
+use miracle_core::gpt::Decoding;
 use miracle_core::gpt::model_dir::LoadedModel;
 use miracle_core::tokenizer::Tokenizer;
 use miracle_experts::Kinds;
@@ -26,11 +27,22 @@ pub enum Work {
         request: String,
         history: Vec<Exchange>,
         system: Option<String>,
+        options: AskOptions,
     },
     Workflow {
         name: String,
         inputs: Values,
     },
+}
+
+/// How one request is decoded, where a client chooses (the OpenAI endpoint's `max_tokens`,
+/// `temperature`, `top_p`, `seed`); the service's own settings otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct AskOptions {
+    /// At most this many generated tokens in the turn (never more than the agent's bound).
+    pub max_tokens: Option<usize>,
+    /// Greedy when absent.
+    pub decoding: Option<Decoding>,
 }
 
 pub enum Done {
@@ -204,6 +216,7 @@ fn worker(
         }
     };
     agent.limits.timeout = timeout;
+    let max_tokens = agent.limits.max_tokens;
     let _ = ready.send(Ok(()));
     loop {
         // One thread waits on the queue at a time; the others wait for the lock.
@@ -216,8 +229,12 @@ fn worker(
                 request,
                 history,
                 system,
+                options,
             } => {
                 agent.system = system;
+                agent.limits.max_tokens =
+                    options.max_tokens.map_or(max_tokens, |m| m.min(max_tokens));
+                agent.decoding = options.decoding.unwrap_or(Decoding::Greedy);
                 runtime
                     .block_on(agent.run(&request, &history))
                     .map(Done::Trace)

@@ -24,6 +24,10 @@ pub struct ApiError {
     pub message: String,
     /// Seconds to wait before retrying (429, 503).
     pub retry_after: Option<u64>,
+    /// The request field at fault, as OpenAI names it (`param`).
+    pub param: Option<&'static str>,
+    /// OpenAI's error code (`model_not_found`); the status number when absent.
+    pub code: Option<&'static str>,
 }
 
 impl ApiError {
@@ -32,11 +36,35 @@ impl ApiError {
             status,
             message: message.into(),
             retry_after: None,
+            param: None,
+            code: None,
         }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// A field of the request that cannot be honoured: 400, naming the field.
+    pub fn invalid_param(param: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            param: Some(param),
+            ..ApiError::bad_request(format!("{param}: {}", message.into()))
+        }
+    }
+
+    /// A model the service does not serve: 404, as OpenAI answers it.
+    pub fn model_not_found(model: &str) -> Self {
+        ApiError {
+            param: Some("model"),
+            code: Some("model_not_found"),
+            ..ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "The model `{model}` does not exist; this service serves `miracle` (GET /v1/models)"
+                ),
+            )
+        }
     }
 }
 
@@ -48,8 +76,11 @@ impl IntoResponse for ApiError {
             500..=599 => "server_error",
             _ => "invalid_request_error",
         };
-        let body =
-            json!({"error": {"message": self.message, "type": kind, "code": self.status.as_u16()}});
+        let code = match self.code {
+            Some(code) => json!(code),
+            None => json!(self.status.as_u16()),
+        };
+        let body = json!({"error": {"message": self.message, "type": kind, "param": self.param, "code": code}});
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response
@@ -147,6 +178,7 @@ pub async fn ask(
             request: body.request,
             history,
             system: None,
+            options: Default::default(),
         })
         .await?
     {

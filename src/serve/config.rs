@@ -8,6 +8,9 @@
 //!     key_env: MIRACLE_KEY_DESK  # or key: "…" (keep such a file private)
 //!     per_second: 10             # sustained requests a second, and the burst above it
 //!     burst: 20
+//! cors:                          # a web page on another origin may call the API
+//!   origins: [https://library.example.org]   # exact origins, or ["*"]
+//!   max_age: 10m                 # how long a browser may cache a preflight answer
 //! limits:
 //!   body_bytes: 65536
 //!   timeout: 30s                 # whole request, body included
@@ -39,6 +42,8 @@ pub struct ServeConfig {
     pub keys: Vec<KeyConfig>,
     #[serde(default)]
     pub limits: Limits,
+    /// Cross-origin access for browsers; none when absent (same origin only).
+    pub cors: Option<Cors>,
     /// `keys` with their secrets, read once when the file is (a variable that changes
     /// later changes nothing).
     #[serde(skip)]
@@ -57,6 +62,53 @@ pub struct KeyConfig {
     pub per_second: f64,
     #[serde(default = "default_burst")]
     pub burst: u32,
+}
+
+/// Which web pages (origins) a browser lets call the service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cors {
+    /// `scheme://host[:port]` as a browser sends it in `Origin`, or `*` alone for any page.
+    pub origins: Vec<String>,
+    #[serde(with = "duration", default = "default_max_age")]
+    pub max_age: Duration,
+}
+
+fn default_max_age() -> Duration {
+    Duration::from_secs(600)
+}
+
+impl Cors {
+    /// Any origin (`*`), or the listed ones, each checked to be an origin a browser sends.
+    pub fn any(&self) -> bool {
+        self.origins.iter().any(|o| o == "*")
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.origins.is_empty() {
+            bail!("cors.origins: list the origins allowed, or [\"*\"] for any");
+        }
+        if self.any() && self.origins.len() > 1 {
+            bail!("cors.origins: `*` allows every origin; list no other beside it");
+        }
+        for origin in self.origins.iter().filter(|o| *o != "*") {
+            let rest = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            let valid = rest.is_some_and(|host| {
+                !host.is_empty()
+                    && host
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+            });
+            if !valid {
+                bail!(
+                    "cors.origins: `{origin}` is not an origin; write scheme://host[:port], as in https://library.example.org (no path, no trailing slash)"
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -95,6 +147,7 @@ impl Default for ServeConfig {
             workflows: None,
             keys: Vec::new(),
             limits: Limits::default(),
+            cors: None,
             api_keys: Vec::new(),
         }
     }
@@ -151,6 +204,9 @@ impl ServeConfig {
         }
         if l.timeout.is_zero() || l.header_timeout.is_zero() {
             bail!("limits.timeout and limits.header_timeout must be longer than zero");
+        }
+        if let Some(cors) = &self.cors {
+            cors.check()?;
         }
         self.read_keys()
     }

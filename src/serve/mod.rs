@@ -23,7 +23,7 @@ use anyhow::Context;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,6 +32,7 @@ use clap::Args;
 use miracle_experts::search::{LiteratureIndex, default_index};
 use serde_json::json;
 use tower::ServiceBuilder;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 
 use self::agents::Agents;
@@ -116,7 +117,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         metrics: Metrics::default(),
         body_bytes: limits.body_bytes,
     });
-    let app = router(service, &limits);
+    let app = router(service, &limits, config.cors.as_ref());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -134,12 +135,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn router(service: Arc<Service>, limits: &config::Limits) -> Router {
+fn router(service: Arc<Service>, limits: &config::Limits, cors: Option<&config::Cors>) -> Router {
     let v1 = Router::new()
         .route("/v1/ask", post(api::ask))
         .route("/v1/search", post(api::search))
         .route("/v1/workflows/{name}/run", post(api::run_workflow))
         .route("/v1/chat/completions", post(openai::chat))
+        .route("/v1/models", get(openai::models))
+        .route("/v1/models/{id}", get(openai::model))
         .route_layer(middleware::from_fn_with_state(service.clone(), authorize));
     let guard = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|e: BoxError| async move {
@@ -152,16 +155,40 @@ fn router(service: Arc<Service>, limits: &config::Limits) -> Router {
             limits.timeout,
         ))
         .layer(DefaultBodyLimit::max(limits.body_bytes));
-    Router::new()
+    let mut app = Router::new()
         .merge(v1)
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such endpoint; see docs/SERVE.md")
         })
-        .layer(guard)
-        .layer(middleware::from_fn_with_state(service.clone(), observe))
+        .layer(guard);
+    // Outside the keys and the limits: a browser's preflight carries no key, and is answered
+    // here; every answer, refusals included, carries the allowed origin so the page can
+    // read it.
+    if let Some(cors) = cors {
+        app = app.layer(cors_layer(cors));
+    }
+    app.layer(middleware::from_fn_with_state(service.clone(), observe))
         .with_state(service)
+}
+
+fn cors_layer(cors: &config::Cors) -> CorsLayer {
+    let origins = if cors.any() {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            cors.origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(cors.max_age)
 }
 
 fn overloaded(e: &BoxError) -> Response {
@@ -308,8 +335,10 @@ async fn with_json_body(response: Response) -> Response {
         ),
     };
     let mut json = ApiError::new(status, message).into_response();
-    for name in [header::ALLOW, header::RETRY_AFTER] {
-        if let Some(value) = parts.headers.get(&name) {
+    // Every header but the body's own: Allow and Retry-After tell the client what to do,
+    // the CORS headers let a page read the refusal.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             json.headers_mut().insert(name, value.clone());
         }
     }
@@ -322,6 +351,8 @@ fn route_of(path: &str) -> &'static str {
         "/v1/ask" => "/v1/ask",
         "/v1/search" => "/v1/search",
         "/v1/chat/completions" => "/v1/chat/completions",
+        "/v1/models" => "/v1/models",
+        p if p.starts_with("/v1/models/") => "/v1/models/{id}",
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
         p if p.starts_with("/v1/workflows/") && p.ends_with("/run") => "/v1/workflows/{name}/run",
