@@ -256,3 +256,35 @@ mod duration {
         miracle_router::workflow::duration(&text).map_err(de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cors(origins: &[&str]) -> anyhow::Result<()> {
+        Cors {
+            origins: origins.iter().map(|o| o.to_string()).collect(),
+            max_age: default_max_age(),
+        }
+        .check()
+    }
+
+    #[test]
+    fn cors_origins_are_origins_a_browser_sends() {
+        assert!(cors(&["https://library.example.org", "http://127.0.0.1:8000"]).is_ok());
+        assert!(cors(&["*"]).is_ok());
+        for bad in [
+            &[][..],
+            &["*", "https://a.org"],
+            &["https://a.org/"],
+            &["https://a.org/chat"],
+            &["a.org"],
+            &["ftp://a.org"],
+            &["https://"],
+            &["https://a.org\r\nX-Injected: 1"],
+        ] {
+            let error = cors(bad).expect_err("refused").to_string();
+            assert!(error.starts_with("cors.origins: "), "{bad:?}: {error}");
+        }
+    }
+}
