@@ -121,7 +121,12 @@ pub fn write(dir: &Path, f32_weights: &[u8], layout: Layout) -> Result<(), Weigh
         safetensors::serialize(views, Some(metadata)).map_err(|e| invalid(e.to_string()))
     };
     let Some(max) = layout.max_shard_bytes else {
-        write_file(&dir.join(SINGLE_FILE), &serialize(&named)?)?;
+        // One f32 file is the bytes as given (training's, byte for byte); bf16 is rewritten.
+        let single = match layout.dtype {
+            Dtype::F32 => f32_weights.to_vec(),
+            Dtype::Bf16 => serialize(&named)?,
+        };
+        write_file(&dir.join(SINGLE_FILE), &single)?;
         return remove_all_but(dir, &[SINGLE_FILE.to_string()]);
     };
     let groups = shards(&named, max);
