@@ -54,7 +54,7 @@ pub enum WeightsError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
+    #[error("{path}: cannot read the weights: {message}")]
     Invalid { path: PathBuf, message: String },
 }
 
