@@ -940,3 +940,75 @@ fn over_capacity_requests_are_shed_with_503_and_the_service_recovers() {
         assert!(!metrics.contains("miracle_shed_total 0\n"), "{metrics}");
     });
 }
+
+/// Serves `html` to every request on `listener`, for as long as the test runs: a web page on
+/// an origin of its own. Returns the origin.
+fn serve_page(listener: std::net::TcpListener, html: String) -> String {
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
+                html.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    origin
+}
+
+/// The page a library's site would serve: it asks the service once with the key and once
+/// without, and writes what it could read into its body.
+fn desk_page(service: &str) -> String {
+    format!(
+        r#"<!doctype html><meta charset="utf-8"><title>desk</title><body><script>
+const call = (key) => fetch("http://{service}/v1/chat/completions", {{
+  method: "POST",
+  headers: Object.assign({{"content-type": "application/json"}}, key ? {{"authorization": "Bearer " + key}} : {{}}),
+  body: JSON.stringify({{model: "miracle", messages: [{{role: "user", content: "Compute (2 + 2) * 7."}}]}}),
+}});
+call("{KEY}").then(r => r.json()).then(d => {{ document.body.dataset.answer = d.choices[0].message.content; }})
+  .catch(e => {{ document.body.dataset.answer = "blocked: " + e.name; }});
+call(null).then(r => r.json().then(d => {{ document.body.dataset.refusal = r.status + " " + d.error.type; }}))
+  .catch(e => {{ document.body.dataset.refusal = "blocked: " + e.name; }});
+</script></body>"#
+    )
+}
+
+/// A library's own page, served from another origin, calls the chat endpoint from a real
+/// browser (headless Chromium): with its origin allowed it reads the answer and a refusal's
+/// JSON; the same page on an origin not listed is kept from both by the browser itself.
+#[test]
+fn a_page_of_an_allowed_origin_calls_the_service_from_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let listen = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (allowed, other) = (listen(), listen());
+    let origin = format!("http://{}", allowed.local_addr().unwrap());
+    let server = Server::start(
+        dir.path(),
+        &format!("keys:\n  - {{name: desk, key: {KEY}}}\ncors:\n  origins: [{origin}]\n"),
+    );
+    let page = serve_page(allowed, desk_page(&server.addr));
+    let elsewhere = serve_page(other, desk_page(&server.addr));
+    block_on(async {
+        let browser = common::browser::Browser::start().await;
+        let answer = "return document.body.dataset.answer || ''";
+        let refusal = "return document.body.dataset.refusal || ''";
+        let open =
+            |url: String| browser.command(reqwest::Method::POST, "/url", json!({"url": url}));
+        open(page).await;
+        browser.wait_for(answer, json!("The answer is 28.")).await;
+        browser
+            .wait_for(refusal, json!("401 authentication_error"))
+            .await;
+        open(elsewhere).await;
+        browser.wait_for(answer, json!("blocked: TypeError")).await;
+        browser.wait_for(refusal, json!("blocked: TypeError")).await;
+    });
+}

@@ -1,6 +1,8 @@
 //! What the end-to-end tests of the `miracle` binary share.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod browser;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
