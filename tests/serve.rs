@@ -832,6 +832,27 @@ fn the_openai_surface_lists_its_model_and_honours_or_refuses_each_field() {
             "{stream}"
         );
         assert!(rest.iter().all(|c| c["usage"].is_null()), "{stream}");
+        // The steps stream as the agent takes them: every step of the finished trace, in
+        // order, each before any of the answer's text.
+        let streamed: Vec<&Value> = rest
+            .iter()
+            .filter_map(|c| c["miracle"].get("step"))
+            .collect();
+        let text = |c: &Value| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty())
+        };
+        let first_text = rest.iter().position(text).unwrap();
+        let last_step = rest
+            .iter()
+            .rposition(|c| c["miracle"].get("step").is_some())
+            .unwrap();
+        assert!(last_step < first_text, "{stream}");
+        let trace = rest.iter().find_map(|c| c["miracle"].get("trace")).unwrap();
+        let steps: Vec<&Value> = trace["steps"].as_array().unwrap().iter().collect();
+        assert_eq!(streamed, steps, "{stream}");
+        assert_eq!(streamed[0]["kind"], "call", "{stream}");
 
         // A page of the allowed origin: the preflight is answered without a key.
         let preflight = client

@@ -146,7 +146,13 @@ pub struct Agent<'a> {
     /// ([`Trace::tokens`], [`Trace::actions`]), for PPO. Off by default: serving has no
     /// use for them.
     pub record_actions: bool,
+    /// Told of each step as soon as it is complete, before the run goes on: a service
+    /// streams the calls while the agent works.
+    pub on_step: Option<StepWatcher>,
 }
+
+/// What [`Agent::on_step`] calls.
+pub type StepWatcher = Arc<dyn Fn(&TracedStep) + Send + Sync>;
 
 impl<'a> Agent<'a> {
     pub fn new(
@@ -177,6 +183,7 @@ impl<'a> Agent<'a> {
             decoding: Decoding::Greedy,
             grounded: true,
             record_actions: false,
+            on_step: None,
         })
     }
 
@@ -417,13 +424,21 @@ impl Turn<'_, '_> {
     }
 
     fn record(&mut self, step: Step, before: usize, started: Instant, error: Option<String>) {
-        self.steps.push(TracedStep {
+        self.push(TracedStep {
             step,
             tokens: self.generated - before,
             ms: started.elapsed().as_secs_f64() * 1e3,
             error,
             pressed: false,
         });
+    }
+
+    /// A finished step: into the trace, and to whoever watches the run.
+    fn push(&mut self, step: TracedStep) {
+        if let Some(watch) = &self.agent.on_step {
+            watch(&step);
+        }
+        self.steps.push(step);
     }
 
     /// Ordinary tokens until the model writes `end` or the step's budget is spent (then
@@ -479,18 +494,16 @@ impl Turn<'_, '_> {
     ) -> Result<(), AgentError> {
         let expert = self.expert_name(pressed)?;
         let (input, finished) = self.input(&expert, pressed)?;
-        self.record(
-            Step::Call {
+        self.push(TracedStep {
+            step: Step::Call {
                 expert: expert.clone(),
                 input: input.clone(),
             },
-            before,
-            started,
-            None,
-        );
-        if let Some(call) = self.steps.last_mut() {
-            call.pressed = pressed;
-        }
+            tokens: self.generated - before,
+            ms: started.elapsed().as_secs_f64() * 1e3,
+            error: None,
+            pressed,
+        });
         self.calls += 1;
         let started = Instant::now();
         let budget = self.agent.limits.expert_timeout.min(

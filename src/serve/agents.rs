@@ -15,7 +15,7 @@ use miracle_core::gpt::Decoding;
 use miracle_core::gpt::model_dir::LoadedModel;
 use miracle_core::tokenizer::Tokenizer;
 use miracle_experts::Kinds;
-use miracle_router::agent::{Agent, Trace};
+use miracle_router::agent::{Agent, StepWatcher, Trace};
 use miracle_router::protocol::Exchange;
 use miracle_router::workflow::{Host, LanguageModel, Run, Values, Workflow};
 use tokio::sync::oneshot;
@@ -37,12 +37,14 @@ pub enum Work {
 
 /// How one request is decoded, where a client chooses (the OpenAI endpoint's `max_tokens`,
 /// `temperature`, `top_p`, `seed`); the service's own settings otherwise.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct AskOptions {
     /// At most this many generated tokens in the turn (never more than the agent's bound).
     pub max_tokens: Option<usize>,
     /// Greedy when absent.
     pub decoding: Option<Decoding>,
+    /// Told of each step as it completes (a stream shows the calls while the agent works).
+    pub progress: Option<StepWatcher>,
 }
 
 pub enum Done {
@@ -108,6 +110,15 @@ impl Agents {
     }
 
     pub async fn submit(&self, work: Work) -> Result<Done, WorkError> {
+        self.enqueue(work)?.await
+    }
+
+    /// Queues `work` at once (refused at once when the queue is full) and returns what
+    /// waits for it to be done.
+    pub fn enqueue(
+        &self,
+        work: Work,
+    ) -> Result<impl Future<Output = Result<Done, WorkError>> + Send + use<>, WorkError> {
         let (reply, answer) = oneshot::channel();
         match self.queue.try_send(Job { work, reply }) {
             Ok(()) => {}
@@ -116,9 +127,11 @@ impl Agents {
                 return Err(WorkError::Internal("the model threads have stopped".into()));
             }
         }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(WorkError::Internal("the model thread stopped".into())))
+        Ok(async move {
+            answer
+                .await
+                .unwrap_or_else(|_| Err(WorkError::Internal("the model thread stopped".into())))
+        })
     }
 }
 
@@ -235,9 +248,10 @@ fn worker(
                 agent.limits.max_tokens =
                     options.max_tokens.map_or(max_tokens, |m| m.min(max_tokens));
                 agent.decoding = options.decoding.unwrap_or(Decoding::Greedy);
-                runtime
-                    .block_on(agent.run(&request, &history))
-                    .map(Done::Trace)
+                agent.on_step = options.progress;
+                let run = runtime.block_on(agent.run(&request, &history));
+                agent.on_step = None;
+                run.map(Done::Trace)
                     .map_err(|e| WorkError::Internal(e.to_string()))
             }
             Work::Workflow { name, inputs } => match workflows.get(&name) {

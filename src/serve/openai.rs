@@ -4,8 +4,9 @@
 //! `"stream": true` the answer arrives as server-sent events (`chat.completion.chunk`,
 //! then `[DONE]`). Miracle's trace rides along in an extension field, `miracle.trace`.
 //!
-//! The agent answers in tens of milliseconds, so the stream is sent once the answer is
-//! known: clients see OpenAI's framing, not token-by-token timing.
+//! A stream sends each step of the agent (a call, its result) as it completes, in an empty
+//! delta that carries the step in `miracle.step`; the answer's text follows in pieces once
+//! the run is done.
 //!
 //! The sampling fields are honoured or refused, never ignored: `model` must name the served
 //! model (404 otherwise, as OpenAI answers), `max_tokens` (or `max_completion_tokens`)
@@ -24,7 +25,7 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use miracle_router::agent::{Outcome, Trace};
+use miracle_router::agent::{Outcome, Trace, TracedStep};
 use miracle_router::protocol::Exchange;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -125,6 +126,7 @@ impl ChatBody {
         let seed = self.seed.unwrap_or_else(completion_seed);
         let options = (0..choices)
             .map(|i| AskOptions {
+                progress: None,
                 max_tokens,
                 // Greedy decoding at temperature 0, as OpenAI's is (nearly) deterministic there.
                 decoding: (temperature > 0.0).then(|| Decoding::Sample {
@@ -260,41 +262,51 @@ pub async fn chat(
     let (request, history, system) = conversation(body.messages)?;
     let tokens = |text: &str| service.agents.tokenizer.encode(text).map_or(0, |t| t.len());
     let prompt_tokens = tokens(&request) + history.iter().map(|e| tokens(&e.user)).sum::<usize>();
-    let runs = asked.options.into_iter().map(|options| {
-        service.agents.submit(Work::Ask {
+    // A stream shows each step as the agent completes it: (choice, step).
+    let (steps_tx, steps) = tokio::sync::mpsc::unbounded_channel::<(usize, TracedStep)>();
+    let mut runs = Vec::new();
+    for (index, mut options) in asked.options.into_iter().enumerate() {
+        if body.stream {
+            let steps_tx = steps_tx.clone();
+            options.progress = Some(Arc::new(move |step: &TracedStep| {
+                let _ = steps_tx.send((index, step.clone()));
+            }));
+        }
+        // Queued at once: a full queue is a 503 before any answer starts.
+        runs.push(service.agents.enqueue(Work::Ask {
             request: request.clone(),
             history: history.clone(),
             system: system.clone(),
             options,
-        })
-    });
-    let mut choices = Vec::new();
-    for done in futures_util::future::try_join_all(runs).await? {
-        match done {
-            Done::Trace(trace) => choices.push(Choice::new(trace, &asked.stops)),
-            Done::Run(_) => {
-                return Err(ApiError::bad_request(
-                    "a workflow ran in place of a request",
-                ));
-            }
-        }
+        })?);
     }
-    let completion_tokens: usize = choices.iter().map(|c| c.trace.tokens_generated).sum();
-    let usage = json!({
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    });
-    let id = completion_id();
-    let created = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    drop(steps_tx);
+    let runs_count = runs.len();
+    let framing = Framing {
+        id: completion_id(),
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        usage: asked.include_usage,
+    };
+    let all = futures_util::future::try_join_all(runs);
     if body.stream {
-        let usage = asked.include_usage.then_some(usage);
-        return Ok(stream(id, created, choices, usage).into_response());
+        let live = Live {
+            framing,
+            choices: runs_count,
+            stops: asked.stops,
+            prompt_tokens,
+        };
+        return Ok(live.stream(all, steps).into_response());
     }
+    let choices = choices(all.await?, &asked.stops)?;
     let traces: Vec<&Trace> = choices.iter().map(|c| &c.trace).collect();
-    let choices: Vec<Value> = choices
+    // One trace for one choice (as before), one per choice for several.
+    let miracle = match traces.as_slice() {
+        [trace] => json!({"trace": trace}),
+        _ => json!({"traces": traces}),
+    };
+    let listed: Vec<Value> = choices
         .iter()
         .enumerate()
         .map(|(index, c)| {
@@ -305,21 +317,36 @@ pub async fn chat(
             })
         })
         .collect();
-    // One trace for one choice (as before), one per choice for several.
-    let miracle = match traces.as_slice() {
-        [trace] => json!({"trace": trace}),
-        _ => json!({"traces": traces}),
-    };
     Ok(Json(json!({
-        "id": id,
+        "id": framing.id,
         "object": "chat.completion",
-        "created": created,
+        "created": framing.created,
         "model": MODEL,
-        "choices": choices,
-        "usage": usage,
+        "choices": listed,
+        "usage": usage(prompt_tokens, &choices),
         "miracle": miracle,
     }))
     .into_response())
+}
+
+fn choices(done: Vec<Done>, stops: &[String]) -> Result<Vec<Choice>, ApiError> {
+    done.into_iter()
+        .map(|d| match d {
+            Done::Trace(trace) => Ok(Choice::new(trace, stops)),
+            Done::Run(_) => Err(ApiError::bad_request(
+                "a workflow ran in place of a request",
+            )),
+        })
+        .collect()
+}
+
+fn usage(prompt_tokens: usize, choices: &[Choice]) -> Value {
+    let completion_tokens: usize = choices.iter().map(|c| c.trace.tokens_generated).sum();
+    json!({
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    })
 }
 
 /// One agent run as a choice: its answer, cut before the first stop sequence.
@@ -365,55 +392,117 @@ fn completion_id() -> String {
     )
 }
 
-fn stream(
+/// What every chunk of one completion shares.
+struct Framing {
     id: String,
     created: u64,
-    choices: Vec<Choice>,
-    usage: Option<Value>,
-) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
-    let with_usage = usage.is_some();
-    let chunk = |choices: Value| {
+    /// Whether the client asked for the usage chunk (`stream_options.include_usage`).
+    usage: bool,
+}
+
+impl Framing {
+    fn chunk(&self, choices: Value) -> Value {
         let mut chunk = json!({
-            "id": id,
+            "id": self.id,
             "object": "chat.completion.chunk",
-            "created": created,
+            "created": self.created,
             "model": MODEL,
             "choices": choices,
         });
-        if with_usage {
+        if self.usage {
             // OpenAI's framing when usage is asked for: null on every chunk but the last.
             chunk["usage"] = Value::Null;
         }
         chunk
-    };
-    let delta = |index: usize, delta: Value, finish: Option<&str>| {
-        chunk(json!([{"index": index, "delta": delta, "finish_reason": finish}]))
-    };
-    let mut events = Vec::new();
-    for (index, choice) in choices.iter().enumerate() {
-        events.push(delta(
-            index,
-            json!({"role": "assistant", "content": ""}),
-            None,
-        ));
-        for piece in pieces(&choice.answer) {
-            events.push(delta(index, json!({"content": piece}), None));
+    }
+
+    fn delta(&self, index: usize, delta: Value, finish: Option<&str>) -> Value {
+        self.chunk(json!([{"index": index, "delta": delta, "finish_reason": finish}]))
+    }
+}
+
+/// A streamed completion: each step as the agent completes it (an empty delta that carries
+/// the step in `miracle.step`, which OpenAI clients pass over), then the answers in pieces,
+/// each choice's finish with its trace, and the usage chunk when asked for.
+struct Live {
+    framing: Framing,
+    choices: usize,
+    stops: Vec<String>,
+    prompt_tokens: usize,
+}
+
+impl Live {
+    fn stream(
+        self,
+        runs: impl std::future::Future<Output = Result<Vec<Done>, super::agents::WorkError>>
+        + Send
+        + 'static,
+        mut steps: tokio::sync::mpsc::UnboundedReceiver<(usize, TracedStep)>,
+    ) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+        let (events, out) = tokio::sync::mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            let send = |event: Value| {
+                let _ = events.send(event.to_string());
+            };
+            let step = |(index, step): (usize, TracedStep)| {
+                let mut chunk = self.framing.delta(index, json!({}), None);
+                chunk["miracle"] = json!({"step": step});
+                chunk
+            };
+            for index in 0..self.choices {
+                let role = json!({"role": "assistant", "content": ""});
+                send(self.framing.delta(index, role, None));
+            }
+            tokio::pin!(runs);
+            let done = loop {
+                tokio::select! {
+                    Some(next) = steps.recv() => send(step(next)),
+                    done = &mut runs => break done,
+                }
+            };
+            // Steps sent before the runs ended but not read yet.
+            while let Ok(next) = steps.try_recv() {
+                send(step(next));
+            }
+            match done
+                .map_err(ApiError::from)
+                .and_then(|d| choices(d, &self.stops))
+            {
+                Ok(choices) => {
+                    for event in self.answers(&choices) {
+                        send(event);
+                    }
+                }
+                // A failure after the stream began: OpenAI's error object as a data event.
+                Err(e) => send(json!({"error": {"message": e.message, "type": "server_error"}})),
+            }
+            let _ = events.send("[DONE]".to_string());
+        });
+        let events = futures_util::stream::unfold(out, |mut out| async move {
+            let event = out.recv().await?;
+            Some((Ok(Event::default().data(event)), out))
+        });
+        Sse::new(events)
+    }
+
+    fn answers(&self, choices: &[Choice]) -> Vec<Value> {
+        let framing = &self.framing;
+        let mut events = Vec::new();
+        for (index, choice) in choices.iter().enumerate() {
+            for piece in pieces(&choice.answer) {
+                events.push(framing.delta(index, json!({"content": piece}), None));
+            }
+            let mut last = framing.delta(index, json!({}), Some(choice.finish));
+            last["miracle"] = json!({"trace": choice.trace});
+            events.push(last);
         }
-        let mut last = delta(index, json!({}), Some(choice.finish));
-        last["miracle"] = json!({"trace": choice.trace});
-        events.push(last);
+        if framing.usage {
+            let mut last = framing.chunk(json!([]));
+            last["usage"] = usage(self.prompt_tokens, choices);
+            events.push(last);
+        }
+        events
     }
-    if let Some(usage) = usage {
-        let mut last = chunk(json!([]));
-        last["usage"] = usage;
-        events.push(last);
-    }
-    let events: Vec<Result<Event, Infallible>> = events
-        .into_iter()
-        .map(|e| Ok(Event::default().data(e.to_string())))
-        .chain(std::iter::once(Ok(Event::default().data("[DONE]"))))
-        .collect();
-    Sse::new(futures_util::stream::iter(events))
 }
 
 /// The answer in small pieces: words with their following space, long runs (Chinese has no
