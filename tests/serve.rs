@@ -580,6 +580,10 @@ fn every_refusal_is_immediate_and_has_a_json_body() {
     for (request, expected) in cases {
         let (status, body) = raw(addr, &request);
         assert_eq!(status, expected, "{body}");
+        if status == 405 {
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(message.contains("takes POST"), "{body}");
+        }
         assert_eq!(body["error"]["code"], expected, "{body}");
         assert!(
             !body["error"]["message"].as_str().unwrap().is_empty(),

@@ -284,7 +284,7 @@ async fn observe(State(service): State<Arc<Service>>, request: Request, next: Ne
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if !is_json && (status.is_client_error() || status.is_server_error()) {
-        response = with_json_body(response).await;
+        response = with_json_body(response, route).await;
     }
     let took = started.elapsed();
     // Shed at the door (concurrency limit) or at the model threads' full queue.
@@ -306,7 +306,7 @@ async fn observe(State(service): State<Arc<Service>>, request: Request, next: Ne
 
 /// A bodiless refusal with the JSON error body, keeping the headers that tell the client
 /// what to do (Allow, Retry-After).
-async fn with_json_body(response: Response) -> Response {
+async fn with_json_body(response: Response, route: &str) -> Response {
     let (parts, body) = response.into_parts();
     let status = parts.status;
     // What the refusal said as text, if anything (axum's rejections do).
@@ -319,13 +319,12 @@ async fn with_json_body(response: Response) -> Response {
         StatusCode::REQUEST_TIMEOUT => {
             "the request took longer than the service allows (body included)".to_string()
         }
+        // axum adds `Allow` outside every layer, so the route says which method it takes.
         StatusCode::METHOD_NOT_ALLOWED => {
-            let allowed = parts
-                .headers
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("another method");
-            format!("this endpoint takes {allowed}; see docs/SERVE.md")
+            format!(
+                "this endpoint takes {}; see docs/SERVE.md",
+                method_of(route)
+            )
         }
         other => format!(
             "refused: {}",
@@ -343,6 +342,15 @@ async fn with_json_body(response: Response) -> Response {
         }
     }
     json
+}
+
+/// The method a route takes, for the 405's message.
+fn method_of(route: &str) -> &'static str {
+    match route {
+        "/healthz" | "/metrics" | "/v1/models" | "/v1/models/{id}" => "GET",
+        "other" => "another method",
+        _ => "POST",
+    }
 }
 
 /// The route a path belongs to, for metrics (a fixed set, whatever paths clients send).
