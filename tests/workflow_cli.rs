@@ -45,6 +45,38 @@ fn the_reference_desk_example_answers_with_reading_in_both_languages() {
     assert_eq!(trace["steps"][0]["expert"], "calculator", "{trace}");
 }
 
+/// Issue 31: `--trace` showed an `ask:` step's request and answer but not the agent's
+/// calls in between.
+#[test]
+fn the_trace_shows_the_agents_calls_inside_an_ask_step() {
+    let home = tempfile::tempdir().unwrap();
+    let run = miracle(
+        &[
+            "run",
+            &example("reference-desk.yaml"),
+            "--input",
+            "question=Compute (2 + 2) * 7.",
+            "--trace",
+        ],
+        home.path(),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = stdout(&run);
+    let call = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("call    calculator:"))
+        .unwrap_or_else(|| panic!("no calculator call in the trace:\n{text}"));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[call + 1].trim_start().starts_with("result  ("),
+        "{text}"
+    );
+    assert!(
+        lines[call].starts_with("         "),
+        "indented under its step: {text}"
+    );
+}
+
 #[test]
 fn check_reports_every_problem_as_file_line_column_and_runs_nothing() {
     let dir = tempfile::tempdir().unwrap();

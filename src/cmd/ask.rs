@@ -188,35 +188,44 @@ fn show(trace: &Trace, options: &ShowOptions, out: &mut dyn Write) -> anyhow::Re
         return Ok(());
     }
     if options.trace {
-        for s in &trace.steps {
-            match &s.step {
-                Step::Think { text } => writeln!(out, "  think   {text}")?,
-                Step::Call { expert, input } => writeln!(
-                    out,
-                    "  call    {expert}: {}{}",
-                    input.replace('\n', "\n          "),
-                    if s.pressed {
-                        "   (pressed: a number of the request was unused)"
-                    } else {
-                        ""
-                    }
-                )?,
-                Step::Result { text } => writeln!(
-                    out,
-                    "  result  ({:.1} ms) {}",
-                    s.ms,
-                    text.replace('\n', "\n          ")
-                )?,
-                Step::Answer { .. } => {}
-            }
-        }
-        writeln!(
-            out,
-            "  ({} tokens generated, {:.0} ms)",
-            trace.tokens_generated, trace.ms
-        )?;
+        write_steps(trace, "  ", out)?;
     }
     writeln!(out, "{}", trace.answer)?;
+    Ok(())
+}
+
+/// The agent's steps, one per line under `indent`: what it thought, each call with its
+/// result and time, and what the run cost. `ask --trace`, `chat --trace` and the `ask:`
+/// steps of `run --trace` show a run alike.
+pub(super) fn write_steps(trace: &Trace, indent: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    let go_on = format!("\n{indent}        ");
+    for s in &trace.steps {
+        match &s.step {
+            Step::Think { text } => writeln!(out, "{indent}think   {text}")?,
+            Step::Call { expert, input } => writeln!(
+                out,
+                "{indent}call    {expert}: {}{}",
+                input.replace('\n', &go_on),
+                if s.pressed {
+                    "   (pressed: a number of the request was unused)"
+                } else {
+                    ""
+                }
+            )?,
+            Step::Result { text } => writeln!(
+                out,
+                "{indent}result  ({:.1} ms) {}",
+                s.ms,
+                text.replace('\n', &go_on)
+            )?,
+            Step::Answer { .. } => {}
+        }
+    }
+    writeln!(
+        out,
+        "{indent}({} tokens generated, {:.0} ms)",
+        trace.tokens_generated, trace.ms
+    )?;
     Ok(())
 }
 

@@ -130,6 +130,10 @@ fn write_trace(run: &Run, out: &mut dyn Write) -> anyhow::Result<()> {
                         String::new()
                     };
                     writeln!(out, "    in   {}", one_line(&call.input))?;
+                    // An `ask:` step's agent: its thoughts and calls, as `ask --trace`.
+                    if let Some(trace) = &call.trace {
+                        super::ask::write_steps(trace, "         ", out)?;
+                    }
                     writeln!(
                         out,
                         "    out  {} ({:.1} ms{retried})",
