@@ -205,6 +205,61 @@ async fn a_labeller_ranks_in_the_browser_and_the_file_holds_it() {
     assert!(again.line.contains("0 of 2 requests"), "{}", again.line);
 }
 
+/// Issue 31: the page was English only and wider than a phone. On a 320-pixel screen
+/// nothing scrolls sideways; the labeller switches to Chinese, the choice outlives a
+/// reload, and the requests and responses are shown as they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_fits_a_phone_and_speaks_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("candidates.jsonl"), candidates()).unwrap();
+    let running = desk(dir.path());
+    let browser = Browser::start().await;
+    browser
+        .command(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            json!({"cmd": "Emulation.setDeviceMetricsOverride",
+                   "params": {"width": 320, "height": 640, "deviceScaleFactor": 2, "mobile": true}}),
+        )
+        .await;
+    browser
+        .command(
+            reqwest::Method::POST,
+            "/url",
+            json!({"url": running.links["Clerk Wu"]}),
+        )
+        .await;
+    browser.wait_for(QUERY, json!("What is 17 times 23?")).await;
+    let fits =
+        "return [window.innerWidth, document.documentElement.scrollWidth <= window.innerWidth]";
+    browser.wait_for(fits, json!([320, true])).await;
+    let heading = "return document.querySelector('h1').textContent";
+    browser
+        .wait_for(heading, json!("Miracle · rank the responses, best first"))
+        .await;
+
+    browser.click("#language").await;
+    browser
+        .wait_for(heading, json!("Miracle · 为回答排序，最好的在前"))
+        .await;
+    let words =
+        "return [document.documentElement.lang, document.getElementById('save').textContent,
+                         document.querySelector('#response-0 .kind').textContent,
+                         document.getElementById('progress').textContent]";
+    browser
+        .wait_for(words, json!(["zh", "保存", "调用", "已排序 0 / 2"]))
+        .await;
+    browser.wait_for(fits, json!([320, true])).await;
+    browser.script("location.reload(); return true").await;
+    browser.wait_for(QUERY, json!("What is 17 times 23?")).await;
+    browser
+        .wait_for(heading, json!("Miracle · 为回答排序，最好的在前"))
+        .await;
+    browser
+        .command(reqwest::Method::DELETE, "", json!({}))
+        .await;
+}
+
 /// Extra headers of a request.
 type Headers = Vec<(&'static str, String)>;
 

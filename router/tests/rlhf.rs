@@ -345,3 +345,41 @@ async fn a_trace_marks_which_tokens_the_model_chose_and_from_what() {
         }
     }
 }
+
+/// Issue 31: the labelling page showed twins, responses that differ only in the order of
+/// the same references; sampling and the ranker keep one of them.
+#[test]
+fn twins_that_differ_only_in_the_order_of_references_are_one_response() {
+    let search = "1. [4983] A\n2. [77] B";
+    let first = call(
+        "literature",
+        "white matter",
+        search,
+        "Papers: [4983], [77].",
+    );
+    let swapped = call(
+        "literature",
+        "white matter",
+        search,
+        "Papers: [77], [4983].",
+    );
+    let other = call("literature", "white matter", search, "Papers: [77], [12].");
+    let worded = call("literature", "white matter", search, "See [77] and [4983].");
+    assert!(first.looks_the_same(&first.clone()));
+    assert!(first.looks_the_same(&swapped));
+    assert!(!first.looks_the_same(&other), "another paper");
+    assert!(!first.looks_the_same(&worded), "other words");
+    let searched_else = call("literature", "grey matter", search, "Papers: [4983], [77].");
+    assert!(!first.looks_the_same(&searched_else), "another search");
+    let candidates = Candidates {
+        prompt: calc_prompt(),
+        responses: vec![first, swapped, other],
+    };
+    let rules = Rules {
+        noise: 0.0,
+        seed: 1,
+    };
+    let ranked = rank(&candidates, &rules, 0, "2026-12-04T00:00:00Z");
+    let kept = ranked.map_or(0, |c| c.candidates.responses.len());
+    assert!(kept <= 2, "the twin is dropped: {kept}");
+}

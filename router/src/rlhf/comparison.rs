@@ -59,20 +59,51 @@ impl Response {
         self.steps.iter().map(|s| s.step.clone()).collect()
     }
 
-    /// Whether two responses took the same steps (times and token counts aside).
-    pub fn steps_equal(&self, other: &Response) -> bool {
+    /// Whether a labeller would see the same response twice: the same steps (times and
+    /// token counts aside) and the same answer, where the order of the references an
+    /// answer cites does not count ("[a], [b]" and "[b], [a]" are one response). A
+    /// ranking between such twins teaches the reward model nothing.
+    pub fn looks_the_same(&self, other: &Response) -> bool {
+        let text = |step: &Step| match step {
+            Step::Answer { text } => Some(references_in_order(text)),
+            _ => None,
+        };
         self.steps.len() == other.steps.len()
-            && self
-                .steps
-                .iter()
-                .zip(&other.steps)
-                .all(|(a, b)| a.step == b.step)
+            && self.steps.iter().zip(&other.steps).all(|(a, b)| {
+                a.step == b.step || text(&a.step).is_some_and(|t| Some(t) == text(&b.step))
+            })
+            && references_in_order(&self.answer) == references_in_order(&other.answer)
     }
 
     /// Per step, whether it is the result of a failed call.
     pub fn failed(&self) -> Vec<bool> {
         self.steps.iter().map(|s| s.error.is_some()).collect()
     }
+}
+
+/// `text` with its bracketed references (`[4983]`, `[csl-12]`: no spaces inside) sorted
+/// into one order, each in the place of one of them; the rest is unchanged.
+fn references_in_order(text: &str) -> String {
+    let spans: Vec<(usize, usize)> = text
+        .match_indices('[')
+        .filter_map(|(start, _)| {
+            let len = text[start..].find(']')?;
+            let inner = &text[start + 1..start + len];
+            (!inner.is_empty() && !inner.contains(char::is_whitespace) && !inner.contains('['))
+                .then_some((start, start + len + 1))
+        })
+        .collect();
+    let mut sorted: Vec<&str> = spans.iter().map(|&(a, b)| &text[a..b]).collect();
+    sorted.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (&(start, end), reference) in spans.iter().zip(sorted) {
+        out.push_str(&text[at..start]);
+        out.push_str(reference);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// A prompt and the responses sampled for it.
@@ -96,10 +127,12 @@ pub struct Comparison {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("{}: {source}", path.display())]
+    /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)
+    /// would say it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}: {message}", path.display())]
     Line {
@@ -188,9 +221,9 @@ pub fn read_lines<T: DeserializeOwned>(
     what: &str,
     check: impl Fn(&T) -> Result<(), String>,
 ) -> Result<Vec<T>, FileError> {
-    let bytes = std::fs::read(path).map_err(|source| FileError::Io {
+    let bytes = std::fs::read(path).map_err(|error| FileError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let text = String::from_utf8(bytes).map_err(|e| FileError::File {
         path: path.to_path_buf(),
@@ -252,9 +285,9 @@ pub fn read_candidates(path: &Path) -> Result<Vec<Candidates>, FileError> {
 /// processes), as one write, synced before returning. A torn last line (a crash mid-write,
 /// never acknowledged) is cut off first, so it cannot corrupt the line after it.
 pub fn append_line<T: Serialize>(path: &Path, item: &T) -> Result<(), FileError> {
-    let io = |source| FileError::Io {
+    let io = |error| FileError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let mut line = serde_json::to_string(item).expect("serialises");
     line.push('\n');

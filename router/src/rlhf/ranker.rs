@@ -211,7 +211,7 @@ pub fn rank(candidates: &Candidates, rules: &Rules, index: u64, at: &str) -> Opt
         let (total, _) = score(&candidates.prompt, response);
         let duplicate = scored
             .iter()
-            .any(|(s, r)| (s - total).abs() < 1e-9 || r.steps_equal(response));
+            .any(|(s, r)| (s - total).abs() < 1e-9 || r.looks_the_same(response));
         if !duplicate {
             scored.push((total, response));
         }

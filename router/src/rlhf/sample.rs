@@ -43,7 +43,7 @@ pub async fn sample(
         match agent.run(&prompt.query, &[]).await {
             Ok(trace) => {
                 let response = Response::from(trace);
-                if !responses.iter().any(|r| r.steps_equal(&response)) {
+                if !responses.iter().any(|r| r.looks_the_same(&response)) {
                     responses.push(response);
                 }
             }
