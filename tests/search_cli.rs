@@ -379,3 +379,98 @@ fn default_index_and_the_search_expert() {
         stdout(&seen)
     );
 }
+
+/// Issue 31: the shipped index carries SciFact's non-commercial licence. `search --help`
+/// says so, and `index --collection` builds an index of only the collections chosen,
+/// beside a library's own records.
+#[test]
+fn an_index_for_commercial_use_leaves_scifact_out() {
+    let home = tempfile::tempdir().unwrap();
+    let help = stdout(&miracle(&["search", "--help"], home.path()));
+    assert!(help.contains("CC BY-NC 2.0"), "{help}");
+    assert!(help.contains("--collection csl"), "{help}");
+
+    let index = home.path().join("permissive");
+    let idx = index.to_str().unwrap();
+    let built = miracle(
+        &[
+            "index",
+            "--out",
+            idx,
+            "--collection",
+            "csl",
+            &fixture("zotero.bib"),
+        ],
+        home.path(),
+    );
+    assert!(built.status.success(), "{}", stderr(&built));
+    let said = stdout(&built);
+    assert!(said.contains("csl: 2000 papers"), "{said}");
+    assert!(!said.contains("scifact"), "{said}");
+    let json = |query: &str| -> serde_json::Value {
+        let run = miracle(&["search", "--index", idx, "--json", query], home.path());
+        assert!(run.status.success(), "{}", stderr(&run));
+        serde_json::from_slice(&run.stdout).unwrap()
+    };
+    // SciFact's own words find nothing of SciFact's here.
+    let english = json("diffusion tensor imaging of white matter in newborns");
+    let ids: Vec<&str> = english["hits"]
+        .as_array()
+        .map(|hits| hits.iter().filter_map(|h| h["id"].as_str()).collect())
+        .unwrap_or_default();
+    // SciFact's ids are numbers (4983 is this very paper); CSL's and the file's are not.
+    assert!(ids.iter().all(|id| id.parse::<u64>().is_err()), "{english}");
+    assert!(
+        json("图书馆")["hits"]
+            .as_array()
+            .is_some_and(|h| !h.is_empty())
+    );
+
+    // MIRACLE_INDEX makes it the default everywhere: search without --index, and the
+    // agent's literature expert.
+    let with_index = |args: &[&str], chosen: &str| {
+        common::command()
+            .args(args)
+            .env("MIRACLE_HOME", home.path())
+            .env("MIRACLE_INDEX", chosen)
+            .output()
+            .unwrap()
+    };
+    let searched = with_index(&["search", "--json", "white matter newborns"], idx);
+    assert!(searched.status.success(), "{}", stderr(&searched));
+    let value: serde_json::Value = serde_json::from_slice(&searched.stdout).unwrap();
+    assert!(
+        value["hits"].as_array().unwrap().iter().all(|h| h["id"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_err()),
+        "{value}"
+    );
+    let asked = with_index(
+        &[
+            "ask",
+            "--json",
+            "Find papers about diffusion tensor imaging of newborn white matter.",
+        ],
+        idx,
+    );
+    assert!(asked.status.success(), "{}", stderr(&asked));
+    let trace: serde_json::Value = serde_json::from_slice(&asked.stdout).unwrap();
+    let steps = trace["steps"].as_array().unwrap();
+    assert!(steps.iter().any(|s| s["expert"] == "literature"), "{trace}");
+    assert!(!trace.to_string().contains("[4983]"), "{trace}");
+    let nowhere = home.path().join("no-index");
+    assert_clear_failure(
+        &with_index(&["search", "white matter"], nowhere.to_str().unwrap()),
+        "MIRACLE_INDEX names",
+    );
+
+    assert_clear_failure(
+        &miracle(
+            &["index", "--out", idx, "--collection", "pubmed"],
+            home.path(),
+        ),
+        "--collection pubmed: no shipped collection has that name (csl, scifact)",
+    );
+}

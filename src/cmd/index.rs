@@ -21,23 +21,46 @@ pub struct IndexArgs {
     out: PathBuf,
     /// Literature files (JSONL, CSV/TSV, BibTeX, RIS); the shipped corpora when none.
     files: Vec<PathBuf>,
+    /// Index this shipped collection (csl, scifact; repeat for more), beside any files.
+    /// SciFact is CC BY-NC 2.0: leave it out of an index for commercial use.
+    #[arg(long = "collection", value_name = "NAME")]
+    collections: Vec<String>,
     #[command(flatten)]
     read: ReadArgs,
 }
 
 impl IndexArgs {
+    /// The shipped collections to index: those named, or all of them when neither a
+    /// collection nor a file is.
+    fn shipped(&self) -> anyhow::Result<Vec<Collection>> {
+        if self.collections.is_empty() && self.files.is_empty() {
+            return Ok(Collection::ALL.to_vec());
+        }
+        let mut chosen = Vec::new();
+        for name in &self.collections {
+            let Some(collection) = Collection::from_name(name) else {
+                let known: Vec<&str> = Collection::ALL.iter().map(|c| c.name()).collect();
+                anyhow::bail!(
+                    "--collection {name}: no shipped collection has that name ({})",
+                    known.join(", ")
+                );
+            };
+            if !chosen.contains(&collection) {
+                chosen.push(collection);
+            }
+        }
+        Ok(chosen)
+    }
+
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         let started = Instant::now();
         // Read everything first: a malformed file stops the run before the index is touched.
         let mut sources = Vec::new();
-        if self.files.is_empty() {
-            for collection in Collection::ALL {
-                sources.push((collection.name().to_string(), collection.papers()?));
-            }
-        } else {
-            for path in &self.files {
-                sources.push((path.display().to_string(), self.read.read(path)?.papers));
-            }
+        for collection in self.shipped()? {
+            sources.push((collection.name().to_string(), collection.papers()?));
+        }
+        for path in &self.files {
+            sources.push((path.display().to_string(), self.read.read(path)?.papers));
         }
         let papers: usize = sources.iter().map(|(_, papers)| papers.len()).sum();
         anyhow::ensure!(

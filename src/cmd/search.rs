@@ -9,7 +9,16 @@ use clap::{Args, ValueEnum};
 use miracle_experts::search::{Filters, Hit, LiteratureIndex, SearchRequest, Style, default_index};
 use serde::Deserialize;
 
+/// Said under `miracle search --help`: the shipped index carries SciFact's licence.
+const LICENCES: &str = "\
+The shipped index holds CSL (Apache-2.0) and SciFact (CC BY-NC 2.0, no commercial use).
+For a commercial service, index only what you may use and make it the default:
+  miracle index --out my-index --collection csl     # the shipped collections you choose
+  miracle index --out my-index my-catalogue.ris     # and your library's own records
+  export MIRACLE_INDEX=my-index                     # search, ask, chat, workflows, serve";
+
 #[derive(Debug, Args)]
+#[command(after_help = LICENCES)]
 pub struct SearchArgs {
     /// Keywords or a question (Chinese or English); advanced: title:word "a phrase"
     /// year:[2000 TO 2010] +required -excluded.

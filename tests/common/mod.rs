@@ -10,6 +10,8 @@ use std::process::{Command, Output};
 pub fn command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_miracle"));
     command.env_remove("RUST_BACKTRACE");
+    // A developer's own choice of default index must not change what the tests search.
+    command.env_remove("MIRACLE_INDEX");
     command
 }
 

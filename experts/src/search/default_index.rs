@@ -24,9 +24,27 @@ pub fn dir() -> PathBuf {
         .join(format!("shipped-v{}", schema::VERSION))
 }
 
-/// Opens the default index, building it first if it is not there yet.
+/// Names an index (from `miracle index`) that every default use opens instead of the
+/// shipped corpora's: `search`, the agent's literature expert, workflows and `serve`. A
+/// deployment that must leave SciFact out (CC BY-NC 2.0) sets it once.
+pub const INDEX_VAR: &str = "MIRACLE_INDEX";
+
+/// Opens the default index: the one `MIRACLE_INDEX` names, or else the shipped corpora's,
+/// building it first if it is not there yet.
 pub fn open() -> Result<LiteratureIndex, SearchError> {
-    open_in(&dir())
+    match std::env::var_os(INDEX_VAR).filter(|v| !v.is_empty()) {
+        Some(chosen) => open_chosen(Path::new(&chosen)),
+        None => open_in(&dir()),
+    }
+}
+
+/// The index `MIRACLE_INDEX` names; never built here, since what it should hold is the
+/// deployment's choice.
+fn open_chosen(dir: &Path) -> Result<LiteratureIndex, SearchError> {
+    if !dir.join("meta.json").is_file() {
+        return Err(SearchError::NotChosen(dir.to_path_buf()));
+    }
+    LiteratureIndex::open(dir)
 }
 
 /// A build folder untouched this long was left by a build that died (one takes seconds).
