@@ -222,6 +222,12 @@ fn eval_reports_each_request_and_a_summary() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    // Issue 31: a bar with the time left, not only a count.
+    let progress = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        progress.contains("[####################] 100% 3/3 evaluated  ETA 0:00:00"),
+        "{progress}"
+    );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(v["grounded"], true);

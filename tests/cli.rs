@@ -191,6 +191,36 @@ fn convert_writes_jsonl_and_never_clobbers_on_failure() {
     );
 }
 
+/// Issue 31: the OS's reason for a missing file was said twice, by errors that put their
+/// source in their own message and returned it as their source too.
+#[test]
+fn a_missing_file_is_named_once_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/models/default");
+    for file in ["config.json", "tokenizer.json"] {
+        std::fs::copy(shipped.join(file), model.join(file)).unwrap();
+    }
+    let model = model.to_str().unwrap();
+    for args in [
+        &[
+            "tokenizer",
+            "encode",
+            "hi",
+            "--tokenizer",
+            "/no/such/tokenizer.json",
+        ][..],
+        &["ask", "--model", model, "What is 2 + 2?"][..],
+        &["corpus", "check", "/no/such.ris"][..],
+    ] {
+        let output = miracle(args);
+        let err = stderr(&output);
+        assert_clear_failure(&output, "No such file");
+        assert_eq!(err.matches("No such file").count(), 1, "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn tokenizer_encode_decode_round_trip() {
     let text = "图书馆的参考咨询 reference desk 🦀";
@@ -388,6 +418,7 @@ fn pretrain_resumes_exactly_after_kill_9() {
     let killed = write("killed.yaml", "killed");
     let output = miracle(&["pretrain", "--config", &straight]);
     assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("resuming"), "{}", stderr(&output));
 
     let mut child = common::command()
         .args(["pretrain", "--config", &killed])
@@ -409,6 +440,12 @@ fn pretrain_resumes_exactly_after_kill_9() {
 
     let output = miracle(&["pretrain", "--config", &killed]);
     assert!(output.status.success(), "{}", stderr(&output));
+    // Issue 31: a resumed run did not say that it resumed.
+    let resumed = stderr(&output);
+    assert!(
+        resumed.contains("resuming from the checkpoint") && resumed.contains("step-"),
+        "{resumed}"
+    );
     let losses = |run: &str| -> Vec<String> {
         let log = std::fs::read_to_string(dir.path().join(run).join("log.csv")).unwrap();
         log.lines()
@@ -694,4 +731,26 @@ fn without_timings(output: &std::process::Output) -> serde_json::Value {
         step.as_object_mut().unwrap().remove("ms");
     }
     run
+}
+
+/// Issue 31: a mistyped subcommand that clap finds no match for got no suggestion, and a
+/// request typed without `ask` was only an unknown subcommand.
+#[test]
+fn a_mistyped_subcommand_gets_a_did_you_mean() {
+    for (args, tip) in [
+        (&["aks", "hi"][..], "did you mean 'ask'?"),
+        (
+            &["What is 6 x 7?"][..],
+            "to ask the agent, write: miracle ask \"What is 6 x 7?\"",
+        ),
+        (&["书架上有24本书"][..], "miracle ask \"书架上有24本书\""),
+        (&["corpus", "lsit"][..], "list'"),
+        (&["serach", "x"][..], "'search'"),
+    ] {
+        let output = miracle(args);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(tip), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }

@@ -41,6 +41,11 @@ fn sample_rank_and_train_a_reward_model() {
     );
     assert!(sampled.status.success(), "{}", stderr(&sampled));
     assert!(
+        stderr(&sampled).contains("[####################] 100% 4/4 requests sampled"),
+        "{}",
+        stderr(&sampled)
+    );
+    assert!(
         stdout(&sampled).contains("4 requests"),
         "{}",
         stdout(&sampled)
@@ -89,6 +94,11 @@ fn sample_rank_and_train_a_reward_model() {
     .unwrap();
     let trained = miracle_with_home(&["rm", "--config", &path(home, "rm.yaml")], home);
     assert!(trained.status.success(), "{}", stderr(&trained));
+    assert!(
+        stderr(&trained).contains("[####################] 100% step "),
+        "{}",
+        stderr(&trained)
+    );
     assert!(
         stdout(&trained).contains("held-out pairwise accuracy"),
         "{}",

@@ -115,14 +115,22 @@ impl Trace {
 pub enum AgentError {
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
+    /// The reason is part of the message, not a source, so that a chain printed whole
+    /// (`{:#}`) says it once.
     #[error("the model: {0}")]
-    Model(#[from] GenerateError),
+    Model(GenerateError),
     #[error(transparent)]
     Tokenizer(#[from] miracle_core::tokenizer::TokenizerError),
     #[error("the model's vocabulary ({model}) does not match the tokenizer's ({tokenizer})")]
     VocabularyMismatch { model: usize, tokenizer: usize },
     #[error("the registry has no experts whose names can be written in a call")]
     NoExperts,
+}
+
+impl From<GenerateError> for AgentError {
+    fn from(error: GenerateError) -> Self {
+        AgentError::Model(error)
+    }
 }
 
 /// A model, its tokenizer and the experts it may call.

@@ -88,7 +88,9 @@ impl EvalArgs {
         let direct_search = miracle_router::agent_registry();
         let mut rows: Vec<(&Request, Row)> = Vec::new();
         let mut traces = String::new();
+        let counter = super::progress::Counter::new(picked.len(), "evaluated");
         with_agent(&self.options, async |agent| {
+            counter.show(0);
             for (i, request) in picked.iter().enumerate() {
                 let trace = agent.run(&request.query, &[]).await?;
                 if self.traces.is_some() {
@@ -104,9 +106,9 @@ impl EvalArgs {
                     None
                 };
                 rows.push((request, row(request, &trace, direct)));
-                eprint!("\r{}/{} evaluated", i + 1, picked.len());
+                counter.show(i + 1);
             }
-            eprintln!();
+            counter.finish();
             Ok(())
         })?;
         if let Some(path) = &self.traces {

@@ -155,16 +155,18 @@ pub(super) fn sample_file(
     let picked: Vec<(usize, &Prompt)> = prompts.iter().enumerate().step_by(every.max(1)).collect();
     let mut lines = String::new();
     let (mut responses, mut comparable) = (0, 0);
+    let counter = super::progress::Counter::new(picked.len(), "requests sampled");
     with_agent(options, async |agent| {
+        counter.show(0);
         for (n, (index, prompt)) in picked.iter().enumerate() {
             let candidates = sample(agent, prompt, sampling, *index as u64).await?;
             responses += candidates.responses.len();
             comparable += usize::from(candidates.responses.len() >= 2);
             lines.push_str(&serde_json::to_string(&candidates)?);
             lines.push('\n');
-            eprint!("\r{}/{} requests sampled", n + 1, picked.len());
+            counter.show(n + 1);
         }
-        eprintln!();
+        counter.finish();
         Ok(())
     })?;
     super::write_file(to, lines.as_bytes())?;

@@ -5,6 +5,7 @@ mod bench;
 mod bench_serve;
 mod corpus;
 mod demos;
+mod did_you_mean;
 mod dpo;
 mod eval;
 mod expert;
@@ -14,6 +15,7 @@ mod loss_curve;
 pub(crate) mod model;
 mod ppo;
 mod pretrain;
+mod progress;
 mod read_args;
 mod rm;
 mod run;
@@ -28,6 +30,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+
+pub use did_you_mean::parse;
 use serde::de::DeserializeOwned;
 
 /// Miracle — a modular neuro-symbolic (MRKL) agent: a GPT that reasons step by step and

@@ -172,6 +172,7 @@ pub fn run_ppo(
         schedule: s,
         out: &out_dir,
     };
+    super::progress::say_if_resuming(&out_dir);
     let reports = train_ppo(&run, &mut env, &device, stop_after, |r| {
         progress(r, sft_val)
     })?;
@@ -192,7 +193,8 @@ pub fn run_ppo(
 
 fn progress(r: &PpoReport, sft_val: f32) {
     let line = format!(
-        "iteration {}/{}  reward {:.3}  KL {:.4}  clip {:.2}  entropy {:.2}  ptx {:.3}  rollouts {:.1}s ({:.0} tok/s)  update {:.1}s ({:.0} tok/s)",
+        "{} iteration {}/{}  reward {:.3}  KL {:.4}  clip {:.2}  entropy {:.2}  ptx {:.3}  rollouts {:.1}s ({:.0} tok/s)  update {:.1}s ({:.0} tok/s)",
+        super::progress::bar(r.iteration, r.iterations),
         r.iteration,
         r.iterations,
         r.reward,

@@ -14,6 +14,7 @@ use miracle_corpora::{Collection, ReadOptions, Text, read_path, read_texts};
 use serde::Deserialize;
 
 use super::loss_curve;
+use super::progress::{bar, eta, say_if_resuming};
 use super::wiring::{Backend, Wiring};
 
 #[derive(Debug, Args)]
@@ -141,6 +142,7 @@ pub(super) fn run_pretrain(
         data: &data,
         out: &out_dir,
     };
+    say_if_resuming(&out_dir);
     let on_step = |r: &StepReport| {
         progress(r);
         if r.val_loss.is_some() {
@@ -218,9 +220,9 @@ pub(super) fn curve(out_dir: &Path) {
 
 /// One progress line on stderr, rewritten in place; validation steps stay on screen.
 pub(super) fn progress(r: &StepReport) {
-    let eta = ((r.max_steps - r.step) as f64 * r.seconds) as u64;
+    let left = ((r.max_steps - r.step) as f64 * r.seconds) as u64;
     let line = format!(
-        "{} step {}/{}  loss {:.4}  lr {:.2e}  |g| {:.2}  {:.0} tok/s  ETA {}:{:02}:{:02}",
+        "{} step {}/{}  loss {:.4}  lr {:.2e}  |g| {:.2}  {:.0} tok/s  {}",
         bar(r.step, r.max_steps),
         r.step,
         r.max_steps,
@@ -228,38 +230,10 @@ pub(super) fn progress(r: &StepReport) {
         r.lr,
         r.grad_norm,
         r.tokens_per_s,
-        eta / 3600,
-        eta / 60 % 60,
-        eta % 60
+        eta(left)
     );
     match r.val_loss {
         Some(val) => eprintln!("\r{line}  val {val:.4} (ppl {:.1})", f64::from(val).exp()),
         None => eprint!("\r{line}"),
-    }
-}
-
-/// `[#########...........]  45%`: how far the run is, in 20 cells.
-fn bar(step: u64, max_steps: u64) -> String {
-    const CELLS: u64 = 20;
-    let done = (step * CELLS)
-        .checked_div(max_steps)
-        .unwrap_or(CELLS)
-        .min(CELLS);
-    let percent = (step * 100).checked_div(max_steps).unwrap_or(100).min(100);
-    format!(
-        "[{}{}] {percent:>3}%",
-        "#".repeat(done as usize),
-        ".".repeat((CELLS - done) as usize)
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_bar_fills_with_the_steps() {
-        assert_eq!(super::bar(0, 10), "[....................]   0%");
-        assert_eq!(super::bar(5, 10), "[##########..........]  50%");
-        assert_eq!(super::bar(10, 10), "[####################] 100%");
-        assert_eq!(super::bar(0, 0), "[####################] 100%");
     }
 }

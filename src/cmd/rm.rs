@@ -301,13 +301,15 @@ fn render(
 /// One progress line of a run on comparisons (reward model, DPO).
 pub(super) fn progress(r: &PairReport) {
     let line = format!(
-        "step {}/{}  loss {:.4}  pairs right {:.1}%  lr {:.2e}  {:.2} s/step",
+        "{} step {}/{}  loss {:.4}  pairs right {:.1}%  lr {:.2e}  {:.2} s/step  {}",
+        super::progress::bar(r.step, r.steps),
         r.step,
         r.steps,
         r.train.loss,
         r.train.accuracy * 100.0,
         r.lr,
-        r.seconds
+        r.seconds,
+        super::progress::eta((r.steps.saturating_sub(r.step) as f64 * r.seconds) as u64)
     );
     match r.val {
         Some(v) => eprintln!(

@@ -16,6 +16,7 @@ use miracle_router::protocol::render;
 use serde::Deserialize;
 
 use super::pretrain::{curve, progress};
+use super::progress::say_if_resuming;
 use super::wiring::{Backend, Wiring};
 
 #[derive(Debug, Args)]
@@ -139,6 +140,7 @@ pub fn run_sft(
         tokenizer: &start.tokenizer,
         out: &out_dir,
     };
+    say_if_resuming(&out_dir);
     let on_step = |r: &StepReport| {
         progress(r);
         if r.val_loss.is_some() {

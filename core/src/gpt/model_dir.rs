@@ -28,10 +28,12 @@ pub const WEIGHTS_FILE: &str = weights::SINGLE_FILE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelDirError {
-    #[error("{path}: {source}")]
+    /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)
+    /// would say it twice.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -82,7 +84,7 @@ pub fn save_as(
     f32_weights: &[u8],
     layout: Layout,
 ) -> Result<(), ModelDirError> {
-    let io = |path: PathBuf| move |source| ModelDirError::Io { path, source };
+    let io = |path: PathBuf| move |error| ModelDirError::Io { path, error };
     std::fs::create_dir_all(dir).map_err(io(dir.to_path_buf()))?;
     let config_json = serde_json::to_string_pretty(config).expect("config serialises") + "\n";
     crate::fs::write_atomic(&dir.join(CONFIG_FILE), config_json.as_bytes())

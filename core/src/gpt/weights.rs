@@ -49,10 +49,12 @@ pub struct Layout {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
-    #[error("{path}: {source}")]
+    /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)
+    /// would say it twice.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: cannot read the weights: {message}")]
     Invalid { path: PathBuf, message: String },
@@ -337,9 +339,9 @@ fn save_id(bytes: &[u8]) -> String {
 /// Removes the weight files of `dir` that are not in `keep`: the other forms, and shards of
 /// an earlier save with another count.
 fn remove_all_but(dir: &Path, keep: &[String]) -> Result<(), WeightsError> {
-    let io = |source| WeightsError::Io {
+    let io = |error| WeightsError::Io {
         path: dir.to_path_buf(),
-        source,
+        error,
     };
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let name = entry
@@ -358,16 +360,16 @@ fn remove_all_but(dir: &Path, keep: &[String]) -> Result<(), WeightsError> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WeightsError> {
-    crate::fs::write_atomic(path, bytes).map_err(|source| WeightsError::Io {
+    crate::fs::write_atomic(path, bytes).map_err(|error| WeightsError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, WeightsError> {
-    std::fs::read(path).map_err(|source| WeightsError::Io {
+    std::fs::read(path).map_err(|error| WeightsError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 

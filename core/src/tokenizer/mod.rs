@@ -19,11 +19,10 @@ pub use train::{TrainConfig, train};
 /// Why a tokenizer could not be loaded, saved or used.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenizerError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)
+    /// would say it twice.
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{origin}: not a tokenizer.json this library can read: {message}")]
     Parse { origin: String, message: String },
     #[error(
@@ -51,9 +50,9 @@ impl Tokenizer {
     }
 
     pub fn from_file(path: &Path) -> Result<Tokenizer, TokenizerError> {
-        let json = std::fs::read_to_string(path).map_err(|source| TokenizerError::Io {
+        let json = std::fs::read_to_string(path).map_err(|error| TokenizerError::Io {
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         Self::from_json(&json, &path.display().to_string())
     }
@@ -188,9 +187,9 @@ impl Tokenizer {
     /// Writes `tokenizer.json` atomically (see [`crate::fs::write_atomic`]).
     pub fn save(&self, path: &Path) -> Result<(), TokenizerError> {
         let json = self.to_json()? + "\n";
-        crate::fs::write_atomic(path, json.as_bytes()).map_err(|source| TokenizerError::Io {
+        crate::fs::write_atomic(path, json.as_bytes()).map_err(|error| TokenizerError::Io {
             path: path.display().to_string(),
-            source,
+            error,
         })
     }
 }

@@ -15,6 +15,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 
 pub use adamw::{AdamW, AdamWConfig, StepStats};
+pub use pretrain::latest_checkpoint;
 
 use crate::gpt::Gpt;
 

@@ -71,10 +71,12 @@ pub enum PretrainError {
     Config(String),
     #[error("{path}: {message}")]
     Checkpoint { path: PathBuf, message: String },
-    #[error("{path}: {source}")]
+    /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)
+    /// would say it twice.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(transparent)]
     ModelDir(#[from] model_dir::ModelDirError),
@@ -349,9 +351,9 @@ fn evaluate(model: &Gpt, objective: &dyn Objective, iters: usize, device: &Devic
 }
 
 pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
-    move |source| PretrainError::Io {
+    move |error| PretrainError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -436,6 +438,17 @@ pub(super) fn publish_checkpoint(root: &Path, name: &str) -> Result<(), Pretrain
         let _ = std::fs::remove_dir_all(root.join(previous.trim()));
     }
     Ok(())
+}
+
+/// The name of the newest complete checkpoint under a run's folder `out` (`step-N` for
+/// pretraining and SFT, `iter-N` for PPO), if it holds one: where a rerun resumes.
+pub fn latest_checkpoint(out: &Path) -> Option<String> {
+    let name = std::fs::read_to_string(out.join("checkpoints").join("latest")).ok()?;
+    let name = name.trim();
+    out.join("checkpoints")
+        .join(name)
+        .is_dir()
+        .then(|| name.to_string())
 }
 
 /// The newest complete checkpoint under `out`, if any, checked against this run's config.

@@ -105,7 +105,7 @@ impl RewardModel {
             }
         })?;
         crate::fs::write_atomic(&path, &bytes)
-            .map_err(|source| model_dir::ModelDirError::Io { path, source })
+            .map_err(|error| model_dir::ModelDirError::Io { path, error })
     }
 
     /// Reads a reward directory written by [`RewardModel::save`].
@@ -115,9 +115,9 @@ impl RewardModel {
     ) -> Result<(RewardModel, GptConfig, Tokenizer), model_dir::ModelDirError> {
         let loaded = model_dir::load(dir, device)?;
         let path = dir.join(HEAD_FILE);
-        let bytes = std::fs::read(&path).map_err(|source| model_dir::ModelDirError::Io {
+        let bytes = std::fs::read(&path).map_err(|error| model_dir::ModelDirError::Io {
             path: path.clone(),
-            source,
+            error,
         })?;
         let fresh = RewardModel::new(loaded.model, &loaded.config, device);
         let head = model_dir::fill(fresh.head, bytes)

@@ -7,6 +7,11 @@ pub enum SearchError {
     #[error("no literature index at {0}: build one with `miracle index --out {0}`")]
     Missing(PathBuf),
     #[error(
+        "MIRACLE_INDEX names {0}, which holds no literature index: build one with `miracle index --out {0}` \
+         (e.g. --collection csl and your own records), or unset MIRACLE_INDEX to use the shipped corpora"
+    )]
+    NotChosen(PathBuf),
+    #[error(
         "the index at {dir} was built with schema version {found}; this miracle reads version {}: \
          rebuild it with `miracle index --out {dir}` into an empty folder",
         super::schema::VERSION
@@ -18,10 +23,12 @@ pub enum SearchError {
     Corrupt { dir: PathBuf, detail: String },
     #[error("the index at {0} is being written by another process; wait for it to finish")]
     Locked(PathBuf),
-    #[error("{path}: {source}")]
+    /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)
+    /// would say it twice.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The query itself is unusable: empty, only stop words, too long, malformed syntax.
     #[error("{0}")]
@@ -29,10 +36,10 @@ pub enum SearchError {
 }
 
 impl SearchError {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, error: std::io::Error) -> Self {
         SearchError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 
