@@ -697,3 +697,50 @@ fn a_recipe_with_rlhf_ends_with_the_ppo_policy() {
     let log = std::fs::read_to_string(model.join("training/ppo-log.csv")).unwrap();
     assert_eq!(log.lines().count(), 3, "{log}");
 }
+
+/// Issue 31: a newcomer evaluates from a clone. The example suite ships with the project:
+/// every line is a suite line, each paper it expects is one of the shipped collections',
+/// and `miracle eval` reports on all of it with nothing outside the repository.
+#[test]
+fn the_example_suite_evaluates_from_a_clone() {
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/eval/requests.jsonl");
+    let text = std::fs::read_to_string(&suite).unwrap();
+    let mut papers = std::collections::HashSet::new();
+    for collection in miracle_corpora::Collection::ALL {
+        papers.extend(collection.papers().unwrap().into_iter().map(|p| p.id));
+    }
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for line in &lines {
+        for doc in line["expect"]["docs"].as_array().unwrap() {
+            assert!(papers.contains(doc.as_str().unwrap()), "{line}");
+        }
+    }
+    let home = tempfile::tempdir().unwrap();
+    let report = home.path().join("report.json");
+    let run = miracle(
+        &[
+            "eval",
+            suite.to_str().unwrap(),
+            "--out",
+            report.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert!(run.status.success(), "{}", common::stderr(&run));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(v["requests"].as_array().unwrap().len(), lines.len());
+    for category in ["calc", "code", "literature", "direct"] {
+        for lang in ["en", "zh"] {
+            let key = format!("{category}/{lang}");
+            assert!(
+                v["summary"][&key]["requests"].as_u64() > Some(0),
+                "{key}: {}",
+                v["summary"]
+            );
+        }
+    }
+}
