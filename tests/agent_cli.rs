@@ -744,3 +744,47 @@ fn the_example_suite_evaluates_from_a_clone() {
         }
     }
 }
+
+/// Issue 31: a literature answer listed ids (`[12074066]`) that a patron cannot read. The
+/// answer now names each paper it cites with its citation, as the search gave it; the
+/// model's own step keeps its words.
+#[test]
+fn a_literature_answer_shows_each_paper_it_cites() {
+    let home = tempfile::tempdir().unwrap();
+    for request in [
+        "Could you find studies on vitamin D and depression?",
+        "有没有关于阅读疗法的研究？",
+    ] {
+        let run = miracle(&["ask", "--json", request], home.path());
+        assert!(run.status.success(), "{}", common::stderr(&run));
+        let trace: serde_json::Value = serde_json::from_str(stdout(&run).trim()).unwrap();
+        let answer = trace["answer"].as_str().unwrap();
+        let written = miracle_router::papers::as_written(answer);
+        let cited = miracle_router::judge::answer_citations(&written);
+        assert!(!cited.is_empty(), "{request}: {answer}");
+        let results: String = trace["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "result")
+            .map(|s| s["text"].as_str().unwrap().to_string())
+            .collect();
+        for id in &cited {
+            let line = answer
+                .lines()
+                .find(|l| l.starts_with(&format!("[{id}] ")))
+                .unwrap_or_else(|| panic!("{request}: no line for [{id}] in {answer}"));
+            let citation = line.split_once("] ").unwrap().1;
+            assert!(results.contains(citation), "{citation} in {results}");
+        }
+        let step = trace["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == "answer")
+            .unwrap()["text"]
+            .as_str()
+            .unwrap();
+        assert_eq!(written, step, "the model's words are kept as they were");
+    }
+}

@@ -245,6 +245,11 @@ impl<'a> Agent<'a> {
         };
         turn.force(&prompt)?;
         let (answer, outcome) = turn.steps_until_answer().await?;
+        // What the user reads names the papers it cites; the model's step keeps its words.
+        let answer = match outcome {
+            Outcome::Answered => crate::papers::with_citations(&answer, &turn.steps),
+            _ => answer,
+        };
         Ok(Trace {
             request: request.to_string(),
             steps: turn.steps,

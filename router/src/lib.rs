@@ -17,6 +17,7 @@ pub mod coverage;
 pub mod demos;
 pub mod grounding;
 pub mod judge;
+pub mod papers;
 pub mod protocol;
 pub mod rlhf;
 pub mod workflow;

@@ -147,6 +147,11 @@ fn the_rules_reward_citing_what_the_search_found_and_punish_invented_papers() {
     let (best, _) = score(&prompt, &cites);
     assert!(best > score(&prompt, &partly).0);
     assert!(score(&prompt, &partly).0 > score(&prompt, &invents).0);
+    // What the user is shown lists each paper with its citation ("[J]" included); the
+    // rules judge the model's words, so the list is neither credit nor an invented paper.
+    let mut shown = cites.clone();
+    shown.answer = "Papers: [a1], [b2].\n[a1] Li, M. One[J]. 2020.\n[b2] Two[J].".into();
+    assert_eq!(score(&prompt, &shown).0, best);
 }
 
 #[test]

@@ -221,7 +221,9 @@ pub fn check_request(request: &str) -> Result<(), ApiError> {
 pub fn exchange(user: String, answer: String) -> Exchange {
     Exchange {
         user,
-        steps: vec![Step::Answer { text: answer }],
+        steps: vec![Step::Answer {
+            text: miracle_router::papers::as_written(&answer),
+        }],
     }
 }
 

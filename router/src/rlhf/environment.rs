@@ -137,7 +137,7 @@ impl Environment for AgentEnvironment<'_> {
                 expect,
                 &response.plain_steps(),
                 &response.failed(),
-                &response.answer,
+                &crate::papers::as_written(&response.answer),
             ));
         }
         Ok(done as f64 / judged.max(1) as f64)

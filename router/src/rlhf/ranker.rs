@@ -81,7 +81,9 @@ pub fn score(prompt: &Prompt, response: &Response) -> (f64, Vec<Verdict>) {
             _ => None,
         })
         .collect();
-    let answer = response.answer.as_str();
+    // The model's words: the citation lines the loop adds for the user are not its claims.
+    let written = crate::papers::as_written(&response.answer);
+    let answer = written.as_str();
 
     tally.form(
         "finished",

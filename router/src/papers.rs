@@ -1,0 +1,188 @@
+//! Answers that show papers, not ids. The model cites the papers its search returned by id
+//! (`[4983]`), which a patron cannot read; the loop adds each cited paper's citation as the
+//! search gave it (GB/T 7714 for Chinese records, APA for English ones), in the order the
+//! answer cites them. The model's own words stay as they were, in the conversation too:
+//! only what the user is shown gains the list.
+
+use crate::agent::TracedStep;
+use crate::demos::LITERATURE;
+use crate::judge::answer_citations;
+use crate::protocol::Step;
+
+/// `answer` followed by one line per paper it cites that a literature result of `steps`
+/// holds: `[id] citation`. An answer that cites none is returned as it is.
+pub fn with_citations(answer: &str, steps: &[TracedStep]) -> String {
+    let found = citations(steps);
+    let mut cited: Vec<&(String, String)> = Vec::new();
+    for id in answer_citations(answer) {
+        if let Some(paper) = found.iter().find(|(found, _)| *found == id)
+            && !cited.contains(&paper)
+        {
+            cited.push(paper);
+        }
+    }
+    if cited.is_empty() {
+        return answer.to_string();
+    }
+    let mut shown = answer.trim_end().to_string();
+    for (id, citation) in cited {
+        shown.push_str(&format!("\n[{id}] {citation}"));
+    }
+    shown
+}
+
+/// An answer as the model wrote it: `answer` without the citation lines that
+/// [`with_citations`] added. A client that sends an answer back as history (`/v1/ask`,
+/// the OpenAI endpoint) gives the model its own words, not a list it never learned to
+/// read.
+pub fn as_written(answer: &str) -> String {
+    let lines: Vec<&str> = answer.lines().collect();
+    let mut keep = lines.len();
+    // A line `[id] …` is one of ours when the text above it cites that id.
+    while keep > 1
+        && cited_line(lines[keep - 1])
+            .is_some_and(|id| answer_citations(&lines[..keep - 1].join("\n")).contains(&id))
+    {
+        keep -= 1;
+    }
+    if keep == lines.len() {
+        answer.to_string()
+    } else {
+        lines[..keep].join("\n")
+    }
+}
+
+/// The id of a line `[id] citation`, as [`with_citations`] writes it.
+fn cited_line(line: &str) -> Option<String> {
+    let (id, citation) = line.strip_prefix('[')?.split_once("] ")?;
+    (!id.is_empty() && !id.contains(char::is_whitespace) && !citation.trim().is_empty())
+        .then(|| id.to_string())
+}
+
+/// Each paper the literature calls of `steps` returned, with its citation: the result's
+/// lines `N. [id] citation`, from calls that did not fail.
+fn citations(steps: &[TracedStep]) -> Vec<(String, String)> {
+    let mut papers = Vec::new();
+    let mut searching = false;
+    for traced in steps {
+        match &traced.step {
+            Step::Call { expert, .. } => searching = expert == LITERATURE,
+            Step::Result { text } if searching && traced.error.is_none() => {
+                papers.extend(text.lines().filter_map(result_line));
+            }
+            _ => {}
+        }
+    }
+    papers
+}
+
+/// `3. [dev-12] 王丽华. 标题[J]. 期刊, 2020.` as (`dev-12`, `王丽华. 标题[J]. 期刊, 2020.`).
+fn result_line(line: &str) -> Option<(String, String)> {
+    let (rank, rest) = line.trim().split_once(". [")?;
+    rank.parse::<usize>().ok()?;
+    let (id, citation) = rest.split_once(']')?;
+    let citation = citation.trim();
+    (!id.is_empty() && !citation.is_empty()).then(|| (id.to_string(), citation.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(step: Step, error: Option<&str>) -> TracedStep {
+        TracedStep {
+            step,
+            tokens: 0,
+            ms: 0.0,
+            error: error.map(String::from),
+            pressed: false,
+        }
+    }
+
+    fn search(result: &str, error: Option<&str>) -> Vec<TracedStep> {
+        vec![
+            step(
+                Step::Call {
+                    expert: LITERATURE.into(),
+                    input: "q".into(),
+                },
+                None,
+            ),
+            step(
+                Step::Result {
+                    text: result.into(),
+                },
+                error,
+            ),
+        ]
+    }
+
+    #[test]
+    fn cited_papers_are_shown_with_their_citations_in_the_answers_order() {
+        let steps = search(
+            "1. [test-81] 李明. 阅读疗法研究[J]. 图书馆, 2019.\n2. [dev-138] 王丽华. 书目疗法[J]. 图书情报, 2020.\n3. [dev-9] 未引用[J].",
+            None,
+        );
+        assert_eq!(
+            with_citations("最相关的论文：[dev-138]、[test-81]。", &steps),
+            "最相关的论文：[dev-138]、[test-81]。\n[dev-138] 王丽华. 书目疗法[J]. 图书情报, 2020.\n[test-81] 李明. 阅读疗法研究[J]. 图书馆, 2019."
+        );
+    }
+
+    #[test]
+    fn answers_without_found_papers_are_left_alone() {
+        let steps = search("1. [4983] A paper. (1998).", None);
+        assert_eq!(
+            with_citations("The answer is 42.", &steps),
+            "The answer is 42."
+        );
+        assert_eq!(
+            with_citations("See [77].", &steps),
+            "See [77].",
+            "a paper no search returned is not dressed up"
+        );
+        let failed = search("1. [4983] A paper. (1998).", Some("timeout"));
+        assert_eq!(with_citations("See [4983].", &failed), "See [4983].");
+        let calculator = vec![
+            step(
+                Step::Call {
+                    expert: "calculator".into(),
+                    input: "1 + 1".into(),
+                },
+                None,
+            ),
+            step(
+                Step::Result {
+                    text: "1. [2] x".into(),
+                },
+                None,
+            ),
+        ];
+        assert_eq!(with_citations("[2]", &calculator), "[2]");
+    }
+
+    #[test]
+    fn the_added_lines_come_off_again_for_the_model() {
+        let steps = search("1. [4983] A paper. (1998).\n2. [77] Another. (2001).", None);
+        for written in [
+            "The most relevant papers: [4983], [77].",
+            "Two papers:\n[4983] and [77] both.",
+            "The answer is 42.",
+        ] {
+            assert_eq!(as_written(&with_citations(written, &steps)), written);
+        }
+        assert_eq!(as_written("[4983] only a list"), "[4983] only a list");
+    }
+
+    #[test]
+    fn a_paper_cited_twice_is_listed_once() {
+        let steps = search(
+            "1. [4983] Hüppi, P. S. (1998). Microstructural development.",
+            None,
+        );
+        assert_eq!(
+            with_citations("[4983], and again [4983].", &steps),
+            "[4983], and again [4983].\n[4983] Hüppi, P. S. (1998). Microstructural development."
+        );
+    }
+}
