@@ -58,6 +58,11 @@ pub enum Outcome {
     /// A bound was reached first; the answer says which.
     TokenLimit,
     TimeLimit,
+    /// The model's answer failed the answer checks ([`crate::checks`]): it cited nothing
+    /// its search found, gave no number its calculations returned, or said nothing. The
+    /// loop answered instead, with what the experts returned; the trace's answer step
+    /// keeps the model's text.
+    Replaced,
 }
 
 /// One step as it happened.
@@ -245,9 +250,18 @@ impl<'a> Agent<'a> {
         };
         turn.force(&prompt)?;
         let (answer, outcome) = turn.steps_until_answer().await?;
+        let (answer, outcome) = match outcome {
+            Outcome::Answered if crate::checks::check(&answer, &turn.steps).is_some() => (
+                crate::checks::honest_answer(&turn.steps, turn.chinese),
+                Outcome::Replaced,
+            ),
+            _ => (answer, outcome),
+        };
         // What the user reads names the papers it cites; the model's step keeps its words.
         let answer = match outcome {
-            Outcome::Answered => crate::papers::with_citations(&answer, &turn.steps),
+            Outcome::Answered | Outcome::Replaced => {
+                crate::papers::with_citations(&answer, &turn.steps)
+            }
             _ => answer,
         };
         Ok(Trace {
@@ -366,7 +380,7 @@ impl Turn<'_, '_> {
                 "I could not finish within my step budget, so I have no answer.".into()
             }
             (Outcome::TokenLimit, true) => "未能在步骤预算内完成，没有答案。".into(),
-            (Outcome::Answered, _) => String::new(),
+            (Outcome::Answered | Outcome::Replaced, _) => String::new(),
         }
     }
 

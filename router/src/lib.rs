@@ -12,6 +12,7 @@
 //!   steps, checked before they run.
 
 pub mod agent;
+pub mod checks;
 mod constraint;
 pub mod coverage;
 pub mod demos;

@@ -376,7 +376,7 @@ impl Choice {
 
 fn finish_reason(trace: &Trace) -> &'static str {
     match trace.outcome {
-        Outcome::Answered | Outcome::ExpertsFailed => "stop",
+        Outcome::Answered | Outcome::ExpertsFailed | Outcome::Replaced => "stop",
         Outcome::TokenLimit | Outcome::TimeLimit => "length",
     }
 }

@@ -340,7 +340,10 @@ impl Workflow {
                     .await
                     .map_err(|e| Failure::fatal(e.to_string()))?;
                 match trace.outcome {
-                    Outcome::Answered => Ok((trace.answer.clone(), Some(trace))),
+                    // A replaced answer is the experts' results, said plainly: still an answer.
+                    Outcome::Answered | Outcome::Replaced => {
+                        Ok((trace.answer.clone(), Some(trace)))
+                    }
                     // A remote expert may be back on the next attempt.
                     Outcome::ExpertsFailed | Outcome::TimeLimit | Outcome::TokenLimit => {
                         Err(Failure {

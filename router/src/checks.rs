@@ -1,0 +1,227 @@
+//! The answer checks: what a finished answer must hold for its turn, so that garbled text
+//! ("The answer is 2. [4983] …") never reaches a user. An answer after a search cites a
+//! paper the search found; an answer after a calculation or a program gives a number its
+//! results hold and cites no paper; an answer without results cites none; every answer says
+//! something. One that fails is replaced by the loop's own, made from the results alone.
+
+use crate::agent::TracedStep;
+use crate::demos::LITERATURE;
+use crate::grounding::numbers_in;
+use crate::judge::{answer_citations, found_papers};
+use crate::protocol::Step;
+
+/// Why an answer was replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// No letter, digit or Chinese character.
+    Empty,
+    /// After a search: cites no paper it found, or one it did not.
+    CitesNothingFound,
+    /// After a calculation or a program: no number of their results.
+    NoResultNumber,
+    /// Cites papers when the turn searched nothing.
+    CitesWithoutSearch,
+}
+
+/// The last expert whose call succeeded this turn, and every successful result's text.
+struct Results<'s> {
+    last_expert: Option<&'s str>,
+    texts: Vec<&'s str>,
+}
+
+fn results(steps: &[TracedStep]) -> Results<'_> {
+    let mut expert = None;
+    let mut out = Results {
+        last_expert: None,
+        texts: Vec::new(),
+    };
+    for traced in steps {
+        match &traced.step {
+            Step::Call { expert: name, .. } => expert = Some(name.as_str()),
+            Step::Result { text } if traced.error.is_none() => {
+                out.last_expert = expert;
+                out.texts.push(text);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What is wrong with `answer` as the end of a turn of `steps`, if anything.
+pub fn check(answer: &str, steps: &[TracedStep]) -> Option<Fault> {
+    if !answer
+        .chars()
+        .any(|c| c.is_alphanumeric() || miracle_corpora::is_han(c))
+    {
+        return Some(Fault::Empty);
+    }
+    let cited = answer_citations(answer);
+    let results = results(steps);
+    match results.last_expert {
+        Some(LITERATURE) => {
+            let plain: Vec<Step> = steps.iter().map(|s| s.step.clone()).collect();
+            let failed: Vec<bool> = steps.iter().map(|s| s.error.is_some()).collect();
+            let found = found_papers(&plain, &failed);
+            // A search that found nothing is answered by citing nothing.
+            let fine =
+                cited.iter().all(|c| found.contains(c)) && cited.is_empty() == found.is_empty();
+            (!fine).then_some(Fault::CitesNothingFound)
+        }
+        Some(_) => {
+            // An expert that returns words (a plugin's definition, say) asks for no number.
+            let returned: Vec<String> = results.texts.iter().flat_map(|t| numbers_in(t)).collect();
+            let gives_one =
+                returned.is_empty() || numbers_in(answer).iter().any(|n| returned.contains(n));
+            (!gives_one || !cited.is_empty()).then_some(Fault::NoResultNumber)
+        }
+        None => (!cited.is_empty()).then_some(Fault::CitesWithoutSearch),
+    }
+}
+
+/// The loop's answer in place of one that failed its checks: what the last successful
+/// expert returned, said as such, in the request's language; without results, that the
+/// request was not understood.
+pub fn honest_answer(steps: &[TracedStep], chinese: bool) -> String {
+    let results = results(steps);
+    let last = results.texts.last().copied().unwrap_or_default();
+    match (results.last_expert, chinese) {
+        (Some(LITERATURE), _) => {
+            let plain: Vec<Step> = steps.iter().map(|s| s.step.clone()).collect();
+            let failed: Vec<bool> = steps.iter().map(|s| s.error.is_some()).collect();
+            let found: Vec<String> = found_papers(&plain, &failed)
+                .into_iter()
+                .take(3)
+                .map(|id| format!("[{id}]"))
+                .collect();
+            match (found.is_empty(), chinese) {
+                (true, false) => "The search found no papers for this request.".into(),
+                (true, true) => "没有检索到相关的论文。".into(),
+                (false, false) => format!("The search found these papers: {}.", found.join(", ")),
+                (false, true) => format!("检索到的论文：{}。", found.join("、")),
+            }
+        }
+        (Some(expert), false) => format!(
+            "I could not put an answer into words; the {expert} returned: {}",
+            crate::clip(last.trim(), 200)
+        ),
+        (Some(expert), true) => format!(
+            "未能写出答案；{expert}返回的结果是：{}",
+            crate::clip(last.trim(), 200)
+        ),
+        (None, false) => "I am not sure how to answer that. Could you say it another way?".into(),
+        (None, true) => "我不确定该如何回答，能换一种说法吗？".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(step: Step, error: Option<&str>) -> TracedStep {
+        TracedStep {
+            step,
+            tokens: 0,
+            ms: 0.0,
+            error: error.map(String::from),
+            pressed: false,
+        }
+    }
+
+    fn call(expert: &str, result: &str, error: Option<&str>) -> Vec<TracedStep> {
+        vec![
+            step(
+                Step::Call {
+                    expert: expert.into(),
+                    input: "x".into(),
+                },
+                None,
+            ),
+            step(
+                Step::Result {
+                    text: result.into(),
+                },
+                error,
+            ),
+        ]
+    }
+
+    #[test]
+    fn answers_that_fit_their_turn_pass() {
+        let search = call(LITERATURE, "1. [4983] A paper. (1998).\n2. [77] B.", None);
+        assert_eq!(
+            check("The most relevant papers: [4983], [77].", &search),
+            None
+        );
+        let sum = call("calculator", "391", None);
+        assert_eq!(check("17 times 23 is 391.", &sum), None);
+        assert_eq!(check("你好！", &[]), None);
+    }
+
+    #[test]
+    fn garbled_answers_fail_with_their_fault() {
+        let search = call(LITERATURE, "1. [4983] A paper. (1998).", None);
+        assert_eq!(
+            check("The answer is 2.", &search),
+            Some(Fault::CitesNothingFound)
+        );
+        assert_eq!(check("See [12].", &search), Some(Fault::CitesNothingFound));
+        let sum = call("calculator", "391", None);
+        assert_eq!(
+            check("The answer is 2. [4983]", &sum),
+            Some(Fault::NoResultNumber)
+        );
+        assert_eq!(check("It is 400.", &sum), Some(Fault::NoResultNumber));
+        assert_eq!(
+            check("[4983] is relevant.", &[]),
+            Some(Fault::CitesWithoutSearch)
+        );
+        assert_eq!(check(" ].", &[]), Some(Fault::Empty));
+    }
+
+    #[test]
+    fn an_expert_of_words_asks_for_no_number() {
+        let words = call("dictionary", "a small book of maps", None);
+        assert_eq!(check("It is a small book of maps.", &words), None);
+    }
+
+    #[test]
+    fn a_failed_call_is_no_result_to_answer_from() {
+        let mut steps = call("calculator", "391", None);
+        steps.extend(call(LITERATURE, "error: timeout", Some("timeout")));
+        assert_eq!(check("It is 391.", &steps), None, "the calculation stands");
+    }
+
+    #[test]
+    fn the_honest_answer_says_what_the_experts_returned() {
+        let search = call(
+            LITERATURE,
+            "1. [4983] A.\n2. [77] B.\n3. [5] C.\n4. [6] D.",
+            None,
+        );
+        assert_eq!(
+            honest_answer(&search, false),
+            "The search found these papers: [4983], [77], [5]."
+        );
+        assert_eq!(
+            honest_answer(&search, true),
+            "检索到的论文：[4983]、[77]、[5]。"
+        );
+        let sum = call("calculator", "391", None);
+        assert_eq!(
+            honest_answer(&sum, false),
+            "I could not put an answer into words; the calculator returned: 391"
+        );
+        assert!(honest_answer(&[], true).starts_with("我不确定"));
+        let nothing = call(LITERATURE, "No papers matched.", None);
+        assert_eq!(
+            honest_answer(&nothing, false),
+            "The search found no papers for this request."
+        );
+        assert_eq!(check("Nothing matched.", &nothing), None);
+        // The honest answer passes its own checks.
+        for steps in [search, sum, nothing, Vec::new()] {
+            assert_eq!(check(&honest_answer(&steps, false), &steps), None);
+        }
+    }
+}
