@@ -474,3 +474,66 @@ fn an_index_for_commercial_use_leaves_scifact_out() {
         "--collection pubmed: no shipped collection has that name (csl, scifact)",
     );
 }
+
+/// Issue 31: the shipped collections carry no authors, years or venues. A year or venue
+/// filter on them said only "no papers found"; now it says why, and a list of their
+/// papers says that the citations are short for want of metadata. A library's own
+/// records, which have years, are told apart from ones outside the years asked for.
+#[test]
+fn what_a_collection_lacks_is_said_not_hidden() {
+    let home = tempfile::tempdir().unwrap();
+    let years = stdout(&miracle(
+        &["search", "--years", "2010..2020", "white matter"],
+        home.path(),
+    ));
+    assert!(
+        years.contains("no papers found: the words match")
+            && years.contains("none of them has a year"),
+        "{years}"
+    );
+    let venue = stdout(&miracle(
+        &["search", "--venue", "Nature", "white matter"],
+        home.path(),
+    ));
+    assert!(venue.contains("none of them has a venue"), "{venue}");
+    let table = stdout(&miracle(
+        &["search", "--top", "3", "white matter"],
+        home.path(),
+    ));
+    assert!(
+        table.contains("note: All 3 of these papers have no authors, year or venue"),
+        "{table}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &miracle(
+            &["search", "--json", "--years", "2015", "white matter"],
+            home.path(),
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        json["why_nothing"].as_str().unwrap().contains("year"),
+        "{json}"
+    );
+
+    let index = home.path().join("own");
+    let idx = index.to_str().unwrap();
+    let built = miracle(&["index", "--out", idx, &fixture("cnki.ris")], home.path());
+    assert!(built.status.success(), "{}", stderr(&built));
+    let outside = stdout(&miracle(
+        &["search", "--index", idx, "--years", "..1990", "参考咨询"],
+        home.path(),
+    ));
+    assert!(outside.contains("but none within the filters"), "{outside}");
+    assert!(outside.contains("from 20"), "{outside}");
+    let found: serde_json::Value = serde_json::from_slice(
+        &miracle(
+            &["search", "--index", idx, "--json", "参考咨询"],
+            home.path(),
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(found["hits"][0]["missing"].is_array(), "{found}");
+}

@@ -161,6 +161,21 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
             hits[0]["gbt"].as_str().unwrap().ends_with("[J]."),
             "{found}"
         );
+        assert_eq!(hits[0]["missing"], json!(["authors", "year", "venue"]));
+        // A year filter on collections without years says why nothing matched.
+        let (status, none) = post(
+            &client,
+            &server.url("/v1/search"),
+            Some(KEY),
+            &json!({"query": "图书馆 信息服务", "years": [2010, 2020]}),
+        )
+        .await;
+        assert_eq!(status, 200, "{none}");
+        assert_eq!(none["hits"], json!([]));
+        assert!(
+            none["why_nothing"].as_str().unwrap().contains("has a year"),
+            "{none}"
+        );
 
         let (status, run) = post(
             &client,
@@ -437,7 +452,7 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
             .await
             .unwrap();
         assert!(
-            metrics.contains("miracle_requests_total{route=\"/v1/search\",status=\"200\"} 1025"),
+            metrics.contains("miracle_requests_total{route=\"/v1/search\",status=\"200\"} 1026"),
             "{metrics}"
         );
         assert!(

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, ValueEnum};
-use miracle_experts::search::{Filters, Hit, LiteratureIndex, SearchRequest, Style, default_index};
+use miracle_experts::search::{
+    Filters, Hit, LiteratureIndex, SearchRequest, Style, default_index, explain,
+};
 use serde::Deserialize;
 
 /// Said under `miracle search --help`: the shipped index carries SciFact's licence.
@@ -96,10 +98,14 @@ impl SearchArgs {
                     snippets: true,
                 };
                 let hits = index.search(&request)?;
+                let why = match hits.is_empty() {
+                    true => explain::why_nothing(&index, &request)?,
+                    false => None,
+                };
                 if self.json {
-                    print_json(out, query, &hits, style)
+                    print_json(out, query, &hits, style, why.as_deref())
                 } else {
-                    print_table(out, &hits, style)
+                    print_table(out, &hits, style, why.as_deref())
                 }
             }
             _ => bail!("give a query, or --queries FILE with --trec OUT"),
@@ -130,9 +136,17 @@ fn parse_years(text: Option<&str>) -> anyhow::Result<(Option<i64>, Option<i64>)>
     }
 }
 
-fn print_table(out: &mut dyn Write, hits: &[Hit], style: Style) -> anyhow::Result<()> {
+fn print_table(
+    out: &mut dyn Write,
+    hits: &[Hit],
+    style: Style,
+    why: Option<&str>,
+) -> anyhow::Result<()> {
     if hits.is_empty() {
-        writeln!(out, "no papers found")?;
+        match why {
+            Some(why) => writeln!(out, "no papers found: {why}")?,
+            None => writeln!(out, "no papers found")?,
+        }
         return Ok(());
     }
     writeln!(out, "{:>3}  {:>7}  {:<12}  citation", "#", "score", "id")?;
@@ -149,10 +163,20 @@ fn print_table(out: &mut dyn Write, hits: &[Hit], style: Style) -> anyhow::Resul
             writeln!(out, "{:>26}{}", "", snippet.replace('\n', " "))?;
         }
     }
+    let papers: Vec<&miracle_corpora::Paper> = hits.iter().map(|h| &h.paper).collect();
+    if let Some(note) = explain::incomplete_note(&papers) {
+        writeln!(out, "note: {note}")?;
+    }
     Ok(())
 }
 
-fn print_json(out: &mut dyn Write, query: &str, hits: &[Hit], style: Style) -> anyhow::Result<()> {
+fn print_json(
+    out: &mut dyn Write,
+    query: &str,
+    hits: &[Hit],
+    style: Style,
+    why: Option<&str>,
+) -> anyhow::Result<()> {
     let hits: Vec<serde_json::Value> = hits
         .iter()
         .enumerate()
@@ -164,14 +188,15 @@ fn print_json(out: &mut dyn Write, query: &str, hits: &[Hit], style: Style) -> a
                 "citation": style.cite(&hit.paper),
                 "snippet": hit.snippet,
                 "paper": hit.paper,
+                "missing": explain::missing(&hit.paper),
             })
         })
         .collect();
-    writeln!(
-        out,
-        "{}",
-        serde_json::json!({ "query": query, "hits": hits })
-    )?;
+    let mut reply = serde_json::json!({ "query": query, "hits": hits });
+    if let Some(why) = why {
+        reply["why_nothing"] = why.into();
+    }
+    writeln!(out, "{reply}")?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use miracle_experts::search::{Filters, SearchRequest, hits_json};
+use miracle_experts::search::{Filters, SearchError, SearchRequest, explain, hits_json};
 use miracle_router::protocol::{Exchange, Step};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -274,23 +274,35 @@ pub async fn search(
         snippets: body.snippets,
     };
     let index = service.index.clone();
-    let hits = tokio::task::spawn_blocking(move || index.search(&request))
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the search stopped: {e}"),
-            )
-        })?
-        .map_err(|e| {
-            let status = if e.is_query_error() {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            };
-            ApiError::new(status, e.to_string())
-        })?;
-    Ok(Json(json!({"hits": hits_json(&hits)})))
+    let found = tokio::task::spawn_blocking(move || {
+        let hits = index.search(&request)?;
+        let why = match hits.is_empty() {
+            true => explain::why_nothing(&index, &request)?,
+            false => None,
+        };
+        Ok::<_, SearchError>((hits, why))
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the search stopped: {e}"),
+        )
+    })?
+    .map_err(|e| {
+        let status = if e.is_query_error() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        ApiError::new(status, e.to_string())
+    })?;
+    let (hits, why) = found;
+    let mut reply = json!({"hits": hits_json(&hits)});
+    if let Some(why) = why {
+        reply["why_nothing"] = why.into();
+    }
+    Ok(Json(reply))
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ pub mod citation;
 pub mod default_index;
 mod error;
 mod expert;
+pub mod explain;
 pub mod index;
 pub mod query;
 pub mod schema;
@@ -53,6 +54,8 @@ pub fn hits_json(hits: &[Hit]) -> Vec<serde_json::Value> {
                 "score": hit.score,
                 "gbt": Style::Gbt.cite(p),
                 "apa": Style::Apa.cite(p),
+                // What the collection lacks, so that a caller can say why a citation is short.
+                "missing": explain::missing(p),
             });
             if let Some(snippet) = &hit.snippet {
                 paper["snippet"] = snippet.clone().into();
