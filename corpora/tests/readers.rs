@@ -443,3 +443,19 @@ fn a_field_full_of_separators_is_read_in_one_pass() {
     .unwrap();
     assert_eq!(report.papers[0].authors.len(), 170_001);
 }
+
+/// Issue 31: Zotero writes a Chinese name in two fields, "王, 丽华", which citations showed
+/// as "王, 丽华"; it is one name, in every format.
+#[test]
+fn chinese_names_from_two_part_fields_are_one_name() {
+    let bib = "@article{wang2021,\n  author = {王, 丽华 and 欧阳, 修 and Smith, John},\n  title = {图书馆参考咨询},\n  year = {2021}\n}\n";
+    let ris =
+        "TY  - JOUR\nAU  - 王, 丽华\nAU  - 欧阳, 修\nTI  - 图书馆参考咨询\nPY  - 2021\nER  - \n";
+    let csv =
+        "Key,Title,Author,Publication Year\nwang2021,图书馆参考咨询,\"王, 丽华; 欧阳, 修\",2021\n";
+    for (name, bytes) in [("a.bib", bib), ("a.ris", ris), ("a.csv", csv)] {
+        let read = read_bytes(bytes.as_bytes(), Path::new(name), &ReadOptions::default()).unwrap();
+        let authors = &read.papers[0].authors;
+        assert_eq!(authors[..2], ["王丽华", "欧阳修"], "{name}: {authors:?}");
+    }
+}

@@ -279,7 +279,8 @@ impl RecordBuilder {
         Ok(Paper {
             id,
             title,
-            authors: self.authors,
+            // After the id: an id made from the authors stays what earlier versions made.
+            authors: self.authors.iter().map(|a| whole_chinese_name(a)).collect(),
             abstract_text,
             keywords: self.keywords,
             year: self.year,
@@ -304,6 +305,25 @@ pub(crate) fn split_authors(value: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(String::from)
         .collect()
+}
+
+/// A Chinese name written in two parts, as Zotero's two-field names and other exports
+/// write them ("王, 丽华", "欧阳 修"), as the one name it is ("王丽华", "欧阳修"). Names
+/// with a part in another script ("Wang, Lihua", "王, L.") are left as they are.
+pub(crate) fn whole_chinese_name(name: &str) -> String {
+    let parts: Vec<&str> = name
+        .split([',', '，', ' ', '\u{3000}'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    let all_han = parts.len() > 1
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| crate::is_han(c) || c == '·'));
+    if all_han {
+        parts.concat()
+    } else {
+        name.to_string()
+    }
 }
 
 /// Splits on the word "and" between names, as BibTeX and some CSV exports write them.
@@ -466,6 +486,21 @@ mod tests {
         assert_eq!(parse_year("May 12, 1998"), Some(1998));
         assert_eq!(parse_year("12345"), None);
         assert_eq!(parse_year("n.d."), None);
+    }
+
+    #[test]
+    fn chinese_names_in_two_parts_become_one() {
+        for (two, one) in [
+            ("王, 丽华", "王丽华"),
+            ("欧阳 修", "欧阳修"),
+            ("王，丽华", "王丽华"),
+            ("王丽华", "王丽华"),
+            ("Wang, Lihua", "Wang, Lihua"),
+            ("王, L.", "王, L."),
+            ("Smith, John", "Smith, John"),
+        ] {
+            assert_eq!(whole_chinese_name(two), one, "{two}");
+        }
     }
 
     #[test]
