@@ -537,3 +537,50 @@ fn what_a_collection_lacks_is_said_not_hidden() {
     .unwrap();
     assert!(found["hits"][0]["missing"].is_array(), "{found}");
 }
+
+/// Issue 31: a citation keeps what the export has. Zotero's BibTeX and EndNote's RIS carry
+/// volume, issue and pages; the index stores them and both styles print them, APA with
+/// its italics in Markdown or HTML when asked.
+#[test]
+fn citations_keep_volume_issue_and_pages_from_the_export() {
+    let home = tempfile::tempdir().unwrap();
+    let index = home.path().join("idx");
+    let idx = index.to_str().unwrap();
+    let built = miracle(
+        &[
+            "index",
+            "--out",
+            idx,
+            &fixture("zotero.bib"),
+            &fixture("endnote.ris"),
+        ],
+        home.path(),
+    );
+    assert!(built.status.success(), "{}", stderr(&built));
+    let cite = |style: &str, markup: &str, query: &str| -> String {
+        let run = miracle(
+            &[
+                "search", "--index", idx, "--json", "--top", "1", "--style", style, "--markup",
+                markup, query,
+            ],
+            home.path(),
+        );
+        assert!(run.status.success(), "{}", stderr(&run));
+        let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        v["hits"][0]["citation"].as_str().unwrap().to_string()
+    };
+    assert_eq!(
+        cite("gbt", "plain", "probabilistic relevance framework"),
+        "ROBERTSON S, ZARAGOZA H. The Probabilistic Relevance Framework: BM25 and Beyond[J]. Foundations and Trends in Information Retrieval, 2009, 3(4): 333-389. DOI:10.1561/1500000019."
+    );
+    assert_eq!(
+        cite("apa", "markdown", "probabilistic relevance framework"),
+        "Robertson, S., & Zaragoza, H. (2009). The Probabilistic Relevance Framework: BM25 and Beyond. *Foundations and Trends in Information Retrieval*, *3*(4), 333–389. https://doi.org/10.1561/1500000019"
+    );
+    let html = cite("apa", "html", "white matter newborn");
+    assert!(
+        html.starts_with("Hüppi, P. S., &amp; Maier, S. E. (1998).")
+            && html.contains("<i>Pediatric Research</i>, <i>44</i>, 584–590."),
+        "{html}"
+    );
+}

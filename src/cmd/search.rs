@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, ValueEnum};
 use miracle_experts::search::{
-    Filters, Hit, LiteratureIndex, SearchRequest, Style, default_index, explain,
+    Filters, Hit, LiteratureIndex, Markup, SearchRequest, Style, default_index, explain,
 };
 use serde::Deserialize;
 
@@ -44,6 +44,10 @@ pub struct SearchArgs {
     /// Citation style of the table and JSON: GB/T 7714-2015 or APA.
     #[arg(long, value_enum, default_value_t = StyleArg::Gbt)]
     style: StyleArg,
+    /// How APA's italics are written: plain (none), markdown (*Journal*) or html
+    /// (<i>Journal</i>, text escaped).
+    #[arg(long, value_enum, default_value_t = MarkupArg::Plain)]
+    markup: MarkupArg,
     /// Print JSON (one object with the hits) instead of a table.
     #[arg(long)]
     json: bool,
@@ -56,6 +60,13 @@ pub struct SearchArgs {
     /// The run tag in the TREC file.
     #[arg(long, default_value = "miracle")]
     tag: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MarkupArg {
+    Plain,
+    Markdown,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -79,6 +90,12 @@ impl SearchArgs {
             StyleArg::Gbt => Style::Gbt,
             StyleArg::Apa => Style::Apa,
         };
+        let markup = match self.markup {
+            MarkupArg::Plain => Markup::Plain,
+            MarkupArg::Markdown => Markup::Markdown,
+            MarkupArg::Html => Markup::Html,
+        };
+        let cite = |paper: &miracle_corpora::Paper| style.cite_marked(paper, markup);
         match (&self.queries, &self.trec, &self.query) {
             (Some(queries), Some(trec), _) => {
                 let top = self.top.unwrap_or(1000).max(1);
@@ -103,9 +120,9 @@ impl SearchArgs {
                     false => None,
                 };
                 if self.json {
-                    print_json(out, query, &hits, style, why.as_deref())
+                    print_json(out, query, &hits, &cite, why.as_deref())
                 } else {
-                    print_table(out, &hits, style, why.as_deref())
+                    print_table(out, &hits, &cite, why.as_deref())
                 }
             }
             _ => bail!("give a query, or --queries FILE with --trec OUT"),
@@ -139,7 +156,7 @@ fn parse_years(text: Option<&str>) -> anyhow::Result<(Option<i64>, Option<i64>)>
 fn print_table(
     out: &mut dyn Write,
     hits: &[Hit],
-    style: Style,
+    cite: &dyn Fn(&miracle_corpora::Paper) -> String,
     why: Option<&str>,
 ) -> anyhow::Result<()> {
     if hits.is_empty() {
@@ -157,7 +174,7 @@ fn print_table(
             rank + 1,
             hit.score,
             hit.paper.id,
-            style.cite(&hit.paper)
+            cite(&hit.paper)
         )?;
         if let Some(snippet) = hit.snippet.as_deref().filter(|s| !s.is_empty()) {
             writeln!(out, "{:>26}{}", "", snippet.replace('\n', " "))?;
@@ -174,7 +191,7 @@ fn print_json(
     out: &mut dyn Write,
     query: &str,
     hits: &[Hit],
-    style: Style,
+    cite: &dyn Fn(&miracle_corpora::Paper) -> String,
     why: Option<&str>,
 ) -> anyhow::Result<()> {
     let hits: Vec<serde_json::Value> = hits
@@ -185,7 +202,7 @@ fn print_json(
                 "rank": rank + 1,
                 "score": hit.score,
                 "id": hit.paper.id,
-                "citation": style.cite(&hit.paper),
+                "citation": cite(&hit.paper),
                 "snippet": hit.snippet,
                 "paper": hit.paper,
                 "missing": explain::missing(&hit.paper),

@@ -293,7 +293,7 @@ impl RecordBuilder {
 }
 
 /// "Smith, John; Doe, Jane", "张三；李四", "Smith, J. and Doe, J.": one author per entry.
-pub(crate) fn split_authors(value: &str) -> Vec<String> {
+pub fn split_authors(value: &str) -> Vec<String> {
     let parts: Vec<&str> = if value.contains([';', '；']) {
         value.split([';', '；']).collect()
     } else {
@@ -310,7 +310,7 @@ pub(crate) fn split_authors(value: &str) -> Vec<String> {
 /// A Chinese name written in two parts, as Zotero's two-field names and other exports
 /// write them ("王, 丽华", "欧阳 修"), as the one name it is ("王丽华", "欧阳修"). Names
 /// with a part in another script ("Wang, Lihua", "王, L.") are left as they are.
-pub(crate) fn whole_chinese_name(name: &str) -> String {
+pub fn whole_chinese_name(name: &str) -> String {
     let parts: Vec<&str> = name
         .split([',', '，', ' ', '\u{3000}'])
         .filter(|p| !p.is_empty())

@@ -12,11 +12,53 @@ pub enum Style {
     Gbt,
 }
 
+/// How italics are written: APA sets the journal and its volume, and a book's or thesis's
+/// title, in italics; GB/T 7714 uses none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Markup {
+    /// No italics: for terminals and the model's context.
+    #[default]
+    Plain,
+    /// `*Journal*`.
+    Markdown,
+    /// `<i>Journal</i>`, with the text escaped.
+    Html,
+}
+
+impl Markup {
+    fn italic(self, text: &str) -> String {
+        match self {
+            Markup::Plain => text.to_string(),
+            Markup::Markdown => format!("*{text}*"),
+            Markup::Html => format!("<i>{text}</i>"),
+        }
+    }
+
+    /// Text as the markup needs it: HTML escaped; the others as they are.
+    fn text(self, text: &str) -> String {
+        match self {
+            Markup::Html => text
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;"),
+            _ => text.to_string(),
+        }
+    }
+}
+
 impl Style {
     pub fn cite(self, paper: &Paper) -> String {
+        self.cite_marked(paper, Markup::Plain)
+    }
+
+    /// The citation with italics in `markup` (APA's; GB/T 7714 has none, so only HTML
+    /// escaping applies to it).
+    pub fn cite_marked(self, paper: &Paper, markup: Markup) -> String {
         match self {
-            Style::Apa => apa(paper),
-            Style::Gbt => gbt(paper),
+            Style::Apa => apa(paper, markup),
+            Style::Gbt => markup.text(&gbt(paper)),
         }
     }
 }
@@ -104,29 +146,120 @@ fn with_period(text: &str) -> String {
     }
 }
 
-fn apa(paper: &Paper) -> String {
+fn apa(paper: &Paper, markup: Markup) -> String {
+    let m = |text: &str| markup.text(text);
+    let d = Details::of(paper);
     let year = paper.year.map_or("n.d.".to_string(), |y| y.to_string());
-    let title = with_period(&paper.title);
-    let mut parts = if paper.authors.is_empty() {
-        vec![title, format!("({year}).")]
+    let venue = paper
+        .venue
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let kind = gbt_kind(paper, venue);
+    let standalone = matches!(kind.code, "M" | "D" | "R" | "EB/OL") && !kind.part;
+    let title = m(paper.title.trim().trim_end_matches('.'));
+    let mut title = if standalone {
+        markup.italic(&title)
     } else {
-        vec![
-            with_period(&apa_authors(&paper.authors)),
+        title
+    };
+    // A book's edition and a thesis's kind follow its title, before the period.
+    if kind.code == "M"
+        && !kind.part
+        && let Some(ed) = d.edition.as_deref()
+    {
+        title.push_str(&format!(" ({}.)", edition(ed, false)));
+    }
+    if kind.code == "D" {
+        let what = thesis_kind(paper, &d);
+        match d.school.as_deref().or(d.publisher.as_deref()).or(venue) {
+            Some(school) => title.push_str(&format!(" [{what}, {}]", m(school))),
+            None => title.push_str(&format!(" [{what}]")),
+        }
+    }
+    let title = with_period(&title);
+    let mut parts = match (paper.authors.is_empty(), d.editors.is_empty() || kind.part) {
+        // An edited book: the editors stand where the authors would.
+        (true, false) => vec![
+            format!(
+                "{} ({}).",
+                m(&apa_authors(&d.editors)),
+                eds(d.editors.len())
+            ),
             format!("({year})."),
             title,
-        ]
+        ],
+        (true, true) => vec![title, format!("({year}).")],
+        (false, _) => vec![
+            with_period(&m(&apa_authors(&paper.authors))),
+            format!("({year})."),
+            title,
+        ],
     };
-    if let Some(venue) = paper.venue.as_deref().filter(|v| !v.trim().is_empty()) {
-        // A paper in proceedings or a chapter is "In" the work its venue names.
-        match gbt_kind(paper, Some(venue)).part {
-            true => parts.push(format!("In {}", with_period(venue))),
-            false => parts.push(with_period(venue)),
+    let pages = d.pages.as_deref().map(|p| p.replace('-', "–"));
+    match (kind.code, kind.part, venue) {
+        ("J", _, Some(venue)) => {
+            // Journal, volume (italic), issue, pages.
+            let mut source = markup.italic(&m(venue));
+            if let Some(volume) = d.volume.as_deref() {
+                source.push_str(&format!(", {}", markup.italic(&m(volume))));
+                if let Some(issue) = d.issue.as_deref() {
+                    source.push_str(&format!("({})", m(issue)));
+                }
+            }
+            if let Some(pages) = &pages {
+                source.push_str(&format!(", {pages}"));
+            }
+            parts.push(with_period(&source));
+        }
+        (_, true, Some(venue)) => {
+            // A chapter or a paper in proceedings: "In E. Editor (Ed.), Book (pp. 1–9)."
+            let mut source = String::from("In ");
+            if !d.editors.is_empty() {
+                source.push_str(&format!(
+                    "{} ({}), ",
+                    m(&apa_editors(&d.editors)),
+                    eds(d.editors.len())
+                ));
+            }
+            source.push_str(&markup.italic(&m(venue)));
+            if let Some(pages) = &pages {
+                source.push_str(&format!(" (pp. {pages})"));
+            }
+            parts.push(with_period(&source));
+            if let Some(publisher) = d.publisher.as_deref() {
+                parts.push(with_period(&m(publisher)));
+            }
+        }
+        ("D", _, _) => {}
+        (_, _, venue) => {
+            if let Some(source) = d.publisher.as_deref().or(venue) {
+                parts.push(with_period(&m(source)));
+            }
         }
     }
     if let Some(doi) = paper.doi.as_deref().filter(|d| !d.trim().is_empty()) {
-        parts.push(format!("https://doi.org/{}", doi.trim()));
+        parts.push(m(&format!("https://doi.org/{}", doi.trim())));
+    } else if let Some(url) = d.url.as_deref() {
+        parts.push(m(url));
     }
     parts.join(" ")
+}
+
+/// APA's words for a thesis: "Doctoral dissertation" or "Master's thesis", from the
+/// export's own words or its entry type.
+fn thesis_kind(paper: &Paper, d: &Details) -> &'static str {
+    let said = d
+        .thesis
+        .as_deref()
+        .or(document_type(paper))
+        .unwrap_or_default()
+        .to_lowercase();
+    if said.contains("master") || said.contains("硕士") {
+        "Master's thesis"
+    } else {
+        "Doctoral dissertation"
+    }
 }
 
 fn gbt_name(name: &str) -> String {
@@ -143,23 +276,210 @@ fn gbt_name(name: &str) -> String {
     }
 }
 
+/// What a citation needs beyond the fields a [`Paper`] models, read from its `extra` under
+/// the names the exports use (RIS tags, BibTeX fields, Zotero's CSV columns) or under the
+/// canonical names the index stores them by ([`Details::into_extra`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Details {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<String>,
+    /// `207-217`, or a single page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    /// The university of a thesis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub editors: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When an online resource was read (`2024-05-01`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accessed: Option<String>,
+    /// A thesis's kind as the export says it ("Doctoral dissertation", "master's thesis").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thesis: Option<String>,
+    /// The full date of publication or update (`2001-12-19`), where the export has more
+    /// than the year: an online resource is cited by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+/// The names each detail goes by, matched case-insensitively; the canonical name first.
+const NAMES: &[(&str, &[&str])] = &[
+    ("volume", &["volume", "vl"]),
+    ("issue", &["issue", "is", "number"]),
+    ("pages", &["pages", "page", "pp"]),
+    (
+        "publisher",
+        &["publisher", "pb", "institution", "organization"],
+    ),
+    ("place", &["place", "cy", "address", "location", "pp_place"]),
+    ("school", &["school", "university"]),
+    ("editors", &["editors", "editor", "ed", "a2", "a3"]),
+    ("edition", &["edition", "et"]),
+    ("url", &["url", "ur", "link"]),
+    ("accessed", &["accessed", "access date", "urldate", "y2"]),
+    ("thesis", &["thesis", "thesis type", "m3"]),
+    ("date", &["date", "da", "issued"]),
+];
+
+impl Details {
+    pub fn of(paper: &Paper) -> Details {
+        let values = |canonical: &str| -> Vec<String> {
+            let names = NAMES
+                .iter()
+                .find(|(c, _)| *c == canonical)
+                .map_or(&[][..], |(_, n)| n);
+            for name in names {
+                let found = paper
+                    .extra
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name));
+                if let Some((_, value)) = found {
+                    let list: Vec<String> = match value {
+                        serde_json::Value::Array(items) => items
+                            .iter()
+                            .filter_map(|v| v.as_str().map(str::trim).map(String::from))
+                            .collect(),
+                        other => other
+                            .as_str()
+                            .map(str::trim)
+                            .map(String::from)
+                            .into_iter()
+                            .collect(),
+                    };
+                    let list: Vec<String> = list.into_iter().filter(|v| !v.is_empty()).collect();
+                    if !list.is_empty() {
+                        return list;
+                    }
+                }
+            }
+            Vec::new()
+        };
+        let one = |canonical: &str| values(canonical).into_iter().next();
+        let pages = one("pages").or_else(|| {
+            // RIS gives the first and last page apart.
+            let get = |tag: &str| {
+                paper
+                    .extra
+                    .get(tag)
+                    .and_then(|v| v.as_str())
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+            };
+            match (get("SP"), get("EP")) {
+                (Some(start), Some(end)) if start != end => Some(format!("{start}-{end}")),
+                (Some(start), _) => Some(start.to_string()),
+                _ => None,
+            }
+        });
+        let editors = values("editors")
+            .iter()
+            .flat_map(|e| miracle_corpora::split_authors(e))
+            .map(|e| miracle_corpora::whole_chinese_name(&e))
+            .collect();
+        Details {
+            volume: one("volume"),
+            issue: one("issue"),
+            pages: pages.map(|p| p.replace(['–', '—'], "-").replace("--", "-")),
+            publisher: one("publisher"),
+            place: one("place"),
+            school: one("school"),
+            editors,
+            edition: one("edition"),
+            url: one("url"),
+            accessed: one("accessed"),
+            thesis: one("thesis"),
+            date: one("date").map(|d| d.replace('/', "-").trim_end_matches('-').to_string()),
+        }
+    }
+
+    /// The details as `extra` entries under their canonical names: what the index stores
+    /// and gives back, so that a search's citations hold them.
+    pub fn into_extra(self) -> Vec<(String, serde_json::Value)> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Details::default()
+    }
+}
+
+/// `Ed.` or `Eds.`, as APA writes after editors' names.
+fn eds(n: usize) -> &'static str {
+    if n == 1 { "Ed." } else { "Eds." }
+}
+
+/// An editor as APA writes one inside a reference: initials first ("E. E. Editor").
+fn apa_editor(name: &str) -> String {
+    match parse_name(name) {
+        Name::Western { surname, given } if !given.is_empty() => {
+            format!("{} {surname}", initials(&given, ".").join(" "))
+        }
+        Name::Western { surname, .. } => surname.to_string(),
+        Name::Whole(whole) => whole.to_string(),
+    }
+}
+
+fn apa_editors(editors: &[String]) -> String {
+    let names: Vec<String> = editors.iter().map(|e| apa_editor(e)).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first, second] => format!("{first} & {second}"),
+        [init @ .., last] => format!("{}, & {last}", init.join(", ")),
+    }
+}
+
+/// An edition as the export gives it, or from its number: "2nd ed." / "第2版" forms.
+fn edition(text: &str, chinese: bool) -> String {
+    let text = text.trim();
+    match text.parse::<u32>() {
+        Ok(n) if chinese => format!("{n}版"),
+        Ok(n) => {
+            let suffix = match (n % 10, n % 100) {
+                (1, 11) | (2, 12) | (3, 13) => "th",
+                (1, _) => "st",
+                (2, _) => "nd",
+                (3, _) => "rd",
+                _ => "th",
+            };
+            format!("{n}{suffix} ed")
+        }
+        Err(_) => text.trim_end_matches('.').to_string(),
+    }
+}
+
+/// "Place: Publisher", or whichever there is.
+fn place_and_publisher(place: Option<&str>, publisher: Option<&str>) -> Option<String> {
+    match (place, publisher) {
+        (Some(place), Some(publisher)) => Some(format!("{place}: {publisher}")),
+        (Some(one), None) | (None, Some(one)) => Some(one.to_string()),
+        (None, None) => None,
+    }
+}
+
 fn is_chinese(paper: &Paper) -> bool {
     matches!(paper.lang, miracle_corpora::Lang::Zh)
 }
 
 fn gbt(paper: &Paper) -> String {
+    let d = Details::of(paper);
     let mut out = String::new();
     if !paper.authors.is_empty() {
-        // At most three authors, then "等" (Chinese) or "et al." (other languages).
-        let names: Vec<String> = paper.authors.iter().take(3).map(|a| gbt_name(a)).collect();
-        out.push_str(&names.join(", "));
-        if paper.authors.len() > 3 {
-            out.push_str(if is_chinese(paper) {
-                ", 等"
-            } else {
-                ", et al"
-            });
-        }
+        out.push_str(&gbt_names(&paper.authors, is_chinese(paper)));
         out.push_str(". ");
     }
     out.push_str(paper.title.trim().trim_end_matches(['.', '。']));
@@ -170,14 +490,77 @@ fn gbt(paper: &Paper) -> String {
         .filter(|v| !v.is_empty());
     let kind = gbt_kind(paper, venue);
     out.push_str(&format!("[{}]", kind.code));
-    match (venue, paper.year) {
-        // A paper in proceedings or a chapter: "题名[C]//论文集名. 出版年".
-        (Some(venue), Some(year)) if kind.part => out.push_str(&format!("//{venue}. {year}")),
-        (Some(venue), None) if kind.part => out.push_str(&format!("//{venue}")),
-        (Some(venue), Some(year)) => out.push_str(&format!(". {venue}, {year}")),
-        (Some(venue), None) => out.push_str(&format!(". {venue}")),
-        (None, Some(year)) => out.push_str(&format!(". {year}")),
-        (None, None) => {}
+    let year = paper.year.map(|y| y.to_string());
+    let pages = d.pages.as_deref();
+    match kind.code {
+        _ if kind.part => {
+            // A part of a work: "题名[C]//编者. 论文集名. 出版地: 出版者, 出版年: 页码".
+            if !d.editors.is_empty() {
+                out.push_str("//");
+                out.push_str(&gbt_names(&d.editors, is_chinese(paper)));
+                out.push_str(". ");
+                out.push_str(venue.unwrap_or_default());
+            } else if let Some(venue) = venue {
+                out.push_str(&format!("//{venue}"));
+            }
+            let place = place_and_publisher(d.place.as_deref(), d.publisher.as_deref());
+            out.push_str(&published(place, year.as_deref(), pages));
+        }
+        "J" => {
+            // "刊名, 年, 卷(期): 页码".
+            let mut source: Vec<String> = venue.into_iter().map(String::from).collect();
+            let mut numbers = String::new();
+            if let Some(year) = &year {
+                numbers.push_str(year);
+            }
+            if let Some(volume) = d.volume.as_deref() {
+                numbers.push_str(&format!(", {volume}"));
+            }
+            if let Some(issue) = d.issue.as_deref() {
+                numbers.push_str(&format!("({issue})"));
+            }
+            if let Some(pages) = pages {
+                numbers.push_str(&format!(": {pages}"));
+            }
+            let numbers = numbers.trim_start_matches(", ").to_string();
+            if !numbers.is_empty() {
+                source.push(numbers);
+            }
+            if !source.is_empty() {
+                out.push_str(&format!(". {}", source.join(", ")));
+            }
+        }
+        "EB/OL" => {
+            // "题名[EB/OL]. (更新日期)[引用日期]. 获取路径".
+            let mut dates = String::new();
+            if let Some(date) = d.date.as_deref().or(year.as_deref()) {
+                dates.push_str(&format!("({date})"));
+            }
+            if let Some(accessed) = d.accessed.as_deref() {
+                dates.push_str(&format!("[{accessed}]"));
+            }
+            if !dates.is_empty() {
+                out.push_str(&format!(". {dates}"));
+            }
+            if let Some(url) = d.url.as_deref() {
+                out.push_str(&format!(". {url}"));
+            }
+        }
+        code => {
+            // Books, theses, reports: "版本. 出版地: 出版者, 出版年: 页码".
+            if code == "M"
+                && let Some(ed) = d.edition.as_deref()
+            {
+                out.push_str(&format!(". {}", edition(ed, is_chinese(paper))));
+            }
+            let who = match code {
+                "D" => d.school.as_deref().or(d.publisher.as_deref()),
+                _ => d.publisher.as_deref(),
+            }
+            .or(venue);
+            let place = place_and_publisher(d.place.as_deref(), who);
+            out.push_str(&published(place, year.as_deref(), pages));
+        }
     }
     out.push('.');
     if let Some(doi) = paper
@@ -187,6 +570,36 @@ fn gbt(paper: &Paper) -> String {
         .filter(|d| !d.is_empty())
     {
         out.push_str(&format!(" DOI:{doi}."));
+    }
+    out
+}
+
+/// At most three names, then "等" (Chinese) or "et al.".
+fn gbt_names(names: &[String], chinese: bool) -> String {
+    let mut out = names
+        .iter()
+        .take(3)
+        .map(|a| gbt_name(a))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 3 {
+        out.push_str(if chinese { ", 等" } else { ", et al" });
+    }
+    out
+}
+
+/// ". 出版地: 出版者, 出版年: 页码" from whichever parts there are; a part of a work
+/// without a place or publisher keeps GB/T's ". 出版年".
+fn published(place: Option<String>, year: Option<&str>, pages: Option<&str>) -> String {
+    let mut out = String::new();
+    match (place, year) {
+        (Some(place), Some(year)) => out.push_str(&format!(". {place}, {year}")),
+        (Some(place), None) => out.push_str(&format!(". {place}")),
+        (None, Some(year)) => out.push_str(&format!(". {year}")),
+        (None, None) => {}
+    }
+    if let Some(pages) = pages {
+        out.push_str(&format!(": {pages}"));
     }
     out
 }
@@ -218,7 +631,9 @@ fn gbt_kind(paper: &Paper, venue: Option<&str>) -> GbtKind {
         Some("news" | "newspaper") => ("N", false),
         Some("comp" | "software") => ("CP", false),
         Some("data" | "dbase" | "dataset") => ("DS", false),
-        Some("elec" | "web" | "online" | "electronic" | "www") => ("EB", false),
+        Some("elec" | "web" | "online" | "electronic" | "www" | "webpage" | "blog") => {
+            ("EB/OL", false)
+        }
         Some(_) => ("Z", false),
         None if venue.is_some_and(names_proceedings) => ("C", true),
         None => ("J", false),
@@ -369,6 +784,234 @@ mod tests {
         assert_eq!(
             cite(None, "中国图书馆学报", Lang::Zh),
             "VASWANI A. Attention is all you need[J]. 中国图书馆学报, 2017."
+        );
+    }
+
+    /// A record as an export gives it: its fields, and the rest in `extra` as RIS tags.
+    fn record(
+        kind: &str,
+        authors: &[&str],
+        title: &str,
+        venue: Option<&str>,
+        year: i32,
+        lang: Lang,
+        tags: &[(&str, &str)],
+    ) -> Paper {
+        let mut extra: std::collections::BTreeMap<String, serde_json::Value> =
+            [("TY".to_string(), kind.into())].into_iter().collect();
+        for (tag, value) in tags {
+            match extra.get_mut(*tag) {
+                Some(serde_json::Value::Array(list)) => list.push((*value).into()),
+                Some(first) => *first = serde_json::json!([first.clone(), value]),
+                None => {
+                    extra.insert(tag.to_string(), (*value).into());
+                }
+            }
+        }
+        Paper {
+            id: "r".into(),
+            title: title.into(),
+            authors: authors.iter().map(|a| a.to_string()).collect(),
+            abstract_text: String::new(),
+            keywords: vec![],
+            year: Some(year),
+            venue: venue.map(String::from),
+            doi: None,
+            lang,
+            extra,
+        }
+    }
+
+    /// The examples of GB/T 7714-2015 (its section 8 and appendix A), rebuilt from the
+    /// fields a RIS export of each holds.
+    #[test]
+    fn gbt_7714_as_the_standard_prints_its_examples() {
+        let journal = record(
+            "JOUR",
+            &["袁训来", "陈哲", "肖书海", "王伟", "唐卓"],
+            "蓝田生物群: 一个认识多细胞生物起源和早期演化的新窗口",
+            Some("科学通报"),
+            2012,
+            Lang::Zh,
+            &[("VL", "55"), ("IS", "34"), ("SP", "3219")],
+        );
+        assert_eq!(
+            Style::Gbt.cite(&journal),
+            "袁训来, 陈哲, 肖书海, 等. 蓝田生物群: 一个认识多细胞生物起源和早期演化的新窗口[J]. 科学通报, 2012, 55(34): 3219."
+        );
+        let book = record(
+            "BOOK",
+            &["陈登原"],
+            "国史旧闻: 第1卷",
+            None,
+            2000,
+            Lang::Zh,
+            &[("CY", "北京"), ("PB", "中华书局"), ("SP", "29")],
+        );
+        assert_eq!(
+            Style::Gbt.cite(&book),
+            "陈登原. 国史旧闻: 第1卷[M]. 北京: 中华书局, 2000: 29."
+        );
+        let thesis = record(
+            "THES",
+            &["马欢"],
+            "人类活动影响下海河流域典型区水循环变化分析",
+            None,
+            2011,
+            Lang::Zh,
+            &[("CY", "北京"), ("PB", "清华大学"), ("SP", "27")],
+        );
+        assert_eq!(
+            Style::Gbt.cite(&thesis),
+            "马欢. 人类活动影响下海河流域典型区水循环变化分析[D]. 北京: 清华大学, 2011: 27."
+        );
+        let proceedings = record(
+            "CONF",
+            &["贾东琴", "柯平"],
+            "面向数字素养的高校图书馆数字服务体系研究",
+            Some("中国图书馆学会年会论文集: 2011 年卷"),
+            2011,
+            Lang::Zh,
+            &[
+                ("ED", "中国图书馆学会"),
+                ("CY", "北京"),
+                ("PB", "国家图书馆出版社"),
+                ("SP", "45"),
+                ("EP", "52"),
+            ],
+        );
+        assert_eq!(
+            Style::Gbt.cite(&proceedings),
+            "贾东琴, 柯平. 面向数字素养的高校图书馆数字服务体系研究[C]//中国图书馆学会. 中国图书馆学会年会论文集: 2011 年卷. 北京: 国家图书馆出版社, 2011: 45-52."
+        );
+        let web = record(
+            "ELEC",
+            &["萧钰"],
+            "出版业信息化迈入快车道",
+            None,
+            2001,
+            Lang::Zh,
+            &[
+                ("DA", "2001/12/19"),
+                ("Y2", "2002-04-15"),
+                (
+                    "UR",
+                    "http://www.creader.com/news/20011219/200112190019.html",
+                ),
+            ],
+        );
+        assert_eq!(
+            Style::Gbt.cite(&web),
+            "萧钰. 出版业信息化迈入快车道[EB/OL]. (2001-12-19)[2002-04-15]. http://www.creader.com/news/20011219/200112190019.html."
+        );
+    }
+
+    /// The reference examples of the APA Publication Manual (7th edition) as the APA Style
+    /// website shows them, from the fields an export holds; italics as Markdown.
+    #[test]
+    fn apa_7_as_the_manual_prints_its_examples() {
+        let mut journal = record(
+            "JOUR",
+            &[
+                "Grady, Jessica S.",
+                "Her, Malina",
+                "Moreno, Geena",
+                "Perez, Catherine",
+                "Yelinek, Jillian",
+            ],
+            "Emotions in storybooks: A comparison of storybooks that represent ethnic and racial groups in the United States",
+            Some("Psychology of Popular Media Culture"),
+            2019,
+            Lang::En,
+            &[("VL", "8"), ("IS", "3"), ("SP", "207"), ("EP", "217")],
+        );
+        journal.doi = Some("10.1037/ppm0000185".into());
+        assert_eq!(
+            Style::Apa.cite_marked(&journal, Markup::Markdown),
+            "Grady, J. S., Her, M., Moreno, G., Perez, C., & Yelinek, J. (2019). Emotions in storybooks: A comparison of storybooks that represent ethnic and racial groups in the United States. *Psychology of Popular Media Culture*, *8*(3), 207–217. https://doi.org/10.1037/ppm0000185"
+        );
+        assert!(
+            Style::Apa
+                .cite_marked(&journal, Markup::Html)
+                .contains("<i>Psychology of Popular Media Culture</i>, <i>8</i>(3), 207–217.")
+        );
+        let mut book = record(
+            "BOOK",
+            &["Jackson, Lynne M."],
+            "The psychology of prejudice: From attitudes to social action",
+            None,
+            2019,
+            Lang::En,
+            &[("ET", "2"), ("PB", "American Psychological Association")],
+        );
+        book.doi = Some("10.1037/0000168-000".into());
+        assert_eq!(
+            Style::Apa.cite_marked(&book, Markup::Markdown),
+            "Jackson, L. M. (2019). *The psychology of prejudice: From attitudes to social action* (2nd ed.). American Psychological Association. https://doi.org/10.1037/0000168-000"
+        );
+        let mut chapter = record(
+            "CHAP",
+            &["Aron, Lauren", "Botella, Marion", "Lubart, Todd"],
+            "Culinary arts: Talent and their development",
+            Some(
+                "The psychology of high performance: Developing human potential into domain-specific talent",
+            ),
+            2019,
+            Lang::En,
+            &[
+                ("ED", "Subotnik, Rena F."),
+                ("ED", "Olszewski-Kubilius, Paula"),
+                ("ED", "Worrell, Frank C."),
+                ("SP", "345"),
+                ("EP", "359"),
+                ("PB", "American Psychological Association"),
+            ],
+        );
+        chapter.doi = Some("10.1037/0000120-016".into());
+        assert_eq!(
+            Style::Apa.cite_marked(&chapter, Markup::Markdown),
+            "Aron, L., Botella, M., & Lubart, T. (2019). Culinary arts: Talent and their development. In R. F. Subotnik, P. Olszewski-Kubilius, & F. C. Worrell (Eds.), *The psychology of high performance: Developing human potential into domain-specific talent* (pp. 345–359). American Psychological Association. https://doi.org/10.1037/0000120-016"
+        );
+        let edited = record(
+            "EDBOOK",
+            &[],
+            "Nanotechnology based approaches for tuberculosis treatment",
+            None,
+            2020,
+            Lang::En,
+            &[("ED", "Kesharwani, Prashant"), ("PB", "Academic Press")],
+        );
+        assert_eq!(
+            Style::Apa.cite_marked(&edited, Markup::Markdown),
+            "Kesharwani, P. (Ed.). (2020). *Nanotechnology based approaches for tuberculosis treatment*. Academic Press."
+        );
+        // A thesis: "[Doctoral dissertation, School]" after the italic title.
+        let thesis = record(
+            "THES",
+            &["Wang, Lihua"],
+            "Reference services in university libraries",
+            None,
+            2021,
+            Lang::En,
+            &[("PB", "Peking University"), ("M3", "Doctoral dissertation")],
+        );
+        assert_eq!(
+            Style::Apa.cite_marked(&thesis, Markup::Markdown),
+            "Wang, L. (2021). *Reference services in university libraries* [Doctoral dissertation, Peking University]."
+        );
+        // A Chinese record: names whole, as written.
+        let zh = record(
+            "JOUR",
+            &["王丽华", "李明"],
+            "图书馆参考咨询服务研究",
+            Some("中国图书馆学报"),
+            2021,
+            Lang::Zh,
+            &[("VL", "47"), ("IS", "2"), ("SP", "10"), ("EP", "20")],
+        );
+        assert_eq!(
+            Style::Apa.cite(&zh),
+            "王丽华, & 李明. (2021). 图书馆参考咨询服务研究. 中国图书馆学报, 47(2), 10–20."
         );
     }
 

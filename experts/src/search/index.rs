@@ -20,6 +20,7 @@ use tantivy::{
 /// A searcher, the query it ran and its top documents.
 type Found = (Searcher, Box<dyn Query>, Vec<(Score, DocAddress)>);
 
+use super::citation::Details;
 use super::error::SearchError;
 use super::query::{self, Filters, Weights};
 use super::schema::{self, Fields};
@@ -330,10 +331,16 @@ impl LiteratureIndex {
             venue: optional(f.venue),
             doi: optional(f.doi),
             lang: Lang::from_code(&text(f.lang)),
-            // The citation reads the document type from here (citation::gbt_kind).
+            // The citation reads the document type and its details from here.
             extra: optional(f.kind)
                 .map(|kind| ("type".to_string(), kind.into()))
                 .into_iter()
+                .chain(
+                    optional(f.details)
+                        .and_then(|json| serde_json::from_str::<Details>(&json).ok())
+                        .map(Details::into_extra)
+                        .unwrap_or_default(),
+                )
                 .collect(),
         }
     }
@@ -524,6 +531,11 @@ impl Indexer<'_> {
         }
         if let Some(kind) = super::citation::document_type(paper) {
             doc.add_text(f.kind, kind);
+        }
+        let details = Details::of(paper);
+        if !details.is_empty() {
+            let json = serde_json::to_string(&details).expect("details serialise");
+            doc.add_text(f.details, json);
         }
         doc.add_field_value(f.lang, &OwnedValue::Str(paper.lang.code().to_string()));
         self.writer

@@ -18,7 +18,7 @@ pub mod schema;
 use miracle_corpora::Paper;
 use serde::Serialize;
 
-pub use citation::Style;
+pub use citation::{Markup, Style};
 pub use error::SearchError;
 pub use expert::Search;
 pub use index::{Added, Indexer, LiteratureIndex, SearchRequest};

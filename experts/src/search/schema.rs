@@ -10,7 +10,7 @@ use super::analyzer;
 
 /// Bumped whenever the schema or the analyzer changes, so an old index is rebuilt or refused
 /// instead of silently searched with different terms.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -27,6 +27,9 @@ pub struct Fields {
     /// stored for the citation's type code (GB/T 7714's `[J]`, `[C]`…).
     pub kind: Field,
     pub lang: Field,
+    /// What the citations need beyond the modelled fields (volume, issue, pages, publisher,
+    /// place, school, editors, edition, URL, access date), as JSON: [`super::citation::Details`].
+    pub details: Field,
 }
 
 /// Field names as the advanced syntax spells them (`title:retrieval`, `year:[2000 TO 2010]`).
@@ -67,6 +70,7 @@ pub fn build() -> (Schema, Fields) {
         doi: b.add_text_field("doi", STRING | STORED),
         kind: b.add_text_field("kind", STORED),
         lang: b.add_text_field("lang", key()),
+        details: b.add_text_field("details", STORED),
     };
     (b.build(), fields)
 }
@@ -86,5 +90,6 @@ pub fn fields_of(schema: &Schema) -> Result<Fields, String> {
         doi: get("doi")?,
         kind: get("kind")?,
         lang: get("lang")?,
+        details: get("details")?,
     })
 }
