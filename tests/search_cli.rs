@@ -573,9 +573,11 @@ fn citations_keep_volume_issue_and_pages_from_the_export() {
         cite("gbt", "plain", "probabilistic relevance framework"),
         "ROBERTSON S, ZARAGOZA H. The Probabilistic Relevance Framework: BM25 and Beyond[J]. Foundations and Trends in Information Retrieval, 2009, 3(4): 333-389. DOI:10.1561/1500000019."
     );
+    // APA's sentence case: "beyond" lowercased; the framework's name kept, as the
+    // abstract capitalises it mid-sentence.
     assert_eq!(
         cite("apa", "markdown", "probabilistic relevance framework"),
-        "Robertson, S., & Zaragoza, H. (2009). The Probabilistic Relevance Framework: BM25 and Beyond. *Foundations and Trends in Information Retrieval*, *3*(4), 333–389. https://doi.org/10.1561/1500000019"
+        "Robertson, S., & Zaragoza, H. (2009). The Probabilistic Relevance Framework: BM25 and beyond. *Foundations and Trends in Information Retrieval*, *3*(4), 333–389. https://doi.org/10.1561/1500000019"
     );
     let html = cite("apa", "html", "white matter newborn");
     assert!(

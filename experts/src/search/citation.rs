@@ -157,7 +157,11 @@ fn apa(paper: &Paper, markup: Markup) -> String {
         .filter(|v| !v.is_empty());
     let kind = gbt_kind(paper, venue);
     let standalone = matches!(kind.code, "M" | "D" | "R" | "EB/OL") && !kind.part;
-    let title = m(paper.title.trim().trim_end_matches('.'));
+    let title = match paper.lang {
+        miracle_corpora::Lang::En => sentence_case(&paper.title, &paper.abstract_text),
+        _ => paper.title.clone(),
+    };
+    let title = m(title.trim().trim_end_matches('.'));
     let mut title = if standalone {
         markup.italic(&title)
     } else {
@@ -244,6 +248,69 @@ fn apa(paper: &Paper, markup: Markup) -> String {
         parts.push(m(url));
     }
     parts.join(" ")
+}
+
+/// A Title Case title in APA's sentence case: words lowercased but the first, the first
+/// after a colon, acronyms and other words with capitals inside (BM25, GAPDH, iPhone), and
+/// proper nouns. A proper noun is known from `context` (the abstract), where it is
+/// capitalised mid-sentence; without one, or when the title is not in Title Case, the
+/// title is kept as exported, since lowercasing "United States" would be worse than
+/// leaving "Framework" capitalised.
+pub fn sentence_case(title: &str, context: &str) -> String {
+    let capitalised = |word: &str| {
+        let mut letters = word.chars().filter(|c| c.is_alphabetic());
+        letters.next().is_some_and(char::is_uppercase)
+            && letters.clone().any(char::is_lowercase)
+            && !letters.any(char::is_uppercase)
+    };
+    let core = |word: &str| {
+        word.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_string()
+    };
+    // Words of four letters or more, hyphenated parts apart; acronyms do not count.
+    let long: Vec<&str> = title
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 4)
+        .filter(|w| w.chars().any(char::is_lowercase))
+        .collect();
+    let title_case =
+        long.len() >= 2 && long.iter().filter(|w| capitalised(w)).count() * 5 >= long.len() * 3;
+    if !title_case || context.trim().is_empty() {
+        return title.to_string();
+    }
+    // Words the context capitalises where a sentence does not begin.
+    let mut proper = std::collections::HashSet::new();
+    let mut sentence_start = true;
+    for word in context.split_whitespace() {
+        if !sentence_start && capitalised(word) {
+            proper.insert(core(word));
+        }
+        sentence_start = word.ends_with(['.', '?', '!', ':']);
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut keep_next = true;
+    for word in title.split_whitespace() {
+        let lowered = word
+            .split('-')
+            .enumerate()
+            .map(|(i, part)| {
+                let first = keep_next && i == 0;
+                if first || !capitalised(part) || proper.contains(&core(part)) {
+                    part.to_string()
+                } else {
+                    let mut chars = part.chars();
+                    chars
+                        .next()
+                        .map(|c| c.to_lowercase().chain(chars).collect())
+                        .unwrap_or_default()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("-");
+        keep_next = word.ends_with([':', '?', '!', '.', '—']);
+        out.push(lowered);
+    }
+    out.join(" ")
 }
 
 /// APA's words for a thesis: "Doctoral dissertation" or "Master's thesis", from the
@@ -1012,6 +1079,35 @@ mod tests {
         assert_eq!(
             Style::Apa.cite(&zh),
             "王丽华, & 李明. (2021). 图书馆参考咨询服务研究. 中国图书馆学报, 47(2), 10–20."
+        );
+    }
+
+    #[test]
+    fn apa_titles_are_in_sentence_case_where_the_abstract_tells_proper_nouns() {
+        let context = "Picture books shape how children in the United States see Emotions. \
+                       Storybooks were coded with the FACS scheme.";
+        assert_eq!(
+            sentence_case(
+                "Emotions in Storybooks: A Comparison of Storybooks in the United States",
+                context
+            ),
+            "Emotions in storybooks: A comparison of storybooks in the United States"
+        );
+        assert_eq!(
+            sentence_case(
+                "Self-Efficacy and GAPDH Signalling in Mice",
+                "Mice were used."
+            ),
+            "Self-efficacy and GAPDH signalling in mice"
+        );
+        // Not in Title Case, or nothing to tell proper nouns by: kept as exported.
+        assert_eq!(
+            sentence_case("Attention is all you need", "We propose the Transformer."),
+            "Attention is all you need"
+        );
+        assert_eq!(
+            sentence_case("A Study of Libraries in Beijing", ""),
+            "A Study of Libraries in Beijing"
         );
     }
 
