@@ -788,3 +788,49 @@ fn a_literature_answer_shows_each_paper_it_cites() {
         assert_eq!(written, step, "the model's words are kept as they were");
     }
 }
+
+/// Issue 32: a literature call also searches the patron's whole request, and the model is
+/// shown both rankings fused. Every paper shown comes from one of the two searches, and the
+/// first is the whole request's first or one both found.
+#[test]
+fn a_literature_call_is_fused_with_the_whole_request() {
+    let home = tempfile::tempdir().unwrap();
+    let request = "My professor asked me to look into this. Any studies on statins and dementia?";
+    let run = miracle(&["ask", "--json", request], home.path());
+    assert!(run.status.success(), "{}", common::stderr(&run));
+    let trace: serde_json::Value = serde_json::from_str(stdout(&run).trim()).unwrap();
+    let steps = trace["steps"].as_array().unwrap();
+    let call = steps
+        .iter()
+        .position(|s| s["kind"] == "call" && s["expert"] == "literature")
+        .unwrap_or_else(|| panic!("no search: {trace}"));
+    let input = steps[call]["input"].as_str().unwrap();
+    let shown = miracle_router::demos::cited_ids(steps[call + 1]["text"].as_str().unwrap());
+    let search = |query: &str| -> Vec<String> {
+        let out = miracle(&["search", "--json", "--top", "3", query], home.path());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (query, whole) = (search(input), search(request));
+    assert_ne!(query, whole, "the test needs two different rankings");
+    assert_eq!(shown.len(), 3);
+    for id in &shown {
+        assert!(
+            query.contains(id) || whole.contains(id),
+            "{id}: {query:?} {whole:?}"
+        );
+    }
+    assert!(
+        shown[0] == whole[0] || query.contains(&shown[0]),
+        "{shown:?} {whole:?}"
+    );
+    assert!(
+        shown.contains(&whole[0]),
+        "the request's best paper is shown"
+    );
+}

@@ -162,6 +162,11 @@ pub struct Agent<'a> {
     /// Told of each step as soon as it is complete, before the run goes on: a service
     /// streams the calls while the agent works.
     pub on_step: Option<StepWatcher>,
+    /// A literature call also searches the patron's whole request, and the model is shown
+    /// both rankings fused ([`crate::papers::fuse`]): the model's query can cut a claim
+    /// short or pick the wrong clause, the whole request keeps every word of it. On by
+    /// default (docs/EVAL.md, "Searching with the whole request too").
+    pub fuse_request: bool,
 }
 
 /// What [`Agent::on_step`] calls.
@@ -197,6 +202,7 @@ impl<'a> Agent<'a> {
             grounded: true,
             record_actions: false,
             on_step: None,
+            fuse_request: true,
         })
     }
 
@@ -247,6 +253,7 @@ impl<'a> Agent<'a> {
             results: Grounding::default(),
             quotable,
             coverage: Coverage::of(request),
+            request: request.to_string(),
         };
         turn.force(&prompt)?;
         let (answer, outcome) = turn.steps_until_answer().await?;
@@ -307,6 +314,8 @@ struct Turn<'t, 'a> {
     quotable: Vec<String>,
     /// The request's numbers that no calculation has used yet (see [`crate::coverage`]).
     coverage: Coverage,
+    /// This turn's request, as the user wrote it.
+    request: String,
 }
 
 impl Turn<'_, '_> {
@@ -561,10 +570,16 @@ impl Turn<'_, '_> {
                 self.agent.limits.max_step_tokens
             ))
         };
-        let (text, error) = match answer {
+        let (mut text, error) = match answer {
             Ok(seen) => (seen.text, None),
             Err(e) => (format!("{ERROR_PREFIX}{e}"), Some(e)),
         };
+        if error.is_none() && expert == crate::demos::LITERATURE && self.agent.fuse_request {
+            let whole = self.agent.registry.call(&expert, &self.request, &ctx).await;
+            if let Ok(whole) = whole {
+                text = crate::papers::fuse(&text, &whole.text);
+            }
+        }
         if self.calculators.contains(&expert.as_str()) {
             let result = error.is_none().then_some(text.as_str());
             self.coverage.called(&input, result);

@@ -59,6 +59,44 @@ fn cited_line(line: &str) -> Option<String> {
         .then(|| id.to_string())
 }
 
+/// The model's literature result and the whole request's, fused by reciprocal rank
+/// (k = 60, as Cormack et al.): a paper high in either ranking comes first, one in both
+/// higher still; on a tie the whole request's paper leads, so the top three are the two
+/// rankings' first papers and the request's second, when the rankings differ. As many
+/// papers as the model's result lists, numbered again; a result without papers gives way
+/// to the other.
+pub fn fuse(model_query: &str, whole_request: &str) -> String {
+    let query: Vec<(String, String)> = model_query.lines().filter_map(result_line).collect();
+    let whole: Vec<(String, String)> = whole_request.lines().filter_map(result_line).collect();
+    if query.is_empty() || whole.is_empty() {
+        return if query.is_empty() && !whole.is_empty() {
+            whole_request.to_string()
+        } else {
+            model_query.to_string()
+        };
+    }
+    // (score, the order ties keep: rank, the whole request's first, paper).
+    type Scored<'p> = (f64, (usize, usize), &'p (String, String));
+    let mut scored: Vec<Scored> = Vec::new();
+    for (list, which) in [(&whole, 0), (&query, 1)] {
+        for (rank, paper) in list.iter().enumerate() {
+            let gain = 1.0 / (60.0 + rank as f64 + 1.0);
+            match scored.iter_mut().find(|(_, _, p)| p.0 == paper.0) {
+                Some(entry) => entry.0 += gain,
+                None => scored.push((gain, (rank, which), paper)),
+            }
+        }
+    }
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+    scored
+        .iter()
+        .take(query.len())
+        .enumerate()
+        .map(|(i, (_, _, (id, citation)))| format!("{}. [{id}] {citation}", i + 1))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Each paper the literature calls of `steps` returned, with its citation: the result's
 /// lines `N. [id] citation`, from calls that did not fail.
 fn citations(steps: &[TracedStep]) -> Vec<(String, String)> {
@@ -172,6 +210,20 @@ mod tests {
             assert_eq!(as_written(&with_citations(written, &steps)), written);
         }
         assert_eq!(as_written("[4983] only a list"), "[4983] only a list");
+    }
+
+    #[test]
+    fn fusion_puts_papers_of_both_rankings_first_and_loses_none_of_the_firsts() {
+        let query = "1. [a] A.\n2. [b] B.\n3. [c] C.";
+        let whole = "1. [x] X.\n2. [b] B.\n3. [y] Y.";
+        // b is in both: first. Then the firsts of each, the whole request's leading.
+        assert_eq!(fuse(query, whole), "1. [b] B.\n2. [x] X.\n3. [a] A.");
+        let apart = "1. [x] X.\n2. [y] Y.\n3. [z] Z.";
+        assert_eq!(fuse(query, apart), "1. [x] X.\n2. [a] A.\n3. [y] Y.");
+        // A search that found nothing gives way to the other.
+        assert_eq!(fuse("No papers found for \"q\".", whole), whole);
+        assert_eq!(fuse(query, "No papers found."), query);
+        assert_eq!(fuse(query, query), query, "the same ranking stays as it is");
     }
 
     #[test]
