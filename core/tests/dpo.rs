@@ -58,6 +58,7 @@ fn dpo_learns_the_preference_and_saves_the_policy() {
         warmup_steps: 4,
         beta: 0.5,
         eval_interval: 20,
+        checkpoint_interval: 20,
         seed: 1,
     };
     let dir = tempfile::tempdir().unwrap();
@@ -93,4 +94,67 @@ fn dpo_learns_the_preference_and_saves_the_policy() {
         after[1] - after[0] > before[1] - before[0] + 0.5,
         "{before:?} then {after:?}"
     );
+}
+
+/// Issue 30: DPO could not resume. A run interrupted after its checkpoint at step 4 (here
+/// by a panic in the middle of step 6, as a kill would leave it) goes on from step 4 when
+/// rerun, and logs exactly the losses of a run never stopped.
+#[test]
+fn an_interrupted_dpo_run_resumes_with_the_same_losses() {
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let config = GptConfig {
+        block_size: 16,
+        vocab_size: tokenizer.vocab_size(),
+        bias: false,
+        ..GptConfig::tiny()
+    };
+    let device = Device::flex();
+    device.seed(3);
+    let sft = Gpt::new(&config, &device);
+    let (train, val) = (groups(16, 1), groups(8, 2));
+    let schedule = DpoSchedule {
+        steps: 10,
+        prompts_per_step: 4,
+        lr: 1e-2,
+        min_lr: 1e-3,
+        warmup_steps: 2,
+        beta: 0.5,
+        eval_interval: 5,
+        checkpoint_interval: 4,
+        seed: 1,
+    };
+    let run = |out: &std::path::Path, stop_at: Option<u64>| {
+        let run = DpoRun {
+            config: &config,
+            tokenizer: &tokenizer,
+            sft: &sft,
+            train: &train,
+            val: &val,
+            schedule: &schedule,
+            out,
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            train_dpo(&run, &device, |r| {
+                assert!(Some(r.step) != stop_at, "interrupted");
+            })
+            .unwrap()
+        }))
+    };
+    let (straight, broken) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(straight.path(), None).unwrap();
+    assert!(run(broken.path(), Some(6)).is_err());
+    let (reports, _) = run(broken.path(), None).unwrap();
+    assert_eq!(
+        reports.first().map(|r| r.step),
+        Some(5),
+        "resumed after step 4"
+    );
+    let losses = |dir: &std::path::Path| -> Vec<String> {
+        let log = std::fs::read_to_string(dir.join("log.csv")).unwrap();
+        log.lines()
+            .map(|row| row.split(',').take(3).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(losses(broken.path()).len(), 11);
+    assert_eq!(losses(broken.path()), losses(straight.path()));
 }

@@ -160,3 +160,67 @@ fn bad_setups_are_refused_before_training() {
         assert!(error.to_string().contains(expected), "{error}");
     }
 }
+
+/// Issue 30: the reward model could not resume. A run interrupted after its checkpoint at
+/// step 4 (a panic in step 6, as a kill would leave it) goes on from step 4 when rerun and
+/// logs exactly the losses of a run never stopped.
+#[test]
+fn an_interrupted_reward_model_run_resumes_with_the_same_losses() {
+    let device = Device::flex().autodiff();
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let config = GptConfig {
+        block_size: 16,
+        vocab_size: tokenizer.vocab_size(),
+        bias: false,
+        ..GptConfig::tiny()
+    };
+    let (train, val) = (groups(16, 1), groups(8, 2));
+    let schedule = RewardSchedule {
+        steps: 10,
+        prompts_per_step: 4,
+        lr: 1e-2,
+        min_lr: 1e-3,
+        warmup_steps: 2,
+        eval_interval: 5,
+        checkpoint_interval: 4,
+        ..RewardSchedule::default()
+    };
+    // Every run starts from the same weights, read back from one saved start.
+    let initial = tempfile::tempdir().unwrap();
+    device.seed(5);
+    RewardModel::new(Gpt::new(&config, &device), &config, &device)
+        .save(initial.path(), &config, &tokenizer)
+        .unwrap();
+    let run = |out: &std::path::Path, stop_at: Option<u64>| {
+        let (start, _, _) = RewardModel::load(initial.path(), &device).unwrap();
+        let run = RewardRun {
+            config: &config,
+            tokenizer: &tokenizer,
+            start,
+            train: &train,
+            val: &val,
+            schedule: &schedule,
+            out,
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            train_reward(run, |r| assert!(Some(r.step) != stop_at, "interrupted")).unwrap()
+        }))
+    };
+    let (straight, broken) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(straight.path(), None).unwrap();
+    assert!(run(broken.path(), Some(6)).is_err());
+    let (reports, _) = run(broken.path(), None).unwrap();
+    assert_eq!(
+        reports.first().map(|r| r.step),
+        Some(5),
+        "resumed after step 4"
+    );
+    let losses = |dir: &std::path::Path| -> Vec<String> {
+        let log = std::fs::read_to_string(dir.join("log.csv")).unwrap();
+        log.lines()
+            .map(|row| row.split(',').take(3).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(losses(broken.path()).len(), 11);
+    assert_eq!(losses(broken.path()), losses(straight.path()));
+}

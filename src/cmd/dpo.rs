@@ -64,6 +64,7 @@ pub fn run_dpo(config: &Path, wiring: &Wiring, out: &mut dyn Write) -> anyhow::R
         &sft.tokenizer,
     )?;
     let out_dir = wiring.out_dir(config, file.out.as_ref());
+    super::progress::say_if_resuming(&out_dir);
     writeln!(
         out,
         "DPO on {} comparisons, held out {}; writing to {}",

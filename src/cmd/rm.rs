@@ -82,6 +82,7 @@ pub fn run_rm(config: &Path, wiring: &Wiring, out: &mut dyn Write) -> anyhow::Re
     let val_comparisons = read_comparisons(&val_path)?;
     let val = render(&val_path, &val_comparisons, &start.tokenizer)?;
     let out_dir = wiring.out_dir(config, file.out.as_ref());
+    super::progress::say_if_resuming(&out_dir);
     let pairs = |groups: &[Ranked]| groups.iter().map(|g| g.pairs().len()).sum::<usize>();
     writeln!(
         out,

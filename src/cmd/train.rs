@@ -401,7 +401,7 @@ fn copy_logs(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 /// The RLHF stages; returns (stage, output folder) of the reward model and the policy.
 /// Sampled and ranked files are kept and not made again when rerun (they are written
-/// whole or not at all); PPO resumes from its checkpoints.
+/// whole or not at all); the reward model, PPO and DPO resume from their checkpoints.
 fn run_rlhf(
     rlhf: &RlhfStage,
     base: &Path,

@@ -19,6 +19,7 @@ use burn::tensor::activation::{log_sigmoid, log_softmax};
 use serde::{Deserialize, Serialize};
 
 use super::data::learning_rate;
+use super::pair_checkpoint::Checkpoints;
 use super::pretrain::PretrainError;
 use super::reward::{Ranked, agreeing_pairs};
 use super::reward_training::{PairLog, PairReport, PairScore};
@@ -102,6 +103,8 @@ pub struct DpoSchedule {
     /// β: how far from the reference the implicit reward lets the policy go.
     pub beta: f32,
     pub eval_interval: u64,
+    /// Steps between checkpoints (and after the last): a rerun resumes from the newest.
+    pub checkpoint_interval: u64,
     pub seed: u64,
 }
 
@@ -115,6 +118,7 @@ impl Default for DpoSchedule {
             warmup_steps: 20,
             beta: 0.1,
             eval_interval: 50,
+            checkpoint_interval: 50,
             seed: 1,
         }
     }
@@ -152,9 +156,11 @@ pub fn train_dpo(
     mut on_step: impl FnMut(&PairReport),
 ) -> Result<(Vec<PairReport>, PairScore), PretrainError> {
     let s = run.schedule;
-    if s.steps == 0 || s.prompts_per_step == 0 || s.eval_interval == 0 {
+    if s.steps == 0 || s.prompts_per_step == 0 || s.eval_interval == 0 || s.checkpoint_interval == 0
+    {
         return Err(PretrainError::Config(
-            "steps, prompts_per_step and eval_interval must be at least 1".into(),
+            "steps, prompts_per_step, eval_interval and checkpoint_interval must be at least 1"
+                .into(),
         ));
     }
     if !(s.lr > 0.0 && s.min_lr >= 0.0 && s.min_lr <= s.lr && s.beta > 0.0) {
@@ -168,18 +174,37 @@ pub fn train_dpo(
         ));
     }
     let train_device = device.clone().autodiff();
-    let bytes = model_dir::weights_bytes(run.sft).map_err(PretrainError::Config)?;
-    let mut policy =
-        model_dir::load_weights(run.config, bytes, &train_device).map_err(PretrainError::Config)?;
+    let optimizer = || {
+        AdamW::new(AdamWConfig {
+            weight_decay: 0.0,
+            ..AdamWConfig::default()
+        })
+    };
+    let checkpoints = Checkpoints {
+        out: run.out,
+        schedule: s,
+    };
+    let resumed = checkpoints.resume(&train_device, optimizer(), |dir| {
+        let loaded = model_dir::load(dir, &train_device).map_err(|e| e.to_string())?;
+        match &loaded.config == run.config {
+            true => Ok(loaded.model),
+            false => Err("this checkpoint holds another model shape".to_string()),
+        }
+    })?;
+    let (mut policy, mut optimizer, start) = match resumed {
+        Some(resumed) => resumed,
+        None => {
+            let bytes = model_dir::weights_bytes(run.sft).map_err(PretrainError::Config)?;
+            let policy = model_dir::load_weights(run.config, bytes, &train_device)
+                .map_err(PretrainError::Config)?;
+            (policy, optimizer(), 0)
+        }
+    };
     let train_ref = reference_logprobs(run.sft, run.train, device);
     let val_ref = reference_logprobs(run.sft, run.val, device);
-    let mut optimizer = AdamW::new(AdamWConfig {
-        weight_decay: 0.0,
-        ..AdamWConfig::default()
-    });
-    let mut log = PairLog::create(run.out)?;
+    let mut log = PairLog::open(run.out, start)?;
     let mut reports = Vec::new();
-    for step in 0..s.steps {
+    for step in start..s.steps {
         let started = Instant::now();
         let lr = learning_rate(step, s.warmup_steps, s.steps, s.lr, s.min_lr);
         let mut rng = SplitMix64::new(s.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -208,6 +233,16 @@ pub fn train_dpo(
             val,
         };
         log.write(&report)?;
+        if done % s.checkpoint_interval == 0 || done == s.steps {
+            checkpoints.save(done, &optimizer, |dir| {
+                Ok(model_dir::save(
+                    dir,
+                    run.config,
+                    run.tokenizer,
+                    &policy.valid(),
+                )?)
+            })?;
+        }
         on_step(&report);
         reports.push(report);
     }

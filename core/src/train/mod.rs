@@ -3,6 +3,7 @@
 mod adamw;
 pub mod data;
 pub mod dpo;
+mod pair_checkpoint;
 pub mod ppo;
 pub mod ppo_training;
 pub mod pretrain;

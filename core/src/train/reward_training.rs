@@ -4,8 +4,9 @@
 //! responses it was trained on score 0 on average, then saved as a reward directory.
 //!
 //! ```text
-//! OUT/log.csv     step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy
-//! OUT/model/      the reward directory (trunk + reward_head.safetensors)
+//! OUT/log.csv          step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy
+//! OUT/checkpoints/     the newest checkpoint, where a rerun resumes (pair_checkpoint.rs)
+//! OUT/model/           the reward directory (trunk + reward_head.safetensors)
 //! ```
 
 use std::io::Write;
@@ -17,7 +18,8 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::data::learning_rate;
-use super::pretrain::{PretrainError, io};
+use super::pair_checkpoint::Checkpoints;
+use super::pretrain::{PretrainError, io, open_log};
 use super::reward::{Ranked, RewardModel, agreeing_pairs, pairwise_loss};
 use super::{AdamW, AdamWConfig};
 use crate::gpt::GptConfig;
@@ -36,6 +38,8 @@ pub struct RewardSchedule {
     pub warmup_steps: u64,
     pub weight_decay: f64,
     pub eval_interval: u64,
+    /// Steps between checkpoints (and after the last): a rerun resumes from the newest.
+    pub checkpoint_interval: u64,
     pub seed: u64,
 }
 
@@ -49,6 +53,7 @@ impl Default for RewardSchedule {
             warmup_steps: 30,
             weight_decay: 0.0,
             eval_interval: 100,
+            checkpoint_interval: 100,
             seed: 1,
         }
     }
@@ -93,14 +98,30 @@ pub fn train_reward(
     let schedule = run.schedule;
     check(&run)?;
     let device = run.start.gpt.devices()[0].clone();
-    let mut model = run.start;
-    let mut optimizer = AdamW::new(AdamWConfig {
-        weight_decay: schedule.weight_decay,
-        ..AdamWConfig::default()
-    });
-    let mut log = PairLog::create(run.out)?;
+    let optimizer = || {
+        AdamW::new(AdamWConfig {
+            weight_decay: schedule.weight_decay,
+            ..AdamWConfig::default()
+        })
+    };
+    let checkpoints = Checkpoints {
+        out: run.out,
+        schedule,
+    };
+    let resumed = checkpoints.resume(&device, optimizer(), |dir| {
+        let (model, config, _) = RewardModel::load(dir, &device).map_err(|e| e.to_string())?;
+        match &config == run.config {
+            true => Ok(model),
+            false => Err("this checkpoint holds another model shape".to_string()),
+        }
+    })?;
+    let (mut model, mut optimizer, start) = match resumed {
+        Some(resumed) => resumed,
+        None => (run.start, optimizer(), 0),
+    };
+    let mut log = PairLog::open(run.out, start)?;
     let mut reports = Vec::new();
-    for step in 0..schedule.steps {
+    for step in start..schedule.steps {
         let started = Instant::now();
         let lr = learning_rate(
             step,
@@ -126,6 +147,11 @@ pub fn train_reward(
             val,
         };
         log.write(&report)?;
+        if done % schedule.checkpoint_interval == 0 || done == schedule.steps {
+            checkpoints.save(done, &optimizer, |dir| {
+                Ok(model.valid().save(dir, run.config, run.tokenizer)?)
+            })?;
+        }
         on_step(&report);
         reports.push(report);
     }
@@ -141,9 +167,11 @@ pub fn train_reward(
 
 fn check(run: &RewardRun<'_>) -> Result<(), PretrainError> {
     let s = run.schedule;
-    if s.steps == 0 || s.prompts_per_step == 0 || s.eval_interval == 0 {
+    if s.steps == 0 || s.prompts_per_step == 0 || s.eval_interval == 0 || s.checkpoint_interval == 0
+    {
         return Err(PretrainError::Config(
-            "steps, prompts_per_step and eval_interval must be at least 1".into(),
+            "steps, prompts_per_step, eval_interval and checkpoint_interval must be at least 1"
+                .into(),
         ));
     }
     if !(s.lr > 0.0 && s.min_lr >= 0.0 && s.min_lr <= s.lr) {
@@ -237,16 +265,17 @@ pub struct PairLog {
 }
 
 impl PairLog {
-    pub fn create(out: &Path) -> Result<PairLog, PretrainError> {
-        let path = out.join("log.csv");
-        std::fs::create_dir_all(out).map_err(io(out))?;
-        let mut file = std::fs::File::create(&path).map_err(io(&path))?;
-        writeln!(
+    /// A new log, or on resume from step `start` the rows up to it.
+    pub fn open(out: &Path, start: u64) -> Result<PairLog, PretrainError> {
+        let file = open_log(
+            out,
+            start,
+            "step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy\n",
+        )?;
+        Ok(PairLog {
+            path: out.join("log.csv"),
             file,
-            "step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy"
-        )
-        .map_err(io(&path))?;
-        Ok(PairLog { path, file })
+        })
     }
 
     pub fn write(&mut self, r: &PairReport) -> Result<(), PretrainError> {

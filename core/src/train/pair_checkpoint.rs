@@ -1,0 +1,95 @@
+//! Checkpoints of the runs on comparisons (the reward model, DPO), laid out as
+//! pretraining's are, so that a killed run resumes where its last checkpoint left it and
+//! logs the same losses as a run that was never stopped:
+//!
+//! ```text
+//! OUT/checkpoints/latest     the name of the newest complete checkpoint
+//! OUT/checkpoints/step-N/    the model, optimizer.safetensors, trainer.json (step, schedule)
+//! ```
+//!
+//! Each step draws its prompts from the seed and the step's index alone, so the weights,
+//! the optimizer's moments and the step are all a run needs to go on.
+
+use std::path::Path;
+
+use burn::prelude::Device;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::AdamW;
+use super::pretrain::{PretrainError, io, publish_checkpoint};
+
+#[derive(Serialize, Deserialize)]
+struct State<S> {
+    step: u64,
+    schedule: S,
+}
+
+/// The checkpoints of a run in `out` with `schedule`.
+pub(super) struct Checkpoints<'a, S> {
+    pub out: &'a Path,
+    pub schedule: &'a S,
+}
+
+impl<S: Serialize + DeserializeOwned + PartialEq> Checkpoints<'_, S> {
+    /// Writes step `step`: `write_model` puts the model into the folder it is given.
+    pub fn save(
+        &self,
+        step: u64,
+        optimizer: &AdamW,
+        write_model: impl FnOnce(&Path) -> Result<(), PretrainError>,
+    ) -> Result<(), PretrainError> {
+        let root = self.out.join("checkpoints");
+        let name = format!("step-{step}");
+        let dir = root.join(&name);
+        write_model(&dir)?;
+        let state = optimizer
+            .state_bytes()
+            .map_err(|message| PretrainError::Checkpoint {
+                path: dir.clone(),
+                message,
+            })?;
+        crate::fs::write_atomic(&dir.join("optimizer.safetensors"), &state).map_err(io(&dir))?;
+        let trainer = serde_json::to_string_pretty(&State {
+            step,
+            schedule: self.schedule,
+        })
+        .expect("a schedule serialises");
+        crate::fs::write_atomic(&dir.join("trainer.json"), trainer.as_bytes()).map_err(io(&dir))?;
+        publish_checkpoint(&root, &name)
+    }
+
+    /// The newest checkpoint, if there is one: the model `read_model` makes of its folder,
+    /// `optimizer` (the run's, fresh) with the saved moments, and the step. A checkpoint of
+    /// another schedule is refused rather than continued with different settings.
+    pub fn resume<M>(
+        &self,
+        device: &Device,
+        mut optimizer: AdamW,
+        read_model: impl FnOnce(&Path) -> Result<M, String>,
+    ) -> Result<Option<(M, AdamW, u64)>, PretrainError> {
+        let root = self.out.join("checkpoints");
+        let Ok(latest) = std::fs::read_to_string(root.join("latest")) else {
+            return Ok(None);
+        };
+        let dir = root.join(latest.trim());
+        let fail = |message: String| PretrainError::Checkpoint {
+            path: dir.clone(),
+            message,
+        };
+        let text =
+            std::fs::read_to_string(dir.join("trainer.json")).map_err(|e| fail(e.to_string()))?;
+        let state: State<S> = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        if &state.schedule != self.schedule {
+            return Err(fail(format!(
+                "this checkpoint was made with another schedule; resume with the same config, or choose a new output folder (or remove {})",
+                self.out.display()
+            )));
+        }
+        let model = read_model(&dir).map_err(fail)?;
+        let bytes =
+            std::fs::read(dir.join("optimizer.safetensors")).map_err(|e| fail(e.to_string()))?;
+        optimizer.load_state(&bytes, device).map_err(fail)?;
+        Ok(Some((model, optimizer, state.step)))
+    }
+}
