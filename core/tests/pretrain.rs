@@ -7,7 +7,7 @@ use burn::prelude::*;
 use miracle_core::gpt::{GptConfig, model_dir};
 use miracle_core::tokenizer::Tokenizer;
 use miracle_core::train::data::{Packed, pack};
-use miracle_core::train::pretrain::{PretrainError, PretrainRun, Schedule, StepReport, pretrain};
+use miracle_core::train::pretrain::{PretrainRun, Schedule, StepReport, TrainError, pretrain};
 use miracle_corpora::Collection;
 
 fn setup() -> (Tokenizer, Packed, GptConfig, Schedule) {
@@ -29,7 +29,7 @@ fn setup() -> (Tokenizer, Packed, GptConfig, Schedule) {
     let schedule = Schedule {
         batch_size: 2,
         grad_accum: 2,
-        max_steps: 6,
+        steps: 6,
         lr: 3e-3,
         min_lr: 3e-4,
         warmup_steps: 2,
@@ -52,7 +52,7 @@ fn attempt(
     data: &Packed,
     out: &Path,
     stop_after: Option<u64>,
-) -> Result<Vec<StepReport>, PretrainError> {
+) -> Result<Vec<StepReport>, TrainError> {
     let tokenizer = Tokenizer::shipped().unwrap();
     let run = PretrainRun {
         config,
@@ -158,11 +158,11 @@ fn bad_setups_are_refused_before_training() {
         "{err}"
     );
     let no_steps = Schedule {
-        max_steps: 0,
+        steps: 0,
         ..schedule.clone()
     };
     let err = attempt(&config, &no_steps, &data, out.path(), None).unwrap_err();
-    assert_eq!(err.to_string(), "train.max_steps must be at least 1");
+    assert_eq!(err.to_string(), "train.steps must be at least 1");
     let empty = Packed {
         train: vec![1, 2, 3],
         val: data.val.clone(),

@@ -18,7 +18,7 @@ for f in default default-pretrain default-sft default-sft-2; do
       -e "s/n_embd: 128/n_embd: $width/" \
       "corpora/recipes/$f.yaml" > "$out/recipes/$f.yaml"
   if [ -n "${SMOKE:-}" ]; then
-    sed -i -e "s/max_steps: [0-9]*/max_steps: 3/" -e "s/warmup_steps: [0-9]*/warmup_steps: 1/" \
+    sed -i -e "s/^\( *\)steps: [0-9]*/\1steps: 3/" -e "s/warmup_steps: [0-9]*/warmup_steps: 1/" \
         -e "s/_interval: [0-9]*/_interval: 3/" -e "s/eval_iters: [0-9]*/eval_iters: 1/" "$out/recipes/$f.yaml"
   fi
 done

@@ -95,7 +95,7 @@ async fn a_tiny_model_learns_to_call_the_calculator() {
     let schedule = Schedule {
         batch_size: 8,
         grad_accum: 1,
-        max_steps: 1000,
+        steps: 1000,
         lr: 3e-3,
         min_lr: 3e-4,
         warmup_steps: 20,

@@ -164,7 +164,7 @@ pub(super) fn run_pretrain(
             f64::from(val).exp()
         )?;
     }
-    if reports.is_empty() || last == file.train.max_steps {
+    if reports.is_empty() || last == file.train.steps {
         writeln!(
             out,
             "done: the model is in {}",
@@ -220,12 +220,12 @@ pub(super) fn curve(out_dir: &Path) {
 
 /// One progress line on stderr, rewritten in place; validation steps stay on screen.
 pub(super) fn progress(r: &StepReport) {
-    let left = ((r.max_steps - r.step) as f64 * r.seconds) as u64;
+    let left = ((r.steps - r.step) as f64 * r.seconds) as u64;
     let line = format!(
         "{} step {}/{}  loss {:.4}  lr {:.2e}  |g| {:.2}  {:.0} tok/s  {}",
-        bar(r.step, r.max_steps),
+        bar(r.step, r.steps),
         r.step,
-        r.max_steps,
+        r.steps,
         r.loss,
         r.lr,
         r.grad_norm,

@@ -109,12 +109,12 @@ impl<'a> Batches<'a> {
     }
 }
 
-/// nanoGPT's schedule: linear warm-up to `lr`, then cosine decay to `min_lr` at `max_steps`.
-pub fn learning_rate(step: u64, warmup: u64, max_steps: u64, lr: f64, min_lr: f64) -> f64 {
+/// nanoGPT's schedule: linear warm-up to `lr`, then cosine decay to `min_lr` at `steps`.
+pub fn learning_rate(step: u64, warmup: u64, steps: u64, lr: f64, min_lr: f64) -> f64 {
     if step < warmup {
         return lr * (step + 1) as f64 / warmup as f64;
     }
-    let ratio = ((step - warmup) as f64 / max_steps.saturating_sub(warmup).max(1) as f64).min(1.0);
+    let ratio = ((step - warmup) as f64 / steps.saturating_sub(warmup).max(1) as f64).min(1.0);
     min_lr + 0.5 * (1.0 + (std::f64::consts::PI * ratio).cos()) * (lr - min_lr)
 }
 

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::learning_rate;
 use super::pair_checkpoint::Checkpoints;
-use super::pretrain::PretrainError;
+use super::pretrain::TrainError;
 use super::reward::{Ranked, agreeing_pairs};
 use super::reward_training::{PairLog, PairReport, PairScore};
 use super::{AdamW, AdamWConfig};
@@ -154,22 +154,22 @@ pub fn train_dpo(
     run: &DpoRun<'_>,
     device: &Device,
     mut on_step: impl FnMut(&PairReport),
-) -> Result<(Vec<PairReport>, PairScore), PretrainError> {
+) -> Result<(Vec<PairReport>, PairScore), TrainError> {
     let s = run.schedule;
     if s.steps == 0 || s.prompts_per_step == 0 || s.eval_interval == 0 || s.checkpoint_interval == 0
     {
-        return Err(PretrainError::Config(
+        return Err(TrainError::Config(
             "steps, prompts_per_step, eval_interval and checkpoint_interval must be at least 1"
                 .into(),
         ));
     }
     if !(s.lr > 0.0 && s.min_lr >= 0.0 && s.min_lr <= s.lr && s.beta > 0.0) {
-        return Err(PretrainError::Config(
+        return Err(TrainError::Config(
             "lr and beta must be positive and min_lr in [0, lr]".into(),
         ));
     }
     if run.train.is_empty() || run.val.is_empty() {
-        return Err(PretrainError::Config(
+        return Err(TrainError::Config(
             "there are no training or no held-out comparisons".into(),
         ));
     }
@@ -194,9 +194,9 @@ pub fn train_dpo(
     let (mut policy, mut optimizer, start) = match resumed {
         Some(resumed) => resumed,
         None => {
-            let bytes = model_dir::weights_bytes(run.sft).map_err(PretrainError::Config)?;
+            let bytes = model_dir::weights_bytes(run.sft).map_err(TrainError::Config)?;
             let policy = model_dir::load_weights(run.config, bytes, &train_device)
-                .map_err(PretrainError::Config)?;
+                .map_err(TrainError::Config)?;
             (policy, optimizer(), 0)
         }
     };

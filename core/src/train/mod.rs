@@ -16,7 +16,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 
 pub use adamw::{AdamW, AdamWConfig, StepStats};
-pub use pretrain::latest_checkpoint;
+pub use pretrain::{TrainError, latest_checkpoint};
 
 use crate::gpt::Gpt;
 

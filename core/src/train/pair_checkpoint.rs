@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::AdamW;
-use super::pretrain::{PretrainError, io, publish_checkpoint};
+use super::pretrain::{TrainError, io, publish_checkpoint};
 
 #[derive(Serialize, Deserialize)]
 struct State<S> {
@@ -37,15 +37,15 @@ impl<S: Serialize + DeserializeOwned + PartialEq> Checkpoints<'_, S> {
         &self,
         step: u64,
         optimizer: &AdamW,
-        write_model: impl FnOnce(&Path) -> Result<(), PretrainError>,
-    ) -> Result<(), PretrainError> {
+        write_model: impl FnOnce(&Path) -> Result<(), TrainError>,
+    ) -> Result<(), TrainError> {
         let root = self.out.join("checkpoints");
         let name = format!("step-{step}");
         let dir = root.join(&name);
         write_model(&dir)?;
         let state = optimizer
             .state_bytes()
-            .map_err(|message| PretrainError::Checkpoint {
+            .map_err(|message| TrainError::Checkpoint {
                 path: dir.clone(),
                 message,
             })?;
@@ -67,13 +67,13 @@ impl<S: Serialize + DeserializeOwned + PartialEq> Checkpoints<'_, S> {
         device: &Device,
         mut optimizer: AdamW,
         read_model: impl FnOnce(&Path) -> Result<M, String>,
-    ) -> Result<Option<(M, AdamW, u64)>, PretrainError> {
+    ) -> Result<Option<(M, AdamW, u64)>, TrainError> {
         let root = self.out.join("checkpoints");
         let Ok(latest) = std::fs::read_to_string(root.join("latest")) else {
             return Ok(None);
         };
         let dir = root.join(latest.trim());
-        let fail = |message: String| PretrainError::Checkpoint {
+        let fail = |message: String| TrainError::Checkpoint {
             path: dir.clone(),
             message,
         };

@@ -26,7 +26,7 @@ use super::ppo::{
     ActorCritic, Clip, Rollout, Targets, constrained, constraint_bias, gae, ppo_loss, rewards,
     whiten,
 };
-use super::pretrain::{PretrainError, io, open_log, publish_checkpoint};
+use super::pretrain::{TrainError, io, open_log, publish_checkpoint};
 use super::{AdamW, AdamWConfig, lm_loss};
 use crate::gpt::{Gpt, GptConfig, TokenSet, model_dir};
 use crate::tokenizer::{Special, Tokenizer};
@@ -154,12 +154,12 @@ pub fn train_ppo(
     device: &Device,
     stop_after: Option<u64>,
     mut on_iteration: impl FnMut(&PpoReport),
-) -> Result<Vec<PpoReport>, PretrainError> {
+) -> Result<Vec<PpoReport>, TrainError> {
     let s = run.schedule;
     check(run)?;
     let train_device = device.clone().autodiff();
     let ptx = Batches::new(run.ptx_train, s.ptx_batch, run.config.block_size, s.seed).ok_or_else(
-        || PretrainError::Config("the pretraining text is shorter than one context".into()),
+        || TrainError::Config("the pretraining text is shorter than one context".into()),
     )?;
     let ptx_val = Batches::new(
         run.ptx_val,
@@ -168,16 +168,16 @@ pub fn train_ppo(
         s.seed ^ 0xA5,
     )
     .ok_or_else(|| {
-        PretrainError::Config("the pretraining validation text is shorter than one context".into())
+        TrainError::Config("the pretraining validation text is shorter than one context".into())
     })?;
     let (mut policy, mut optimizer, start) = match resume(run, &train_device)? {
         Some(resumed) => resumed,
         None => {
             // Built on the training device and filled with the SFT weights: a module moved
             // there with to_device would not track gradients.
-            let bytes = model_dir::weights_bytes(run.sft).map_err(PretrainError::Config)?;
+            let bytes = model_dir::weights_bytes(run.sft).map_err(TrainError::Config)?;
             let gpt = model_dir::load_weights(run.config, bytes, &train_device)
-                .map_err(PretrainError::Config)?;
+                .map_err(TrainError::Config)?;
             let fresh = ActorCritic::new(gpt, run.config, &train_device);
             (fresh, AdamW::new(adamw(s)), 0)
         }
@@ -190,9 +190,9 @@ pub fn train_ppo(
         let inference = policy.valid();
         let rollouts = env
             .rollouts(&inference.gpt, iteration)
-            .map_err(|e| PretrainError::Config(format!("iteration {done}: rollouts: {e}")))?;
+            .map_err(|e| TrainError::Config(format!("iteration {done}: rollouts: {e}")))?;
         if let Some(bad) = rollouts.iter().position(|r| r.actions.len() != r.ids.len()) {
-            return Err(PretrainError::Config(format!(
+            return Err(TrainError::Config(format!(
                 "iteration {done}: rollout {bad} has {} tokens but {} action marks; the \
                  environment must mark every token",
                 rollouts[bad].ids.len(),
@@ -269,9 +269,10 @@ pub fn train_ppo(
         if done % s.eval_interval == 0 || done == s.iterations || stopping {
             let inference = policy.valid();
             report.val_lm_loss = Some(val_lm_loss(&inference.gpt, &ptx_val, device));
-            report.heldout_success = Some(env.evaluate(&inference.gpt).map_err(|e| {
-                PretrainError::Config(format!("iteration {done}: evaluation: {e}"))
-            })?);
+            report.heldout_success =
+                Some(env.evaluate(&inference.gpt).map_err(|e| {
+                    TrainError::Config(format!("iteration {done}: evaluation: {e}"))
+                })?);
         }
         write_row(&mut log, &report, run.out)?;
         on_iteration(&report);
@@ -326,7 +327,7 @@ fn mean(values: impl Iterator<Item = f32>) -> f32 {
     sum / n.max(1) as f32
 }
 
-fn check(run: &PpoRun<'_>) -> Result<(), PretrainError> {
+fn check(run: &PpoRun<'_>) -> Result<(), TrainError> {
     let s = run.schedule;
     for (name, value) in [
         ("iterations", s.iterations),
@@ -338,7 +339,7 @@ fn check(run: &PpoRun<'_>) -> Result<(), PretrainError> {
         ("checkpoint_interval", s.checkpoint_interval),
     ] {
         if value == 0 {
-            return Err(PretrainError::Config(format!("{name} must be at least 1")));
+            return Err(TrainError::Config(format!("{name} must be at least 1")));
         }
     }
     let finite = [
@@ -351,7 +352,7 @@ fn check(run: &PpoRun<'_>) -> Result<(), PretrainError> {
         s.entropy_weight,
     ];
     if !(s.lr > 0.0 && s.ptx_coef >= 0.0 && finite.iter().all(|v| v.is_finite() && *v >= 0.0)) {
-        return Err(PretrainError::Config(
+        return Err(TrainError::Config(
             "lr must be positive; kl_coef, gamma, lambda, clips, weights and ptx_coef at least 0"
                 .into(),
         ));
@@ -559,7 +560,7 @@ fn at_targets(logprobs: Tensor<3>, targets: &[u32], device: &Device) -> Vec<f32>
         .expect("floats")
 }
 
-fn write_row(log: &mut std::fs::File, r: &PpoReport, out: &Path) -> Result<(), PretrainError> {
+fn write_row(log: &mut std::fs::File, r: &PpoReport, out: &Path) -> Result<(), TrainError> {
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     writeln!(
         log,
@@ -589,13 +590,13 @@ fn save_checkpoint(
     policy: &ActorCritic,
     optimizer: &AdamW,
     iteration: u64,
-) -> Result<(), PretrainError> {
+) -> Result<(), TrainError> {
     let root = run.out.join("checkpoints");
     let name = format!("iter-{iteration}");
     let dir = root.join(&name);
     let valid = policy.valid();
     model_dir::save(&dir, run.config, run.tokenizer, &valid.gpt)?;
-    let fail = |message: String| PretrainError::Checkpoint {
+    let fail = |message: String| TrainError::Checkpoint {
         path: dir.clone(),
         message,
     };
@@ -615,13 +616,13 @@ fn save_checkpoint(
 fn resume(
     run: &PpoRun<'_>,
     device: &Device,
-) -> Result<Option<(ActorCritic, AdamW, u64)>, PretrainError> {
+) -> Result<Option<(ActorCritic, AdamW, u64)>, TrainError> {
     let root = run.out.join("checkpoints");
     let Ok(latest) = std::fs::read_to_string(root.join("latest")) else {
         return Ok(None);
     };
     let dir: PathBuf = root.join(latest.trim());
-    let fail = |message: String| PretrainError::Checkpoint {
+    let fail = |message: String| TrainError::Checkpoint {
         path: dir.clone(),
         message,
     };

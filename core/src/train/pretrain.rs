@@ -30,7 +30,9 @@ pub struct Schedule {
     pub batch_size: usize,
     #[serde(default = "one")]
     pub grad_accum: usize,
-    pub max_steps: u64,
+    /// Optimizer steps in all (`max_steps`, its earlier name, is read too).
+    #[serde(alias = "max_steps")]
+    pub steps: u64,
     pub lr: f64,
     pub min_lr: f64,
     pub warmup_steps: u64,
@@ -66,7 +68,7 @@ fn grad_clip() -> Option<f64> {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum PretrainError {
+pub enum TrainError {
     #[error("{0}")]
     Config(String),
     #[error("{path}: {message}")]
@@ -86,7 +88,7 @@ pub enum PretrainError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepReport {
     pub step: u64,
-    pub max_steps: u64,
+    pub steps: u64,
     pub lr: f64,
     pub loss: f32,
     pub grad_norm: f64,
@@ -157,7 +159,7 @@ pub fn pretrain(
     device: &Device,
     stop_after: Option<u64>,
     on_step: impl FnMut(&StepReport),
-) -> Result<Vec<StepReport>, PretrainError> {
+) -> Result<Vec<StepReport>, TrainError> {
     let PretrainRun {
         config,
         schedule,
@@ -168,10 +170,10 @@ pub fn pretrain(
     let batches = |tokens, seed| Batches::new(tokens, schedule.batch_size, config.block_size, seed);
     let objective = LanguageModelling {
         train: batches(&data.train, schedule.seed).ok_or_else(|| {
-            PretrainError::Config("the training text is shorter than one block".into())
+            TrainError::Config("the training text is shorter than one block".into())
         })?,
         val: batches(&data.val, schedule.seed ^ 0xA5A5).ok_or_else(|| {
-            PretrainError::Config("the validation text is shorter than one block".into())
+            TrainError::Config("the validation text is shorter than one block".into())
         })?,
         tokens: schedule.batch_size * config.block_size,
     };
@@ -203,7 +205,7 @@ pub fn train(
     device: &Device,
     stop_after: Option<u64>,
     mut on_step: impl FnMut(&StepReport),
-) -> Result<Vec<StepReport>, PretrainError> {
+) -> Result<Vec<StepReport>, TrainError> {
     let TrainRun {
         config,
         schedule,
@@ -226,12 +228,12 @@ pub fn train(
     let mut log = open_log(out, start, LOG_HEADER)?;
     let mut reports = Vec::new();
     let tokens_per_step = (objective.tokens_per_batch() * schedule.grad_accum) as f64;
-    for step in start..schedule.max_steps {
+    for step in start..schedule.steps {
         let started = Instant::now();
         let lr = learning_rate(
             step,
             schedule.warmup_steps,
-            schedule.max_steps,
+            schedule.steps,
             schedule.lr,
             schedule.min_lr,
         );
@@ -249,18 +251,17 @@ pub fn train(
         model = next;
         let seconds = started.elapsed().as_secs_f64();
         let done = step + 1;
-        let val_loss =
-            (done % schedule.eval_interval == 0 || done == schedule.max_steps).then(|| {
-                evaluate(
-                    &model.valid(),
-                    objective,
-                    schedule.eval_iters,
-                    &device.clone().inner(),
-                )
-            });
+        let val_loss = (done % schedule.eval_interval == 0 || done == schedule.steps).then(|| {
+            evaluate(
+                &model.valid(),
+                objective,
+                schedule.eval_iters,
+                &device.clone().inner(),
+            )
+        });
         let report = StepReport {
             step: done,
-            max_steps: schedule.max_steps,
+            steps: schedule.steps,
             lr,
             loss: loss_sum,
             grad_norm: stats.grad_norm,
@@ -272,7 +273,7 @@ pub fn train(
         on_step(&report);
         reports.push(report);
         let stopping = stop_after == Some(done);
-        if done % schedule.checkpoint_interval == 0 || done == schedule.max_steps || stopping {
+        if done % schedule.checkpoint_interval == 0 || done == schedule.steps || stopping {
             save_checkpoint(out, config, schedule, tokenizer, &model, &optimizer, done)?;
         }
         if stopping {
@@ -284,10 +285,10 @@ pub fn train(
 }
 
 /// The model a fine-tuning run starts from; it must have the run's shape.
-fn initial_model(dir: &Path, config: &GptConfig, device: &Device) -> Result<Gpt, PretrainError> {
+fn initial_model(dir: &Path, config: &GptConfig, device: &Device) -> Result<Gpt, TrainError> {
     let loaded = model_dir::load(dir, device)?;
     if &loaded.config != config {
-        return Err(PretrainError::Config(format!(
+        return Err(TrainError::Config(format!(
             "{}: this model's shape differs from the run's model section",
             dir.display()
         )));
@@ -309,12 +310,12 @@ fn validate(
     config: &GptConfig,
     schedule: &Schedule,
     tokenizer: &Tokenizer,
-) -> Result<(), PretrainError> {
+) -> Result<(), TrainError> {
     config
         .validate()
-        .map_err(|e| PretrainError::Config(format!("model: {e}")))?;
+        .map_err(|e| TrainError::Config(format!("model: {e}")))?;
     if config.vocab_size != tokenizer.vocab_size() {
-        return Err(PretrainError::Config(format!(
+        return Err(TrainError::Config(format!(
             "model vocab_size {} differs from the tokenizer's {}",
             config.vocab_size,
             tokenizer.vocab_size()
@@ -323,19 +324,19 @@ fn validate(
     for (name, value) in [
         ("batch_size", schedule.batch_size as u64),
         ("grad_accum", schedule.grad_accum as u64),
-        ("max_steps", schedule.max_steps),
+        ("steps", schedule.steps),
         ("eval_interval", schedule.eval_interval),
         ("eval_iters", schedule.eval_iters as u64),
         ("checkpoint_interval", schedule.checkpoint_interval),
     ] {
         if value == 0 {
-            return Err(PretrainError::Config(format!(
+            return Err(TrainError::Config(format!(
                 "train.{name} must be at least 1"
             )));
         }
     }
     if !(schedule.lr > 0.0 && schedule.min_lr >= 0.0 && schedule.min_lr <= schedule.lr) {
-        return Err(PretrainError::Config(
+        return Err(TrainError::Config(
             "train.lr must be positive and train.min_lr in [0, lr]".into(),
         ));
     }
@@ -350,8 +351,8 @@ fn evaluate(model: &Gpt, objective: &dyn Objective, iters: usize, device: &Devic
     total / iters as f32
 }
 
-pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + '_ {
-    move |error| PretrainError::Io {
+pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |error| TrainError::Io {
         path: path.to_path_buf(),
         error,
     }
@@ -359,11 +360,7 @@ pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PretrainError + 
 
 /// Opens the CSV log for appending; on resume, rows after the checkpoint's step (written by
 /// the interrupted run after its last checkpoint) are dropped so no step appears twice.
-pub(super) fn open_log(
-    out: &Path,
-    start: u64,
-    header: &str,
-) -> Result<std::fs::File, PretrainError> {
+pub(super) fn open_log(out: &Path, start: u64, header: &str) -> Result<std::fs::File, TrainError> {
     let path = out.join("log.csv");
     std::fs::create_dir_all(out).map_err(io(out))?;
     let kept: String = match std::fs::read_to_string(&path) {
@@ -387,7 +384,7 @@ pub(super) fn open_log(
         .map_err(io(&path))
 }
 
-fn write_log_row(log: &mut std::fs::File, r: &StepReport, out: &Path) -> Result<(), PretrainError> {
+fn write_log_row(log: &mut std::fs::File, r: &StepReport, out: &Path) -> Result<(), TrainError> {
     let (val, ppl) = match r.val_loss {
         Some(v) => (v.to_string(), f64::from(v).exp().to_string()),
         None => (String::new(), String::new()),
@@ -408,12 +405,12 @@ fn save_checkpoint(
     model: &Gpt,
     optimizer: &AdamW,
     step: u64,
-) -> Result<(), PretrainError> {
+) -> Result<(), TrainError> {
     let root = out.join("checkpoints");
     let name = format!("step-{step}");
     let dir = root.join(&name);
     model_dir::save(&dir, config, tokenizer, &model.valid())?;
-    let checkpoint_error = |message: String| PretrainError::Checkpoint {
+    let checkpoint_error = |message: String| TrainError::Checkpoint {
         path: dir.clone(),
         message,
     };
@@ -431,7 +428,7 @@ fn save_checkpoint(
 
 /// Makes `root/name` the newest checkpoint (`root/latest`, rewritten atomically) and
 /// removes the one it replaces.
-pub(super) fn publish_checkpoint(root: &Path, name: &str) -> Result<(), PretrainError> {
+pub(super) fn publish_checkpoint(root: &Path, name: &str) -> Result<(), TrainError> {
     let previous = std::fs::read_to_string(root.join("latest")).ok();
     crate::fs::write_atomic(&root.join("latest"), name.as_bytes()).map_err(io(root))?;
     if let Some(previous) = previous.filter(|p| p.trim() != name) {
@@ -457,13 +454,13 @@ fn resume(
     config: &GptConfig,
     schedule: &Schedule,
     device: &Device,
-) -> Result<Option<(Gpt, AdamW, u64)>, PretrainError> {
+) -> Result<Option<(Gpt, AdamW, u64)>, TrainError> {
     let root = out.join("checkpoints");
     let Ok(latest) = std::fs::read_to_string(root.join("latest")) else {
         return Ok(None);
     };
     let dir = root.join(latest.trim());
-    let fail = |message: String| PretrainError::Checkpoint {
+    let fail = |message: String| TrainError::Checkpoint {
         path: dir.clone(),
         message,
     };

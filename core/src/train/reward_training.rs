@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::learning_rate;
 use super::pair_checkpoint::Checkpoints;
-use super::pretrain::{PretrainError, io, open_log};
+use super::pretrain::{TrainError, io, open_log};
 use super::reward::{Ranked, RewardModel, agreeing_pairs, pairwise_loss};
 use super::{AdamW, AdamWConfig};
 use crate::gpt::GptConfig;
@@ -94,7 +94,7 @@ pub struct RewardRun<'a> {
 pub fn train_reward(
     run: RewardRun<'_>,
     mut on_step: impl FnMut(&PairReport),
-) -> Result<(Vec<PairReport>, PairScore), PretrainError> {
+) -> Result<(Vec<PairReport>, PairScore), TrainError> {
     let schedule = run.schedule;
     check(&run)?;
     let device = run.start.gpt.devices()[0].clone();
@@ -165,23 +165,23 @@ pub fn train_reward(
     Ok((reports, final_val))
 }
 
-fn check(run: &RewardRun<'_>) -> Result<(), PretrainError> {
+fn check(run: &RewardRun<'_>) -> Result<(), TrainError> {
     let s = run.schedule;
     if s.steps == 0 || s.prompts_per_step == 0 || s.eval_interval == 0 || s.checkpoint_interval == 0
     {
-        return Err(PretrainError::Config(
+        return Err(TrainError::Config(
             "steps, prompts_per_step, eval_interval and checkpoint_interval must be at least 1"
                 .into(),
         ));
     }
     if !(s.lr > 0.0 && s.min_lr >= 0.0 && s.min_lr <= s.lr) {
-        return Err(PretrainError::Config(
+        return Err(TrainError::Config(
             "lr must be positive and min_lr in [0, lr]".into(),
         ));
     }
     for (what, groups) in [("training", run.train), ("held-out", run.val)] {
         if groups.is_empty() {
-            return Err(PretrainError::Config(format!(
+            return Err(TrainError::Config(format!(
                 "there are no {what} comparisons"
             )));
         }
@@ -266,7 +266,7 @@ pub struct PairLog {
 
 impl PairLog {
     /// A new log, or on resume from step `start` the rows up to it.
-    pub fn open(out: &Path, start: u64) -> Result<PairLog, PretrainError> {
+    pub fn open(out: &Path, start: u64) -> Result<PairLog, TrainError> {
         let file = open_log(
             out,
             start,
@@ -278,7 +278,7 @@ impl PairLog {
         })
     }
 
-    pub fn write(&mut self, r: &PairReport) -> Result<(), PretrainError> {
+    pub fn write(&mut self, r: &PairReport) -> Result<(), TrainError> {
         let (vl, va) = match r.val {
             Some(v) => (v.loss.to_string(), v.accuracy.to_string()),
             None => (String::new(), String::new()),
