@@ -586,3 +586,44 @@ fn citations_keep_volume_issue_and_pages_from_the_export() {
         "{html}"
     );
 }
+
+/// Issue 32: known-item lookup. A DOI (bare, `doi:` or a link), an author and a year, or a
+/// whole title finds that record first; author and year in either language.
+#[test]
+fn a_doi_an_author_and_year_or_a_title_finds_the_record() {
+    let home = tempfile::tempdir().unwrap();
+    let index = home.path().join("idx");
+    let idx = index.to_str().unwrap();
+    let built = miracle(
+        &[
+            "index",
+            "--out",
+            idx,
+            &fixture("zotero.bib"),
+            &fixture("endnote.ris"),
+            &fixture("cnki.ris"),
+        ],
+        home.path(),
+    );
+    assert!(built.status.success(), "{}", stderr(&built));
+    let first = |query: &str| -> String {
+        let run = miracle(&["search", "--index", idx, "--json", query], home.path());
+        assert!(run.status.success(), "{query}: {}", stderr(&run));
+        let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        v["hits"][0]["id"].as_str().unwrap_or("(none)").to_string()
+    };
+    for query in [
+        "10.1561/1500000019",
+        "doi:10.1561/1500000019",
+        "https://doi.org/10.1561/1500000019",
+        "Robertson 2009",
+        "Zaragoza (2009)",
+        "The probabilistic relevance framework - BM25 and beyond",
+    ] {
+        assert_eq!(first(query), "robertson_probabilistic_2009", "{query}");
+    }
+    assert_eq!(first("王晓明 2021"), "wang_tushuguan_2021");
+    assert_eq!(first("10.1203/00006450-199810000-00019"), "4983");
+    // The wrong year is no known item, and the words alone find nothing.
+    assert_eq!(first("Robertson 1999"), "(none)");
+}

@@ -34,10 +34,10 @@ const WRITER_BYTES: usize = 100_000_000;
 const MERGE_ALL_UP_TO: u64 = 2_000_000;
 
 pub struct LiteratureIndex {
-    dir: PathBuf,
+    pub(super) dir: PathBuf,
     index: Index,
-    reader: IndexReader,
-    fields: Fields,
+    pub(super) reader: IndexReader,
+    pub(super) fields: Fields,
 }
 
 /// What one search asks for.
@@ -165,6 +165,35 @@ impl LiteratureIndex {
     }
 
     pub fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>, SearchError> {
+        let mut hits = self.search_ranked(request)?;
+        // What the query names exactly (a DOI, a title, an author and a year) comes first.
+        let known: Vec<Paper> = super::known::lookup(self, request, &hits)?
+            .into_iter()
+            .filter(|p| request.filters.admits(p))
+            .collect();
+        if known.is_empty() {
+            return Ok(hits);
+        }
+        let top_score = hits.first().map_or(1.0, |h| h.score);
+        hits.retain(|h| !known.iter().any(|k| k.id == h.paper.id));
+        let mut first: Vec<Hit> = known
+            .into_iter()
+            .map(|paper| Hit {
+                score: top_score,
+                snippet: request
+                    .snippets
+                    .then(|| clip_abstract(&paper.abstract_text)),
+                paper,
+            })
+            .collect();
+        first.extend(hits);
+        first.truncate(request.top.max(1));
+        Ok(first)
+    }
+
+    /// The hits BM25 ranks, without known-item lookup: what [`search`](Self::search)
+    /// starts from.
+    pub fn search_ranked(&self, request: &SearchRequest) -> Result<Vec<Hit>, SearchError> {
         let (searcher, query, found) = self.top_docs(request)?;
         let snippets = if request.snippets {
             Some(self.snippets(query.as_ref())?)
@@ -304,7 +333,7 @@ impl LiteratureIndex {
         Ok(Some(self.paper(&doc)))
     }
 
-    fn paper(&self, doc: &TantivyDocument) -> Paper {
+    pub(super) fn paper(&self, doc: &TantivyDocument) -> Paper {
         let f = &self.fields;
         let text = |field| {
             doc.get_first(field)
@@ -574,5 +603,14 @@ impl Indexer<'_> {
             .reload()
             .map_err(|e| SearchError::corrupt(&dir, e))?;
         Ok(self.added)
+    }
+}
+
+/// The opening of an abstract, as the fragment of a hit found by lookup rather than by
+/// the query's words (nothing to highlight).
+fn clip_abstract(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
     }
 }

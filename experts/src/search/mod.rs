@@ -12,6 +12,7 @@ mod error;
 mod expert;
 pub mod explain;
 pub mod index;
+pub mod known;
 pub mod query;
 pub mod schema;
 

@@ -53,6 +53,27 @@ pub struct Filters {
     pub lang: Option<String>,
 }
 
+impl Filters {
+    /// Whether `paper` passes the filters, as the index applies them (years inclusive,
+    /// venue and language case aside): for records found other than by the ranked query.
+    pub fn admits(&self, paper: &miracle_corpora::Paper) -> bool {
+        let year = paper.year.map(i64::from);
+        let in_years = match self.years {
+            (None, None) => true,
+            (from, to) => {
+                year.is_some_and(|y| from.is_none_or(|f| y >= f) && to.is_none_or(|t| y <= t))
+            }
+        };
+        let same = |want: &Option<String>, have: Option<&str>| {
+            want.as_ref()
+                .is_none_or(|w| have.is_some_and(|h| h.trim().eq_ignore_ascii_case(w.trim())))
+        };
+        in_years
+            && same(&self.venue, paper.venue.as_deref())
+            && same(&self.lang, Some(paper.lang.code()))
+    }
+}
+
 /// How a query is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
