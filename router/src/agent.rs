@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use burn::prelude::*;
 use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig, TokenSet};
 use miracle_core::tokenizer::{Special, Tokenizer};
+use miracle_experts::search::support::Abstracts;
 use miracle_experts::{Context, Grammar, Grounded, InputFormat, Registry};
 use serde::{Deserialize, Serialize};
 
@@ -167,6 +168,10 @@ pub struct Agent<'a> {
     /// short or pick the wrong clause, the whole request keeps every word of it. On by
     /// default (docs/EVAL.md, "Searching with the whole request too").
     pub fuse_request: bool,
+    /// Where a cited paper's abstract is read, to quote the sentence that supports the
+    /// request ([`crate::papers::with_citations`]): the default index, opened when an
+    /// answer first cites a paper. `None` shows citations without quotes.
+    pub abstracts: Option<Abstracts>,
 }
 
 /// What [`Agent::on_step`] calls.
@@ -203,6 +208,7 @@ impl<'a> Agent<'a> {
             record_actions: false,
             on_step: None,
             fuse_request: true,
+            abstracts: Some(Abstracts::default()),
         })
     }
 
@@ -267,7 +273,15 @@ impl<'a> Agent<'a> {
         // What the user reads names the papers it cites; the model's step keeps its words.
         let answer = match outcome {
             Outcome::Answered | Outcome::Replaced => {
-                crate::papers::with_citations(&answer, &turn.steps)
+                let abstracts = self.abstracts.as_ref().map(|a| move |id: &str| a.of(id));
+                crate::papers::with_citations(
+                    &answer,
+                    &turn.steps,
+                    request,
+                    abstracts
+                        .as_ref()
+                        .map(|f| f as &dyn Fn(&str) -> Option<String>),
+                )
             }
             _ => answer,
         };

@@ -17,6 +17,8 @@ pub enum Fault {
     Empty,
     /// After a search: cites no paper it found, or one it did not.
     CitesNothingFound,
+    /// After a search: written as a calculation's answer ("The answer is 1. [4983] …").
+    SearchAsCalculation,
     /// After a calculation or a program: no number of their results.
     NoResultNumber,
     /// Cites papers when the turn searched nothing.
@@ -66,6 +68,13 @@ pub fn check(answer: &str, steps: &[TracedStep]) -> Option<Fault> {
             // A search that found nothing is answered by citing nothing.
             let fine =
                 cited.iter().all(|c| found.contains(c)) && cited.is_empty() == found.is_empty();
+            let lower = answer.to_lowercase();
+            if ["the answer is", "答案是"]
+                .iter()
+                .any(|frame| lower.contains(frame))
+            {
+                return Some(Fault::SearchAsCalculation);
+            }
             (!fine).then_some(Fault::CitesNothingFound)
         }
         Some(_) => {
@@ -163,9 +172,17 @@ mod tests {
         let search = call(LITERATURE, "1. [4983] A paper. (1998).", None);
         assert_eq!(
             check("The answer is 2.", &search),
+            Some(Fault::SearchAsCalculation)
+        );
+        assert_eq!(
+            check("Two papers.", &search),
             Some(Fault::CitesNothingFound)
         );
         assert_eq!(check("See [12].", &search), Some(Fault::CitesNothingFound));
+        assert_eq!(
+            check("The answer is 1. [4983] A paper.", &search),
+            Some(Fault::SearchAsCalculation)
+        );
         let sum = call("calculator", "391", None);
         assert_eq!(
             check("The answer is 2. [4983]", &sum),

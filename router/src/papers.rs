@@ -8,10 +8,18 @@ use crate::agent::TracedStep;
 use crate::demos::LITERATURE;
 use crate::judge::answer_citations;
 use crate::protocol::Step;
+use miracle_experts::search::support::supporting_sentence;
 
 /// `answer` followed by one line per paper it cites that a literature result of `steps`
-/// holds: `[id] citation`. An answer that cites none is returned as it is.
-pub fn with_citations(answer: &str, steps: &[TracedStep]) -> String {
+/// holds: `[id] citation`. With `abstracts`, each is followed by the sentence of its
+/// abstract that supports `request`, quoted exactly; a paper whose abstract has none is
+/// not listed, and a line says so. An answer that cites none is returned as it is.
+pub fn with_citations(
+    answer: &str,
+    steps: &[TracedStep],
+    request: &str,
+    abstracts: Option<&dyn Fn(&str) -> Option<String>>,
+) -> String {
     let found = citations(steps);
     let mut cited: Vec<&(String, String)> = Vec::new();
     for id in answer_citations(answer) {
@@ -24,12 +32,31 @@ pub fn with_citations(answer: &str, steps: &[TracedStep]) -> String {
     if cited.is_empty() {
         return answer.to_string();
     }
+    let chinese = request.chars().any(miracle_corpora::is_han);
     let mut shown = answer.trim_end().to_string();
     for (id, citation) in cited {
-        shown.push_str(&format!("\n[{id}] {citation}"));
+        let text = abstracts.and_then(|of| of(id));
+        match text.as_deref().map(|t| supporting_sentence(t, request)) {
+            // Its abstract is not to hand: the citation alone.
+            None => shown.push_str(&format!("\n[{id}] {citation}")),
+            Some(Some(sentence)) => {
+                shown.push_str(&format!("\n[{id}] {citation}\n{QUOTE}{sentence}”"));
+            }
+            Some(None) if chinese => {
+                shown.push_str(&format!(
+                    "\n[{id}] 未列出：其摘要中没有支持这一请求的句子。"
+                ));
+            }
+            Some(None) => shown.push_str(&format!(
+                "\n[{id}] is not listed: no sentence of its abstract supports the request."
+            )),
+        }
     }
     shown
 }
+
+/// How a supporting sentence opens its line.
+const QUOTE: &str = "    “";
 
 /// An answer as the model wrote it: `answer` without the citation lines that
 /// [`with_citations`] added. A client that sends an answer back as history (`/v1/ask`,
@@ -38,11 +65,16 @@ pub fn with_citations(answer: &str, steps: &[TracedStep]) -> String {
 pub fn as_written(answer: &str) -> String {
     let lines: Vec<&str> = answer.lines().collect();
     let mut keep = lines.len();
-    // A line `[id] …` is one of ours when the text above it cites that id.
-    while keep > 1
-        && cited_line(lines[keep - 1])
-            .is_some_and(|id| answer_citations(&lines[..keep - 1].join("\n")).contains(&id))
-    {
+    // A line `[id] …` is one of ours when the text above it cites that id; a quote line
+    // is ours when it follows one of them.
+    while keep > 1 {
+        let line = lines[keep - 1];
+        let ours = line.starts_with(QUOTE)
+            || cited_line(line)
+                .is_some_and(|id| answer_citations(&lines[..keep - 1].join("\n")).contains(&id));
+        if !ours {
+            break;
+        }
         keep -= 1;
     }
     if keep == lines.len() {
@@ -162,7 +194,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            with_citations("最相关的论文：[dev-138]、[test-81]。", &steps),
+            with_citations("最相关的论文：[dev-138]、[test-81]。", &steps, "", None),
             "最相关的论文：[dev-138]、[test-81]。\n[dev-138] 王丽华. 书目疗法[J]. 图书情报, 2020.\n[test-81] 李明. 阅读疗法研究[J]. 图书馆, 2019."
         );
     }
@@ -171,16 +203,19 @@ mod tests {
     fn answers_without_found_papers_are_left_alone() {
         let steps = search("1. [4983] A paper. (1998).", None);
         assert_eq!(
-            with_citations("The answer is 42.", &steps),
+            with_citations("The answer is 42.", &steps, "", None),
             "The answer is 42."
         );
         assert_eq!(
-            with_citations("See [77].", &steps),
+            with_citations("See [77].", &steps, "", None),
             "See [77].",
             "a paper no search returned is not dressed up"
         );
         let failed = search("1. [4983] A paper. (1998).", Some("timeout"));
-        assert_eq!(with_citations("See [4983].", &failed), "See [4983].");
+        assert_eq!(
+            with_citations("See [4983].", &failed, "", None),
+            "See [4983]."
+        );
         let calculator = vec![
             step(
                 Step::Call {
@@ -196,7 +231,7 @@ mod tests {
                 None,
             ),
         ];
-        assert_eq!(with_citations("[2]", &calculator), "[2]");
+        assert_eq!(with_citations("[2]", &calculator, "", None), "[2]");
     }
 
     #[test]
@@ -207,7 +242,10 @@ mod tests {
             "Two papers:\n[4983] and [77] both.",
             "The answer is 42.",
         ] {
-            assert_eq!(as_written(&with_citations(written, &steps)), written);
+            assert_eq!(
+                as_written(&with_citations(written, &steps, "", None)),
+                written
+            );
         }
         assert_eq!(as_written("[4983] only a list"), "[4983] only a list");
     }
@@ -227,13 +265,42 @@ mod tests {
     }
 
     #[test]
+    fn each_paper_shows_the_sentence_that_supports_the_request_or_is_not_listed() {
+        let steps = search("1. [4983] Hüppi (1998).\n2. [77] Another (2001).", None);
+        let abstracts = |id: &str| -> Option<String> {
+            match id {
+                "4983" => Some("We imaged newborns. Diffusion tensor imaging showed white matter development in preterm infants.".into()),
+                "77" => Some("Soil samples were dried.".into()),
+                _ => None,
+            }
+        };
+        let shown = with_citations(
+            "Papers: [4983], [77].",
+            &steps,
+            "white matter development in preterm infants",
+            Some(&abstracts),
+        );
+        assert_eq!(
+            shown,
+            "Papers: [4983], [77].\n[4983] Hüppi (1998).\n    “Diffusion tensor imaging showed white matter development in preterm infants.”\n[77] is not listed: no sentence of its abstract supports the request."
+        );
+        let quoted = shown.lines().nth(2).unwrap();
+        let sentence = quoted.trim_start_matches(QUOTE).trim_end_matches('”');
+        assert!(
+            abstracts("4983").unwrap().contains(sentence),
+            "an exact quote"
+        );
+        assert_eq!(as_written(&shown), "Papers: [4983], [77].");
+    }
+
+    #[test]
     fn a_paper_cited_twice_is_listed_once() {
         let steps = search(
             "1. [4983] Hüppi, P. S. (1998). Microstructural development.",
             None,
         );
         assert_eq!(
-            with_citations("[4983], and again [4983].", &steps),
+            with_citations("[4983], and again [4983].", &steps, "", None),
             "[4983], and again [4983].\n[4983] Hüppi, P. S. (1998). Microstructural development."
         );
     }

@@ -15,6 +15,7 @@ pub mod index;
 pub mod known;
 pub mod query;
 pub mod schema;
+pub mod support;
 
 use miracle_corpora::Paper;
 use serde::Serialize;
