@@ -18,7 +18,7 @@ pub fn with_citations(
     answer: &str,
     steps: &[TracedStep],
     request: &str,
-    abstracts: Option<&dyn Fn(&str) -> Option<String>>,
+    abstracts: Option<AbstractOf<'_>>,
 ) -> String {
     let found = citations(steps);
     let mut cited: Vec<&(String, String)> = Vec::new();
@@ -54,6 +54,9 @@ pub fn with_citations(
     }
     shown
 }
+
+/// A paper's abstract by its id, where one can be read.
+pub type AbstractOf<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// How a supporting sentence opens its line.
 const QUOTE: &str = "    “";
