@@ -34,6 +34,7 @@ pub fn with_citations(
     }
     let chinese = request.chars().any(miracle_corpora::is_han);
     let mut shown = answer.trim_end().to_string();
+    let (total, mut refused) = (cited.len(), 0);
     for (id, citation) in cited {
         let text = abstracts.and_then(|of| of(id));
         match text.as_deref().map(|t| supporting_sentence(t, request)) {
@@ -42,21 +43,33 @@ pub fn with_citations(
             Some(Some(sentence)) => {
                 shown.push_str(&format!("\n[{id}] {citation}\n{QUOTE}{sentence}”"));
             }
-            Some(None) if chinese => {
-                shown.push_str(&format!(
-                    "\n[{id}] 未列出：其摘要中没有支持这一请求的句子。"
-                ));
+            Some(None) => {
+                refused += 1;
+                shown.push_str(&if chinese {
+                    format!("\n[{id}] 未列出：其摘要中没有支持这一请求的句子。")
+                } else {
+                    format!(
+                        "\n[{id}] is not listed: no sentence of its abstract supports the request."
+                    )
+                });
             }
-            Some(None) => shown.push_str(&format!(
-                "\n[{id}] is not listed: no sentence of its abstract supports the request."
-            )),
         }
+    }
+    if refused == total {
+        shown.push_str(if chinese {
+            "\n[-] 检索到的论文都不支持这一请求：可以换个说法再试。"
+        } else {
+            "\n[-] None of the papers found supports the request: try other words."
+        });
     }
     shown
 }
 
 /// A paper's abstract by its id, where one can be read.
 pub type AbstractOf<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// How the line opens that says no cited paper supports the request.
+const NONE_SUPPORTS: &str = "[-] ";
 
 /// How a supporting sentence opens its line.
 const QUOTE: &str = "    “";
@@ -73,6 +86,7 @@ pub fn as_written(answer: &str) -> String {
     while keep > 1 {
         let line = lines[keep - 1];
         let ours = line.starts_with(QUOTE)
+            || line.starts_with(NONE_SUPPORTS)
             || cited_line(line)
                 .is_some_and(|id| answer_citations(&lines[..keep - 1].join("\n")).contains(&id));
         if !ours {
@@ -287,6 +301,12 @@ mod tests {
             shown,
             "Papers: [4983], [77].\n[4983] Hüppi (1998).\n    “Diffusion tensor imaging showed white matter development in preterm infants.”\n[77] is not listed: no sentence of its abstract supports the request."
         );
+        let refused = with_citations("Papers: [77].", &steps, "white matter", Some(&abstracts));
+        assert_eq!(
+            refused,
+            "Papers: [77].\n[77] is not listed: no sentence of its abstract supports the request.\n[-] None of the papers found supports the request: try other words."
+        );
+        assert_eq!(as_written(&refused), "Papers: [77].");
         let quoted = shown.lines().nth(2).unwrap();
         let sentence = quoted.trim_start_matches(QUOTE).trim_end_matches('”');
         assert!(
