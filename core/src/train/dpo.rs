@@ -18,8 +18,8 @@ use burn::prelude::*;
 use burn::tensor::activation::{log_sigmoid, log_softmax};
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint::Checkpoints;
 use super::data::learning_rate;
-use super::pair_checkpoint::Checkpoints;
 use super::pretrain::TrainError;
 use super::reward::{Ranked, agreeing_pairs};
 use super::reward_training::{PairLog, PairReport, PairScore};
@@ -186,10 +186,7 @@ pub fn train_dpo(
     };
     let resumed = checkpoints.resume(&train_device, optimizer(), |dir| {
         let loaded = model_dir::load(dir, &train_device).map_err(|e| e.to_string())?;
-        match &loaded.config == run.config {
-            true => Ok(loaded.model),
-            false => Err("this checkpoint holds another model shape".to_string()),
-        }
+        Ok((&loaded.config == run.config).then_some(loaded.model))
     })?;
     let (mut policy, mut optimizer, start) = match resumed {
         Some(resumed) => resumed,

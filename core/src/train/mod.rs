@@ -1,9 +1,9 @@
 //! Training the GPT: the language-modelling loss, PyTorch-exact AdamW, and one step.
 
 mod adamw;
+mod checkpoint;
 pub mod data;
 pub mod dpo;
-mod pair_checkpoint;
 pub mod ppo;
 pub mod ppo_training;
 pub mod pretrain;

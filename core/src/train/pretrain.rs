@@ -18,6 +18,7 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint::Checkpoints;
 use super::data::{Batches, Packed, learning_rate};
 use super::{AdamW, AdamWConfig, lm_loss};
 use crate::gpt::{Gpt, GptConfig, model_dir};
@@ -97,13 +98,6 @@ pub struct StepReport {
     pub seconds: f64,
     /// Validation loss, on the steps that evaluate.
     pub val_loss: Option<f32>,
-}
-
-/// What the step counter says about a checkpoint, beside its weights and optimizer state.
-#[derive(Debug, Serialize, Deserialize)]
-struct TrainerState {
-    step: u64,
-    schedule: Schedule,
 }
 
 const LOG_HEADER: &str = "step,lr,loss,grad_norm,tokens_per_s,val_loss,val_ppl\n";
@@ -214,7 +208,17 @@ pub fn train(
     } = *run;
     validate(config, schedule, tokenizer)?;
     let device = device.clone().autodiff();
-    let (mut model, mut optimizer, start) = match resume(out, config, schedule, &device)? {
+    let checkpoints = Checkpoints { out, schedule };
+    let resumed = checkpoints.resume(&device, AdamW::new(adamw_config(schedule)), |dir| {
+        let saved =
+            GptConfig::from_file(&dir.join(model_dir::CONFIG_FILE)).map_err(|e| e.to_string())?;
+        if &saved != config {
+            return Ok(None);
+        }
+        let weights = crate::gpt::weights::read(dir).map_err(|e| e.to_string())?;
+        model_dir::load_weights(config, weights, &device).map(Some)
+    })?;
+    let (mut model, mut optimizer, start) = match resumed {
         Some(resumed) => resumed,
         None => {
             device.seed(schedule.seed);
@@ -274,7 +278,9 @@ pub fn train(
         reports.push(report);
         let stopping = stop_after == Some(done);
         if done % schedule.checkpoint_interval == 0 || done == schedule.steps || stopping {
-            save_checkpoint(out, config, schedule, tokenizer, &model, &optimizer, done)?;
+            checkpoints.save(done, &optimizer, |dir| {
+                Ok(model_dir::save(dir, config, tokenizer, &model.valid())?)
+            })?;
         }
         if stopping {
             return Ok(reports);
@@ -397,35 +403,6 @@ fn write_log_row(log: &mut std::fs::File, r: &StepReport, out: &Path) -> Result<
     .map_err(io(&out.join("log.csv")))
 }
 
-fn save_checkpoint(
-    out: &Path,
-    config: &GptConfig,
-    schedule: &Schedule,
-    tokenizer: &Tokenizer,
-    model: &Gpt,
-    optimizer: &AdamW,
-    step: u64,
-) -> Result<(), TrainError> {
-    let root = out.join("checkpoints");
-    let name = format!("step-{step}");
-    let dir = root.join(&name);
-    model_dir::save(&dir, config, tokenizer, &model.valid())?;
-    let checkpoint_error = |message: String| TrainError::Checkpoint {
-        path: dir.clone(),
-        message,
-    };
-    let state = optimizer.state_bytes().map_err(checkpoint_error)?;
-    crate::fs::write_atomic(&dir.join("optimizer.safetensors"), &state).map_err(io(&dir))?;
-    let trainer = serde_json::to_string_pretty(&TrainerState {
-        step,
-        schedule: schedule.clone(),
-    })
-    .expect("serialises");
-    crate::fs::write_atomic(&dir.join("trainer.json"), trainer.as_bytes()).map_err(io(&dir))?;
-    // Only now is the checkpoint complete: publish it, then drop the older ones.
-    publish_checkpoint(&root, &name)
-}
-
 /// Makes `root/name` the newest checkpoint (`root/latest`, rewritten atomically) and
 /// removes the one it replaces.
 pub(super) fn publish_checkpoint(root: &Path, name: &str) -> Result<(), TrainError> {
@@ -446,41 +423,4 @@ pub fn latest_checkpoint(out: &Path) -> Option<String> {
         .join(name)
         .is_dir()
         .then(|| name.to_string())
-}
-
-/// The newest complete checkpoint under `out`, if any, checked against this run's config.
-fn resume(
-    out: &Path,
-    config: &GptConfig,
-    schedule: &Schedule,
-    device: &Device,
-) -> Result<Option<(Gpt, AdamW, u64)>, TrainError> {
-    let root = out.join("checkpoints");
-    let Ok(latest) = std::fs::read_to_string(root.join("latest")) else {
-        return Ok(None);
-    };
-    let dir = root.join(latest.trim());
-    let fail = |message: String| TrainError::Checkpoint {
-        path: dir.clone(),
-        message,
-    };
-    let trainer: TrainerState = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("trainer.json")).map_err(|e| fail(e.to_string()))?,
-    )
-    .map_err(|e| fail(e.to_string()))?;
-    let saved =
-        GptConfig::from_file(&dir.join(model_dir::CONFIG_FILE)).map_err(|e| fail(e.to_string()))?;
-    if &saved != config || &trainer.schedule != schedule {
-        return Err(fail(format!(
-            "this checkpoint was made with another model or schedule; resume with the same config, or choose a new output folder (or remove {})",
-            out.display()
-        )));
-    }
-    let weights = crate::gpt::weights::read(&dir).map_err(|e| fail(e.to_string()))?;
-    let model = model_dir::load_weights(config, weights, device).map_err(fail)?;
-    let mut optimizer = AdamW::new(adamw_config(schedule));
-    let state =
-        std::fs::read(dir.join("optimizer.safetensors")).map_err(|e| fail(e.to_string()))?;
-    optimizer.load_state(&state, device).map_err(fail)?;
-    Ok(Some((model, optimizer, trainer.step)))
 }

@@ -17,8 +17,8 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint::Checkpoints;
 use super::data::learning_rate;
-use super::pair_checkpoint::Checkpoints;
 use super::pretrain::{TrainError, io, open_log};
 use super::reward::{Ranked, RewardModel, agreeing_pairs, pairwise_loss};
 use super::{AdamW, AdamWConfig};
@@ -110,10 +110,7 @@ pub fn train_reward(
     };
     let resumed = checkpoints.resume(&device, optimizer(), |dir| {
         let (model, config, _) = RewardModel::load(dir, &device).map_err(|e| e.to_string())?;
-        match &config == run.config {
-            true => Ok(model),
-            false => Err("this checkpoint holds another model shape".to_string()),
-        }
+        Ok((&config == run.config).then_some(model))
     })?;
     let (mut model, mut optimizer, start) = match resumed {
         Some(resumed) => resumed,

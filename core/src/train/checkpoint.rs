@@ -1,14 +1,15 @@
-//! Checkpoints of the runs on comparisons (the reward model, DPO), laid out as
-//! pretraining's are, so that a killed run resumes where its last checkpoint left it and
-//! logs the same losses as a run that was never stopped:
+//! Checkpoints of pretraining, SFT, the reward model and DPO, one layout for all, so that a
+//! killed run resumes where its last checkpoint left it and logs the same losses as a run
+//! that was never stopped:
 //!
 //! ```text
 //! OUT/checkpoints/latest     the name of the newest complete checkpoint
 //! OUT/checkpoints/step-N/    the model, optimizer.safetensors, trainer.json (step, schedule)
 //! ```
 //!
-//! Each step draws its prompts from the seed and the step's index alone, so the weights,
-//! the optimizer's moments and the step are all a run needs to go on.
+//! Each stage draws its batches from the seed and the step's index alone, so the weights,
+//! the optimizer's moments and the step are all a run needs to go on. (PPO, whose unit is
+//! an iteration, keeps its own.)
 
 use std::path::Path;
 
@@ -61,12 +62,13 @@ impl<S: Serialize + DeserializeOwned + PartialEq> Checkpoints<'_, S> {
 
     /// The newest checkpoint, if there is one: the model `read_model` makes of its folder,
     /// `optimizer` (the run's, fresh) with the saved moments, and the step. A checkpoint of
-    /// another schedule is refused rather than continued with different settings.
+    /// another schedule, or whose model `read_model` finds of another shape (`None`), is
+    /// refused rather than continued with different settings.
     pub fn resume<M>(
         &self,
         device: &Device,
         mut optimizer: AdamW,
-        read_model: impl FnOnce(&Path) -> Result<M, String>,
+        read_model: impl FnOnce(&Path) -> Result<Option<M>, String>,
     ) -> Result<Option<(M, AdamW, u64)>, TrainError> {
         let root = self.out.join("checkpoints");
         let Ok(latest) = std::fs::read_to_string(root.join("latest")) else {
@@ -80,13 +82,16 @@ impl<S: Serialize + DeserializeOwned + PartialEq> Checkpoints<'_, S> {
         let text =
             std::fs::read_to_string(dir.join("trainer.json")).map_err(|e| fail(e.to_string()))?;
         let state: State<S> = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
-        if &state.schedule != self.schedule {
+        let model = match &state.schedule == self.schedule {
+            true => read_model(&dir).map_err(fail)?,
+            false => None,
+        };
+        let Some(model) = model else {
             return Err(fail(format!(
-                "this checkpoint was made with another schedule; resume with the same config, or choose a new output folder (or remove {})",
+                "this checkpoint was made with another model or schedule; resume with the same config, or choose a new output folder (or remove {})",
                 self.out.display()
             )));
-        }
-        let model = read_model(&dir).map_err(fail)?;
+        };
         let bytes =
             std::fs::read(dir.join("optimizer.safetensors")).map_err(|e| fail(e.to_string()))?;
         optimizer.load_state(&bytes, device).map_err(fail)?;
