@@ -5,9 +5,9 @@
 //! something. One that fails is replaced by the loop's own, made from the results alone.
 
 use crate::agent::TracedStep;
-use crate::demos::LITERATURE;
+use crate::demos::{LITERATURE, cited_ids};
 use crate::grounding::numbers_in;
-use crate::judge::{answer_citations, found_papers};
+use crate::judge::answer_citations;
 use crate::protocol::Step;
 
 /// Why an answer was replaced.
@@ -25,10 +25,12 @@ pub enum Fault {
     CitesWithoutSearch,
 }
 
-/// The last expert whose call succeeded this turn, and every successful result's text.
+/// The last expert whose call succeeded this turn, every successful result's text, and
+/// the papers the successful searches found, best first, each once.
 struct Results<'s> {
     last_expert: Option<&'s str>,
     texts: Vec<&'s str>,
+    papers: Vec<String>,
 }
 
 fn results(steps: &[TracedStep]) -> Results<'_> {
@@ -36,6 +38,7 @@ fn results(steps: &[TracedStep]) -> Results<'_> {
     let mut out = Results {
         last_expert: None,
         texts: Vec::new(),
+        papers: Vec::new(),
     };
     for traced in steps {
         match &traced.step {
@@ -43,6 +46,13 @@ fn results(steps: &[TracedStep]) -> Results<'_> {
             Step::Result { text } if traced.error.is_none() => {
                 out.last_expert = expert;
                 out.texts.push(text);
+                if expert == Some(LITERATURE) {
+                    for id in cited_ids(text) {
+                        if !out.papers.contains(&id) {
+                            out.papers.push(id);
+                        }
+                    }
+                }
             }
             _ => {}
         }
@@ -52,22 +62,14 @@ fn results(steps: &[TracedStep]) -> Results<'_> {
 
 /// What is wrong with `answer` as the end of a turn of `steps`, if anything.
 pub fn check(answer: &str, steps: &[TracedStep]) -> Option<Fault> {
-    if !answer
-        .chars()
-        .any(|c| c.is_alphanumeric() || miracle_corpora::is_han(c))
-    {
+    // Han characters are alphanumeric too.
+    if !answer.chars().any(char::is_alphanumeric) {
         return Some(Fault::Empty);
     }
     let cited = answer_citations(answer);
     let results = results(steps);
     match results.last_expert {
         Some(LITERATURE) => {
-            let plain: Vec<Step> = steps.iter().map(|s| s.step.clone()).collect();
-            let failed: Vec<bool> = steps.iter().map(|s| s.error.is_some()).collect();
-            let found = found_papers(&plain, &failed);
-            // A search that found nothing is answered by citing nothing.
-            let fine =
-                cited.iter().all(|c| found.contains(c)) && cited.is_empty() == found.is_empty();
             let lower = answer.to_lowercase();
             if ["the answer is", "答案是"]
                 .iter()
@@ -75,6 +77,10 @@ pub fn check(answer: &str, steps: &[TracedStep]) -> Option<Fault> {
             {
                 return Some(Fault::SearchAsCalculation);
             }
+            // A search that found nothing is answered by citing nothing.
+            let found = &results.papers;
+            let fine =
+                cited.iter().all(|c| found.contains(c)) && cited.is_empty() == found.is_empty();
             (!fine).then_some(Fault::CitesNothingFound)
         }
         Some(_) => {
@@ -96,10 +102,7 @@ pub fn honest_answer(steps: &[TracedStep], chinese: bool) -> String {
     let last = results.texts.last().copied().unwrap_or_default();
     match (results.last_expert, chinese) {
         (Some(LITERATURE), _) => {
-            let plain: Vec<Step> = steps.iter().map(|s| s.step.clone()).collect();
-            let failed: Vec<bool> = steps.iter().map(|s| s.error.is_some()).collect();
-            let found: Vec<String> = found_papers(&plain, &failed)
-                .into_iter()
+            let found: Vec<String> = (results.papers.iter())
                 .take(3)
                 .map(|id| format!("[{id}]"))
                 .collect();
@@ -126,34 +129,7 @@ pub fn honest_answer(steps: &[TracedStep], chinese: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn step(step: Step, error: Option<&str>) -> TracedStep {
-        TracedStep {
-            step,
-            tokens: 0,
-            ms: 0.0,
-            error: error.map(String::from),
-            pressed: false,
-        }
-    }
-
-    fn call(expert: &str, result: &str, error: Option<&str>) -> Vec<TracedStep> {
-        vec![
-            step(
-                Step::Call {
-                    expert: expert.into(),
-                    input: "x".into(),
-                },
-                None,
-            ),
-            step(
-                Step::Result {
-                    text: result.into(),
-                },
-                error,
-            ),
-        ]
-    }
+    use crate::test_steps::call;
 
     #[test]
     fn answers_that_fit_their_turn_pass() {

@@ -50,3 +50,36 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
         None => text.to_string(),
     }
 }
+
+/// Turns of the agent made by hand, for the tests of what reads them.
+#[cfg(test)]
+pub(crate) mod test_steps {
+    use crate::agent::TracedStep;
+    use crate::protocol::Step;
+
+    /// A call to `expert` and its result (failed, with `error`).
+    pub fn call(expert: &str, result: &str, error: Option<&str>) -> Vec<TracedStep> {
+        let traced = |step, error: Option<&str>| TracedStep {
+            step,
+            tokens: 0,
+            ms: 0.0,
+            error: error.map(String::from),
+            pressed: false,
+        };
+        vec![
+            traced(
+                Step::Call {
+                    expert: expert.into(),
+                    input: "x".into(),
+                },
+                None,
+            ),
+            traced(
+                Step::Result {
+                    text: result.into(),
+                },
+                error,
+            ),
+        ]
+    }
+}

@@ -175,33 +175,10 @@ fn result_line(line: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn step(step: Step, error: Option<&str>) -> TracedStep {
-        TracedStep {
-            step,
-            tokens: 0,
-            ms: 0.0,
-            error: error.map(String::from),
-            pressed: false,
-        }
-    }
+    use crate::test_steps::call;
 
     fn search(result: &str, error: Option<&str>) -> Vec<TracedStep> {
-        vec![
-            step(
-                Step::Call {
-                    expert: LITERATURE.into(),
-                    input: "q".into(),
-                },
-                None,
-            ),
-            step(
-                Step::Result {
-                    text: result.into(),
-                },
-                error,
-            ),
-        ]
+        call(LITERATURE, result, error)
     }
 
     #[test]
@@ -233,21 +210,7 @@ mod tests {
             with_citations("See [4983].", &failed, "", None),
             "See [4983]."
         );
-        let calculator = vec![
-            step(
-                Step::Call {
-                    expert: "calculator".into(),
-                    input: "1 + 1".into(),
-                },
-                None,
-            ),
-            step(
-                Step::Result {
-                    text: "1. [2] x".into(),
-                },
-                None,
-            ),
-        ];
+        let calculator = call("calculator", "1. [2] x", None);
         assert_eq!(with_citations("[2]", &calculator, "", None), "[2]");
     }
 
