@@ -588,7 +588,14 @@ impl Turn<'_, '_> {
             Ok(seen) => (seen.text, None),
             Err(e) => (format!("{ERROR_PREFIX}{e}"), Some(e)),
         };
-        if error.is_none() && expert == crate::demos::LITERATURE && self.agent.fuse_request {
+        // A query of the request's own terms would find the same papers: no second search.
+        let terms = miracle_experts::search::analyzer::terms;
+        let same_words = terms(&input) == terms(&self.request);
+        if error.is_none()
+            && expert == crate::demos::LITERATURE
+            && self.agent.fuse_request
+            && !same_words
+        {
             let whole = self.agent.registry.call(&expert, &self.request, &ctx).await;
             if let Ok(whole) = whole {
                 text = crate::papers::fuse(&text, &whole.text);

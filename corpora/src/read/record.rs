@@ -420,7 +420,7 @@ pub fn folded(text: &str) -> String {
 }
 
 /// DOIs are compared bare: "https://doi.org/10.1/x" and "doi:10.1/x" are "10.1/x".
-fn normalise_doi(doi: &str) -> String {
+pub fn normalise_doi(doi: &str) -> String {
     let trimmed = doi.trim();
     let lower = trimmed.to_ascii_lowercase();
     for prefix in [

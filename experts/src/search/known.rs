@@ -2,7 +2,7 @@
 //! record, first, whatever BM25 makes of the words. `search` puts what these find ahead of
 //! the ranked hits.
 
-use miracle_corpora::{Paper, folded};
+use miracle_corpora::{Paper, folded, normalise_doi};
 use tantivy::collector::TopDocs;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
@@ -24,19 +24,10 @@ pub enum Known {
 impl Known {
     pub fn read(query: &str) -> Known {
         let query = query.trim();
-        let lower = query.to_ascii_lowercase();
-        for prefix in [
-            "https://doi.org/",
-            "http://doi.org/",
-            "https://dx.doi.org/",
-            "doi:",
-        ] {
-            if let Some(rest) = lower.strip_prefix(prefix) {
-                return Known::Doi(query[query.len() - rest.len()..].trim().to_string());
-            }
-        }
-        if lower.starts_with("10.") && lower.contains('/') && !lower.contains(char::is_whitespace) {
-            return Known::Doi(query.to_string());
+        // Bare, `doi:` or a link, as records store them.
+        let bare = normalise_doi(query);
+        if bare.starts_with("10.") && bare.contains('/') && !bare.contains(char::is_whitespace) {
+            return Known::Doi(bare);
         }
         if let Some((author, year)) = author_year(query) {
             return Known::AuthorYear { author, year };

@@ -4,7 +4,7 @@
 //! shares enough of them; a paper with none is not cited for the request.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use super::{LiteratureIndex, analyzer, default_index};
 
@@ -36,10 +36,11 @@ fn sentences(text: &str) -> Vec<&str> {
 /// The sentence of `abstract_text` that shares the most terms with `request`: at least two,
 /// or the one term a one-term request has. An exact slice of `abstract_text`.
 pub fn supporting_sentence<'a>(abstract_text: &'a str, request: &str) -> Option<&'a str> {
-    let framing: HashSet<String> = analyzer::terms(FRAMING).into_iter().collect();
+    static FRAMING_TERMS: LazyLock<HashSet<String>> =
+        LazyLock::new(|| analyzer::terms(FRAMING).into_iter().collect());
     let wanted: HashSet<String> = analyzer::terms(request)
         .into_iter()
-        .filter(|t| !framing.contains(t))
+        .filter(|t| !FRAMING_TERMS.contains(t))
         .collect();
     let needed = wanted.len().clamp(1, 2);
     sentences(abstract_text)
