@@ -538,25 +538,24 @@ fn what_a_collection_lacks_is_said_not_hidden() {
     assert!(found["hits"][0]["missing"].is_array(), "{found}");
 }
 
+/// An index of these fixtures in `home`/idx, built with `miracle index`; its path.
+fn own_index(home: &std::path::Path, fixtures: &[&str]) -> String {
+    let idx = home.join("idx").display().to_string();
+    let mut args = vec!["index".to_string(), "--out".into(), idx.clone()];
+    args.extend(fixtures.iter().map(|f| fixture(f)));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let built = miracle(&args, home);
+    assert!(built.status.success(), "{}", stderr(&built));
+    idx
+}
+
 /// Issue 31: a citation keeps what the export has. Zotero's BibTeX and EndNote's RIS carry
 /// volume, issue and pages; the index stores them and both styles print them, APA with
 /// its italics in Markdown or HTML when asked.
 #[test]
 fn citations_keep_volume_issue_and_pages_from_the_export() {
     let home = tempfile::tempdir().unwrap();
-    let index = home.path().join("idx");
-    let idx = index.to_str().unwrap();
-    let built = miracle(
-        &[
-            "index",
-            "--out",
-            idx,
-            &fixture("zotero.bib"),
-            &fixture("endnote.ris"),
-        ],
-        home.path(),
-    );
-    assert!(built.status.success(), "{}", stderr(&built));
+    let idx = &own_index(home.path(), &["zotero.bib", "endnote.ris"]);
     let cite = |style: &str, markup: &str, query: &str| -> String {
         let run = miracle(
             &[
@@ -592,20 +591,7 @@ fn citations_keep_volume_issue_and_pages_from_the_export() {
 #[test]
 fn a_doi_an_author_and_year_or_a_title_finds_the_record() {
     let home = tempfile::tempdir().unwrap();
-    let index = home.path().join("idx");
-    let idx = index.to_str().unwrap();
-    let built = miracle(
-        &[
-            "index",
-            "--out",
-            idx,
-            &fixture("zotero.bib"),
-            &fixture("endnote.ris"),
-            &fixture("cnki.ris"),
-        ],
-        home.path(),
-    );
-    assert!(built.status.success(), "{}", stderr(&built));
+    let idx = &own_index(home.path(), &["zotero.bib", "endnote.ris", "cnki.ris"]);
     let first = |query: &str| -> String {
         let run = miracle(&["search", "--index", idx, "--json", query], home.path());
         assert!(run.status.success(), "{query}: {}", stderr(&run));
