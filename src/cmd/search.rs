@@ -115,10 +115,7 @@ impl SearchArgs {
                     snippets: true,
                 };
                 let hits = index.search(&request)?;
-                let why = match hits.is_empty() {
-                    true => explain::why_nothing(&index, &request)?,
-                    false => None,
-                };
+                let why = explain::why_nothing(&index, &request, &hits)?;
                 if self.json {
                     print_json(out, query, &hits, &cite, why.as_deref())
                 } else {

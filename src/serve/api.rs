@@ -276,10 +276,7 @@ pub async fn search(
     let index = service.index.clone();
     let found = tokio::task::spawn_blocking(move || {
         let hits = index.search(&request)?;
-        let why = match hits.is_empty() {
-            true => explain::why_nothing(&index, &request)?,
-            false => None,
-        };
+        let why = explain::why_nothing(&index, &request, &hits)?;
         Ok::<_, SearchError>((hits, why))
     })
     .await

@@ -5,7 +5,7 @@
 
 use miracle_corpora::Paper;
 
-use super::{LiteratureIndex, SearchError, SearchRequest};
+use super::{Hit, LiteratureIndex, SearchError, SearchRequest};
 
 /// The metadata a citation needs that `paper` lacks: `authors`, `year`, `venue`.
 pub fn missing(paper: &Paper) -> Vec<&'static str> {
@@ -63,16 +63,18 @@ pub fn incomplete_note(papers: &[&Paper]) -> Option<String> {
     ))
 }
 
-/// Why `request` found nothing, when its year or venue filter is the reason: its words
-/// match papers, but none of them has a year or venue at all, or none the one asked for.
-/// `None` when no filter is set or the words themselves match nothing.
+/// Why `request`, which found `hits`, found nothing, when its year or venue filter is the
+/// reason: its words match papers, but none of them has a year or venue at all, or none
+/// the one asked for. `None` when it found something, when no filter is set, or when the
+/// words themselves match nothing.
 pub fn why_nothing(
     index: &LiteratureIndex,
     request: &SearchRequest,
+    hits: &[Hit],
 ) -> Result<Option<String>, SearchError> {
     let filters = &request.filters;
     let years = filters.years != (None, None);
-    if !years && filters.venue.is_none() {
+    if !hits.is_empty() || (!years && filters.venue.is_none()) {
         return Ok(None);
     }
     let mut unfiltered = SearchRequest::new(&request.query, 100);
