@@ -2,15 +2,11 @@
 //! and the built-in experts. `--trace` shows each step, `--json` prints the whole trace.
 
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
-use burn::prelude::Device;
 use clap::Args;
 use miracle_router::agent::{Agent, Trace};
 use miracle_router::protocol::{Exchange, Step};
-
-use super::model;
 
 #[derive(Debug, Args)]
 pub struct AgentOptions {
@@ -27,12 +23,12 @@ pub struct AgentOptions {
 }
 
 impl AgentOptions {
-    /// The agent as users get it (grounded, 8 calls), on the model in `dir`.
-    pub(super) fn on_model(dir: &Path) -> Self {
-        AgentOptions {
-            model: Some(dir.to_path_buf()),
-            max_calls: 8,
-            ungrounded: false,
+    /// The same agent, as the training pipeline builds it (to sample from).
+    pub(super) fn agent(&self) -> miracle_recipe::rlhf::AgentOn {
+        miracle_recipe::rlhf::AgentOn {
+            model: self.model.clone(),
+            max_calls: self.max_calls,
+            grounded: !self.ungrounded,
         }
     }
 }
@@ -71,23 +67,7 @@ pub(super) fn with_agent(
     options: &AgentOptions,
     f: impl AsyncFnOnce(&mut Agent<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let device = Device::flex();
-    let loaded = model::load(options.model.as_deref(), &device)?;
-    let registry = miracle_router::agent_registry();
-    let mut agent = Agent::new(
-        &loaded.model,
-        &loaded.config,
-        &device,
-        &loaded.tokenizer,
-        &registry,
-    )?;
-    agent.limits.max_calls = options.max_calls;
-    agent.grounded = !options.ungrounded;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime for expert calls")?;
-    runtime.block_on(f(&mut agent))
+    options.agent().run(f)
 }
 
 impl AskArgs {

@@ -8,7 +8,7 @@ use burn::prelude::Device;
 use clap::{Args, Subcommand};
 use miracle_core::bench;
 
-use super::wiring::Backend;
+use miracle_recipe::Backend;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {

@@ -3,14 +3,15 @@
 //! candidates with the programmatic ranker (rules, optional noise) into comparisons.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use miracle_router::rlhf::comparison::{Prompt, now_utc, read_candidates, read_prompts};
-use miracle_router::rlhf::ranker::{Rules, rank};
-use miracle_router::rlhf::sample::{Sampling, sample};
+use miracle_recipe::rlhf::{rank_file, sample_file};
+use miracle_router::rlhf::ranker::Rules;
+use miracle_router::rlhf::sample::Sampling;
 
-use super::ask::{AgentOptions, with_agent};
+use super::ask::AgentOptions;
+use super::progress::Console;
 
 #[derive(Debug, Subcommand)]
 pub enum LabelCommand {
@@ -136,47 +137,10 @@ impl SampleArgs {
             &self.out,
             &sampling,
             self.every,
-            &self.options,
-            out,
+            &self.options.agent(),
+            &mut Console::new(out),
         )
     }
-}
-
-/// Samples candidates for every `every`-th request of `suite` into `to`.
-pub(super) fn sample_file(
-    suite: &Path,
-    to: &Path,
-    sampling: &Sampling,
-    every: usize,
-    options: &AgentOptions,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let prompts = read_prompts(suite)?;
-    let picked: Vec<(usize, &Prompt)> = prompts.iter().enumerate().step_by(every.max(1)).collect();
-    let mut lines = String::new();
-    let (mut responses, mut comparable) = (0, 0);
-    let counter = super::progress::Counter::new(picked.len(), "requests sampled");
-    with_agent(options, async |agent| {
-        counter.show(0);
-        for (n, (index, prompt)) in picked.iter().enumerate() {
-            let candidates = sample(agent, prompt, sampling, *index as u64).await?;
-            responses += candidates.responses.len();
-            comparable += usize::from(candidates.responses.len() >= 2);
-            lines.push_str(&serde_json::to_string(&candidates)?);
-            lines.push('\n');
-            counter.show(n + 1);
-        }
-        counter.finish();
-        Ok(())
-    })?;
-    super::write_file(to, lines.as_bytes())?;
-    writeln!(
-        out,
-        "{} requests, {responses} distinct responses; {comparable} requests have two or more to compare; written to {}",
-        picked.len(),
-        to.display()
-    )?;
-    Ok(())
 }
 
 impl RankArgs {
@@ -191,40 +155,4 @@ impl RankArgs {
         };
         rank_file(&self.candidates, &self.out, &rules, out)
     }
-}
-
-/// Ranks the candidates in `from` with `rules` into the comparisons file `to`.
-pub(super) fn rank_file(
-    from: &Path,
-    to: &Path,
-    rules: &Rules,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let candidates = read_candidates(from)?;
-    let at = now_utc();
-    let mut lines = String::new();
-    let (mut ranked, mut pairs) = (0, 0);
-    for (i, c) in candidates.iter().enumerate() {
-        if let Some(comparison) = rank(c, rules, i as u64, &at) {
-            let k = comparison.ranking.len();
-            pairs += k * (k - 1) / 2;
-            ranked += 1;
-            lines.push_str(&serde_json::to_string(&comparison)?);
-            lines.push('\n');
-        }
-    }
-    anyhow::ensure!(
-        ranked > 0,
-        "{}: no request has two responses the rules can tell apart; sample more (--k, --max-draws, --temperature)",
-        from.display()
-    );
-    super::write_file(to, lines.as_bytes())?;
-    writeln!(
-        out,
-        "ranked {ranked} of {} requests ({pairs} pairs; the rest had no two responses the rules tell apart) as {:?}; written to {}",
-        candidates.len(),
-        rules.name(),
-        to.display()
-    )?;
-    Ok(())
 }

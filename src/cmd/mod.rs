@@ -11,7 +11,6 @@ mod eval;
 mod expert;
 mod index;
 mod label;
-mod loss_curve;
 pub(crate) mod model;
 mod ppo;
 mod pretrain;
@@ -21,18 +20,15 @@ mod rm;
 mod run;
 mod search;
 mod sft;
+mod stage;
 mod tokenizer;
 mod train;
-mod wiring;
 
 use std::io::Write;
-use std::path::Path;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 pub use did_you_mean::parse;
-use serde::de::DeserializeOwned;
 
 /// Miracle — a modular neuro-symbolic (MRKL) agent: a GPT that reasons step by step and
 /// calls exact experts (calculator, literature search, code) where a step needs them.
@@ -118,18 +114,5 @@ impl Cli {
     }
 }
 
-/// Writes `bytes` to `path` whole (`miracle_core::fs::write_atomic`, which also creates its
-/// folder), naming the file in the error.
-pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    miracle_core::fs::write_atomic(path, bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Reads the YAML file at `path` as a `what` ("fine-tuning config", "recipe"…), naming the
-/// file in every error.
-pub(crate) fn read_yaml<T: DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
-    let text = miracle_experts::yaml::read_file(path, miracle_experts::yaml::MAX_FILE_BYTES)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    miracle_experts::yaml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: not a valid {what}: {e}", path.display()))
-}
+// One reading of YAML configs and one atomic write, the pipeline's, for every command.
+pub(crate) use miracle_recipe::{read_yaml, write_file};

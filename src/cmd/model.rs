@@ -9,18 +9,11 @@ use anyhow::Context;
 use burn::prelude::Device;
 use clap::{Subcommand, ValueEnum};
 use miracle_core::gpt::GptConfig;
-use miracle_core::gpt::model_dir::{self, LoadedModel};
+use miracle_core::gpt::model_dir;
 use miracle_core::gpt::weights::{self, Dtype, Layout};
 use miracle_core::tokenizer::Tokenizer;
 
-/// Loads `dir`, or the embedded default model when `dir` is `None`.
-pub fn load(dir: Option<&Path>, device: &Device) -> anyhow::Result<LoadedModel> {
-    match dir {
-        Some(dir) => model_dir::load(dir, device)
-            .with_context(|| format!("cannot load the model in {}", dir.display())),
-        None => model_dir::load_default(device).map_err(|e| anyhow::anyhow!(e)),
-    }
-}
+pub use miracle_recipe::load_model as load;
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {

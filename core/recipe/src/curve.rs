@@ -9,7 +9,7 @@ use plotters::style::{FontStyle, register_font};
 
 /// DejaVu Sans Mono (Bitstream Vera licence, assets/fonts/LICENSE-DejaVu): text needs a font,
 /// and an embedded one draws the same on every machine.
-const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono.ttf");
+const FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSansMono.ttf");
 
 /// Points read from `log.csv`: (step, training loss) and (step, validation loss).
 #[derive(Debug, Default)]

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::Device;
-use clap::ValueEnum;
 
 /// Where a stage trains and a benchmark runs: burn-flex on the CPU, or burn-wgpu on the
 /// default GPU (a build with `--features wgpu`). The model code is the same on both.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Backend {
     #[default]
     Flex,
