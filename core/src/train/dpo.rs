@@ -11,21 +11,15 @@
 //! ```
 
 use std::path::Path;
-use std::time::Instant;
 
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::activation::{log_sigmoid, log_softmax};
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::Checkpoints;
-use super::data::learning_rate;
+use super::pairs::{OnPairs, Pace, PairReport, PairScore, train_on_pairs};
 use super::pretrain::TrainError;
 use super::reward::{Ranked, agreeing_pairs};
-use super::reward_training::{PairLog, PairReport, PairScore};
-use super::{AdamW, AdamWConfig};
 use crate::gpt::{Gpt, GptConfig, model_dir};
-use crate::rng::SplitMix64;
 use crate::tokenizer::{Special, Tokenizer};
 
 /// Σ log π(token) over the written tokens of each sequence, `[n]`. A sequence longer than
@@ -148,103 +142,103 @@ fn reference_logprobs(sft: &Gpt, groups: &[Ranked], device: &Device) -> Vec<Vec<
         .collect()
 }
 
+/// DPO as a run on comparisons: the reference's log-probabilities are computed once.
+struct Preferring<'r> {
+    run: &'r DpoRun<'r>,
+    train_ref: Vec<Vec<f32>>,
+    val_ref: Vec<Vec<f32>>,
+    inference: Device,
+    training: Device,
+}
+
+impl OnPairs for Preferring<'_> {
+    type Model = Gpt;
+
+    fn prompts(&self) -> usize {
+        self.run.train.len()
+    }
+
+    fn loss(&self, policy: &Gpt, picks: &[usize]) -> (Tensor<1>, PairScore) {
+        let beta = self.run.schedule.beta;
+        batch(
+            policy,
+            self.run.train,
+            &self.train_ref,
+            picks,
+            beta,
+            &self.training,
+        )
+    }
+
+    fn held_out(&self, policy: &Gpt) -> PairScore {
+        let beta = self.run.schedule.beta;
+        evaluate(policy, self.run.val, &self.val_ref, beta, &self.inference)
+    }
+
+    fn save(&self, policy: &Gpt, dir: &Path) -> Result<(), TrainError> {
+        Ok(model_dir::save(
+            dir,
+            self.run.config,
+            self.run.tokenizer,
+            policy,
+        )?)
+    }
+
+    fn load(&self, dir: &Path) -> Result<Option<Gpt>, String> {
+        let loaded = model_dir::load(dir, &self.training).map_err(|e| e.to_string())?;
+        Ok((&loaded.config == self.run.config).then_some(loaded.model))
+    }
+}
+
 /// Trains with DPO on `device` (an inference device; training runs on its autodiff form),
 /// logs, saves the policy; returns every step's report and the final held-out score.
 pub fn train_dpo(
     run: &DpoRun<'_>,
     device: &Device,
-    mut on_step: impl FnMut(&PairReport),
+    on_step: impl FnMut(&PairReport),
 ) -> Result<(Vec<PairReport>, PairScore), TrainError> {
     let s = run.schedule;
-    if s.steps == 0 || s.prompts_per_step == 0 || s.eval_interval == 0 || s.checkpoint_interval == 0
-    {
-        return Err(TrainError::Config(
-            "steps, prompts_per_step, eval_interval and checkpoint_interval must be at least 1"
-                .into(),
-        ));
-    }
-    if !(s.lr > 0.0 && s.min_lr >= 0.0 && s.min_lr <= s.lr && s.beta > 0.0) {
-        return Err(TrainError::Config(
-            "lr and beta must be positive and min_lr in [0, lr]".into(),
-        ));
+    if s.beta.is_nan() || s.beta <= 0.0 {
+        return Err(TrainError::Config("beta must be positive".into()));
     }
     if run.train.is_empty() || run.val.is_empty() {
         return Err(TrainError::Config(
             "there are no training or no held-out comparisons".into(),
         ));
     }
-    let train_device = device.clone().autodiff();
-    let optimizer = || {
-        AdamW::new(AdamWConfig {
-            weight_decay: 0.0,
-            ..AdamWConfig::default()
-        })
+    let pace = Pace {
+        steps: s.steps,
+        prompts_per_step: s.prompts_per_step,
+        lr: s.lr,
+        min_lr: s.min_lr,
+        warmup_steps: s.warmup_steps,
+        weight_decay: 0.0,
+        eval_interval: s.eval_interval,
+        checkpoint_interval: s.checkpoint_interval,
+        seed: s.seed,
     };
-    let checkpoints = Checkpoints {
-        out: run.out,
-        schedule: s,
+    pace.check()?;
+    let preferring = Preferring {
+        run,
+        train_ref: reference_logprobs(run.sft, run.train, device),
+        val_ref: reference_logprobs(run.sft, run.val, device),
+        inference: device.clone(),
+        training: device.clone().autodiff(),
     };
-    let resumed = checkpoints.resume(&train_device, optimizer(), |dir| {
-        let loaded = model_dir::load(dir, &train_device).map_err(|e| e.to_string())?;
-        Ok((&loaded.config == run.config).then_some(loaded.model))
-    })?;
-    let (mut policy, mut optimizer, start) = match resumed {
-        Some(resumed) => resumed,
-        None => {
-            let bytes = model_dir::weights_bytes(run.sft).map_err(TrainError::Config)?;
-            let policy = model_dir::load_weights(run.config, bytes, &train_device)
-                .map_err(TrainError::Config)?;
-            (policy, optimizer(), 0)
-        }
+    // The policy starts as a copy of the SFT model, on the autodiff device.
+    let start = || {
+        let bytes = model_dir::weights_bytes(run.sft).map_err(TrainError::Config)?;
+        model_dir::load_weights(run.config, bytes, &preferring.training).map_err(TrainError::Config)
     };
-    let train_ref = reference_logprobs(run.sft, run.train, device);
-    let val_ref = reference_logprobs(run.sft, run.val, device);
-    let mut log = PairLog::open(run.out, start)?;
-    let mut reports = Vec::new();
-    for step in start..s.steps {
-        let started = Instant::now();
-        let lr = learning_rate(step, s.warmup_steps, s.steps, s.lr, s.min_lr);
-        let mut rng = SplitMix64::new(s.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let picks: Vec<usize> = (0..s.prompts_per_step)
-            .map(|_| (rng.next_u64() % run.train.len() as u64) as usize)
-            .collect();
-        let (loss, train) = batch(
-            &policy,
-            run.train,
-            &train_ref,
-            &picks,
-            s.beta,
-            &train_device,
-        );
-        let grads = GradientsParams::from_grads(loss.backward(), &policy);
-        policy = optimizer.step(lr, policy, grads).0;
-        let done = step + 1;
-        let val = (done % s.eval_interval == 0 || done == s.steps)
-            .then(|| evaluate(&policy.valid(), run.val, &val_ref, s.beta, device));
-        let report = PairReport {
-            step: done,
-            steps: s.steps,
-            lr,
-            train,
-            seconds: started.elapsed().as_secs_f64(),
-            val,
-        };
-        log.write(&report)?;
-        if done % s.checkpoint_interval == 0 || done == s.steps {
-            checkpoints.save(done, &optimizer, |dir| {
-                Ok(model_dir::save(
-                    dir,
-                    run.config,
-                    run.tokenizer,
-                    &policy.valid(),
-                )?)
-            })?;
-        }
-        on_step(&report);
-        reports.push(report);
-    }
-    let policy = policy.valid();
-    let final_val = evaluate(&policy, run.val, &val_ref, s.beta, device);
+    let (policy, reports) = train_on_pairs(
+        &preferring,
+        (s, &pace),
+        run.out,
+        &preferring.training,
+        start,
+        on_step,
+    )?;
+    let final_val = preferring.held_out(&policy);
     model_dir::save(&run.out.join("model"), run.config, run.tokenizer, &policy)?;
     Ok((reports, final_val))
 }

@@ -4,6 +4,7 @@ mod adamw;
 mod checkpoint;
 pub mod data;
 pub mod dpo;
+mod pairs;
 pub mod ppo;
 pub mod ppo_training;
 pub mod pretrain;

@@ -9,21 +9,16 @@
 //! OUT/model/           the reward directory (trunk + reward_head.safetensors)
 //! ```
 
-use std::io::Write;
 use std::path::Path;
-use std::time::Instant;
 
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::Checkpoints;
-use super::data::learning_rate;
-use super::pretrain::{TrainError, io, open_log};
+use super::pairs::{OnPairs, Pace, train_on_pairs};
+pub use super::pairs::{PairLog, PairReport, PairScore};
+use super::pretrain::TrainError;
 use super::reward::{Ranked, RewardModel, agreeing_pairs, pairwise_loss};
-use super::{AdamW, AdamWConfig};
 use crate::gpt::GptConfig;
-use crate::rng::SplitMix64;
 use crate::tokenizer::Tokenizer;
 
 /// How to train a reward model; any field left out takes its default.
@@ -59,25 +54,6 @@ impl Default for RewardSchedule {
     }
 }
 
-/// Loss and pairwise accuracy over some prompts.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PairScore {
-    pub loss: f32,
-    pub accuracy: f64,
-    pub pairs: usize,
-}
-
-/// One step of training on comparisons (the reward model's or DPO's).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PairReport {
-    pub step: u64,
-    pub steps: u64,
-    pub lr: f64,
-    pub train: PairScore,
-    pub seconds: f64,
-    pub val: Option<PairScore>,
-}
-
 /// What to train: the model it starts from (on an autodiff device), the comparisons, and
 /// where it goes.
 pub struct RewardRun<'a> {
@@ -90,92 +66,46 @@ pub struct RewardRun<'a> {
     pub out: &'a Path,
 }
 
+/// The reward model as a run on comparisons.
+struct Rewarding<'r> {
+    run: &'r RewardRun<'r>,
+    /// The inference device, for held-out scores.
+    inference: Device,
+    training: Device,
+}
+
+impl OnPairs for Rewarding<'_> {
+    type Model = RewardModel;
+
+    fn prompts(&self) -> usize {
+        self.run.train.len()
+    }
+
+    fn loss(&self, model: &RewardModel, picks: &[usize]) -> (Tensor<1>, PairScore) {
+        let groups: Vec<&Ranked> = picks.iter().map(|&i| &self.run.train[i]).collect();
+        batch_loss(model, &groups, &self.training)
+    }
+
+    fn held_out(&self, model: &RewardModel) -> PairScore {
+        evaluate(model, self.run.val, &self.inference)
+    }
+
+    fn save(&self, model: &RewardModel, dir: &Path) -> Result<(), TrainError> {
+        Ok(model.save(dir, self.run.config, self.run.tokenizer)?)
+    }
+
+    fn load(&self, dir: &Path) -> Result<Option<RewardModel>, String> {
+        let (model, config, _) =
+            RewardModel::load(dir, &self.training).map_err(|e| e.to_string())?;
+        Ok((&config == self.run.config).then_some(model))
+    }
+}
+
 /// Trains, logs and saves; returns every step's report and the final held-out score.
 pub fn train_reward(
     run: RewardRun<'_>,
-    mut on_step: impl FnMut(&PairReport),
+    on_step: impl FnMut(&PairReport),
 ) -> Result<(Vec<PairReport>, PairScore), TrainError> {
-    let schedule = run.schedule;
-    check(&run)?;
-    let device = run.start.gpt.devices()[0].clone();
-    let optimizer = || {
-        AdamW::new(AdamWConfig {
-            weight_decay: schedule.weight_decay,
-            ..AdamWConfig::default()
-        })
-    };
-    let checkpoints = Checkpoints {
-        out: run.out,
-        schedule,
-    };
-    let resumed = checkpoints.resume(&device, optimizer(), |dir| {
-        let (model, config, _) = RewardModel::load(dir, &device).map_err(|e| e.to_string())?;
-        Ok((&config == run.config).then_some(model))
-    })?;
-    let (mut model, mut optimizer, start) = match resumed {
-        Some(resumed) => resumed,
-        None => (run.start, optimizer(), 0),
-    };
-    let mut log = PairLog::open(run.out, start)?;
-    let mut reports = Vec::new();
-    for step in start..schedule.steps {
-        let started = Instant::now();
-        let lr = learning_rate(
-            step,
-            schedule.warmup_steps,
-            schedule.steps,
-            schedule.lr,
-            schedule.min_lr,
-        );
-        let groups = pick(run.train, schedule, step);
-        let (loss, train) = batch_loss(&model, &groups, &device);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(lr, model, grads).0;
-        let seconds = started.elapsed().as_secs_f64();
-        let done = step + 1;
-        let val = (done % schedule.eval_interval == 0 || done == schedule.steps)
-            .then(|| evaluate(&model.valid(), run.val, &device.clone().inner()));
-        let report = PairReport {
-            step: done,
-            steps: schedule.steps,
-            lr,
-            train,
-            seconds,
-            val,
-        };
-        log.write(&report)?;
-        if done % schedule.checkpoint_interval == 0 || done == schedule.steps {
-            checkpoints.save(done, &optimizer, |dir| {
-                Ok(model.valid().save(dir, run.config, run.tokenizer)?)
-            })?;
-        }
-        on_step(&report);
-        reports.push(report);
-    }
-    let inference = device.clone().inner();
-    let model = model.valid();
-    let final_val = evaluate(&model, run.val, &inference);
-    let mean = mean_score(&model, run.train, &inference);
-    model
-        .centre(mean)
-        .save(&run.out.join("model"), run.config, run.tokenizer)?;
-    Ok((reports, final_val))
-}
-
-fn check(run: &RewardRun<'_>) -> Result<(), TrainError> {
-    let s = run.schedule;
-    if s.steps == 0 || s.prompts_per_step == 0 || s.eval_interval == 0 || s.checkpoint_interval == 0
-    {
-        return Err(TrainError::Config(
-            "steps, prompts_per_step, eval_interval and checkpoint_interval must be at least 1"
-                .into(),
-        ));
-    }
-    if !(s.lr > 0.0 && s.min_lr >= 0.0 && s.min_lr <= s.lr) {
-        return Err(TrainError::Config(
-            "lr must be positive and min_lr in [0, lr]".into(),
-        ));
-    }
     for (what, groups) in [("training", run.train), ("held-out", run.val)] {
         if groups.is_empty() {
             return Err(TrainError::Config(format!(
@@ -183,15 +113,34 @@ fn check(run: &RewardRun<'_>) -> Result<(), TrainError> {
             )));
         }
     }
-    Ok(())
-}
-
-/// The step's prompts: drawn with the seed and the step's index only, so a rerun repeats.
-fn pick<'g>(groups: &'g [Ranked], schedule: &RewardSchedule, step: u64) -> Vec<&'g Ranked> {
-    let mut rng = SplitMix64::new(schedule.seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    (0..schedule.prompts_per_step)
-        .map(|_| &groups[(rng.next_u64() % groups.len() as u64) as usize])
-        .collect()
+    let s = run.schedule;
+    let pace = Pace {
+        steps: s.steps,
+        prompts_per_step: s.prompts_per_step,
+        lr: s.lr,
+        min_lr: s.min_lr,
+        warmup_steps: s.warmup_steps,
+        weight_decay: s.weight_decay,
+        eval_interval: s.eval_interval,
+        checkpoint_interval: s.checkpoint_interval,
+        seed: s.seed,
+    };
+    let training = run.start.gpt.devices()[0].clone();
+    let rewarding = Rewarding {
+        inference: training.clone().inner(),
+        training: training.clone(),
+        run: &run,
+    };
+    let start = || Ok(run.start.clone());
+    let (model, reports) =
+        train_on_pairs(&rewarding, (s, &pace), run.out, &training, start, on_step)?;
+    let inference = &rewarding.inference;
+    let final_val = evaluate(&model, run.val, inference);
+    let mean = mean_score(&model, run.train, inference);
+    model
+        .centre(mean)
+        .save(&run.out.join("model"), run.config, run.tokenizer)?;
+    Ok((reports, final_val))
 }
 
 /// The mean over `groups` of their pairwise losses, with every response scored in one
@@ -253,38 +202,4 @@ fn mean_score(model: &RewardModel, groups: &[Ranked], device: &Device) -> f32 {
         total += f64::from(scores.sum().into_scalar::<f32>());
     }
     (total / sequences.len().max(1) as f64) as f32
-}
-
-/// `OUT/log.csv` of a run on comparisons: one row per step.
-pub struct PairLog {
-    path: std::path::PathBuf,
-    file: std::fs::File,
-}
-
-impl PairLog {
-    /// A new log, or on resume from step `start` the rows up to it.
-    pub fn open(out: &Path, start: u64) -> Result<PairLog, TrainError> {
-        let file = open_log(
-            out,
-            start,
-            "step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy\n",
-        )?;
-        Ok(PairLog {
-            path: out.join("log.csv"),
-            file,
-        })
-    }
-
-    pub fn write(&mut self, r: &PairReport) -> Result<(), TrainError> {
-        let (vl, va) = match r.val {
-            Some(v) => (v.loss.to_string(), v.accuracy.to_string()),
-            None => (String::new(), String::new()),
-        };
-        writeln!(
-            self.file,
-            "{},{},{},{},{vl},{va}",
-            r.step, r.lr, r.train.loss, r.train.accuracy
-        )
-        .map_err(io(&self.path))
-    }
 }
