@@ -1,6 +1,6 @@
-//! Checkpoints of pretraining, SFT, the reward model and DPO, one layout for all, so that a
-//! killed run resumes where its last checkpoint left it and logs the same losses as a run
-//! that was never stopped:
+//! Checkpoints of pretraining, SFT, the reward model, DPO and PPO, one layout for all, so
+//! that a killed run resumes where its last checkpoint left it and logs the same losses as
+//! a run that was never stopped:
 //!
 //! ```text
 //! OUT/checkpoints/latest     the name of the newest complete checkpoint
@@ -8,8 +8,9 @@
 //! ```
 //!
 //! Each stage draws its batches from the seed and the step's index alone, so the weights,
-//! the optimizer's moments and the step are all a run needs to go on. (PPO, whose unit is
-//! an iteration, keeps its own.)
+//! the optimizer's moments and the step are all a run needs to go on. PPO's step is an
+//! iteration (rollouts, then epochs of updates), and its model folder holds the value head
+//! beside the policy.
 
 use std::path::Path;
 

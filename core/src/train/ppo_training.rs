@@ -8,12 +8,12 @@
 //! ```text
 //! OUT/log.csv               iteration,lr,reward,kl,clip_fraction,entropy,policy_loss,value_loss,ptx_loss,approx_kl,rollout_s,rollout_tokens_per_s,update_s,tokens_per_s,val_lm_loss,heldout_success
 //! OUT/checkpoints/latest    the newest complete checkpoint
-//! OUT/checkpoints/iter-N/   model dir + value_head.safetensors optimizer.safetensors trainer.json
+//! OUT/checkpoints/step-N/   after iteration N: model dir + value_head.safetensors optimizer.safetensors trainer.json (train/checkpoint.rs)
 //! OUT/model/                the final policy (a model directory)
 //! ```
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -21,12 +21,13 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint::Checkpoints;
 use super::data::Batches;
 use super::ppo::{
     ActorCritic, Clip, Rollout, Targets, constrained, constraint_bias, gae, ppo_loss, rewards,
     whiten,
 };
-use super::pretrain::{TrainError, io, open_log, publish_checkpoint};
+use super::pretrain::{TrainError, io, open_log};
 use super::{AdamW, AdamWConfig, lm_loss};
 use crate::gpt::{Gpt, GptConfig, TokenSet, model_dir};
 use crate::tokenizer::{Special, Tokenizer};
@@ -138,12 +139,6 @@ pub struct PpoRun<'a> {
     pub out: &'a Path,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct TrainerState {
-    iteration: u64,
-    schedule: PpoSchedule,
-}
-
 const LOG_HEADER: &str = "iteration,lr,reward,kl,clip_fraction,entropy,policy_loss,value_loss,ptx_loss,approx_kl,rollout_s,rollout_tokens_per_s,update_s,tokens_per_s,val_lm_loss,heldout_success\n";
 
 /// Runs PPO-ptx on an inference device `device`; resumes from the newest checkpoint in
@@ -170,7 +165,21 @@ pub fn train_ppo(
     .ok_or_else(|| {
         TrainError::Config("the pretraining validation text is shorter than one context".into())
     })?;
-    let (mut policy, mut optimizer, start) = match resume(run, &train_device)? {
+    let checkpoints = Checkpoints {
+        out: run.out,
+        schedule: s,
+    };
+    let resumed = checkpoints.resume(&train_device, AdamW::new(adamw(s)), |dir| {
+        let loaded = model_dir::load(dir, &train_device).map_err(|e| e.to_string())?;
+        if &loaded.config != run.config {
+            return Ok(None);
+        }
+        let head = std::fs::read(dir.join(VALUE_HEAD_FILE)).map_err(|e| e.to_string())?;
+        ActorCritic::new(loaded.model, run.config, &train_device)
+            .with_value_head(head)
+            .map(Some)
+    })?;
+    let (mut policy, mut optimizer, start) = match resumed {
         Some(resumed) => resumed,
         None => {
             // Built on the training device and filled with the SFT weights: a module moved
@@ -278,7 +287,17 @@ pub fn train_ppo(
         on_iteration(&report);
         reports.push(report);
         if done % s.checkpoint_interval == 0 || done == s.iterations || stopping {
-            save_checkpoint(run, &policy, &optimizer, done)?;
+            checkpoints.save(done, &optimizer, |dir| {
+                let valid = policy.valid();
+                model_dir::save(dir, run.config, run.tokenizer, &valid.gpt)?;
+                let head = model_dir::weights_bytes(&valid.value_head()).map_err(|message| {
+                    TrainError::Checkpoint {
+                        path: dir.to_path_buf(),
+                        message,
+                    }
+                })?;
+                crate::fs::write_atomic(&dir.join(VALUE_HEAD_FILE), &head).map_err(io(dir))
+            })?;
         }
         if stopping {
             return Ok(reports);
@@ -583,72 +602,4 @@ fn write_row(log: &mut std::fs::File, r: &PpoReport, out: &Path) -> Result<(), T
         opt(r.heldout_success)
     )
     .map_err(io(&out.join("log.csv")))
-}
-
-fn save_checkpoint(
-    run: &PpoRun<'_>,
-    policy: &ActorCritic,
-    optimizer: &AdamW,
-    iteration: u64,
-) -> Result<(), TrainError> {
-    let root = run.out.join("checkpoints");
-    let name = format!("iter-{iteration}");
-    let dir = root.join(&name);
-    let valid = policy.valid();
-    model_dir::save(&dir, run.config, run.tokenizer, &valid.gpt)?;
-    let fail = |message: String| TrainError::Checkpoint {
-        path: dir.clone(),
-        message,
-    };
-    let head = model_dir::weights_bytes(&valid.value_head()).map_err(fail)?;
-    crate::fs::write_atomic(&dir.join(VALUE_HEAD_FILE), &head).map_err(io(&dir))?;
-    let state = optimizer.state_bytes().map_err(fail)?;
-    crate::fs::write_atomic(&dir.join("optimizer.safetensors"), &state).map_err(io(&dir))?;
-    let trainer = serde_json::to_string_pretty(&TrainerState {
-        iteration,
-        schedule: run.schedule.clone(),
-    })
-    .expect("serialises");
-    crate::fs::write_atomic(&dir.join("trainer.json"), trainer.as_bytes()).map_err(io(&dir))?;
-    publish_checkpoint(&root, &name)
-}
-
-fn resume(
-    run: &PpoRun<'_>,
-    device: &Device,
-) -> Result<Option<(ActorCritic, AdamW, u64)>, TrainError> {
-    let root = run.out.join("checkpoints");
-    let Ok(latest) = std::fs::read_to_string(root.join("latest")) else {
-        return Ok(None);
-    };
-    let dir: PathBuf = root.join(latest.trim());
-    let fail = |message: String| TrainError::Checkpoint {
-        path: dir.clone(),
-        message,
-    };
-    let trainer: TrainerState = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("trainer.json")).map_err(|e| fail(e.to_string()))?,
-    )
-    .map_err(|e| fail(e.to_string()))?;
-    if &trainer.schedule != run.schedule {
-        return Err(fail(format!(
-            "this checkpoint was made with another schedule; resume with the same config, or choose a new output folder (or remove {})",
-            run.out.display()
-        )));
-    }
-    let loaded = model_dir::load(&dir, device)?;
-    if &loaded.config != run.config {
-        return Err(fail(
-            "this checkpoint holds a model of another shape".into(),
-        ));
-    }
-    let head = std::fs::read(dir.join(VALUE_HEAD_FILE)).map_err(|e| fail(e.to_string()))?;
-    let policy = ActorCritic::new(loaded.model, run.config, device)
-        .with_value_head(head)
-        .map_err(fail)?;
-    let mut optimizer = AdamW::new(adamw(run.schedule));
-    let state =
-        std::fs::read(dir.join("optimizer.safetensors")).map_err(|e| fail(e.to_string()))?;
-    optimizer.load_state(&state, device).map_err(fail)?;
-    Ok(Some((policy, optimizer, trainer.iteration)))
 }

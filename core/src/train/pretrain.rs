@@ -414,8 +414,8 @@ pub(super) fn publish_checkpoint(root: &Path, name: &str) -> Result<(), TrainErr
     Ok(())
 }
 
-/// The name of the newest complete checkpoint under a run's folder `out` (`step-N` for
-/// pretraining and SFT, `iter-N` for PPO), if it holds one: where a rerun resumes.
+/// The name of the newest complete checkpoint under a run's folder `out` (`step-N`; for
+/// PPO, N counts iterations), if it holds one: where a rerun resumes.
 pub fn latest_checkpoint(out: &Path) -> Option<String> {
     let name = std::fs::read_to_string(out.join("checkpoints").join("latest")).ok()?;
     let name = name.trim();
