@@ -16,9 +16,10 @@ use burn::prelude::*;
 use burn::tensor::activation::{log_sigmoid, log_softmax};
 use serde::{Deserialize, Serialize};
 
-use super::pairs::{OnPairs, Pace, PairReport, PairScore, train_on_pairs};
+use super::pairs::{OnPairs, PairPace, PairReport, PairScore, train_on_pairs};
 use super::pretrain::TrainError;
 use super::reward::{Ranked, agreeing_pairs};
+use super::trainer;
 use crate::gpt::{Gpt, GptConfig, model_dir};
 use crate::tokenizer::{Special, Tokenizer};
 
@@ -206,15 +207,17 @@ pub fn train_dpo(
             "there are no training or no held-out comparisons".into(),
         ));
     }
-    let pace = Pace {
-        steps: s.steps,
+    let pace = PairPace {
+        pace: trainer::Pace {
+            steps: s.steps,
+            warmup_steps: s.warmup_steps,
+            lr: s.lr,
+            min_lr: s.min_lr,
+            eval_interval: s.eval_interval,
+            checkpoint_interval: s.checkpoint_interval,
+        },
         prompts_per_step: s.prompts_per_step,
-        lr: s.lr,
-        min_lr: s.min_lr,
-        warmup_steps: s.warmup_steps,
         weight_decay: 0.0,
-        eval_interval: s.eval_interval,
-        checkpoint_interval: s.checkpoint_interval,
         seed: s.seed,
     };
     pace.check()?;

@@ -11,6 +11,7 @@ pub mod pretrain;
 pub mod reward;
 pub mod reward_training;
 pub mod sft;
+mod trainer;
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;

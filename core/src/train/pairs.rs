@@ -1,15 +1,15 @@
-//! The loop of every run on comparisons — the reward model, and DPO's policy: each step
-//! draws a few prompts with the seed and the step's index alone, minimises their loss over
-//! all their ranked pairs, measures the held-out pairs now and then, logs a row, and
-//! checkpoints, so that a killed run resumes with the losses of one never stopped.
+//! Runs on comparisons — the reward model, and DPO's policy: each step draws a few prompts
+//! with the seed and the step's index alone and minimises their loss over all their ranked
+//! pairs; validation scores the held-out pairs.
 //!
 //! ```text
 //! OUT/log.csv          step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy
 //! OUT/checkpoints/     the newest checkpoint, where a rerun resumes
 //! ```
+//!
+//! It is a stage of the one loop (trainer.rs).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::module::Module;
@@ -18,9 +18,8 @@ use burn::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::checkpoint::Checkpoints;
-use super::data::learning_rate;
-use super::pretrain::{TrainError, io, open_log};
+use super::pretrain::TrainError;
+use super::trainer::{self, Stage};
 use super::{AdamW, AdamWConfig};
 use crate::rng::SplitMix64;
 
@@ -43,33 +42,28 @@ pub struct PairReport {
     pub val: Option<PairScore>,
 }
 
-/// The numbers of a schedule that the loop itself reads (each objective's schedule has
-/// its own fields beside them).
-pub(super) struct Pace {
-    pub steps: u64,
+/// A run on comparisons' share of its schedule: the loop's, and how prompts are drawn.
+pub(super) struct PairPace {
+    pub pace: trainer::Pace,
     pub prompts_per_step: usize,
-    pub lr: f64,
-    pub min_lr: f64,
-    pub warmup_steps: u64,
     pub weight_decay: f64,
-    pub eval_interval: u64,
-    pub checkpoint_interval: u64,
     pub seed: u64,
 }
 
-impl Pace {
+impl PairPace {
     pub fn check(&self) -> Result<(), TrainError> {
-        if self.steps == 0
+        let pace = &self.pace;
+        if pace.steps == 0
             || self.prompts_per_step == 0
-            || self.eval_interval == 0
-            || self.checkpoint_interval == 0
+            || pace.eval_interval == 0
+            || pace.checkpoint_interval == 0
         {
             return Err(TrainError::Config(
                 "steps, prompts_per_step, eval_interval and checkpoint_interval must be at least 1"
                     .into(),
             ));
         }
-        if !(self.lr > 0.0 && self.min_lr >= 0.0 && self.min_lr <= self.lr) {
+        if !(pace.lr > 0.0 && pace.min_lr >= 0.0 && pace.min_lr <= pace.lr) {
             return Err(TrainError::Config(
                 "lr must be positive and min_lr in [0, lr]".into(),
             ));
@@ -109,87 +103,95 @@ pub(super) trait OnPairs {
     fn load(&self, dir: &Path) -> Result<Option<Self::Model>, String>;
 }
 
+/// A run on comparisons as a stage of the one loop.
+struct OnPairsStage<'o, O> {
+    objective: &'o O,
+    pace: &'o PairPace,
+}
+
+impl<O: OnPairs> Stage for OnPairsStage<'_, O> {
+    type Model = O::Model;
+    type Report = PairReport;
+    const HEADER: &'static str = "step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy\n";
+
+    fn step(
+        &mut self,
+        model: O::Model,
+        optimizer: &mut AdamW,
+        step: u64,
+        lr: f64,
+    ) -> Result<(O::Model, PairReport), TrainError> {
+        let started = Instant::now();
+        let picks = self.pace.picks(step, self.objective.prompts());
+        let (loss, train) = self.objective.loss(&model, &picks);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let model = optimizer.step(lr, model, grads).0;
+        let report = PairReport {
+            step: step + 1,
+            steps: self.pace.pace.steps,
+            lr,
+            train,
+            seconds: started.elapsed().as_secs_f64(),
+            val: None,
+        };
+        Ok((model, report))
+    }
+
+    fn validate(&mut self, model: &O::Model, report: &mut PairReport) -> Result<(), TrainError> {
+        report.val = Some(self.objective.held_out(model));
+        Ok(())
+    }
+
+    fn row(&self, r: &PairReport) -> String {
+        let (vl, va) = match r.val {
+            Some(v) => (v.loss.to_string(), v.accuracy.to_string()),
+            None => (String::new(), String::new()),
+        };
+        format!(
+            "{},{},{},{},{vl},{va}",
+            r.step, r.lr, r.train.loss, r.train.accuracy
+        )
+    }
+
+    fn save(&self, model: &O::Model, dir: &Path) -> Result<(), TrainError> {
+        self.objective.save(model, dir)
+    }
+
+    fn load(&self, dir: &Path) -> Result<Option<O::Model>, String> {
+        self.objective.load(dir)
+    }
+}
+
 /// Trains `objective` under `pace` into `out`, from `start` or from the newest checkpoint
 /// of the same `schedule` there; returns the trained model (its inference copy) and
 /// every step's report.
 pub(super) fn train_on_pairs<O: OnPairs, S>(
     objective: &O,
-    (schedule, pace): (&S, &Pace),
+    (schedule, pace): (&S, &PairPace),
     out: &Path,
     device: &Device,
     start: impl FnOnce() -> Result<O::Model, TrainError>,
-    mut on_step: impl FnMut(&PairReport),
+    on_step: impl FnMut(&PairReport),
 ) -> Result<(O::Model, Vec<PairReport>), TrainError>
 where
     S: Serialize + DeserializeOwned + PartialEq,
 {
     pace.check()?;
-    let checkpoints = Checkpoints { out, schedule };
-    let resumed = checkpoints.resume(device, pace.optimizer(), |dir| objective.load(dir))?;
-    let (mut model, mut optimizer, first) = match resumed {
-        Some(resumed) => resumed,
-        None => (start()?, pace.optimizer(), 0),
+    let mut stage = OnPairsStage { objective, pace };
+    let start = trainer::Start {
+        optimizer: || pace.optimizer(),
+        model: start,
     };
-    let mut log = PairLog::open(out, first)?;
-    let mut reports = Vec::new();
-    for step in first..pace.steps {
-        let started = Instant::now();
-        let lr = learning_rate(step, pace.warmup_steps, pace.steps, pace.lr, pace.min_lr);
-        let (loss, train) = objective.loss(&model, &pace.picks(step, objective.prompts()));
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(lr, model, grads).0;
-        let seconds = started.elapsed().as_secs_f64();
-        let done = step + 1;
-        let val = (done % pace.eval_interval == 0 || done == pace.steps)
-            .then(|| objective.held_out(&model.valid()));
-        let report = PairReport {
-            step: done,
-            steps: pace.steps,
-            lr,
-            train,
-            seconds,
-            val,
-        };
-        log.write(&report)?;
-        if done % pace.checkpoint_interval == 0 || done == pace.steps {
-            checkpoints.save(done, &optimizer, |dir| objective.save(&model.valid(), dir))?;
-        }
-        on_step(&report);
-        reports.push(report);
-    }
-    Ok((model.valid(), reports))
-}
-
-/// `OUT/log.csv` of a run on comparisons: one row per step.
-pub struct PairLog {
-    path: PathBuf,
-    file: std::fs::File,
-}
-
-impl PairLog {
-    /// A new log, or on resume from step `start` the rows up to it.
-    pub fn open(out: &Path, start: u64) -> Result<PairLog, TrainError> {
-        let file = open_log(
-            out,
-            start,
-            "step,lr,loss,pair_accuracy,val_loss,val_pair_accuracy\n",
-        )?;
-        Ok(PairLog {
-            path: out.join("log.csv"),
-            file,
-        })
-    }
-
-    pub fn write(&mut self, r: &PairReport) -> Result<(), TrainError> {
-        let (vl, va) = match r.val {
-            Some(v) => (v.loss.to_string(), v.accuracy.to_string()),
-            None => (String::new(), String::new()),
-        };
-        writeln!(
-            self.file,
-            "{},{},{},{},{vl},{va}",
-            r.step, r.lr, r.train.loss, r.train.accuracy
-        )
-        .map_err(io(&self.path))
-    }
+    let trained = trainer::train(
+        &mut stage,
+        (schedule, &pace.pace),
+        (out, device),
+        start,
+        None,
+        on_step,
+    )?;
+    let model = trained
+        .model
+        .expect("a run that is not stopped early ends with its model");
+    Ok((model, trained.reports))
 }

@@ -2,8 +2,9 @@
 //! the reward model, in the router) runs the current policy on a batch of prompts; the
 //! rollouts get per-token KL rewards against the frozen SFT model and GAE advantages;
 //! then a few epochs of clipped updates, each minibatch mixed with γ times the
-//! language-modelling loss on pretraining text. Checkpoints and resume work as in
-//! pretraining: a killed run continues from its last checkpoint.
+//! language-modelling loss on pretraining text. An iteration is a step of the one loop
+//! (trainer.rs): checkpoints and resume work as in pretraining, and a killed run continues
+//! from its last checkpoint.
 //!
 //! ```text
 //! OUT/log.csv               iteration,lr,reward,kl,clip_fraction,entropy,policy_loss,value_loss,ptx_loss,approx_kl,rollout_s,rollout_tokens_per_s,update_s,tokens_per_s,val_lm_loss,heldout_success
@@ -12,7 +13,6 @@
 //! OUT/model/                the final policy (a model directory)
 //! ```
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,13 +21,13 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::Checkpoints;
 use super::data::Batches;
 use super::ppo::{
     ActorCritic, Clip, Rollout, Targets, constrained, constraint_bias, gae, ppo_loss, rewards,
     whiten,
 };
-use super::pretrain::{TrainError, io, open_log};
+use super::pretrain::{TrainError, io};
+use super::trainer::{self, Stage};
 use super::{AdamW, AdamWConfig, lm_loss};
 use crate::gpt::{Gpt, GptConfig, TokenSet, model_dir};
 use crate::tokenizer::{Special, Tokenizer};
@@ -141,63 +141,36 @@ pub struct PpoRun<'a> {
 
 const LOG_HEADER: &str = "iteration,lr,reward,kl,clip_fraction,entropy,policy_loss,value_loss,ptx_loss,approx_kl,rollout_s,rollout_tokens_per_s,update_s,tokens_per_s,val_lm_loss,heldout_success\n";
 
-/// Runs PPO-ptx on an inference device `device`; resumes from the newest checkpoint in
-/// `out`. `stop_after` ends after that iteration (with a checkpoint).
-pub fn train_ppo(
-    run: &PpoRun<'_>,
-    env: &mut dyn Environment,
-    device: &Device,
-    stop_after: Option<u64>,
-    mut on_iteration: impl FnMut(&PpoReport),
-) -> Result<Vec<PpoReport>, TrainError> {
-    let s = run.schedule;
-    check(run)?;
-    let train_device = device.clone().autodiff();
-    let ptx = Batches::new(run.ptx_train, s.ptx_batch, run.config.block_size, s.seed).ok_or_else(
-        || TrainError::Config("the pretraining text is shorter than one context".into()),
-    )?;
-    let ptx_val = Batches::new(
-        run.ptx_val,
-        s.ptx_batch,
-        run.config.block_size,
-        s.seed ^ 0xA5,
-    )
-    .ok_or_else(|| {
-        TrainError::Config("the pretraining validation text is shorter than one context".into())
-    })?;
-    let checkpoints = Checkpoints {
-        out: run.out,
-        schedule: s,
-    };
-    let resumed = checkpoints.resume(&train_device, AdamW::new(adamw(s)), |dir| {
-        let loaded = model_dir::load(dir, &train_device).map_err(|e| e.to_string())?;
-        if &loaded.config != run.config {
-            return Ok(None);
-        }
-        let head = std::fs::read(dir.join(VALUE_HEAD_FILE)).map_err(|e| e.to_string())?;
-        ActorCritic::new(loaded.model, run.config, &train_device)
-            .with_value_head(head)
-            .map(Some)
-    })?;
-    let (mut policy, mut optimizer, start) = match resumed {
-        Some(resumed) => resumed,
-        None => {
-            // Built on the training device and filled with the SFT weights: a module moved
-            // there with to_device would not track gradients.
-            let bytes = model_dir::weights_bytes(run.sft).map_err(TrainError::Config)?;
-            let gpt = model_dir::load_weights(run.config, bytes, &train_device)
-                .map_err(TrainError::Config)?;
-            let fresh = ActorCritic::new(gpt, run.config, &train_device);
-            (fresh, AdamW::new(adamw(s)), 0)
-        }
-    };
-    let mut log = open_log(run.out, start, LOG_HEADER)?;
-    let mut reports = Vec::new();
-    for iteration in start..s.iterations {
+/// PPO-ptx as a stage of the one loop: a step is an iteration (rollouts, then epochs of
+/// clipped updates at a constant learning rate).
+struct Ppo<'r> {
+    run: &'r PpoRun<'r>,
+    env: &'r mut dyn Environment,
+    ptx: Batches<'r>,
+    ptx_val: Batches<'r>,
+    /// The inference device (rollouts, the reference) and its autodiff form (updates).
+    device: Device,
+    train_device: Device,
+}
+
+impl Stage for Ppo<'_> {
+    type Model = ActorCritic;
+    type Report = PpoReport;
+    const HEADER: &'static str = LOG_HEADER;
+
+    fn step(
+        &mut self,
+        mut policy: ActorCritic,
+        optimizer: &mut AdamW,
+        iteration: u64,
+        lr: f64,
+    ) -> Result<(ActorCritic, PpoReport), TrainError> {
+        let (run, s) = (self.run, self.run.schedule);
         let done = iteration + 1;
         let rollout_started = Instant::now();
         let inference = policy.valid();
-        let rollouts = env
+        let rollouts = self
+            .env
             .rollouts(&inference.gpt, iteration)
             .map_err(|e| TrainError::Config(format!("iteration {done}: rollouts: {e}")))?;
         if let Some(bad) = rollouts.iter().position(|r| r.actions.len() != r.ids.len()) {
@@ -210,11 +183,11 @@ pub fn train_ppo(
         }
         let rollout_s = rollout_started.elapsed().as_secs_f64();
         let update_started = Instant::now();
-        let prepared = prepare(&rollouts, &inference, run.sft, s, run.config, device);
+        let prepared = prepare(&rollouts, &inference, run.sft, s, run.config, &self.device);
         let mut report = PpoReport {
             iteration: done,
             iterations: s.iterations,
-            lr: s.lr,
+            lr,
             reward: mean(rollouts.iter().map(|r| r.score)),
             kl: prepared.kl,
             actions: prepared.actions,
@@ -231,7 +204,7 @@ pub fn train_ppo(
                 iteration,
                 epoch,
                 run.config.vocab_size,
-                &train_device,
+                &self.train_device,
             );
             for (m, batch) in batches.into_iter().enumerate() {
                 let (logprobs, values) = policy.forward(batch.inputs.clone(), batch.bias.clone());
@@ -243,13 +216,13 @@ pub fn train_ppo(
                     clip(s),
                 );
                 let ptx_index = iteration * 1000 + epoch as u64 * 100 + m as u64;
-                let (x, y) = ptx.get(ptx_index, &train_device);
+                let (x, y) = self.ptx.get(ptx_index, &self.train_device);
                 tokens += batch.tokens + x.dims()[0] * x.dims()[1];
                 let ptx_loss = lm_loss(&policy.gpt, x, y);
                 let ptx_value = ptx_loss.clone().into_scalar::<f32>();
                 let total = loss.total.clone() + ptx_loss.mul_scalar(s.ptx_coef);
                 let grads = GradientsParams::from_grads(total.backward(), &policy);
-                policy = optimizer.step(s.lr, policy, grads).0;
+                policy = optimizer.step(lr, policy, grads).0;
                 for (sum, v) in sums.iter_mut().zip([
                     loss.policy,
                     loss.value,
@@ -274,42 +247,133 @@ pub fn train_ppo(
         ] = sums.map(|v| v / n);
         report.update_s = update_started.elapsed().as_secs_f64();
         report.tokens_per_s = tokens as f64 / report.update_s.max(1e-9);
-        let stopping = stop_after == Some(done);
-        if done % s.eval_interval == 0 || done == s.iterations || stopping {
-            let inference = policy.valid();
-            report.val_lm_loss = Some(val_lm_loss(&inference.gpt, &ptx_val, device));
-            report.heldout_success =
-                Some(env.evaluate(&inference.gpt).map_err(|e| {
-                    TrainError::Config(format!("iteration {done}: evaluation: {e}"))
-                })?);
-        }
-        write_row(&mut log, &report, run.out)?;
-        on_iteration(&report);
-        reports.push(report);
-        if done % s.checkpoint_interval == 0 || done == s.iterations || stopping {
-            checkpoints.save(done, &optimizer, |dir| {
-                let valid = policy.valid();
-                model_dir::save(dir, run.config, run.tokenizer, &valid.gpt)?;
-                let head = model_dir::weights_bytes(&valid.value_head()).map_err(|message| {
-                    TrainError::Checkpoint {
-                        path: dir.to_path_buf(),
-                        message,
-                    }
-                })?;
-                crate::fs::write_atomic(&dir.join(VALUE_HEAD_FILE), &head).map_err(io(dir))
-            })?;
-        }
-        if stopping {
-            return Ok(reports);
-        }
+        Ok((policy, report))
     }
-    model_dir::save(
-        &run.out.join("model"),
-        run.config,
-        run.tokenizer,
-        &policy.valid().gpt,
+
+    fn validate(&mut self, policy: &ActorCritic, report: &mut PpoReport) -> Result<(), TrainError> {
+        report.val_lm_loss = Some(val_lm_loss(&policy.gpt, &self.ptx_val, &self.device));
+        let success = self.env.evaluate(&policy.gpt).map_err(|e| {
+            TrainError::Config(format!("iteration {}: evaluation: {e}", report.iteration))
+        })?;
+        report.heldout_success = Some(success);
+        Ok(())
+    }
+
+    fn row(&self, r: &PpoReport) -> String {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+        format!(
+            "{},{},{},{},{},{},{},{},{},{},{:.2},{:.1},{:.2},{:.1},{},{}",
+            r.iteration,
+            r.lr,
+            r.reward,
+            r.kl,
+            r.clip_fraction,
+            r.entropy,
+            r.policy_loss,
+            r.value_loss,
+            r.ptx_loss,
+            r.approx_kl,
+            r.rollout_s,
+            r.rollout_tokens_per_s,
+            r.update_s,
+            r.tokens_per_s,
+            opt(r.val_lm_loss.map(f64::from)),
+            opt(r.heldout_success)
+        )
+    }
+
+    fn save(&self, policy: &ActorCritic, dir: &Path) -> Result<(), TrainError> {
+        let run = self.run;
+        model_dir::save(dir, run.config, run.tokenizer, &policy.gpt)?;
+        let head = model_dir::weights_bytes(&policy.value_head()).map_err(|message| {
+            TrainError::Checkpoint {
+                path: dir.to_path_buf(),
+                message,
+            }
+        })?;
+        crate::fs::write_atomic(&dir.join(VALUE_HEAD_FILE), &head).map_err(io(dir))
+    }
+
+    fn load(&self, dir: &Path) -> Result<Option<ActorCritic>, String> {
+        let loaded = model_dir::load(dir, &self.train_device).map_err(|e| e.to_string())?;
+        if &loaded.config != self.run.config {
+            return Ok(None);
+        }
+        let head = std::fs::read(dir.join(VALUE_HEAD_FILE)).map_err(|e| e.to_string())?;
+        ActorCritic::new(loaded.model, self.run.config, &self.train_device)
+            .with_value_head(head)
+            .map(Some)
+    }
+}
+
+/// Runs PPO-ptx on an inference device `device`; resumes from the newest checkpoint in
+/// `out`. `stop_after` ends after that iteration (with a checkpoint).
+pub fn train_ppo(
+    run: &PpoRun<'_>,
+    env: &mut dyn Environment,
+    device: &Device,
+    stop_after: Option<u64>,
+    on_iteration: impl FnMut(&PpoReport),
+) -> Result<Vec<PpoReport>, TrainError> {
+    let s = run.schedule;
+    check(run)?;
+    let train_device = device.clone().autodiff();
+    let ptx = Batches::new(run.ptx_train, s.ptx_batch, run.config.block_size, s.seed).ok_or_else(
+        || TrainError::Config("the pretraining text is shorter than one context".into()),
     )?;
-    Ok(reports)
+    let ptx_val = Batches::new(
+        run.ptx_val,
+        s.ptx_batch,
+        run.config.block_size,
+        s.seed ^ 0xA5,
+    )
+    .ok_or_else(|| {
+        TrainError::Config("the pretraining validation text is shorter than one context".into())
+    })?;
+    let pace = trainer::Pace {
+        steps: s.iterations,
+        warmup_steps: 0,
+        lr: s.lr,
+        min_lr: s.lr,
+        eval_interval: s.eval_interval,
+        checkpoint_interval: s.checkpoint_interval,
+    };
+    let start = trainer::Start {
+        optimizer: || AdamW::new(adamw(s)),
+        // Built on the training device and filled with the SFT weights: a module moved
+        // there with to_device would not track gradients.
+        model: || {
+            let bytes = model_dir::weights_bytes(run.sft).map_err(TrainError::Config)?;
+            let gpt = model_dir::load_weights(run.config, bytes, &train_device)
+                .map_err(TrainError::Config)?;
+            Ok(ActorCritic::new(gpt, run.config, &train_device))
+        },
+    };
+    let mut stage = Ppo {
+        run,
+        env,
+        ptx,
+        ptx_val,
+        device: device.clone(),
+        train_device: train_device.clone(),
+    };
+    let trained = trainer::train(
+        &mut stage,
+        (s, &pace),
+        (run.out, &train_device),
+        start,
+        stop_after,
+        on_iteration,
+    )?;
+    if let Some(policy) = &trained.model {
+        model_dir::save(
+            &run.out.join("model"),
+            run.config,
+            run.tokenizer,
+            &policy.gpt,
+        )?;
+    }
+    Ok(trained.reports)
 }
 
 /// The language-modelling loss on 8 validation batches of pretraining text: PPO-ptx must
@@ -577,29 +641,4 @@ fn at_targets(logprobs: Tensor<3>, targets: &[u32], device: &Device) -> Vec<f32>
         .into_data()
         .try_to_vec::<f32>()
         .expect("floats")
-}
-
-fn write_row(log: &mut std::fs::File, r: &PpoReport, out: &Path) -> Result<(), TrainError> {
-    let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
-    writeln!(
-        log,
-        "{},{},{},{},{},{},{},{},{},{},{:.2},{:.1},{:.2},{:.1},{},{}",
-        r.iteration,
-        r.lr,
-        r.reward,
-        r.kl,
-        r.clip_fraction,
-        r.entropy,
-        r.policy_loss,
-        r.value_loss,
-        r.ptx_loss,
-        r.approx_kl,
-        r.rollout_s,
-        r.rollout_tokens_per_s,
-        r.update_s,
-        r.tokens_per_s,
-        opt(r.val_lm_loss.map(f64::from)),
-        opt(r.heldout_success)
-    )
-    .map_err(io(&out.join("log.csv")))
 }

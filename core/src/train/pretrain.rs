@@ -9,17 +9,15 @@
 //! OUT/model/                  the final model directory
 //! ```
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::Checkpoints;
-use super::data::{Batches, Packed, learning_rate};
+use super::data::{Batches, Packed};
+use super::trainer::{self, Stage};
 use super::{AdamW, AdamWConfig, lm_loss};
 use crate::gpt::{Gpt, GptConfig, model_dir};
 use crate::tokenizer::Tokenizer;
@@ -188,17 +186,112 @@ pub struct TrainRun<'a> {
     pub out: &'a Path,
 }
 
-/// The training loop shared by pretraining and fine-tuning: warm-up and cosine learning
-/// rate, gradient accumulation, AdamW with global-norm clipping, periodic validation, a CSV
-/// log, checkpoints, and exact resumption. A fresh run starts from `init` (a pretrained
-/// model's directory) or, without one, from random weights seeded by the schedule.
+/// Language modelling (pretraining, SFT) as a stage of the one loop: a step accumulates
+/// `grad_accum` micro-batches of `objective` before one optimizer update.
+struct Modelling<'r> {
+    run: &'r TrainRun<'r>,
+    objective: &'r dyn Objective,
+    /// The autodiff device the model trains on.
+    device: Device,
+}
+
+impl Stage for Modelling<'_> {
+    type Model = Gpt;
+    type Report = StepReport;
+    const HEADER: &'static str = LOG_HEADER;
+
+    fn step(
+        &mut self,
+        model: Gpt,
+        optimizer: &mut AdamW,
+        step: u64,
+        lr: f64,
+    ) -> Result<(Gpt, StepReport), TrainError> {
+        let schedule = self.run.schedule;
+        let started = Instant::now();
+        let mut accumulator = GradientsAccumulator::new();
+        let mut loss_sum = 0.0;
+        for micro in 0..schedule.grad_accum {
+            let index = step * schedule.grad_accum as u64 + micro as u64;
+            let loss = self
+                .objective
+                .train_loss(&model, index, &self.device)
+                .div_scalar(schedule.grad_accum as f64);
+            loss_sum += loss.clone().into_scalar::<f32>();
+            accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
+        }
+        let (model, stats) = optimizer.step(lr, model, accumulator.grads());
+        let seconds = started.elapsed().as_secs_f64();
+        let tokens = (self.objective.tokens_per_batch() * schedule.grad_accum) as f64;
+        let report = StepReport {
+            step: step + 1,
+            steps: schedule.steps,
+            lr,
+            loss: loss_sum,
+            grad_norm: stats.grad_norm,
+            tokens_per_s: tokens / seconds,
+            seconds,
+            val_loss: None,
+        };
+        Ok((model, report))
+    }
+
+    fn validate(&mut self, model: &Gpt, report: &mut StepReport) -> Result<(), TrainError> {
+        let inference = self.device.clone().inner();
+        let iters = self.run.schedule.eval_iters;
+        let total: f32 = (0..iters as u64)
+            .map(|i| {
+                (self.objective)
+                    .val_loss(model, i, &inference)
+                    .into_scalar::<f32>()
+            })
+            .sum();
+        report.val_loss = Some(total / iters as f32);
+        Ok(())
+    }
+
+    fn row(&self, r: &StepReport) -> String {
+        let (val, ppl) = match r.val_loss {
+            Some(v) => (v.to_string(), f64::from(v).exp().to_string()),
+            None => (String::new(), String::new()),
+        };
+        format!(
+            "{},{},{},{},{:.1},{val},{ppl}",
+            r.step, r.lr, r.loss, r.grad_norm, r.tokens_per_s
+        )
+    }
+
+    fn save(&self, model: &Gpt, dir: &Path) -> Result<(), TrainError> {
+        let TrainRun {
+            config, tokenizer, ..
+        } = *self.run;
+        Ok(model_dir::save(dir, config, tokenizer, model)?)
+    }
+
+    fn load(&self, dir: &Path) -> Result<Option<Gpt>, String> {
+        let config = self.run.config;
+        let saved =
+            GptConfig::from_file(&dir.join(model_dir::CONFIG_FILE)).map_err(|e| e.to_string())?;
+        if &saved != config {
+            return Ok(None);
+        }
+        let weights = crate::gpt::weights::read(dir).map_err(|e| e.to_string())?;
+        model_dir::load_weights(config, weights, &self.device).map(Some)
+    }
+}
+
+/// The training loop of pretraining and fine-tuning (one [`Stage`] of the one loop):
+/// warm-up and cosine learning rate, gradient accumulation, AdamW with global-norm
+/// clipping, periodic validation, a CSV log, checkpoints, and exact resumption. A fresh
+/// run starts from `init` (a pretrained model's directory) or, without one, from random
+/// weights seeded by the schedule.
 pub fn train(
     run: &TrainRun<'_>,
     objective: &dyn Objective,
     init: Option<&Path>,
     device: &Device,
     stop_after: Option<u64>,
-    mut on_step: impl FnMut(&StepReport),
+    on_step: impl FnMut(&StepReport),
 ) -> Result<Vec<StepReport>, TrainError> {
     let TrainRun {
         config,
@@ -208,86 +301,41 @@ pub fn train(
     } = *run;
     validate(config, schedule, tokenizer)?;
     let device = device.clone().autodiff();
-    let checkpoints = Checkpoints { out, schedule };
-    let resumed = checkpoints.resume(&device, AdamW::new(adamw_config(schedule)), |dir| {
-        let saved =
-            GptConfig::from_file(&dir.join(model_dir::CONFIG_FILE)).map_err(|e| e.to_string())?;
-        if &saved != config {
-            return Ok(None);
-        }
-        let weights = crate::gpt::weights::read(dir).map_err(|e| e.to_string())?;
-        model_dir::load_weights(config, weights, &device).map(Some)
-    })?;
-    let (mut model, mut optimizer, start) = match resumed {
-        Some(resumed) => resumed,
-        None => {
-            device.seed(schedule.seed);
-            let model = match init {
-                Some(dir) => initial_model(dir, config, &device)?,
-                None => Gpt::new(config, &device),
-            };
-            (model, AdamW::new(adamw_config(schedule)), 0)
-        }
+    let pace = trainer::Pace {
+        steps: schedule.steps,
+        warmup_steps: schedule.warmup_steps,
+        lr: schedule.lr,
+        min_lr: schedule.min_lr,
+        eval_interval: schedule.eval_interval,
+        checkpoint_interval: schedule.checkpoint_interval,
     };
-    let mut log = open_log(out, start, LOG_HEADER)?;
-    let mut reports = Vec::new();
-    let tokens_per_step = (objective.tokens_per_batch() * schedule.grad_accum) as f64;
-    for step in start..schedule.steps {
-        let started = Instant::now();
-        let lr = learning_rate(
-            step,
-            schedule.warmup_steps,
-            schedule.steps,
-            schedule.lr,
-            schedule.min_lr,
-        );
-        let mut accumulator = GradientsAccumulator::new();
-        let mut loss_sum = 0.0;
-        for micro in 0..schedule.grad_accum {
-            let index = step * schedule.grad_accum as u64 + micro as u64;
-            let loss = objective
-                .train_loss(&model, index, &device)
-                .div_scalar(schedule.grad_accum as f64);
-            loss_sum += loss.clone().into_scalar::<f32>();
-            accumulator.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
-        }
-        let (next, stats) = optimizer.step(lr, model, accumulator.grads());
-        model = next;
-        let seconds = started.elapsed().as_secs_f64();
-        let done = step + 1;
-        let val_loss = (done % schedule.eval_interval == 0 || done == schedule.steps).then(|| {
-            evaluate(
-                &model.valid(),
-                objective,
-                schedule.eval_iters,
-                &device.clone().inner(),
-            )
-        });
-        let report = StepReport {
-            step: done,
-            steps: schedule.steps,
-            lr,
-            loss: loss_sum,
-            grad_norm: stats.grad_norm,
-            tokens_per_s: tokens_per_step / seconds,
-            seconds,
-            val_loss,
-        };
-        write_log_row(&mut log, &report, out)?;
-        on_step(&report);
-        reports.push(report);
-        let stopping = stop_after == Some(done);
-        if done % schedule.checkpoint_interval == 0 || done == schedule.steps || stopping {
-            checkpoints.save(done, &optimizer, |dir| {
-                Ok(model_dir::save(dir, config, tokenizer, &model.valid())?)
-            })?;
-        }
-        if stopping {
-            return Ok(reports);
-        }
+    let start = trainer::Start {
+        optimizer: || AdamW::new(adamw_config(schedule)),
+        model: || {
+            device.seed(schedule.seed);
+            match init {
+                Some(dir) => initial_model(dir, config, &device),
+                None => Ok(Gpt::new(config, &device)),
+            }
+        },
+    };
+    let mut stage = Modelling {
+        run,
+        objective,
+        device: device.clone(),
+    };
+    let trained = trainer::train(
+        &mut stage,
+        (schedule, &pace),
+        (out, &device),
+        start,
+        stop_after,
+        on_step,
+    )?;
+    if let Some(model) = &trained.model {
+        model_dir::save(&out.join("model"), config, tokenizer, model)?;
     }
-    model_dir::save(&out.join("model"), config, tokenizer, &model.valid())?;
-    Ok(reports)
+    Ok(trained.reports)
 }
 
 /// The model a fine-tuning run starts from; it must have the run's shape.
@@ -349,14 +397,6 @@ fn validate(
     Ok(())
 }
 
-/// Mean validation loss over `iters` batches, on the inference copy of the model.
-fn evaluate(model: &Gpt, objective: &dyn Objective, iters: usize, device: &Device) -> f32 {
-    let total: f32 = (0..iters as u64)
-        .map(|i| objective.val_loss(model, i, device).into_scalar::<f32>())
-        .sum();
-    total / iters as f32
-}
-
 pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
     move |error| TrainError::Io {
         path: path.to_path_buf(),
@@ -388,19 +428,6 @@ pub(super) fn open_log(out: &Path, start: u64, header: &str) -> Result<std::fs::
         .append(true)
         .open(&path)
         .map_err(io(&path))
-}
-
-fn write_log_row(log: &mut std::fs::File, r: &StepReport, out: &Path) -> Result<(), TrainError> {
-    let (val, ppl) = match r.val_loss {
-        Some(v) => (v.to_string(), f64::from(v).exp().to_string()),
-        None => (String::new(), String::new()),
-    };
-    writeln!(
-        log,
-        "{},{},{},{},{:.1},{val},{ppl}",
-        r.step, r.lr, r.loss, r.grad_norm, r.tokens_per_s
-    )
-    .map_err(io(&out.join("log.csv")))
 }
 
 /// Makes `root/name` the newest checkpoint (`root/latest`, rewritten atomically) and

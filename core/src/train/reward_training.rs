@@ -14,10 +14,11 @@ use std::path::Path;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::pairs::{OnPairs, Pace, train_on_pairs};
-pub use super::pairs::{PairLog, PairReport, PairScore};
+use super::pairs::{OnPairs, PairPace, train_on_pairs};
+pub use super::pairs::{PairReport, PairScore};
 use super::pretrain::TrainError;
 use super::reward::{Ranked, RewardModel, agreeing_pairs, pairwise_loss};
+use super::trainer;
 use crate::gpt::GptConfig;
 use crate::tokenizer::Tokenizer;
 
@@ -114,15 +115,17 @@ pub fn train_reward(
         }
     }
     let s = run.schedule;
-    let pace = Pace {
-        steps: s.steps,
+    let pace = PairPace {
+        pace: trainer::Pace {
+            steps: s.steps,
+            warmup_steps: s.warmup_steps,
+            lr: s.lr,
+            min_lr: s.min_lr,
+            eval_interval: s.eval_interval,
+            checkpoint_interval: s.checkpoint_interval,
+        },
         prompts_per_step: s.prompts_per_step,
-        lr: s.lr,
-        min_lr: s.min_lr,
-        warmup_steps: s.warmup_steps,
         weight_decay: s.weight_decay,
-        eval_interval: s.eval_interval,
-        checkpoint_interval: s.checkpoint_interval,
         seed: s.seed,
     };
     let training = run.start.gpt.devices()[0].clone();
