@@ -124,9 +124,9 @@ impl Setup {
     }
 }
 
-fn schedule(iterations: u64) -> PpoSchedule {
+fn schedule(steps: u64) -> PpoSchedule {
     PpoSchedule {
-        iterations,
+        steps,
         rollouts: 16,
         epochs: 2,
         minibatch: 8,

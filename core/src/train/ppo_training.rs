@@ -38,7 +38,10 @@ pub const VALUE_HEAD_FILE: &str = "value_head.safetensors";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PpoSchedule {
-    pub iterations: u64,
+    /// Iterations in all, each one optimizer step of the one loop (`iterations`, its
+    /// earlier name, is read too).
+    #[serde(alias = "iterations")]
+    pub steps: u64,
     /// Prompts (rollouts) per iteration.
     pub rollouts: usize,
     /// Passes over an iteration's rollouts.
@@ -68,7 +71,7 @@ pub struct PpoSchedule {
 impl Default for PpoSchedule {
     fn default() -> Self {
         PpoSchedule {
-            iterations: 40,
+            steps: 40,
             rollouts: 32,
             epochs: 2,
             minibatch: 8,
@@ -186,7 +189,7 @@ impl Stage for Ppo<'_> {
         let prepared = prepare(&rollouts, &inference, run.sft, s, run.config, &self.device);
         let mut report = PpoReport {
             iteration: done,
-            iterations: s.iterations,
+            iterations: s.steps,
             lr,
             reward: mean(rollouts.iter().map(|r| r.score)),
             kl: prepared.kl,
@@ -331,7 +334,7 @@ pub fn train_ppo(
         TrainError::Config("the pretraining validation text is shorter than one context".into())
     })?;
     let pace = trainer::Pace {
-        steps: s.iterations,
+        steps: s.steps,
         warmup_steps: 0,
         lr: s.lr,
         min_lr: s.lr,
@@ -413,7 +416,7 @@ fn mean(values: impl Iterator<Item = f32>) -> f32 {
 fn check(run: &PpoRun<'_>) -> Result<(), TrainError> {
     let s = run.schedule;
     for (name, value) in [
-        ("iterations", s.iterations),
+        ("steps", s.steps),
         ("rollouts", s.rollouts as u64),
         ("epochs", s.epochs as u64),
         ("minibatch", s.minibatch as u64),
