@@ -1,5 +1,11 @@
 //! An expert plugin in one file: a unit converter the router can call as `units`. Run it with
 //! `cargo run --example unit_converter -- "3.5 km in m"`, test it with `cargo test --example …`.
+//!
+//! `cargo run --example unit_converter -- --serve 127.0.0.1:8099` serves it over HTTP
+//! (`GET /convert?q=3.5 km in m` → `{"result": "3500 m"}`, a refusal → 422 with the reason),
+//! which is how `examples/plugins/units.yaml` plugs it into every `miracle` command and how
+//! `miracle tune --experts examples/plugins/units.yaml` teaches the model to call it
+//! (docs/PLUGINS.md, "Teaching the model a plugin").
 
 use async_trait::async_trait;
 use miracle::experts::calculator::{Number, format};
@@ -69,10 +75,45 @@ fn registry() -> Registry {
     Registry::new().with(units)
 }
 
-/// Prints the observation, or the error in one line on stderr with exit code 1.
+/// `GET /convert?q=…`: the conversion as `{"result": …}`, or 422 and the reason.
+async fn convert(
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    let input = query.get("q").map(String::as_str).unwrap_or_default();
+    match registry().call("units", input, &Context::default()).await {
+        Ok(seen) => (
+            axum::http::StatusCode::OK,
+            axum::Json(serde_json::json!({ "result": seen.text })),
+        ),
+        Err(e) => (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::json!({ "error": e.to_string() })),
+        ),
+    }
+}
+
+async fn serve(addr: &str) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    eprintln!("units on http://{}/convert?q=…", listener.local_addr()?);
+    let app = axum::Router::new().route("/convert", axum::routing::get(convert));
+    axum::serve(listener, app).await
+}
+
+/// Prints the observation, or the error in one line on stderr with exit code 1; or, with
+/// `--serve ADDR`, serves the expert over HTTP.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
-    let input = std::env::args().nth(1).unwrap_or("3.5 km in m".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, addr] = &args[..]
+        && flag == "--serve"
+    {
+        if let Err(e) = serve(addr).await {
+            eprintln!("error: cannot serve on {addr}: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+        return std::process::ExitCode::SUCCESS;
+    }
+    let input = args.first().cloned().unwrap_or("3.5 km in m".into());
     match registry().call("units", &input, &Context::default()).await {
         Ok(seen) => println!("{seen}"),
         Err(e) => {

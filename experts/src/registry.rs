@@ -126,6 +126,10 @@ impl Registry {
         #[serde(deny_unknown_fields)]
         struct File {
             experts: Vec<serde_yaml::Value>,
+            /// A plugin file's tuned model (miracle_router::plugins): the file is a registry
+            /// config too, and the registry reads only its experts.
+            #[serde(default, rename = "model")]
+            _model: Option<serde_yaml::Value>,
         }
         let file: File =
             crate::yaml::from_str(text).map_err(|e| format!("not a registry config: {e}"))?;

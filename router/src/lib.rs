@@ -19,6 +19,7 @@ pub mod demos;
 pub mod grounding;
 pub mod judge;
 pub mod papers;
+pub mod plugins;
 pub mod protocol;
 pub mod rlhf;
 pub mod workflow;

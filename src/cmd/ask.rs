@@ -20,6 +20,10 @@ pub struct AgentOptions {
     /// they may hold only numbers of the conversation: the request's and the experts').
     #[arg(long)]
     pub(super) ungrounded: bool,
+    /// A plugin file (YAML: `experts:`, and the `model:` tuned to call them by `miracle
+    /// tune`): its experts join the agent's, and its model answers unless --model is given.
+    #[arg(long, value_name = "FILE")]
+    experts: Option<PathBuf>,
 }
 
 impl AgentOptions {
@@ -29,6 +33,7 @@ impl AgentOptions {
             model: self.model.clone(),
             max_calls: self.max_calls,
             grounded: !self.ungrounded,
+            plugins: self.experts.clone(),
         }
     }
 }

@@ -23,6 +23,7 @@ mod sft;
 mod stage;
 mod tokenizer;
 mod train;
+mod tune;
 
 use std::io::Write;
 
@@ -67,6 +68,8 @@ enum Command {
     Dpo(dpo::DpoArgs),
     /// Train a model from a recipe: tokenizer, pretraining, demonstrations, SFT (then RLHF).
     Train(train::TrainArgs),
+    /// Teach the model a plugin's experts (--experts FILE); commands given FILE then run it.
+    Tune(tune::TuneArgs),
     /// Model directories: convert one to bf16 weights or shards of a given size.
     #[command(subcommand)]
     Model(model::ModelCommand),
@@ -103,6 +106,7 @@ impl Cli {
             Command::Dpo(args) => args.run(out),
             Command::Ppo(args) => args.run(out),
             Command::Train(args) => args.run(out),
+            Command::Tune(args) => args.run(out),
             Command::Model(command) => command.run(out),
             Command::Expert(args) => args.run(out),
             Command::Label(command) => command.run(out),

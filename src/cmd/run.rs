@@ -34,14 +34,29 @@ pub struct RunArgs {
     /// ask: steps without grounded decoding (see `miracle ask --ungrounded`).
     #[arg(long)]
     ungrounded: bool,
+    /// A plugin file (docs/PLUGINS.md): its experts are the host's too (a workflow may list
+    /// them by name), and its tuned model runs ask: steps unless --model is given.
+    #[arg(long, value_name = "FILE")]
+    experts: Option<PathBuf>,
 }
 
 impl RunArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         let given = self.given()?;
         let device = Device::flex();
-        let loaded = model::load(self.model.as_deref(), &device)?;
+        let agent = miracle_recipe::rlhf::AgentOn {
+            model: self.model.clone(),
+            max_calls: 8,
+            grounded: !self.ungrounded,
+            plugins: self.experts.clone(),
+        };
+        let (plugins, model_dir) = agent.plugins()?;
+        let loaded = model::load(model_dir.as_deref(), &device)?;
         let experts = miracle_router::workflow_registry();
+        let experts = match &plugins {
+            Some(plugins) => plugins.add_to(experts),
+            None => experts,
+        };
         let kinds = Kinds::builtin();
         let host = Host {
             experts: &experts,

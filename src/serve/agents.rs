@@ -14,8 +14,10 @@ use burn::prelude::Device;
 use miracle_core::gpt::Decoding;
 use miracle_core::gpt::model_dir::LoadedModel;
 use miracle_core::tokenizer::Tokenizer;
-use miracle_experts::Kinds;
+use miracle_experts::{Kinds, Registry};
+use miracle_recipe::rlhf::AgentOn;
 use miracle_router::agent::{Agent, StepWatcher, Trace};
+use miracle_router::plugins::Plugins;
 use miracle_router::protocol::Exchange;
 use miracle_router::workflow::{Host, LanguageModel, Run, Values, Workflow};
 use tokio::sync::oneshot;
@@ -76,27 +78,28 @@ pub struct Agents {
 impl Agents {
     /// Loads the workflows (every problem reported), then starts `workers` model threads.
     pub fn start(
-        model_dir: Option<&Path>,
+        agent: &AgentOn,
         workflows_dir: Option<&Path>,
         workers: usize,
         queue: usize,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
         let device = Device::flex();
-        let loaded = model::load(model_dir, &device)?;
+        // The plugin file is checked here first; each thread builds its own experts.
+        let (plugins, model_dir) = agent.plugins()?;
+        let loaded = model::load(model_dir.as_deref(), &device)?;
         let workflows = Arc::new(match workflows_dir {
-            Some(dir) => load_workflows(dir, &loaded, &device)?,
+            Some(dir) => load_workflows(dir, &host_experts(plugins.as_ref()), &loaded, &device)?,
             None => BTreeMap::new(),
         });
         let (tx, rx) = sync_channel::<Job>(queue);
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..workers {
-            let (rx, workflows, model_dir) =
-                (rx.clone(), workflows.clone(), model_dir.map(PathBuf::from));
+            let (rx, workflows, agent) = (rx.clone(), workflows.clone(), agent.clone());
             let (ready_tx, ready_rx) = std::sync::mpsc::channel();
             std::thread::Builder::new()
                 .name(format!("model-{i}"))
-                .spawn(move || worker(model_dir, rx, workflows, timeout, ready_tx))
+                .spawn(move || worker(&agent, rx, workflows, timeout, ready_tx))
                 .context("cannot start a model thread")?;
             ready_rx
                 .recv()
@@ -135,14 +138,23 @@ impl Agents {
     }
 }
 
+/// The experts workflows may name: the host's, and the plugins'.
+fn host_experts(plugins: Option<&Plugins>) -> Registry {
+    let experts = miracle_router::workflow_registry();
+    match plugins {
+        Some(plugins) => plugins.add_to(experts),
+        None => experts,
+    }
+}
+
 fn load_workflows(
     dir: &Path,
+    experts: &Registry,
     loaded: &LoadedModel,
     device: &Device,
 ) -> anyhow::Result<BTreeMap<String, Workflow>> {
-    let experts = miracle_router::workflow_registry();
     let kinds = Kinds::builtin();
-    let host = host(&experts, &kinds, loaded, device);
+    let host = host(experts, &kinds, loaded, device);
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("workflows: cannot read the folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -187,7 +199,7 @@ fn host<'a>(
 }
 
 fn worker(
-    model_dir: Option<PathBuf>,
+    agent: &AgentOn,
     rx: Arc<Mutex<Receiver<Job>>>,
     workflows: Arc<BTreeMap<String, Workflow>>,
     timeout: Duration,
@@ -195,22 +207,29 @@ fn worker(
 ) {
     let started = (|| -> anyhow::Result<_> {
         let device = Device::flex();
+        let (plugins, model_dir) = agent.plugins()?;
         let loaded = model::load(model_dir.as_deref(), &device)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start a model thread's runtime")?;
-        Ok((device, loaded, runtime))
+        Ok((device, loaded, runtime, plugins))
     })();
-    let (device, loaded, runtime) = match started {
+    let (device, loaded, runtime, plugins) = match started {
         Ok(parts) => parts,
         Err(e) => {
             let _ = ready.send(Err(e));
             return;
         }
     };
-    let registry = miracle_router::agent_registry();
-    let experts = miracle_router::workflow_registry();
+    // The agent's experts and the workflows' host's, each with the plugins'.
+    let (registry, experts) = match &plugins {
+        Some(p) => (p.registry(), p.add_to(miracle_router::workflow_registry())),
+        None => (
+            miracle_router::agent_registry(),
+            miracle_router::workflow_registry(),
+        ),
+    };
     let kinds = Kinds::builtin();
     let host = host(&experts, &kinds, &loaded, &device);
     // One agent per thread, built once (it indexes the vocabulary for constrained decoding).

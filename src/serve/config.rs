@@ -32,8 +32,12 @@ use serde::Deserialize;
 pub struct ServeConfig {
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// A model directory; the embedded default model when absent.
+    /// A model directory; the embedded default model when absent (or the plugin file's
+    /// tuned model).
     pub model: Option<PathBuf>,
+    /// A plugin file (docs/PLUGINS.md): its experts join the agent's, and its tuned model
+    /// answers unless `model` names another.
+    pub experts: Option<PathBuf>,
     /// A literature index for /v1/search; the shipped corpora's when absent.
     pub index: Option<PathBuf>,
     /// The folder of workflows served at /v1/workflows/{name}/run.
@@ -145,6 +149,7 @@ impl Default for ServeConfig {
             model: None,
             index: None,
             workflows: None,
+            experts: None,
             keys: Vec::new(),
             limits: Limits::default(),
             cors: None,
@@ -179,9 +184,14 @@ impl ServeConfig {
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let mut config: ServeConfig = crate::cmd::read_yaml(path, "service config")?;
         let base = path.parent().unwrap_or(Path::new(""));
-        for dir in [&mut config.model, &mut config.index, &mut config.workflows]
-            .into_iter()
-            .flatten()
+        for dir in [
+            &mut config.model,
+            &mut config.index,
+            &mut config.workflows,
+            &mut config.experts,
+        ]
+        .into_iter()
+        .flatten()
         {
             if dir.is_relative() {
                 *dir = base.join(&*dir);

@@ -97,8 +97,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .with_context(|| format!("index: cannot open {}", dir.display()))?,
         None => default_index::open().context("cannot open the shipped literature index")?,
     });
+    let agent = miracle_recipe::rlhf::AgentOn {
+        model: config.model.clone(),
+        max_calls: 8,
+        grounded: true,
+        plugins: config.experts.clone(),
+    };
     let agents = Agents::start(
-        config.model.as_deref(),
+        &agent,
         config.workflows.as_deref(),
         limits.workers,
         limits.queue,

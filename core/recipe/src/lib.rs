@@ -7,7 +7,8 @@
 //! - [`sft`]: instruction tuning on them;
 //! - [`rlhf`]: candidates sampled from the agent and ranked, then [`rm`] (a reward model),
 //!   [`ppo`] (PPO-ptx) or [`dpo`];
-//! - [`recipe`]: one YAML file naming a config for each, run as one command.
+//! - [`recipe`]: one YAML file naming a config for each, run as one command;
+//! - [`tune`]: a plugin's experts taught to a model made before.
 //!
 //! Every stage reads a YAML config whose paths are relative to it; a [`Wiring`] sets any of
 //! them instead, which is how a recipe passes one stage's output to the next. Every stage
@@ -39,6 +40,7 @@ pub mod recipe;
 pub mod rlhf;
 pub mod rm;
 pub mod sft;
+pub mod tune;
 pub mod wiring;
 
 use std::io::Write;

@@ -423,7 +423,7 @@ fn copy_logs(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 /// Copies the model directory's files into `to` (each written atomically); the weights
 /// replace whatever form `to` held (one f32 file, as training writes).
-fn publish(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(crate) fn publish(from: &Path, to: &Path) -> anyhow::Result<()> {
     use miracle_core::gpt::{model_dir, weights};
     for name in [model_dir::CONFIG_FILE, model_dir::TOKENIZER_FILE] {
         copy(&from.join(name), &to.join(name))?;
@@ -433,7 +433,7 @@ fn publish(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(crate) fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(from).with_context(|| format!("cannot read {}", from.display()))?;
     crate::write_file(to, &bytes)
 }

@@ -6,7 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
+use miracle_experts::{Kinds, Registry};
 use miracle_router::agent::Agent;
+use miracle_router::plugins::Plugins;
 use miracle_router::rlhf::comparison::{Prompt, now_utc, read_candidates, read_prompts};
 use miracle_router::rlhf::ranker::{Rules, rank};
 use miracle_router::rlhf::sample::{Sampling, sample};
@@ -17,23 +19,64 @@ use crate::recipe::RlhfStage;
 use crate::wiring::{Backend, Wiring};
 use crate::{Progress, Report};
 
-/// The agent that responses are sampled from: a model (the default one when `None`), the
-/// expert calls allowed in one answer, and whether decoding is grounded.
+/// An agent as users get it: a model (the default one when `None`), the expert calls
+/// allowed in one answer, whether decoding is grounded, and a plugin file whose experts it
+/// may call too (and whose tuned model it runs, unless `model` names another).
 #[derive(Debug, Clone)]
 pub struct AgentOn {
     pub model: Option<PathBuf>,
     pub max_calls: usize,
     pub grounded: bool,
+    pub plugins: Option<PathBuf>,
 }
 
 impl AgentOn {
-    /// The agent as users get it (grounded, 8 calls), on the model in `dir`.
+    /// The agent as users get it (grounded, 8 calls, no plugins), on the model in `dir`.
     pub fn model(dir: &Path) -> Self {
         AgentOn {
             model: Some(dir.to_path_buf()),
             max_calls: 8,
             grounded: true,
+            plugins: None,
         }
+    }
+
+    /// The plugin file, read, and the model folder (`None`: the default model) this
+    /// agent runs.
+    pub fn plugins(&self) -> anyhow::Result<(Option<Plugins>, Option<PathBuf>)> {
+        let Some(path) = &self.plugins else {
+            return Ok((None, self.model.clone()));
+        };
+        let plugins = Plugins::load(path, &Kinds::builtin()).map_err(anyhow::Error::msg)?;
+        let model = match (&self.model, &plugins.model) {
+            (Some(model), _) => Some(model.clone()),
+            (None, Some(tuned)) => {
+                if !tuned
+                    .join(miracle_core::gpt::model_dir::CONFIG_FILE)
+                    .is_file()
+                {
+                    bail!(
+                        "{}: its model {} is not there yet; `miracle tune --experts {}` makes it",
+                        path.display(),
+                        tuned.display(),
+                        path.display()
+                    );
+                }
+                Some(tuned.clone())
+            }
+            (None, None) => None,
+        };
+        Ok((Some(plugins), model))
+    }
+
+    /// The experts (the agent's and the plugins') and the model folder this agent runs.
+    pub fn parts(&self) -> anyhow::Result<(Registry, Option<PathBuf>)> {
+        let (plugins, model) = self.plugins()?;
+        let registry = match plugins {
+            Some(plugins) => plugins.registry(),
+            None => miracle_router::agent_registry(),
+        };
+        Ok((registry, model))
     }
 
     /// Runs `f` with this agent, its experts and a runtime for their calls.
@@ -42,8 +85,8 @@ impl AgentOn {
         f: impl AsyncFnOnce(&mut Agent<'_>) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let device = burn::prelude::Device::flex();
-        let loaded = crate::load_model(self.model.as_deref(), &device)?;
-        let registry = miracle_router::agent_registry();
+        let (registry, model) = self.parts()?;
+        let loaded = crate::load_model(model.as_deref(), &device)?;
         let mut agent = Agent::new(
             &loaded.model,
             &loaded.config,

@@ -13,9 +13,11 @@ mod code;
 mod direct;
 pub mod gsm8k;
 mod literature;
+mod plugin;
 
 pub use direct::answer as direct_answer;
 pub use literature::{Topic, Topics, cited_ids, literature_answer};
+pub use plugin::plugin_demos;
 
 use miracle_core::rng::SplitMix64;
 use miracle_experts::{Context, Registry};

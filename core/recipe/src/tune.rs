@@ -1,0 +1,187 @@
+//! Teaching a model a plugin's experts (`miracle tune --experts FILE`): demonstrations of the
+//! plugin's experts (each declared one, and more told with other numbers, all answered by
+//! calling the expert for real) mixed with the model's own template demonstrations, so it
+//! keeps what it knew; then one short SFT pass from the model (the default one unless told),
+//! written where the plugin file's `model:` says, so that every command given the file runs it.
+//!
+//! ```text
+//! WORK/demos/train.jsonl      what the pass trains on
+//! WORK/sft.yaml, WORK/sft/    the pass, resumable
+//! MODEL/                      the tuned model, with its training log
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use miracle_experts::Kinds;
+use miracle_router::demos::{Counts, Demo, generate, plugin_demos};
+use miracle_router::plugins::Plugins;
+
+use crate::Report;
+use crate::wiring::{Backend, Wiring};
+
+/// How to tune: the plugin file, where the work goes, and the pass's size.
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    pub plugins: PathBuf,
+    /// The model to tune; the default model when `None`.
+    pub init: Option<PathBuf>,
+    /// The demonstrations and the SFT run (resumable).
+    pub work: PathBuf,
+    /// Optimizer steps of the pass (16 demonstrations each).
+    pub steps: u64,
+    /// Variants told of each declared demonstration.
+    pub variants: usize,
+    pub seed: u64,
+    pub backend: Backend,
+}
+
+impl Tuning {
+    /// The plugin file `plugins`, with what was measured to teach a plugin in a few minutes
+    /// on two cores without losing what the model knew (docs/PLUGINS.md).
+    pub fn new(plugins: impl Into<PathBuf>, work: impl Into<PathBuf>) -> Self {
+        Tuning {
+            plugins: plugins.into(),
+            init: None,
+            work: work.into(),
+            steps: 300,
+            variants: 40,
+            seed: 1,
+            backend: Backend::Flex,
+        }
+    }
+
+    /// Tunes and writes the model where the plugin file's `model:` says; returns that folder.
+    pub fn run(&self, out: &mut dyn Report) -> anyhow::Result<PathBuf> {
+        self.backend.device()?;
+        if self.steps == 0 || self.variants == 0 {
+            bail!("steps and variants must be at least 1");
+        }
+        let plugins =
+            Plugins::load(&self.plugins, &Kinds::builtin()).map_err(anyhow::Error::msg)?;
+        let Some(target) = plugins.model.clone() else {
+            bail!(
+                "{}: name the folder the tuned model goes to, e.g. `model: {}-model` beside `experts:`",
+                self.plugins.display(),
+                self.plugins
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("plugin")
+            );
+        };
+        let train = self.demos(&plugins, out)?;
+        let base = self.base()?;
+        let config = self.work.join("sft.yaml");
+        crate::write_file(&config, self.sft_config().as_bytes())?;
+        let wiring = Wiring::out(Some(self.work.join("sft")))
+            .on(self.backend)
+            .with("init", &base)
+            .with("demos", train);
+        let done = crate::sft::run_sft(&config, None, &wiring, out)?;
+        crate::recipe::publish(&done.join("model"), &target)?;
+        crate::recipe::copy(
+            &done.join("log.csv"),
+            &target.join("training").join("tune-log.csv"),
+        )?;
+        writeln!(
+            out,
+            "tuned: {} now holds the model that calls {}; every command given --experts {} runs it",
+            target.display(),
+            plugins.names().join(", "),
+            self.plugins.display()
+        )?;
+        Ok(target)
+    }
+
+    /// Writes the pass's demonstrations: the plugin's, then the model's own templates at a
+    /// tenth of the default recipe's counts. Returns the training file.
+    fn demos(&self, plugins: &Plugins, out: &mut dyn Report) -> anyhow::Result<PathBuf> {
+        let registry = plugins.registry();
+        let runtime = crate::runtime()?;
+        let names = plugins.names();
+        let own = runtime
+            .block_on(plugin_demos(&registry, &names, self.variants, self.seed))
+            .context("demonstrations of the plugin's experts")?;
+        if own.is_empty() {
+            bail!(
+                "{}: the experts declare no demonstration that they answer; give each \
+                 `demonstrations:` (request, input, result) that it answers when called",
+                self.plugins.display()
+            );
+        }
+        let counts = Counts {
+            calc: 60,
+            code: 20,
+            literature: 150,
+            direct: 30,
+            expert_demonstrations: 0,
+        };
+        let templates = runtime
+            .block_on(generate(&registry, &counts, self.seed))
+            .context("the model's own demonstrations")?;
+        let kept: Vec<&Demo> = (templates.iter())
+            .filter(|d| d.split == miracle_router::demos::Split::Train)
+            .collect();
+        let mut lines = String::new();
+        for demo in own.iter().chain(kept.iter().copied()) {
+            lines.push_str(&serde_json::to_string(demo)?);
+            lines.push('\n');
+        }
+        let path = self.work.join("demos").join("train.jsonl");
+        crate::write_file(&path, lines.as_bytes())?;
+        writeln!(
+            out,
+            "{} demonstrations of {} (each answered by the expert) and {} of the model's own; written to {}",
+            own.len(),
+            names.join(", "),
+            kept.len(),
+            path.display()
+        )?;
+        Ok(path)
+    }
+
+    /// The model to tune, as a folder: `init`, or the default model written out once.
+    fn base(&self) -> anyhow::Result<PathBuf> {
+        if let Some(init) = &self.init {
+            return Ok(init.clone());
+        }
+        let dir = self.work.join("base");
+        if !dir
+            .join(miracle_core::gpt::model_dir::CONFIG_FILE)
+            .is_file()
+        {
+            let device = burn::prelude::Device::flex();
+            let loaded = crate::load_model(None, &device)?;
+            miracle_core::gpt::model_dir::save(
+                &dir,
+                &loaded.config,
+                &loaded.tokenizer,
+                &loaded.model,
+            )
+            .with_context(|| format!("cannot write {}", dir.display()))?;
+        }
+        Ok(dir)
+    }
+
+    /// One SFT pass at the third pass's learning rate (a warm restart of a tuned model).
+    fn sft_config(&self) -> String {
+        let warmup = (self.steps / 15).max(1);
+        let every = (self.steps / 3).max(1);
+        format!(
+            "# written by `miracle tune`: one pass on the plugin's and the model's own demonstrations\n\
+             lm_weight: 0.2\nval_fraction: 0.02\ntrain:\n  batch_size: 16\n  steps: {}\n  \
+             lr: 5.0e-4\n  min_lr: 5.0e-5\n  warmup_steps: {warmup}\n  eval_interval: {every}\n  \
+             eval_iters: 10\n  checkpoint_interval: {every}\n  seed: {}\n",
+            self.steps, self.seed
+        )
+    }
+}
+
+/// Where `miracle tune` works unless told: `runs/tune-<plugin file name>`.
+pub fn default_work(plugins: &Path) -> PathBuf {
+    let name = plugins
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("plugin");
+    Path::new("runs").join(format!("tune-{name}"))
+}
