@@ -23,7 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use crate::{Context, Demonstration, Expert, ExpertError, InputFormat, Observation};
+use crate::{Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Observation};
 
 /// A remote expert's declaration, as written in YAML.
 #[derive(Debug, Clone, Deserialize)]
@@ -56,8 +56,23 @@ pub struct HttpSettings {
     pub input: String,
     #[serde(default = "default_max_input_bytes")]
     pub max_input_bytes: usize,
+    /// `numbers`: every number of the input is one the conversation wrote (the request's,
+    /// earlier results'), so a converter gets the user's quantities, never invented ones;
+    /// `quote`: the input is a clause of the user's words; `no` (the default): anything.
+    #[serde(default)]
+    pub grounded: GroundedSetting,
     #[serde(default)]
     pub demonstrations: Vec<Demonstration>,
+}
+
+/// [`Grounded`] as a declaration writes it.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum GroundedSetting {
+    #[default]
+    No,
+    Numbers,
+    Quote,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -129,7 +144,13 @@ impl HttpExpert {
             .user_agent(concat!("miracle/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let format = InputFormat::text(&settings.input, settings.max_input_bytes);
+        let grounded = match settings.grounded {
+            GroundedSetting::No => Grounded::No,
+            GroundedSetting::Numbers => Grounded::Numbers,
+            GroundedSetting::Quote => Grounded::Quote,
+        };
+        let format =
+            InputFormat::text(&settings.input, settings.max_input_bytes).grounded(grounded);
         Ok(HttpExpert {
             settings,
             url,

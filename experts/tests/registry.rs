@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use miracle_experts::{
-    Context, Demonstration, Expert, ExpertError, InputFormat, Kinds, Observation, Registry,
+    Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Kinds, Observation,
+    Registry,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -227,4 +228,29 @@ async fn yaml_builds_builtin_and_plugin_kinds() {
         let error = Registry::from_yaml(yaml, &kinds).err().expect(yaml);
         assert!(error.starts_with(want), "{yaml}: {error}");
     }
+}
+
+/// An HTTP plugin may hold its input's numbers to the conversation's, as the calculator's
+/// are (`grounded: numbers`), so the model cannot hand it a quantity nobody wrote.
+#[test]
+fn an_http_expert_declares_how_its_input_is_grounded() {
+    let kinds = Kinds::builtin();
+    let entry = |grounded: &str| {
+        format!(
+            "experts:\n  - {{kind: http, name: units, description: d, url: \"http://127.0.0.1:9/c\"{grounded}}}\n"
+        )
+    };
+    for (setting, want) in [
+        ("", Grounded::No),
+        (", grounded: numbers", Grounded::Numbers),
+        (", grounded: quote", Grounded::Quote),
+    ] {
+        let registry = Registry::from_yaml(&entry(setting), &kinds).unwrap();
+        let format = registry.get("units").unwrap().input_format();
+        assert_eq!(format.grounded, want, "{setting}");
+    }
+    let error = Registry::from_yaml(&entry(", grounded: numbres"), &kinds)
+        .err()
+        .unwrap();
+    assert!(error.contains("unknown variant `numbres`"), "{error}");
 }

@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use miracle_experts::Kinds;
-use miracle_router::demos::{Counts, Demo, generate, plugin_demos};
+use miracle_router::demos::{Counts, plugin_demos};
 use miracle_router::plugins::Plugins;
 
 use crate::Report;
+use crate::demos::{DemoSpec, write_demos};
 use crate::wiring::{Backend, Wiring};
 
 /// How to tune: the plugin file, where the work goes, and the pass's size.
@@ -93,8 +94,8 @@ impl Tuning {
         Ok(target)
     }
 
-    /// Writes the pass's demonstrations: the plugin's, then the model's own templates at a
-    /// tenth of the default recipe's counts. Returns the training file.
+    /// Writes the pass's demonstrations: the plugin's, then the model's own. Returns the
+    /// training file.
     fn demos(&self, plugins: &Plugins, out: &mut dyn Report) -> anyhow::Result<PathBuf> {
         let registry = plugins.registry();
         let runtime = crate::runtime()?;
@@ -109,24 +110,34 @@ impl Tuning {
                 self.plugins.display()
             );
         }
-        let counts = Counts {
-            calc: 60,
-            code: 20,
-            literature: 150,
-            direct: 30,
-            expert_demonstrations: 0,
+        // The model's own: a tenth of the default recipe's last pass (templates and composed
+        // requests), so that it keeps what that pass taught.
+        let spec = DemoSpec {
+            counts: Counts {
+                calc: 60,
+                code: 20,
+                literature: 150,
+                direct: 30,
+                expert_demonstrations: 0,
+            },
+            seed: self.seed,
+            compose: Some(miracle_requests::Plan {
+                requests: 1600,
+                held_out_share: 0.0,
+            }),
         };
-        let templates = runtime
-            .block_on(generate(&registry, &counts, self.seed))
-            .context("the model's own demonstrations")?;
-        let kept: Vec<&Demo> = (templates.iter())
-            .filter(|d| d.split == miracle_router::demos::Split::Train)
-            .collect();
+        let own_dir = self.work.join("own");
+        if !own_dir.join("train.jsonl").is_file() {
+            write_demos(&spec, &own_dir, out)?;
+        }
+        let mine = std::fs::read_to_string(own_dir.join("train.jsonl"))
+            .with_context(|| format!("cannot read {}", own_dir.join("train.jsonl").display()))?;
         let mut lines = String::new();
-        for demo in own.iter().chain(kept.iter().copied()) {
+        for demo in &own {
             lines.push_str(&serde_json::to_string(demo)?);
             lines.push('\n');
         }
+        lines.push_str(&mine);
         let path = self.work.join("demos").join("train.jsonl");
         crate::write_file(&path, lines.as_bytes())?;
         writeln!(
@@ -134,7 +145,7 @@ impl Tuning {
             "{} demonstrations of {} (each answered by the expert) and {} of the model's own; written to {}",
             own.len(),
             names.join(", "),
-            kept.len(),
+            mine.lines().count(),
             path.display()
         )?;
         Ok(path)
