@@ -82,9 +82,14 @@ fn a_plugin_file_brings_its_expert_and_the_model_tuned_to_call_it() {
     assert!(called.status.success(), "{}", stderr(&called));
     assert_eq!(stdout(&called).trim(), "3500 m");
 
-    // Before tuning, the file's model is missing, and the agent says what makes it.
+    // Before tuning, the file's model is missing, and the agent says what makes it; so does
+    // the service whose config names the file (before it listens).
     let before = miracle(&["ask", "--experts", file, "How many metres is 2 km?"]);
     assert_clear_failure(&before, "`miracle tune --experts");
+    let config = dir.path().join("serve.yaml");
+    std::fs::write(&config, "listen: 127.0.0.1:0\nexperts: units.yaml\n").unwrap();
+    let served = miracle(&["serve", "--config", config.to_str().unwrap()]);
+    assert_clear_failure(&served, "`miracle tune --experts");
 
     // Tuning: the plugin's demonstrations, told again with other numbers and answered by
     // the expert over HTTP, beside the model's own; then a pass into `tuned/`.

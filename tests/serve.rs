@@ -176,6 +176,30 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
             none["why_nothing"].as_str().unwrap().contains("has a year"),
             "{none}"
         );
+        // APA's italics as the caller's page writes them; an unknown form is refused.
+        let (status, marked) = post(
+            &client,
+            &server.url("/v1/search"),
+            Some(KEY),
+            &json!({"query": "图书馆 信息服务", "top": 1, "markup": "html"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{marked}");
+        let (status, refused) = post(
+            &client,
+            &server.url("/v1/search"),
+            Some(KEY),
+            &json!({"query": "图书馆 信息服务", "markup": "bold"}),
+        )
+        .await;
+        assert_eq!(status, 400, "{refused}");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("markup"),
+            "{refused}"
+        );
 
         let (status, run) = post(
             &client,

@@ -8,7 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use miracle_experts::search::{Filters, SearchError, SearchRequest, explain, hits_json};
+use miracle_experts::search::{Filters, Markup, SearchError, SearchRequest, explain, hits_json};
 use miracle_router::protocol::{Exchange, Step};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -243,6 +243,9 @@ pub struct SearchBody {
     /// Highlighted abstract fragments.
     #[serde(default)]
     snippets: bool,
+    /// How APA's italics are written in `apa`: `plain` (none), `markdown` or `html`.
+    #[serde(default)]
+    markup: Markup,
 }
 
 fn ten() -> usize {
@@ -263,6 +266,7 @@ pub async fn search(
             body.top
         )));
     }
+    let body_markup = body.markup;
     let request = SearchRequest {
         query: body.query,
         top: body.top,
@@ -295,7 +299,7 @@ pub async fn search(
         ApiError::new(status, e.to_string())
     })?;
     let (hits, why) = found;
-    let mut reply = json!({"hits": hits_json(&hits)});
+    let mut reply = json!({"hits": hits_json(&hits, body_markup)});
     if let Some(why) = why {
         reply["why_nothing"] = why.into();
     }

@@ -149,7 +149,9 @@ fn answer(
     };
     let hits = open(settings, slot)?.search(&request)?;
     if settings.json {
-        return Ok(serde_json::Value::Array(super::hits_json(&hits)).to_string());
+        return Ok(
+            serde_json::Value::Array(super::hits_json(&hits, super::Markup::Plain)).to_string(),
+        );
     }
     if hits.is_empty() {
         return Ok(format!("No papers found for {query:?}."));

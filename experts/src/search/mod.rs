@@ -39,7 +39,7 @@ pub struct Hit {
 /// Hits as JSON objects, best first: `rank`, `id`, `title`, `authors`, `year`, `venue`,
 /// `doi`, `lang`, `score`, both citations (`gbt`, `apa`) and, when asked for, `snippet`.
 /// What the search expert answers with `format: json`, and what `/v1/search` returns.
-pub fn hits_json(hits: &[Hit]) -> Vec<serde_json::Value> {
+pub fn hits_json(hits: &[Hit], markup: Markup) -> Vec<serde_json::Value> {
     hits.iter()
         .enumerate()
         .map(|(rank, hit)| {
@@ -55,7 +55,7 @@ pub fn hits_json(hits: &[Hit]) -> Vec<serde_json::Value> {
                 "lang": p.lang,
                 "score": hit.score,
                 "gbt": Style::Gbt.cite(p),
-                "apa": Style::Apa.cite(p),
+                "apa": Style::Apa.cite_marked(p, markup),
                 // What the collection lacks, so that a caller can say why a citation is short.
                 "missing": explain::missing(p),
             });
@@ -65,4 +65,48 @@ pub fn hits_json(hits: &[Hit]) -> Vec<serde_json::Value> {
             paper
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use miracle_corpora::{Lang, Paper};
+
+    use super::*;
+
+    #[test]
+    fn the_apa_citation_of_a_hit_takes_the_markup_asked_for() {
+        let paper = Paper {
+            id: "p1".into(),
+            title: "Attention is all you need".into(),
+            authors: vec!["Vaswani, Ashish".into()],
+            abstract_text: String::new(),
+            keywords: vec![],
+            year: Some(2017),
+            venue: Some("Neural Computation".into()),
+            doi: None,
+            lang: Lang::En,
+            extra: [("TY".to_string(), "JOUR".into())].into_iter().collect(),
+        };
+        let hits = [Hit {
+            score: 1.0,
+            snippet: None,
+            paper,
+        }];
+        let apa = |markup| {
+            hits_json(&hits, markup)[0]["apa"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        assert!(apa(Markup::Markdown).contains("*Neural Computation*"));
+        assert!(apa(Markup::Html).contains("<i>Neural Computation</i>"));
+        assert!(!apa(Markup::Plain).contains('*'));
+        // GB/T 7714 sets nothing in italics, whatever is asked.
+        assert!(
+            !hits_json(&hits, Markup::Html)[0]["gbt"]
+                .as_str()
+                .unwrap()
+                .contains("<i>")
+        );
+    }
 }
