@@ -613,3 +613,35 @@ fn a_doi_an_author_and_year_or_a_title_finds_the_record() {
     // The wrong year is no known item, and the words alone find nothing.
     assert_eq!(first("Robertson 1999"), "(none)");
 }
+
+/// An agent's answer lists the papers it cites with APA's italics written as asked
+/// (`ask --markup`), plain by default.
+#[test]
+fn an_answer_lists_its_citations_with_the_italics_asked_for() {
+    let home = tempfile::tempdir().unwrap();
+    let idx = own_index(home.path(), &["zotero.bib"]);
+    let ask = |markup: &str| {
+        let output = common::command()
+            .args([
+                "ask",
+                "--markup",
+                markup,
+                "Find papers about probabilistic relevance and BM25.",
+            ])
+            .env("MIRACLE_HOME", home.path())
+            .env("MIRACLE_INDEX", &idx)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let journal = "Foundations and Trends in Information Retrieval";
+    let plain = ask("plain");
+    assert!(
+        plain.contains("[robertson_probabilistic_2009] Robertson, S."),
+        "{plain}"
+    );
+    assert!(plain.contains(&format!("{journal}, 3(4)")), "{plain}");
+    assert!(ask("markdown").contains(&format!("*{journal}*, *3*(4)")));
+    assert!(ask("html").contains(&format!("<i>{journal}</i>, <i>3</i>(4)")));
+}

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use burn::prelude::*;
 use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig, TokenSet};
 use miracle_core::tokenizer::{Special, Tokenizer};
+use miracle_experts::search::Markup;
 use miracle_experts::search::support::Abstracts;
 use miracle_experts::{Context, Grammar, Grounded, InputFormat, Registry};
 use serde::{Deserialize, Serialize};
@@ -172,6 +173,9 @@ pub struct Agent<'a> {
     /// request ([`crate::papers::with_citations`]): the default index, opened when an
     /// answer first cites a paper. `None` shows citations without quotes.
     pub abstracts: Option<Abstracts>,
+    /// How APA's italics are written in the citations an answer lists: plain by default
+    /// (terminals), Markdown for chat front-ends, HTML for web pages.
+    pub markup: Markup,
 }
 
 /// What [`Agent::on_step`] calls.
@@ -209,6 +213,7 @@ impl<'a> Agent<'a> {
             on_step: None,
             fuse_request: true,
             abstracts: Some(Abstracts::default()),
+            markup: Markup::Plain,
         })
     }
 
@@ -284,6 +289,10 @@ impl<'a> Agent<'a> {
                 )
             }
             _ => answer,
+        };
+        let answer = match &self.abstracts {
+            Some(records) => crate::papers::marked(&answer, self.markup, &|id| records.paper(id)),
+            None => answer,
         };
         Ok(Trace {
             request: request.to_string(),

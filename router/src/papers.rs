@@ -8,7 +8,9 @@ use crate::agent::TracedStep;
 use crate::demos::LITERATURE;
 use crate::judge::answer_citations;
 use crate::protocol::Step;
+use miracle_corpora::Paper;
 use miracle_experts::search::support::supporting_sentence;
+use miracle_experts::search::{Markup, Style};
 
 /// `answer` followed by one line per paper it cites that a literature result of `steps`
 /// holds: `[id] citation`. With `abstracts`, each is followed by the sentence of its
@@ -67,6 +69,27 @@ pub fn with_citations(
 
 /// A paper's abstract by its id, where one can be read.
 pub type AbstractOf<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// `shown` (an answer with its citation lines) with each APA citation's italics written
+/// in `markup`: a line `[id] citation` whose citation is the plain APA form of the record
+/// `paper_of(id)` finds is written again marked. GB/T 7714 sets nothing in italics, and
+/// a line whose record is not to hand stays plain.
+pub fn marked(shown: &str, markup: Markup, paper_of: &dyn Fn(&str) -> Option<Paper>) -> String {
+    if markup == Markup::Plain {
+        return shown.to_string();
+    }
+    let line = |line: &str| -> Option<String> {
+        let (id, citation) = line.strip_prefix('[')?.split_once("] ")?;
+        let paper = paper_of(id)?;
+        (Style::Apa.cite(&paper) == citation)
+            .then(|| format!("[{id}] {}", Style::Apa.cite_marked(&paper, markup)))
+    };
+    shown
+        .split('\n')
+        .map(|l| line(l).unwrap_or_else(|| l.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// How the line opens that says no cited paper supports the request.
 const NONE_SUPPORTS: &str = "[-] ";
@@ -289,5 +312,32 @@ mod tests {
             with_citations("[4983], and again [4983].", &steps, "", None),
             "[4983], and again [4983].\n[4983] Hüppi, P. S. (1998). Microstructural development."
         );
+    }
+
+    #[test]
+    fn apa_citations_take_the_markup_asked_for_and_others_stay() {
+        let paper = Paper {
+            id: "p1".into(),
+            title: "Attention is all you need".into(),
+            authors: vec!["Vaswani, Ashish".into()],
+            abstract_text: String::new(),
+            keywords: vec![],
+            year: Some(2017),
+            venue: Some("Neural Computation".into()),
+            doi: None,
+            lang: miracle_corpora::Lang::En,
+            extra: [("TY".to_string(), "JOUR".into())].into_iter().collect(),
+        };
+        let plain = Style::Apa.cite(&paper);
+        let shown = format!("See [p1].\n[p1] {plain}\n[p2] Other, A. (2001). Unknown.");
+        let of = |id: &str| (id == "p1").then(|| paper.clone());
+        let md = marked(&shown, Markup::Markdown, &of);
+        assert!(md.contains("*Neural Computation*"), "{md}");
+        assert!(md.ends_with("[p2] Other, A. (2001). Unknown."), "{md}");
+        assert!(marked(&shown, Markup::Html, &of).contains("<i>Neural Computation</i>"));
+        assert_eq!(marked(&shown, Markup::Plain, &of), shown);
+        // A GB/T line is not APA's plain form: it stays as it is.
+        let gbt = format!("[p1] {}", Style::Gbt.cite(&paper));
+        assert_eq!(marked(&gbt, Markup::Markdown, &of), gbt);
     }
 }

@@ -5,6 +5,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use clap::Args;
+use miracle_experts::search::Markup;
 use miracle_router::agent::{Agent, Trace};
 use miracle_router::protocol::{Exchange, Step};
 
@@ -24,6 +25,27 @@ pub struct AgentOptions {
     /// tune`): its experts join the agent's, and its model answers unless --model is given.
     #[arg(long, value_name = "FILE")]
     experts: Option<PathBuf>,
+    /// How the APA citations an answer lists write italics: plain, markdown or html.
+    #[arg(long, value_enum, default_value_t = MarkupArg::Plain)]
+    markup: MarkupArg,
+}
+
+/// [`Markup`] as a command line names it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(super) enum MarkupArg {
+    Plain,
+    Markdown,
+    Html,
+}
+
+impl From<MarkupArg> for Markup {
+    fn from(arg: MarkupArg) -> Markup {
+        match arg {
+            MarkupArg::Plain => Markup::Plain,
+            MarkupArg::Markdown => Markup::Markdown,
+            MarkupArg::Html => Markup::Html,
+        }
+    }
 }
 
 impl AgentOptions {
@@ -34,6 +56,7 @@ impl AgentOptions {
             max_calls: self.max_calls,
             grounded: !self.ungrounded,
             plugins: self.experts.clone(),
+            markup: self.markup.into(),
         }
     }
 }

@@ -45,10 +45,9 @@ impl RunArgs {
         let given = self.given()?;
         let device = Device::flex();
         let agent = miracle_recipe::rlhf::AgentOn {
-            model: self.model.clone(),
-            max_calls: 8,
             grounded: !self.ungrounded,
             plugins: self.experts.clone(),
+            ..miracle_recipe::rlhf::AgentOn::new(self.model.clone())
         };
         let (plugins, model_dir) = agent.plugins()?;
         let loaded = model::load(model_dir.as_deref(), &device)?;

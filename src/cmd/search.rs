@@ -11,6 +11,8 @@ use miracle_experts::search::{
 };
 use serde::Deserialize;
 
+use super::ask::MarkupArg;
+
 /// Said under `miracle search --help`: the shipped index carries SciFact's licence.
 const LICENCES: &str = "\
 The shipped index holds CSL (Apache-2.0) and SciFact (CC BY-NC 2.0, no commercial use).
@@ -63,13 +65,6 @@ pub struct SearchArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum MarkupArg {
-    Plain,
-    Markdown,
-    Html,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
 enum StyleArg {
     Gbt,
     Apa,
@@ -90,11 +85,7 @@ impl SearchArgs {
             StyleArg::Gbt => Style::Gbt,
             StyleArg::Apa => Style::Apa,
         };
-        let markup = match self.markup {
-            MarkupArg::Plain => Markup::Plain,
-            MarkupArg::Markdown => Markup::Markdown,
-            MarkupArg::Html => Markup::Html,
-        };
+        let markup = Markup::from(self.markup);
         let cite = |paper: &miracle_corpora::Paper| style.cite_marked(paper, markup);
         match (&self.queries, &self.trec, &self.query) {
             (Some(queries), Some(trec), _) => {

@@ -14,6 +14,7 @@ use burn::prelude::Device;
 use miracle_core::gpt::Decoding;
 use miracle_core::gpt::model_dir::LoadedModel;
 use miracle_core::tokenizer::Tokenizer;
+use miracle_experts::search::Markup;
 use miracle_experts::{Kinds, Registry};
 use miracle_recipe::rlhf::AgentOn;
 use miracle_router::agent::{Agent, StepWatcher, Trace};
@@ -47,6 +48,8 @@ pub struct AskOptions {
     pub decoding: Option<Decoding>,
     /// Told of each step as it completes (a stream shows the calls while the agent works).
     pub progress: Option<StepWatcher>,
+    /// How the answer's citations write italics; the service's `markup` when absent.
+    pub markup: Option<Markup>,
 }
 
 pub enum Done {
@@ -199,7 +202,7 @@ fn host<'a>(
 }
 
 fn worker(
-    agent: &AgentOn,
+    served: &AgentOn,
     rx: Arc<Mutex<Receiver<Job>>>,
     workflows: Arc<BTreeMap<String, Workflow>>,
     timeout: Duration,
@@ -207,7 +210,7 @@ fn worker(
 ) {
     let started = (|| -> anyhow::Result<_> {
         let device = Device::flex();
-        let (plugins, model_dir) = agent.plugins()?;
+        let (plugins, model_dir) = served.plugins()?;
         let loaded = model::load(model_dir.as_deref(), &device)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -268,6 +271,7 @@ fn worker(
                     options.max_tokens.map_or(max_tokens, |m| m.min(max_tokens));
                 agent.decoding = options.decoding.unwrap_or(Decoding::Greedy);
                 agent.on_step = options.progress;
+                agent.markup = options.markup.unwrap_or(served.markup);
                 let run = runtime.block_on(agent.run(&request, &history));
                 agent.on_step = None;
                 run.map(Done::Trace)

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Service;
-use super::agents::{Done, Work, WorkError};
+use super::agents::{AskOptions, Done, Work, WorkError};
 
 /// A refusal or failure: the status and an OpenAI-style body,
 /// `{"error": {"message", "type", "code"}}`, so OpenAI clients show the message.
@@ -149,6 +149,10 @@ pub struct AskBody {
     /// Include the whole trace (every step, call and result).
     #[serde(default)]
     trace: bool,
+    /// How the answer's APA citations write italics: `plain`, `markdown` or `html`; the
+    /// service's `markup` when absent.
+    #[serde(default)]
+    markup: Option<Markup>,
 }
 
 #[derive(Deserialize)]
@@ -178,7 +182,10 @@ pub async fn ask(
             request: body.request,
             history,
             system: None,
-            options: Default::default(),
+            options: AskOptions {
+                markup: body.markup,
+                ..Default::default()
+            },
         })
         .await?
     {

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use miracle_experts::search::Markup;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +39,10 @@ pub struct ServeConfig {
     /// A plugin file (docs/PLUGINS.md): its experts join the agent's, and its tuned model
     /// answers unless `model` names another.
     pub experts: Option<PathBuf>,
+    /// How answers' APA citations write italics, unless a /v1/ask request says: `plain`,
+    /// `markdown` (what chat front-ends render) or `html`.
+    #[serde(default)]
+    pub markup: Markup,
     /// A literature index for /v1/search; the shipped corpora's when absent.
     pub index: Option<PathBuf>,
     /// The folder of workflows served at /v1/workflows/{name}/run.
@@ -150,6 +155,7 @@ impl Default for ServeConfig {
             index: None,
             workflows: None,
             experts: None,
+            markup: Markup::Plain,
             keys: Vec::new(),
             limits: Limits::default(),
             cors: None,

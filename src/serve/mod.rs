@@ -98,10 +98,9 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         None => default_index::open().context("cannot open the shipped literature index")?,
     });
     let agent = miracle_recipe::rlhf::AgentOn {
-        model: config.model.clone(),
-        max_calls: 8,
-        grounded: true,
         plugins: config.experts.clone(),
+        markup: config.markup,
+        ..miracle_recipe::rlhf::AgentOn::new(config.model.clone())
     };
     let agents = Agents::start(
         &agent,

@@ -127,6 +127,8 @@ impl ChatBody {
         let options = (0..choices)
             .map(|i| AskOptions {
                 progress: None,
+                // The service's: OpenAI's request has no such field.
+                markup: None,
                 max_tokens,
                 // Greedy decoding at temperature 0, as OpenAI's is (nearly) deterministic there.
                 decoding: (temperature > 0.0).then(|| Decoding::Sample {

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
+use miracle_experts::search::Markup;
 use miracle_experts::{Kinds, Registry};
 use miracle_router::agent::Agent;
 use miracle_router::plugins::Plugins;
@@ -20,25 +21,34 @@ use crate::wiring::{Backend, Wiring};
 use crate::{Progress, Report};
 
 /// An agent as users get it: a model (the default one when `None`), the expert calls
-/// allowed in one answer, whether decoding is grounded, and a plugin file whose experts it
-/// may call too (and whose tuned model it runs, unless `model` names another).
+/// allowed in one answer, whether decoding is grounded, a plugin file whose experts it may
+/// call too (and whose tuned model it runs, unless `model` names another), and how its
+/// answers' citations write italics.
 #[derive(Debug, Clone)]
 pub struct AgentOn {
     pub model: Option<PathBuf>,
     pub max_calls: usize,
     pub grounded: bool,
     pub plugins: Option<PathBuf>,
+    pub markup: Markup,
 }
 
 impl AgentOn {
-    /// The agent as users get it (grounded, 8 calls, no plugins), on the model in `dir`.
-    pub fn model(dir: &Path) -> Self {
+    /// The agent as users get it (grounded, 8 calls, no plugins, plain citations), on
+    /// `model` (the default model when `None`).
+    pub fn new(model: Option<PathBuf>) -> Self {
         AgentOn {
-            model: Some(dir.to_path_buf()),
+            model,
             max_calls: 8,
             grounded: true,
             plugins: None,
+            markup: Markup::Plain,
         }
+    }
+
+    /// The agent as users get it, on the model in `dir`.
+    pub fn model(dir: &Path) -> Self {
+        AgentOn::new(Some(dir.to_path_buf()))
     }
 
     /// The plugin file, read, and the model folder (`None`: the default model) this
@@ -96,6 +106,7 @@ impl AgentOn {
         )?;
         agent.limits.max_calls = self.max_calls;
         agent.grounded = self.grounded;
+        agent.markup = self.markup;
         crate::runtime()?.block_on(f(&mut agent))
     }
 }

@@ -77,13 +77,18 @@ pub struct Abstracts {
 
 impl Abstracts {
     pub fn of(&self, id: &str) -> Option<String> {
+        let paper = self.paper(id)?;
+        Some(paper.abstract_text).filter(|a| !a.trim().is_empty())
+    }
+
+    /// The whole record of paper `id`.
+    pub fn paper(&self, id: &str) -> Option<miracle_corpora::Paper> {
         let index = {
             let mut slot = self.index.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert_with(|| default_index::open().ok().map(Arc::new))
                 .clone()?
         };
-        let paper = index.by_id(id).ok()??;
-        Some(paper.abstract_text).filter(|a| !a.trim().is_empty())
+        index.by_id(id).ok()?
     }
 }
 
