@@ -476,7 +476,7 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
             .await
             .unwrap();
         assert!(
-            metrics.contains("miracle_requests_total{route=\"/v1/search\",status=\"200\"} 1026"),
+            metrics.contains("miracle_requests_total{route=\"/v1/search\",status=\"200\"} 1027"),
             "{metrics}"
         );
         assert!(
