@@ -174,14 +174,15 @@ impl Tuning {
         Ok(dir)
     }
 
-    /// One SFT pass at the third pass's learning rate (a warm restart of a tuned model).
+    /// One short SFT pass, at under a third of the third pass's learning rate: a tuned model
+    /// forgets its calculations at that rate (docs/PLUGINS.md).
     fn sft_config(&self) -> String {
         let warmup = (self.steps / 15).max(1);
         let every = (self.steps / 3).max(1);
         format!(
             "# written by `miracle tune`: one pass on the plugin's and the model's own demonstrations\n\
              lm_weight: 0.2\nval_fraction: 0.02\ntrain:\n  batch_size: 16\n  steps: {}\n  \
-             lr: 5.0e-4\n  min_lr: 5.0e-5\n  warmup_steps: {warmup}\n  eval_interval: {every}\n  \
+             lr: 1.5e-4\n  min_lr: 1.5e-5\n  warmup_steps: {warmup}\n  eval_interval: {every}\n  \
              eval_iters: 10\n  checkpoint_interval: {every}\n  seed: {}\n",
             self.steps, self.seed
         )

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::AdamW;
-use super::pretrain::{TrainError, io, publish_checkpoint};
+use super::trainer::{TrainError, io};
 
 #[derive(Serialize, Deserialize)]
 struct State<S> {
@@ -98,4 +98,26 @@ impl<S: Serialize + DeserializeOwned + PartialEq> Checkpoints<'_, S> {
         optimizer.load_state(&bytes, device).map_err(fail)?;
         Ok(Some((model, optimizer, state.step)))
     }
+}
+
+/// Makes `root/name` the newest checkpoint (`root/latest`, rewritten atomically) and
+/// removes the one it replaces.
+fn publish_checkpoint(root: &Path, name: &str) -> Result<(), TrainError> {
+    let previous = std::fs::read_to_string(root.join("latest")).ok();
+    crate::fs::write_atomic(&root.join("latest"), name.as_bytes()).map_err(io(root))?;
+    if let Some(previous) = previous.filter(|p| p.trim() != name) {
+        let _ = std::fs::remove_dir_all(root.join(previous.trim()));
+    }
+    Ok(())
+}
+
+/// The name of the newest complete checkpoint under a run's folder `out` (`step-N`; for
+/// PPO, N counts iterations), if it holds one: where a rerun resumes.
+pub fn latest_checkpoint(out: &Path) -> Option<String> {
+    let name = std::fs::read_to_string(out.join("checkpoints").join("latest")).ok()?;
+    let name = name.trim();
+    out.join("checkpoints")
+        .join(name)
+        .is_dir()
+        .then(|| name.to_string())
 }

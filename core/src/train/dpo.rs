@@ -17,9 +17,9 @@ use burn::tensor::activation::{log_sigmoid, log_softmax};
 use serde::{Deserialize, Serialize};
 
 use super::pairs::{OnPairs, PairPace, PairReport, PairScore, train_on_pairs};
-use super::pretrain::TrainError;
 use super::reward::{Ranked, agreeing_pairs};
 use super::trainer;
+use super::trainer::TrainError;
 use crate::gpt::{Gpt, GptConfig, model_dir};
 use crate::tokenizer::{Special, Tokenizer};
 

@@ -18,7 +18,8 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 
 pub use adamw::{AdamW, AdamWConfig, StepStats};
-pub use pretrain::{TrainError, latest_checkpoint};
+pub use checkpoint::latest_checkpoint;
+pub use trainer::TrainError;
 
 use crate::gpt::Gpt;
 

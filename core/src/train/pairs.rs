@@ -18,7 +18,7 @@ use burn::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::pretrain::TrainError;
+use super::trainer::TrainError;
 use super::trainer::{self, Stage};
 use super::{AdamW, AdamWConfig};
 use crate::rng::SplitMix64;

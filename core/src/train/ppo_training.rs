@@ -26,8 +26,8 @@ use super::ppo::{
     ActorCritic, Clip, Rollout, Targets, constrained, constraint_bias, gae, ppo_loss, rewards,
     whiten,
 };
-use super::pretrain::{TrainError, io};
 use super::trainer::{self, Stage};
+use super::trainer::{TrainError, io};
 use super::{AdamW, AdamWConfig, lm_loss};
 use crate::gpt::{Gpt, GptConfig, TokenSet, model_dir};
 use crate::tokenizer::{Special, Tokenizer};

@@ -9,7 +9,7 @@
 //! OUT/model/                  the final model directory
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::optim::{GradientsAccumulator, GradientsParams};
@@ -17,6 +17,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::data::{Batches, Packed};
+pub use super::trainer::TrainError;
 use super::trainer::{self, Stage};
 use super::{AdamW, AdamWConfig, lm_loss};
 use crate::gpt::{Gpt, GptConfig, model_dir};
@@ -64,23 +65,6 @@ fn beta2() -> f64 {
 }
 fn grad_clip() -> Option<f64> {
     Some(1.0)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    #[error("{0}")]
-    Config(String),
-    #[error("{path}: {message}")]
-    Checkpoint { path: PathBuf, message: String },
-    /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)
-    /// would say it twice.
-    #[error("{path}: {error}")]
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-    #[error(transparent)]
-    ModelDir(#[from] model_dir::ModelDirError),
 }
 
 /// One line of progress.
@@ -395,59 +379,4 @@ fn validate(
         ));
     }
     Ok(())
-}
-
-pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
-    move |error| TrainError::Io {
-        path: path.to_path_buf(),
-        error,
-    }
-}
-
-/// Opens the CSV log for appending; on resume, rows after the checkpoint's step (written by
-/// the interrupted run after its last checkpoint) are dropped so no step appears twice.
-pub(super) fn open_log(out: &Path, start: u64, header: &str) -> Result<std::fs::File, TrainError> {
-    let path = out.join("log.csv");
-    std::fs::create_dir_all(out).map_err(io(out))?;
-    let kept: String = match std::fs::read_to_string(&path) {
-        Ok(text) if start > 0 => text
-            .lines()
-            .skip(1)
-            .filter(|row| {
-                row.split(',')
-                    .next()
-                    .and_then(|s| s.parse::<u64>().ok())
-                    .is_some_and(|s| s <= start)
-            })
-            .map(|row| format!("{row}\n"))
-            .collect(),
-        _ => String::new(),
-    };
-    crate::fs::write_atomic(&path, format!("{header}{kept}").as_bytes()).map_err(io(&path))?;
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .map_err(io(&path))
-}
-
-/// Makes `root/name` the newest checkpoint (`root/latest`, rewritten atomically) and
-/// removes the one it replaces.
-pub(super) fn publish_checkpoint(root: &Path, name: &str) -> Result<(), TrainError> {
-    let previous = std::fs::read_to_string(root.join("latest")).ok();
-    crate::fs::write_atomic(&root.join("latest"), name.as_bytes()).map_err(io(root))?;
-    if let Some(previous) = previous.filter(|p| p.trim() != name) {
-        let _ = std::fs::remove_dir_all(root.join(previous.trim()));
-    }
-    Ok(())
-}
-
-/// The name of the newest complete checkpoint under a run's folder `out` (`step-N`; for
-/// PPO, N counts iterations), if it holds one: where a rerun resumes.
-pub fn latest_checkpoint(out: &Path) -> Option<String> {
-    let name = std::fs::read_to_string(out.join("checkpoints").join("latest")).ok()?;
-    let name = name.trim();
-    out.join("checkpoints")
-        .join(name)
-        .is_dir()
-        .then(|| name.to_string())
 }

@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::pairs::{OnPairs, PairPace, train_on_pairs};
 pub use super::pairs::{PairReport, PairScore};
-use super::pretrain::TrainError;
 use super::reward::{Ranked, RewardModel, agreeing_pairs, pairwise_loss};
 use super::trainer;
+use super::trainer::TrainError;
 use crate::gpt::GptConfig;
 use crate::tokenizer::Tokenizer;
 

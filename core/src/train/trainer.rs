@@ -6,7 +6,7 @@
 //! resume from the newest of them that logs the same numbers as a run never stopped.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::prelude::Device;
@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use super::AdamW;
 use super::checkpoint::Checkpoints;
 use super::data::learning_rate;
-use super::pretrain::{TrainError, io, open_log};
+use crate::gpt::model_dir;
 
 /// What one stage trains, and how: a step, a validation, a log row, its model on disk.
 pub(super) trait Stage {
@@ -126,4 +126,56 @@ where
         reports,
         model: Some(model.valid()),
     })
+}
+
+/// What stops a run: a bad config, a checkpoint that does not fit, a file that cannot be
+/// read or written, a model folder that does not load. Every stage's error.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{path}: {message}")]
+    Checkpoint { path: PathBuf, message: String },
+    /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)
+    /// would say it twice.
+    #[error("{path}: {error}")]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    ModelDir(#[from] model_dir::ModelDirError),
+}
+
+pub(super) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
+    move |error| TrainError::Io {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// Opens the CSV log for appending; on resume, rows after the checkpoint's step (written by
+/// the interrupted run after its last checkpoint) are dropped so no step appears twice.
+pub(super) fn open_log(out: &Path, start: u64, header: &str) -> Result<std::fs::File, TrainError> {
+    let path = out.join("log.csv");
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let kept: String = match std::fs::read_to_string(&path) {
+        Ok(text) if start > 0 => text
+            .lines()
+            .skip(1)
+            .filter(|row| {
+                row.split(',')
+                    .next()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .is_some_and(|s| s <= start)
+            })
+            .map(|row| format!("{row}\n"))
+            .collect(),
+        _ => String::new(),
+    };
+    crate::fs::write_atomic(&path, format!("{header}{kept}").as_bytes()).map_err(io(&path))?;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(io(&path))
 }
