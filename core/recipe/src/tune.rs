@@ -1,10 +1,12 @@
 //! Teaching a model a plugin's experts (`miracle tune --experts FILE`): demonstrations of the
 //! plugin's experts (each declared one, and more told with other numbers, all answered by
-//! calling the expert for real) mixed with the model's own template demonstrations, so it
-//! keeps what it knew; then one short SFT pass from the model (the default one unless told),
-//! written where the plugin file's `model:` says, so that every command given the file runs it.
+//! calling the expert for real), repeated among a replay of the model's own, so that it keeps
+//! what it knew; then one short SFT pass from the model (the default one unless told),
+//! written where the plugin file's `model:` says, so that every command given the file runs
+//! it. Measured in docs/PLUGINS.md, "What it buys".
 //!
 //! ```text
+//! WORK/own/                   the model's own demonstrations (made once)
 //! WORK/demos/train.jsonl      what the pass trains on
 //! WORK/sft.yaml, WORK/sft/    the pass, resumable
 //! MODEL/                      the tuned model, with its training log
@@ -94,61 +96,66 @@ impl Tuning {
         Ok(target)
     }
 
-    /// Writes the pass's demonstrations: the plugin's, then the model's own. Returns the
-    /// training file.
+    /// Writes the pass's demonstrations: the plugin's, repeated, then the model's own
+    /// (replayed). Returns the training file.
     fn demos(&self, plugins: &Plugins, out: &mut dyn Report) -> anyhow::Result<PathBuf> {
         let registry = plugins.registry();
-        let runtime = crate::runtime()?;
         let names = plugins.names();
-        let own = runtime
+        let taught = crate::runtime()?
             .block_on(plugin_demos(&registry, &names, self.variants, self.seed))
             .context("demonstrations of the plugin's experts")?;
-        if own.is_empty() {
+        if taught.is_empty() {
             bail!(
                 "{}: the experts declare no demonstration that they answer; give each \
                  `demonstrations:` (request, input, result) that it answers when called",
                 self.plugins.display()
             );
         }
-        // The model's own: a tenth of the default recipe's last pass (templates and composed
-        // requests), so that it keeps what that pass taught.
-        let spec = DemoSpec {
-            counts: Counts {
-                calc: 60,
-                code: 20,
-                literature: 150,
-                direct: 30,
-                expert_demonstrations: 0,
-            },
-            seed: self.seed,
-            compose: Some(miracle_requests::Plan {
-                requests: 1600,
-                held_out_share: 0.0,
-            }),
-        };
-        let own_dir = self.work.join("own");
-        if !own_dir.join("train.jsonl").is_file() {
-            write_demos(&spec, &own_dir, out)?;
-        }
-        let mine = std::fs::read_to_string(own_dir.join("train.jsonl"))
-            .with_context(|| format!("cannot read {}", own_dir.join("train.jsonl").display()))?;
+        let replayed = self.replayed(out)?;
+        // The plugin's few are repeated to a tenth of the whole, so that the pass sees each
+        // a few times among the replayed ones.
+        let times = (replayed.lines().count() / 9 / taught.len()).max(1);
         let mut lines = String::new();
-        for demo in &own {
-            lines.push_str(&serde_json::to_string(demo)?);
-            lines.push('\n');
+        for demo in &taught {
+            lines.push_str(&(serde_json::to_string(demo)? + "\n").repeat(times));
         }
-        lines.push_str(&mine);
+        lines.push_str(&replayed);
         let path = self.work.join("demos").join("train.jsonl");
         crate::write_file(&path, lines.as_bytes())?;
         writeln!(
             out,
-            "{} demonstrations of {} (each answered by the expert) and {} of the model's own; written to {}",
-            own.len(),
+            "{} demonstrations of {} (each answered by the expert; each {times} times) and {} of the model's own; written to {}",
+            taught.len(),
             names.join(", "),
-            mine.lines().count(),
+            replayed.lines().count(),
             path.display()
         )?;
         Ok(path)
+    }
+
+    /// The model's own demonstrations, made once: the default recipe's templates and a
+    /// quarter of its last pass's composed requests, so that it keeps what it was taught.
+    fn replayed(&self, out: &mut dyn Report) -> anyhow::Result<String> {
+        let spec = DemoSpec {
+            counts: Counts {
+                calc: 600,
+                code: 200,
+                literature: 1500,
+                direct: 300,
+                expert_demonstrations: 0,
+            },
+            seed: self.seed,
+            compose: Some(miracle_requests::Plan {
+                requests: 4000,
+                held_out_share: 0.0,
+            }),
+        };
+        let dir = self.work.join("own");
+        let file = dir.join("train.jsonl");
+        if !file.is_file() {
+            write_demos(&spec, &dir, out)?;
+        }
+        std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))
     }
 
     /// The model to tune, as a folder: `init`, or the default model written out once.
@@ -174,15 +181,15 @@ impl Tuning {
         Ok(dir)
     }
 
-    /// One short SFT pass, at under a third of the third pass's learning rate: a tuned model
-    /// forgets its calculations at that rate (docs/PLUGINS.md).
+    /// One short SFT pass, at 0.6 of the third pass's learning rate (docs/PLUGINS.md,
+    /// "What it buys").
     fn sft_config(&self) -> String {
         let warmup = (self.steps / 15).max(1);
         let every = (self.steps / 3).max(1);
         format!(
             "# written by `miracle tune`: one pass on the plugin's and the model's own demonstrations\n\
              lm_weight: 0.2\nval_fraction: 0.02\ntrain:\n  batch_size: 16\n  steps: {}\n  \
-             lr: 1.5e-4\n  min_lr: 1.5e-5\n  warmup_steps: {warmup}\n  eval_interval: {every}\n  \
+             lr: 3.0e-4\n  min_lr: 3.0e-5\n  warmup_steps: {warmup}\n  eval_interval: {every}\n  \
              eval_iters: 10\n  checkpoint_interval: {every}\n  seed: {}\n",
             self.steps, self.seed
         )
