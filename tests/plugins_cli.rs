@@ -104,6 +104,8 @@ fn a_plugin_file_brings_its_expert_and_the_model_tuned_to_call_it() {
         "2",
         "--variants",
         "4",
+        "--replay",
+        "0.01",
     ]);
     assert!(tuned.status.success(), "{}", stderr(&tuned));
     assert!(

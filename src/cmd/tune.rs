@@ -30,6 +30,10 @@ pub struct TuneArgs {
     /// Demonstrations told from each one the plugin declares (with other numbers).
     #[arg(long, default_value_t = 40)]
     variants: usize,
+    /// The share of the model's own demonstrations replayed beside the plugin's (1: the
+    /// default recipe's templates and 4,000 composed requests; less for a quick trial).
+    #[arg(long, default_value_t = 1.0)]
+    replay: f64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Where it trains: flex (the CPU) or wgpu (the default GPU; a build with
@@ -45,6 +49,7 @@ impl TuneArgs {
             init: self.init,
             steps: self.steps,
             variants: self.variants,
+            replay: self.replay,
             seed: self.seed,
             backend: self.device,
             ..Tuning::new(self.experts, work)

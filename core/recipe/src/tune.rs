@@ -35,6 +35,9 @@ pub struct Tuning {
     pub steps: u64,
     /// Variants told of each declared demonstration.
     pub variants: usize,
+    /// How much of the model's own data is replayed: 1 is the default recipe's template
+    /// demonstrations and 4,000 composed requests; less, a share of each (quick trials).
+    pub replay: f64,
     pub seed: u64,
     pub backend: Backend,
 }
@@ -49,6 +52,7 @@ impl Tuning {
             work: work.into(),
             steps: 300,
             variants: 40,
+            replay: 1.0,
             seed: 1,
             backend: Backend::Flex,
         }
@@ -59,6 +63,9 @@ impl Tuning {
         self.backend.device()?;
         if self.steps == 0 || self.variants == 0 {
             bail!("steps and variants must be at least 1");
+        }
+        if !(self.replay > 0.0 && self.replay <= 1.0) {
+            bail!("replay is a share: above 0, at most 1");
         }
         let plugins =
             Plugins::load(&self.plugins, &Kinds::builtin()).map_err(anyhow::Error::msg)?;
@@ -136,17 +143,18 @@ impl Tuning {
     /// The model's own demonstrations, made once: the default recipe's templates and a
     /// quarter of its last pass's composed requests, so that it keeps what it was taught.
     fn replayed(&self, out: &mut dyn Report) -> anyhow::Result<String> {
+        let share = |n: f64| (n * self.replay).ceil() as usize;
         let spec = DemoSpec {
             counts: Counts {
-                calc: 600,
-                code: 200,
-                literature: 1500,
-                direct: 300,
+                calc: share(600.0),
+                code: share(200.0),
+                literature: share(1500.0),
+                direct: share(300.0),
                 expert_demonstrations: 0,
             },
             seed: self.seed,
             compose: Some(miracle_requests::Plan {
-                requests: 4000,
+                requests: share(4000.0),
                 held_out_share: 0.0,
             }),
         };
