@@ -294,7 +294,8 @@ fn chat_answers_line_by_line_until_exit() {
     assert!(text.contains("(a new conversation)"), "{text}");
     assert!(text.contains("unknown command \"/nonsense\""), "{text}");
     // The commands' lines are the program's: none of them reached the model, whose
-    // answers are the four other lines.
+    // answers are the four other lines (a literature answer's citation lines, `[id] …` and
+    // the quotes under them, belong to its answer).
     let answered = text.lines().filter(|l| {
         let l = l.trim_start_matches("> ").trim_start();
         !l.is_empty()
@@ -303,6 +304,8 @@ fn chat_answers_line_by_line_until_exit() {
             && !l.starts_with("Miracle chat")
             && !l.starts_with("One request")
             && !l.starts_with('/')
+            && !l.starts_with('[')
+            && !l.starts_with('“')
     });
     assert_eq!(answered.count(), 4, "{text}");
 }
