@@ -22,6 +22,7 @@ pub mod papers;
 pub mod plugins;
 pub mod protocol;
 pub mod rlhf;
+pub mod setup;
 pub mod workflow;
 
 use miracle_experts::{Calculator, Code, Registry, Search};

@@ -50,8 +50,8 @@ impl From<MarkupArg> for Markup {
 
 impl AgentOptions {
     /// The same agent, as the training pipeline builds it (to sample from).
-    pub(super) fn agent(&self) -> miracle_recipe::rlhf::AgentOn {
-        miracle_recipe::rlhf::AgentOn {
+    pub(super) fn agent(&self) -> miracle_router::setup::AgentOn {
+        miracle_router::setup::AgentOn {
             model: self.model.clone(),
             max_calls: self.max_calls,
             grounded: !self.ungrounded,

@@ -44,10 +44,10 @@ impl RunArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
         let given = self.given()?;
         let device = Device::flex();
-        let agent = miracle_recipe::rlhf::AgentOn {
+        let agent = miracle_router::setup::AgentOn {
             grounded: !self.ungrounded,
             plugins: self.experts.clone(),
-            ..miracle_recipe::rlhf::AgentOn::new(self.model.clone())
+            ..miracle_router::setup::AgentOn::new(self.model.clone())
         };
         let (plugins, model_dir) = agent.plugins()?;
         let loaded = model::load(model_dir.as_deref(), &device)?;

@@ -16,10 +16,10 @@ use miracle_core::gpt::model_dir::LoadedModel;
 use miracle_core::tokenizer::Tokenizer;
 use miracle_experts::search::Markup;
 use miracle_experts::{Kinds, Registry};
-use miracle_recipe::rlhf::AgentOn;
 use miracle_router::agent::{Agent, StepWatcher, Trace};
 use miracle_router::plugins::Plugins;
 use miracle_router::protocol::Exchange;
+use miracle_router::setup::AgentOn;
 use miracle_router::workflow::{Host, LanguageModel, Run, Values, Workflow};
 use tokio::sync::oneshot;
 

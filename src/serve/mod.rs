@@ -97,10 +97,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             .with_context(|| format!("index: cannot open {}", dir.display()))?,
         None => default_index::open().context("cannot open the shipped literature index")?,
     });
-    let agent = miracle_recipe::rlhf::AgentOn {
+    let agent = miracle_router::setup::AgentOn {
         plugins: config.experts.clone(),
         markup: config.markup,
-        ..miracle_recipe::rlhf::AgentOn::new(config.model.clone())
+        ..miracle_router::setup::AgentOn::new(config.model.clone())
     };
     let agents = Agents::start(
         &agent,

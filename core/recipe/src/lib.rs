@@ -126,12 +126,7 @@ pub fn load_model(
     dir: Option<&Path>,
     device: &burn::prelude::Device,
 ) -> anyhow::Result<miracle_core::gpt::model_dir::LoadedModel> {
-    use miracle_core::gpt::model_dir;
-    match dir {
-        Some(dir) => model_dir::load(dir, device)
-            .with_context(|| format!("cannot load the model in {}", dir.display())),
-        None => model_dir::load_default(device).map_err(|e| anyhow::anyhow!(e)),
-    }
+    miracle_router::setup::load_model(dir, device).map_err(anyhow::Error::msg)
 }
 
 /// A runtime for expert calls (the experts are async; the pipeline is not).

@@ -6,110 +6,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-use miracle_experts::search::Markup;
-use miracle_experts::{Kinds, Registry};
-use miracle_router::agent::Agent;
-use miracle_router::plugins::Plugins;
 use miracle_router::rlhf::comparison::{Prompt, now_utc, read_candidates, read_prompts};
 use miracle_router::rlhf::ranker::{Rules, rank};
 use miracle_router::rlhf::sample::{Sampling, sample};
+use miracle_router::setup::AgentOn;
 
 use crate::demos::write_demos;
 use crate::ppo::run_ppo;
 use crate::recipe::RlhfStage;
 use crate::wiring::{Backend, Wiring};
 use crate::{Progress, Report};
-
-/// An agent as users get it: a model (the default one when `None`), the expert calls
-/// allowed in one answer, whether decoding is grounded, a plugin file whose experts it may
-/// call too (and whose tuned model it runs, unless `model` names another), and how its
-/// answers' citations write italics.
-#[derive(Debug, Clone)]
-pub struct AgentOn {
-    pub model: Option<PathBuf>,
-    pub max_calls: usize,
-    pub grounded: bool,
-    pub plugins: Option<PathBuf>,
-    pub markup: Markup,
-}
-
-impl AgentOn {
-    /// The agent as users get it (grounded, 8 calls, no plugins, plain citations), on
-    /// `model` (the default model when `None`).
-    pub fn new(model: Option<PathBuf>) -> Self {
-        AgentOn {
-            model,
-            max_calls: 8,
-            grounded: true,
-            plugins: None,
-            markup: Markup::Plain,
-        }
-    }
-
-    /// The agent as users get it, on the model in `dir`.
-    pub fn model(dir: &Path) -> Self {
-        AgentOn::new(Some(dir.to_path_buf()))
-    }
-
-    /// The plugin file, read, and the model folder (`None`: the default model) this
-    /// agent runs.
-    pub fn plugins(&self) -> anyhow::Result<(Option<Plugins>, Option<PathBuf>)> {
-        let Some(path) = &self.plugins else {
-            return Ok((None, self.model.clone()));
-        };
-        let plugins = Plugins::load(path, &Kinds::builtin()).map_err(anyhow::Error::msg)?;
-        let model = match (&self.model, &plugins.model) {
-            (Some(model), _) => Some(model.clone()),
-            (None, Some(tuned)) => {
-                if !tuned
-                    .join(miracle_core::gpt::model_dir::CONFIG_FILE)
-                    .is_file()
-                {
-                    bail!(
-                        "{}: its model {} is not there yet; `miracle tune --experts {}` makes it",
-                        path.display(),
-                        tuned.display(),
-                        path.display()
-                    );
-                }
-                Some(tuned.clone())
-            }
-            (None, None) => None,
-        };
-        Ok((Some(plugins), model))
-    }
-
-    /// The experts (the agent's and the plugins') and the model folder this agent runs.
-    pub fn parts(&self) -> anyhow::Result<(Registry, Option<PathBuf>)> {
-        let (plugins, model) = self.plugins()?;
-        let registry = match plugins {
-            Some(plugins) => plugins.registry(),
-            None => miracle_router::agent_registry(),
-        };
-        Ok((registry, model))
-    }
-
-    /// Runs `f` with this agent, its experts and a runtime for their calls.
-    pub fn run(
-        &self,
-        f: impl AsyncFnOnce(&mut Agent<'_>) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
-        let device = burn::prelude::Device::flex();
-        let (registry, model) = self.parts()?;
-        let loaded = crate::load_model(model.as_deref(), &device)?;
-        let mut agent = Agent::new(
-            &loaded.model,
-            &loaded.config,
-            &device,
-            &loaded.tokenizer,
-            &registry,
-        )?;
-        agent.limits.max_calls = self.max_calls;
-        agent.grounded = self.grounded;
-        agent.markup = self.markup;
-        crate::runtime()?.block_on(f(&mut agent))
-    }
-}
 
 /// Samples candidates for every `every`-th request of `suite` into `to`.
 pub fn sample_file(
@@ -135,7 +41,7 @@ pub fn sample_file(
             lines.push('\n');
             out.progress(Progress::Sampled { done: n + 1, total });
         }
-        Ok(())
+        anyhow::Ok(())
     })?;
     crate::write_file(to, lines.as_bytes())?;
     writeln!(
