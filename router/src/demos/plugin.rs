@@ -85,24 +85,30 @@ fn shared_numbers(request: &str, input: &str) -> Vec<String> {
 }
 
 fn numbers(text: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut current = String::new();
+    pieces(text)
+        .into_iter()
+        .filter_map(|(number, piece)| number.then_some(piece))
+        .collect()
+}
+
+/// `text` cut into numbers (runs of digits, with one inner `.`) and what lies between
+/// them, in order; each piece marked whether it is a number.
+fn pieces(text: &str) -> Vec<(bool, String)> {
+    let mut pieces: Vec<(bool, String)> = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
+        let in_number = pieces.last().is_some_and(|(number, _)| *number);
         let inner_dot = c == '.'
-            && !current.is_empty()
-            && !current.contains('.')
+            && in_number
+            && !pieces.last().is_some_and(|(_, p)| p.contains('.'))
             && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
-        if c.is_ascii_digit() || inner_dot {
-            current.push(c);
-        } else if !current.is_empty() {
-            found.push(std::mem::take(&mut current));
+        let number = c.is_ascii_digit() || inner_dot;
+        match pieces.last_mut() {
+            Some((kind, piece)) if *kind == number => piece.push(c),
+            _ => pieces.push((number, c.to_string())),
         }
     }
-    if !current.is_empty() {
-        found.push(current);
-    }
-    found
+    pieces
 }
 
 /// `request` and `input` with each shared number replaced, in both, by one of as many
@@ -138,30 +144,15 @@ fn like(old: &str, draw: &mut Draw) -> String {
 /// `text` with every whole number in `fresh` (old, new) replaced; a number inside a longer
 /// one is left alone.
 fn replace(text: &str, fresh: &[(String, String)]) -> String {
-    let mut out = String::new();
-    let mut current = String::new();
-    let flush = |current: &mut String, out: &mut String| {
-        let taken = std::mem::take(current);
-        match fresh.iter().find(|(old, _)| *old == taken) {
-            Some((_, new)) => out.push_str(new),
-            None => out.push_str(&taken),
-        }
-    };
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let inner_dot = c == '.'
-            && !current.is_empty()
-            && !current.contains('.')
-            && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
-        if c.is_ascii_digit() || inner_dot {
-            current.push(c);
-        } else {
-            flush(&mut current, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut current, &mut out);
-    out
+    pieces(text)
+        .into_iter()
+        .map(|(number, piece)| {
+            let new = (fresh.iter())
+                .find(|(old, _)| number && *old == piece)
+                .map(|(_, new)| new.clone());
+            new.unwrap_or(piece)
+        })
+        .collect()
 }
 
 #[cfg(test)]
