@@ -95,6 +95,10 @@ async fn convert(
 async fn serve(addr: &str) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!("units on http://{}/convert?q=…", listener.local_addr()?);
+    serve_on(listener).await
+}
+
+async fn serve_on(listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let app = axum::Router::new().route("/convert", axum::routing::get(convert));
     axum::serve(listener, app).await
 }
@@ -137,4 +141,33 @@ async fn converts_through_the_registry_and_refuses_nonsense() {
     );
     let error = call("1 ly in m").await.unwrap_err().to_string();
     assert!(error.ends_with("unit `ly`; known: m km g kg 斤"), "{error}");
+}
+
+/// Served over HTTP and declared as examples/plugins/units.yaml declares it, the converter
+/// answers through an `http` expert as it does in process, and its refusals arrive as errors.
+#[tokio::test]
+async fn the_served_converter_answers_through_the_plugin_file() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(serve_on(listener));
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/plugins/units.yaml"
+    ))
+    .unwrap()
+    .replace("127.0.0.1:8099", &format!("127.0.0.1:{port}"));
+    let registry = Registry::from_yaml(&file, &miracle::experts::Kinds::builtin()).unwrap();
+    let call = async |input: &str| registry.call("units", input, &Context::default()).await;
+    assert_eq!(call("2 斤 in kg").await.unwrap().text, "1 kg");
+    let error = call("1 kg in m").await.unwrap_err().to_string();
+    assert!(error.contains("cannot convert mass into length"), "{error}");
+    // Every declared demonstration is one the served converter answers as declared.
+    let units = registry.get("units").unwrap();
+    for shown in units.demonstrations() {
+        assert_eq!(
+            call(&shown.input).await.unwrap().text,
+            shown.result,
+            "{shown:?}"
+        );
+    }
 }
