@@ -10,6 +10,7 @@ fn plan(requests: usize) -> Plan {
     Plan {
         requests,
         held_out_share: 0.2,
+        fresh_turns: 0.0,
     }
 }
 
@@ -272,4 +273,51 @@ async fn every_program_taught_is_whole_under_the_code_grammar() {
         }
     }
     assert!(programs > 100, "only {programs} programs");
+}
+
+/// With `fresh_turns`, some conversations go on with a request of another kind (a search
+/// after a calculation), as a patron at a desk does; none holds a held-out form.
+#[tokio::test]
+async fn a_conversation_may_go_on_with_a_fresh_request_of_another_kind() {
+    let registry = registry();
+    let fresh = Plan {
+        fresh_turns: 1.0,
+        ..plan(240)
+    };
+    let demos = compose(&registry, &fresh, 9).await.unwrap();
+    let experts = |exchange: &miracle_router::protocol::Exchange| -> Vec<String> {
+        (exchange.steps.iter())
+            .filter_map(|s| match s {
+                Step::Call { expert, .. } => Some(expert.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let talks: Vec<_> = demos
+        .iter()
+        .filter(|c| c.demo.family.starts_with("compose.talk.fresh."))
+        .collect();
+    assert!(talks.len() >= 10, "{} fresh conversations", talks.len());
+    let forms: Vec<(Lang, &str)> = [Lang::En, Lang::Zh]
+        .into_iter()
+        .flat_map(|lang| {
+            lexicon::held_forms(lang)
+                .into_iter()
+                .map(move |f| (lang, f))
+        })
+        .collect();
+    for c in &talks {
+        assert_eq!(c.demo.split, Split::Train);
+        let [first, second] = &c.demo.dialogue.exchanges[..] else {
+            panic!("{}: not two turns", c.demo.id);
+        };
+        assert_ne!(experts(first), experts(second), "{}", c.demo.id);
+        for (lang, form) in &forms {
+            assert!(
+                !contains_form(&second.user, form, *lang),
+                "{:?}",
+                second.user
+            );
+        }
+    }
 }

@@ -44,6 +44,10 @@ pub struct DemosArgs {
     /// The share of composed requests drawn as held-out ones.
     #[arg(long, default_value_t = 0.15, requires = "compose")]
     heldout_share: f32,
+    /// The share of two-turn conversations whose second turn is a fresh request of another
+    /// kind (a search after a calculation) instead of a follow-up of the first.
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    fresh_turns: f32,
 }
 
 impl DemosArgs {
@@ -65,6 +69,7 @@ impl DemosArgs {
             compose: self.compose.map(|requests| miracle_requests::Plan {
                 requests,
                 held_out_share: self.heldout_share,
+                fresh_turns: self.fresh_turns,
             }),
         };
         write_demos(&spec, &self.out, out)

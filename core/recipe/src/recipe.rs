@@ -226,6 +226,10 @@ struct ComposeStage {
     /// The share held out (written to heldout-composed.jsonl, never trained on).
     #[serde(default = "held_out_share")]
     heldout_share: f32,
+    /// The share of two-turn conversations whose second turn is a fresh request of
+    /// another kind (0 by default, as the shipped model was trained).
+    #[serde(default)]
+    fresh_turns: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -246,6 +250,7 @@ impl DemosStage {
             compose: self.compose.as_ref().map(|c| miracle_requests::Plan {
                 requests: c.requests,
                 held_out_share: c.heldout_share,
+                fresh_turns: c.fresh_turns,
             }),
         }
     }

@@ -156,6 +156,7 @@ impl Tuning {
             compose: Some(miracle_requests::Plan {
                 requests: share(4000.0),
                 held_out_share: 0.0,
+                fresh_turns: 0.0,
             }),
         };
         let dir = self.work.join("own");

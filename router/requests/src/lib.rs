@@ -46,16 +46,21 @@ pub struct Plan {
     pub requests: usize,
     /// The share of requests drawn as held-out ones (the rest are training requests).
     pub held_out_share: f32,
+    /// The share of two-turn conversations whose second turn is a fresh request of another
+    /// kind (a search after a calculation, as a patron at a desk goes on) rather than a
+    /// follow-up of the first. 0 leaves every draw as it was before the option existed.
+    pub fresh_turns: f32,
 }
 
 impl Plan {
     /// Whether the plan can be composed: a share between 0 and 1.
     pub fn check(&self) -> Result<(), ComposeError> {
-        if (0.0..=1.0).contains(&self.held_out_share) {
-            Ok(())
-        } else {
-            Err(ComposeError::Share(self.held_out_share))
+        for share in [self.held_out_share, self.fresh_turns] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(ComposeError::Share(share));
+            }
         }
+        Ok(())
     }
 }
 
@@ -143,7 +148,13 @@ pub async fn compose(
             Split::Train
         };
         let request_seed = seeds.next_u64();
-        out.push(one(registry, topics, lang, split, i, request_seed).await?);
+        let draw = Draw {
+            topics,
+            lang,
+            split,
+            fresh_turns: plan.fresh_turns,
+        };
+        out.push(one(registry, &draw, i, request_seed).await?);
     }
     Ok(out)
 }
@@ -152,12 +163,11 @@ pub async fn compose(
 /// agree with it.
 async fn one(
     registry: &Registry,
-    topics: &Topics,
-    lang: Lang,
-    split: Split,
+    draw: &Draw<'_>,
     i: usize,
     seed: u64,
 ) -> Result<Composed, ComposeError> {
+    let Draw { lang, split, .. } = *draw;
     let mut seeds = SplitMix64::new(seed);
     for _ in 0..200 {
         let mut ch = Chooser::new(seeds.next_u64(), split);
@@ -165,7 +175,7 @@ async fn one(
             "lang:{}",
             if lang == Lang::En { "en" } else { "zh" }
         ));
-        let Some((family, turns)) = draft(&mut ch, topics, lang) else {
+        let Some((family, turns)) = draft(&mut ch, draw) else {
             continue;
         };
         let held_combination = ch.held_combination();
@@ -212,8 +222,46 @@ async fn one(
     Err(ComposeError::NoHeldOut(i))
 }
 
+/// What one demonstration is drawn for.
+#[derive(Clone, Copy)]
+struct Draw<'t> {
+    topics: &'t Topics,
+    lang: Lang,
+    split: Split,
+    /// [`Plan::fresh_turns`].
+    fresh_turns: f32,
+}
+
 /// A request's meaning and its telling: the family's name and the turns.
-fn draft(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Vec<Turn>)> {
+fn draft(ch: &mut Chooser, draw: &Draw<'_>) -> Option<(String, Vec<Turn>)> {
+    let (topics, lang) = (draw.topics, draw.lang);
+    let (family, first, meaning) = request(ch, topics, lang)?;
+    // One training request in six goes on for a second turn.
+    if ch.split() == Split::Train && ch.chance(1.0 / 6.0) {
+        if draw.fresh_turns > 0.0 && ch.chance(draw.fresh_turns) {
+            let second = fresh(ch, topics, lang, &first)?;
+            return Some((format!("talk.fresh.{family}"), vec![first, second]));
+        }
+        let second = talk::follow(ch, &first, meaning.as_ref(), topics, lang)?;
+        return Some((format!("talk.{family}"), vec![first, second]));
+    }
+    Some((family, vec![first]))
+}
+
+/// A second turn that is a request of its own, of another kind than `first`: what a
+/// patron asks next at a desk, with the first turn's work done.
+fn fresh(ch: &mut Chooser, topics: &Topics, lang: Lang, first: &Turn) -> Option<Turn> {
+    for _ in 0..8 {
+        let (_, turn, _) = request(ch, topics, lang)?;
+        if turn.work.category() != first.work.category() {
+            return Some(turn);
+        }
+    }
+    None
+}
+
+/// One request: the family's name, the turn, and a story's meaning (for follow-ups).
+fn request(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Turn, Option<Story>)> {
     let held = ch.split() == Split::HeldOut;
     let roll = ch.int(0, 99);
     let (family, text, work, meaning) = match roll {
@@ -264,13 +312,7 @@ fn draft(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Vec<T
         Work::Search(_, query) => surface::dress(ch, &text, lang, &[query]),
         _ => surface::dress(ch, &text, lang, &[]),
     };
-    let first = Turn { user, work };
-    // One training request in six goes on for a second turn.
-    if !held && ch.chance(1.0 / 6.0) {
-        let second = talk::follow(ch, &first, meaning.as_ref(), topics, lang)?;
-        return Some((format!("talk.{family}"), vec![first, second]));
-    }
-    Some((family, vec![first]))
+    Some((family, Turn { user, work }, meaning))
 }
 
 /// Runs a turn's work on the experts and writes the assistant's steps: `None` when the
