@@ -88,21 +88,26 @@ impl Agents {
         timeout: Duration,
     ) -> anyhow::Result<Self> {
         let device = Device::flex();
-        // The plugin file is checked here first; each thread builds its own experts.
+        // The plugin file is read once; every thread calls the same experts.
         let (plugins, model_dir) = agent.plugins()?;
-        let loaded = model::load(model_dir.as_deref(), &device)?;
+        let served = Arc::new(Served {
+            plugins,
+            model_dir,
+            markup: agent.markup,
+        });
+        let loaded = model::load(served.model_dir.as_deref(), &device)?;
         let workflows = Arc::new(match workflows_dir {
-            Some(dir) => load_workflows(dir, &host_experts(plugins.as_ref()), &loaded, &device)?,
+            Some(dir) => load_workflows(dir, &served.host_experts(), &loaded, &device)?,
             None => BTreeMap::new(),
         });
         let (tx, rx) = sync_channel::<Job>(queue);
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..workers {
-            let (rx, workflows, agent) = (rx.clone(), workflows.clone(), agent.clone());
+            let (rx, workflows, served) = (rx.clone(), workflows.clone(), served.clone());
             let (ready_tx, ready_rx) = std::sync::mpsc::channel();
             std::thread::Builder::new()
                 .name(format!("model-{i}"))
-                .spawn(move || worker(&agent, rx, workflows, timeout, ready_tx))
+                .spawn(move || worker(&served, rx, workflows, timeout, ready_tx))
                 .context("cannot start a model thread")?;
             ready_rx
                 .recv()
@@ -141,12 +146,30 @@ impl Agents {
     }
 }
 
-/// The experts workflows may name: the host's, and the plugins'.
-fn host_experts(plugins: Option<&Plugins>) -> Registry {
-    let experts = miracle_router::workflow_registry();
-    match plugins {
-        Some(plugins) => plugins.add_to(experts),
-        None => experts,
+/// What every model thread serves with: the plugin file's experts (read once), the model
+/// folder (`None`: the default model), how answers write italics.
+struct Served {
+    plugins: Option<Plugins>,
+    model_dir: Option<PathBuf>,
+    markup: Markup,
+}
+
+impl Served {
+    /// The agent's experts, with the plugins'.
+    fn registry(&self) -> Registry {
+        match &self.plugins {
+            Some(plugins) => plugins.registry(),
+            None => miracle_router::agent_registry(),
+        }
+    }
+
+    /// The experts workflows may name: the host's, and the plugins'.
+    fn host_experts(&self) -> Registry {
+        let experts = miracle_router::workflow_registry();
+        match &self.plugins {
+            Some(plugins) => plugins.add_to(experts),
+            None => experts,
+        }
     }
 }
 
@@ -202,7 +225,7 @@ fn host<'a>(
 }
 
 fn worker(
-    served: &AgentOn,
+    served: &Served,
     rx: Arc<Mutex<Receiver<Job>>>,
     workflows: Arc<BTreeMap<String, Workflow>>,
     timeout: Duration,
@@ -210,29 +233,21 @@ fn worker(
 ) {
     let started = (|| -> anyhow::Result<_> {
         let device = Device::flex();
-        let (plugins, model_dir) = served.plugins()?;
-        let loaded = model::load(model_dir.as_deref(), &device)?;
+        let loaded = model::load(served.model_dir.as_deref(), &device)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start a model thread's runtime")?;
-        Ok((device, loaded, runtime, plugins))
+        Ok((device, loaded, runtime))
     })();
-    let (device, loaded, runtime, plugins) = match started {
+    let (device, loaded, runtime) = match started {
         Ok(parts) => parts,
         Err(e) => {
             let _ = ready.send(Err(e));
             return;
         }
     };
-    // The agent's experts and the workflows' host's, each with the plugins'.
-    let (registry, experts) = match &plugins {
-        Some(p) => (p.registry(), p.add_to(miracle_router::workflow_registry())),
-        None => (
-            miracle_router::agent_registry(),
-            miracle_router::workflow_registry(),
-        ),
-    };
+    let (registry, experts) = (served.registry(), served.host_experts());
     let kinds = Kinds::builtin();
     let host = host(&experts, &kinds, &loaded, &device);
     // One agent per thread, built once (it indexes the vocabulary for constrained decoding).
