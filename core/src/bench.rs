@@ -117,7 +117,11 @@ pub fn train(
     let med = median(&mut times);
     TrainReport {
         config: name.to_string(),
-        attn: "burn",
+        attn: if crate::kernels::enabled() {
+            "fused"
+        } else {
+            "burn"
+        },
         params: config.parameter_count(),
         batch: b,
         block: t,

@@ -11,6 +11,7 @@
 pub mod bench;
 pub mod fs;
 pub mod gpt;
+pub mod kernels;
 pub mod rng;
 pub mod tokenizer;
 pub mod train;

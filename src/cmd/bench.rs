@@ -16,16 +16,27 @@ pub struct BenchArgs {
     /// (needs a build with `--features wgpu`).
     #[arg(long, global = true, value_enum, default_value_t = Backend::Flex)]
     device: Backend,
+    /// The training kernels: Miracle's fused ones (attention, cross-entropy, GELU, AdamW) on
+    /// the CPU, or burn's composed operations, to measure one against the other.
+    #[arg(long, global = true, value_enum, default_value_t = Kernels::Fused)]
+    kernels: Kernels,
     #[command(subcommand)]
     what: BenchCommand,
 }
 
 impl BenchArgs {
     pub fn run(self, out: &mut dyn Write) -> anyhow::Result<()> {
+        miracle_core::kernels::set_enabled(self.kernels == Kernels::Fused);
         let json = self.what.run(&self.device.device()?)?;
         writeln!(out, "{json}")?;
         Ok(())
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Kernels {
+    Fused,
+    Composed,
 }
 
 #[derive(Debug, Subcommand)]

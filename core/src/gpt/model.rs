@@ -17,12 +17,12 @@ use burn::nn::{
     Linear, LinearConfig,
 };
 use burn::prelude::*;
-use burn::tensor::activation::gelu;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
 use super::cache::KvCache;
 use super::config::{GptConfig, Position};
+use crate::kernels;
 
 /// GPT-2's initialisation: N(0, 0.02) everywhere, residual projections scaled down by
 /// sqrt(2 · n_layer) so the residual stream's variance does not grow with depth.
@@ -90,16 +90,22 @@ impl CausalSelfAttention {
             q = rotary.apply(q);
             k = rotary.apply(k);
         }
-        let (k, v) = match cache {
-            Some((cache, layer)) => cache.append(layer, k, v),
-            None => (k, v),
+        let y = match (cache, padding) {
+            // Training and whole-sequence passes: the fused kernel where the device has it.
+            (None, None) => kernels::causal_attention(q, k, v),
+            (cache, padding) => {
+                let (k, v) = match cache {
+                    Some((cache, layer)) => cache.append(layer, k, v),
+                    None => (k, v),
+                };
+                let options = AttentionModuleOptions {
+                    scale: None,
+                    softcap: None,
+                    is_causal: true,
+                };
+                attention(q, k, v, padding.cloned(), None, options)
+            }
         };
-        let options = AttentionModuleOptions {
-            scale: None,
-            softcap: None,
-            is_causal: true,
-        };
-        let y = attention(q, k, v, padding.cloned(), None, options);
         let y = y.swap_dims(1, 2).reshape([b, t, c]);
         self.resid_dropout.forward(self.c_proj.forward(y))
     }
@@ -124,7 +130,7 @@ impl Mlp {
 
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         self.dropout
-            .forward(self.c_proj.forward(gelu(self.c_fc.forward(x))))
+            .forward(self.c_proj.forward(kernels::gelu(self.c_fc.forward(x))))
     }
 }
 

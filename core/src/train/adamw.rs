@@ -10,6 +10,8 @@ use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 
+use crate::kernels::{self, AdamWStep};
+
 /// AdamW's hyperparameters, PyTorch's names and meanings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdamWConfig {
@@ -219,8 +221,8 @@ impl ModuleMapper for Update<'_> {
         let numel: usize = shape.iter().product();
         let is_autodiff = tensor.device().is_autodiff();
         let weights = if is_autodiff { tensor.inner() } else { tensor };
-        let mut weights: Tensor<1> = weights.reshape([numel]);
-        let grad: Tensor<1> = grad.reshape([numel]).mul_scalar(self.scale);
+        let weights: Tensor<1> = weights.reshape([numel]);
+        let grad: Tensor<1> = grad.reshape([numel]);
 
         let moments = self
             .optimizer
@@ -230,22 +232,18 @@ impl ModuleMapper for Update<'_> {
                 m: Tensor::zeros([numel], &grad.device()),
                 v: Tensor::zeros([numel], &grad.device()),
             });
-        let (b1, b2) = (config.beta1, config.beta2);
-        let m = moments.m.mul_scalar(b1) + grad.clone().mul_scalar(1.0 - b1);
-        let v = moments.v.mul_scalar(b2) + grad.powi_scalar(2).mul_scalar(1.0 - b2);
         let t = self.optimizer.step as i32;
-        let bias1 = 1.0 - b1.powi(t);
-        let bias2 = 1.0 - b2.powi(t);
-
-        if D >= 2 && config.weight_decay > 0.0 {
-            weights = weights.mul_scalar(1.0 - self.lr * config.weight_decay);
-        }
-        let denom = v
-            .clone()
-            .sqrt()
-            .div_scalar(bias2.sqrt())
-            .add_scalar(config.eps);
-        weights = weights - m.clone().div(denom).mul_scalar(self.lr / bias1);
+        let step = AdamWStep {
+            lr: self.lr,
+            beta1: config.beta1,
+            beta2: config.beta2,
+            eps: config.eps,
+            weight_decay: if D >= 2 { config.weight_decay } else { 0.0 },
+            bias1: 1.0 - config.beta1.powi(t),
+            bias2: 1.0 - config.beta2.powi(t),
+            grad_scale: self.scale,
+        };
+        let (weights, m, v) = kernels::adamw_update(weights, grad, moments.m, moments.v, step);
         self.optimizer.moments.insert(key, Moments { m, v });
 
         let weights: Tensor<D> = weights.reshape(shape);

@@ -13,7 +13,6 @@ pub mod reward_training;
 pub mod sft;
 mod trainer;
 
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 
@@ -22,6 +21,7 @@ pub use checkpoint::latest_checkpoint;
 pub use trainer::TrainError;
 
 use crate::gpt::Gpt;
+use crate::kernels;
 
 /// Mean next-token cross-entropy of `model` on inputs `x` and targets `y`, both
 /// `[batch, time]`.
@@ -29,8 +29,7 @@ pub fn lm_loss(model: &Gpt, x: Tensor<2, Int>, y: Tensor<2, Int>) -> Tensor<1> {
     let [b, t] = x.dims();
     let logits = model.forward(x);
     let vocab = logits.dims()[2];
-    let loss = CrossEntropyLossConfig::new().init(&logits.device());
-    loss.forward(logits.reshape([b * t, vocab]), y.reshape([b * t]))
+    kernels::cross_entropy(logits.reshape([b * t, vocab]), y.reshape([b * t])).mean()
 }
 
 /// One optimisation step on one batch; returns the updated model, the loss before the

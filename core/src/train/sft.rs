@@ -8,10 +8,10 @@
 //! across rows); the rest of a row is padding that no loss sees.
 
 use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
 
 use super::pretrain::Objective;
 use crate::gpt::Gpt;
+use crate::kernels;
 use crate::rng::SplitMix64;
 use crate::tokenizer::Special;
 
@@ -146,11 +146,8 @@ fn weighted_mean(nll: Tensor<2>, weights: Tensor<2>) -> Tensor<1> {
 fn nll(model: &Gpt, x: Tensor<2, Int>, y: Tensor<2, Int>) -> Tensor<2> {
     let [b, t] = x.dims();
     let logits = model.forward(x);
-    let log_probs = log_softmax(logits, 2);
-    log_probs
-        .gather(2, y.reshape([b, t, 1]))
-        .reshape([b, t])
-        .neg()
+    let vocab = logits.dims()[2];
+    kernels::cross_entropy(logits.reshape([b * t, vocab]), y.reshape([b * t])).reshape([b, t])
 }
 
 impl Finetuning<'_> {

@@ -1,0 +1,201 @@
+//! The fused operations under autodiff, each with a handwritten backward that calls the inner
+//! backend's kernels. The inner kernels themselves pass through untracked: they are the
+//! pieces of these backward passes, not operations a model differentiates.
+
+use burn::backend::Backend;
+use burn::backend::tensor::{FloatTensor, IntTensor};
+use burn_autodiff::Autodiff;
+use burn_autodiff::checkpoint::base::Checkpointer;
+use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn_autodiff::grads::Gradients;
+use burn_autodiff::ops::{Backward, Ops, OpsKind, unary};
+
+use super::{AdamWStep, FusedOps, attention_scale};
+
+impl<B: Backend + FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
+    fn causal_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let scale = attention_scale::<B>(q.primitive());
+        let nodes = [q.node(), k.node(), v.node()];
+        let (q, k, v) = (q.into_primitive(), k.into_primitive(), v.into_primitive());
+        let scores = B::float_matmul(q.clone(), B::float_transpose(k.clone()));
+        let probs = B::causal_softmax(scores, scale);
+        let out = B::float_matmul(probs.clone(), v.clone());
+        match CausalAttention
+            .prepare::<C>(nodes)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(
+                AttentionState {
+                    q,
+                    k,
+                    v,
+                    probs,
+                    scale,
+                },
+                out,
+            ),
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        }
+    }
+
+    fn cross_entropy(logits: FloatTensor<Self>, targets: IntTensor<Self>) -> FloatTensor<Self> {
+        let node = logits.node();
+        let logits = logits.into_primitive();
+        let losses = B::cross_entropy(logits.clone(), targets.clone());
+        match CrossEntropy.prepare::<C>([node]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish((logits, targets), losses),
+            OpsKind::UnTracked(prep) => prep.finish(losses),
+        }
+    }
+
+    fn exact_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let node = x.node();
+        let x = x.into_primitive();
+        let out = B::exact_gelu(x.clone());
+        match Gelu.prepare::<C>([node]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish(x, out),
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        }
+    }
+
+    fn causal_softmax(scores: FloatTensor<Self>, scale: f32) -> FloatTensor<Self> {
+        untracked::<B, C>(B::causal_softmax(scores.into_primitive(), scale))
+    }
+
+    fn causal_softmax_backward(
+        probs: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        scale: f32,
+    ) -> FloatTensor<Self> {
+        untracked::<B, C>(B::causal_softmax_backward(
+            probs.into_primitive(),
+            grad.into_primitive(),
+            scale,
+        ))
+    }
+
+    fn cross_entropy_backward(
+        logits: FloatTensor<Self>,
+        targets: IntTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        untracked::<B, C>(B::cross_entropy_backward(
+            logits.into_primitive(),
+            targets,
+            grad.into_primitive(),
+        ))
+    }
+
+    fn exact_gelu_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        untracked::<B, C>(B::exact_gelu_backward(
+            x.into_primitive(),
+            grad.into_primitive(),
+        ))
+    }
+
+    fn adamw(
+        weights: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        m: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        step: AdamWStep,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (w, m, v) = B::adamw(
+            weights.into_primitive(),
+            grad.into_primitive(),
+            m.into_primitive(),
+            v.into_primitive(),
+            step,
+        );
+        (
+            untracked::<B, C>(w),
+            untracked::<B, C>(m),
+            untracked::<B, C>(v),
+        )
+    }
+}
+
+/// An output that no gradient flows through.
+fn untracked<B: Backend, C: CheckpointStrategy>(
+    tensor: FloatTensor<B>,
+) -> FloatTensor<Autodiff<B, C>> {
+    FloatTensor::<Autodiff<B, C>>::new(tensor)
+}
+
+#[derive(Debug)]
+struct CausalAttention;
+
+/// What attention's backward needs: the inputs and the probabilities (not the scores, the
+/// mask, or the softmax's intermediate tensors, which the composed version keeps).
+#[derive(Debug, Clone)]
+struct AttentionState<B: Backend> {
+    q: FloatTensor<B>,
+    k: FloatTensor<B>,
+    v: FloatTensor<B>,
+    probs: FloatTensor<B>,
+    scale: f32,
+}
+
+impl<B: Backend + FusedOps> Backward<B, 3> for CausalAttention {
+    type State = AttentionState<B>;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let AttentionState {
+            q,
+            k,
+            v,
+            probs,
+            scale,
+        } = ops.state;
+        let [q_node, k_node, v_node] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        if let Some(node) = v_node {
+            let dv = B::float_matmul(B::float_transpose(probs.clone()), grad.clone());
+            grads.register::<B>(node.id, dv);
+        }
+        if q_node.is_none() && k_node.is_none() {
+            return;
+        }
+        let dprobs = B::float_matmul(grad, B::float_transpose(v));
+        let dscores = B::causal_softmax_backward(probs, dprobs, scale);
+        if let Some(node) = q_node {
+            grads.register::<B>(node.id, B::float_matmul(dscores.clone(), k));
+        }
+        if let Some(node) = k_node {
+            grads.register::<B>(node.id, B::float_matmul(B::float_transpose(dscores), q));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct CrossEntropy;
+
+impl<B: Backend + FusedOps> Backward<B, 1> for CrossEntropy {
+    type State = (FloatTensor<B>, IntTensor<B>);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let (logits, targets) = ops.state;
+        unary::<B, _>(ops.parents, ops.node, grads, |grad| {
+            B::cross_entropy_backward(logits, targets, grad)
+        });
+    }
+}
+
+#[derive(Debug)]
+struct Gelu;
+
+impl<B: Backend + FusedOps> Backward<B, 1> for Gelu {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let x = ops.state;
+        unary::<B, _>(ops.parents, ops.node, grads, |grad| {
+            B::exact_gelu_backward(x, grad)
+        });
+    }
+}

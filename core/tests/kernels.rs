@@ -1,0 +1,170 @@
+//! Each fused kernel against its composed twin from burn's own operations: the same values,
+//! and under autodiff the same gradients for every input, on shapes that are not multiples
+//! of anything (odd time steps, a vocabulary of 37, a parameter of 40,001 elements).
+
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use miracle_core::kernels::{self, AdamWStep};
+
+fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+/// Standard normal values. (The tests run in parallel on one device, so its seed would not
+/// make them reproducible; none needs more than random values.)
+fn normal<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
+    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
+}
+
+/// The largest absolute difference, after both are read back.
+fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    let a: Vec<f32> = a.into_data().try_to_vec::<f32>().unwrap();
+    let b: Vec<f32> = b.into_data().try_to_vec::<f32>().unwrap();
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(
+            0.0,
+            |m, d| if d.is_nan() { f32::INFINITY } else { m.max(d) },
+        )
+}
+
+fn assert_close<const D: usize>(what: &str, fused: Tensor<D>, composed: Tensor<D>, tol: f32) {
+    let diff = max_diff(fused, composed);
+    assert!(
+        diff <= tol,
+        "{what}: fused and composed differ by {diff} (> {tol})"
+    );
+}
+
+/// `f`'s output and the gradients of `Σ out ⊙ weights` for each input.
+fn value_and_grads<const I: usize, const O: usize, const N: usize>(
+    inputs: &[Tensor<I>; N],
+    weights: &Tensor<O>,
+    f: impl Fn([Tensor<I>; N]) -> Tensor<O>,
+) -> (Tensor<O>, [Tensor<I>; N]) {
+    let tracked = inputs.clone().map(|t| t.detach().require_grad());
+    let out = f(tracked.clone());
+    let grads = (out.clone() * weights.clone()).sum().backward();
+    let grads = tracked.map(|t| t.grad(&grads).expect("every input gets a gradient"));
+    (out, grads.map(Tensor::from_inner))
+}
+
+#[test]
+fn attention_matches_composed_in_values_and_gradients() {
+    let device = device();
+    let shape = [2, 3, 7, 5];
+    let inputs = [(); 3].map(|_| normal(shape, &device));
+    let weights = normal(shape, &device);
+    let (fused, fused_grads) = value_and_grads(&inputs, &weights, |[q, k, v]| {
+        kernels::causal_attention(q, k, v)
+    });
+    let (composed, composed_grads) = value_and_grads(&inputs, &weights, |[q, k, v]| {
+        kernels::composed_causal_attention(q, k, v)
+    });
+    assert_close("attention", fused, composed, 1e-5);
+    for ((name, fused), composed) in ["dq", "dk", "dv"]
+        .into_iter()
+        .zip(fused_grads)
+        .zip(composed_grads)
+    {
+        assert_close(name, fused, composed, 1e-5);
+    }
+}
+
+#[test]
+fn attention_is_causal() {
+    // Changing the last position's key and value leaves every earlier output unchanged.
+    let device = Device::flex().autodiff();
+    let [q, k, v] = [(); 3].map(|_| normal([1, 2, 6, 4], &device));
+    let before = kernels::causal_attention(q.clone(), k.clone(), v.clone());
+    let bump = Tensor::<4>::zeros([1, 2, 6, 4], &device).slice_assign(
+        [0..1, 0..2, 5..6, 0..4],
+        Tensor::ones([1, 2, 1, 4], &device).mul_scalar(10.0),
+    );
+    let after = kernels::causal_attention(q, k + bump.clone(), v + bump);
+    let early = |t: Tensor<4>| t.slice([0..1, 0..2, 0..5, 0..4]);
+    assert_eq!(max_diff(early(before.clone()), early(after.clone())), 0.0);
+    assert!(
+        max_diff(before, after) > 0.1,
+        "the last position must change"
+    );
+}
+
+#[test]
+fn cross_entropy_matches_composed_in_values_and_gradients() {
+    let device = device();
+    let (rows, vocab) = (11, 37);
+    let logits = normal([rows, vocab], &device).mul_scalar(3.0);
+    let targets = Tensor::<1, Int>::from_ints(
+        (0..rows as i64)
+            .map(|i| (i * 7) % vocab as i64)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        &device,
+    );
+    let weights = normal([rows], &device);
+    let (fused, [fused_grad]) = value_and_grads(&[logits.clone()], &weights, |[x]| {
+        kernels::cross_entropy(x, targets.clone())
+    });
+    let (composed, [composed_grad]) = value_and_grads(&[logits], &weights, |[x]| {
+        kernels::composed_cross_entropy(x, targets.clone())
+    });
+    assert_close("cross-entropy", fused, composed, 1e-5);
+    assert_close("dlogits", fused_grad, composed_grad, 1e-6);
+}
+
+#[test]
+fn cross_entropy_of_a_target_outside_the_vocabulary_is_nan() {
+    let device = Device::flex();
+    let logits = normal([2, 4], &device);
+    let targets = Tensor::<1, Int>::from_ints([1, 9], &device);
+    let losses: Vec<f32> = kernels::cross_entropy(logits, targets)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    assert!(losses[0].is_finite() && losses[1].is_nan(), "{losses:?}");
+}
+
+#[test]
+fn gelu_matches_composed_in_values_and_gradients() {
+    let device = device();
+    // Wide enough to reach both tails, where erf saturates.
+    let x = normal([3, 5, 41], &device).mul_scalar(4.0);
+    let weights = normal([3, 5, 41], &device);
+    let (fused, [fused_grad]) = value_and_grads(&[x.clone()], &weights, |[x]| kernels::gelu(x));
+    let (composed, [composed_grad]) =
+        value_and_grads(&[x], &weights, |[x]| kernels::composed_gelu(x));
+    assert_close("gelu", fused, composed, 2e-6 * 4.0);
+    assert_close("dgelu", fused_grad, composed_grad, 1e-5);
+}
+
+#[test]
+fn adamw_matches_composed() {
+    let device = Device::flex();
+    let n = 40_001;
+    let [w, g, m] = [(); 3].map(|_| normal([n], &device));
+    let v = normal([n], &device).abs().mul_scalar(0.01);
+    let original = w.to_data();
+    for weight_decay in [0.0, 0.1] {
+        let step = AdamWStep {
+            lr: 6e-4,
+            beta1: 0.9,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay,
+            bias1: 1.0 - 0.9f64.powi(3),
+            bias2: 1.0 - 0.99f64.powi(3),
+            grad_scale: 0.5,
+        };
+        let fused = kernels::adamw_update(w.clone(), g.clone(), m.clone(), v.clone(), step);
+        let composed =
+            kernels::composed_adamw_update(w.clone(), g.clone(), m.clone(), v.clone(), step);
+        assert_close("weights", fused.0, composed.0, 1e-6);
+        assert_close("m", fused.1, composed.1, 1e-6);
+        assert_close("v", fused.2, composed.2, 1e-6);
+    }
+    // The inputs are untouched: the kernel wrote into copies of shared buffers.
+    assert_eq!(w.into_data(), original);
+}
