@@ -40,11 +40,11 @@ fn assert_close<const D: usize>(what: &str, fused: Tensor<D>, composed: Tensor<D
 
 /// `f`'s output and the gradients of `Σ out ⊙ weights` for each input.
 fn value_and_grads<const I: usize, const O: usize, const N: usize>(
-    inputs: &[Tensor<I>; N],
+    inputs: [Tensor<I>; N],
     weights: &Tensor<O>,
     f: impl Fn([Tensor<I>; N]) -> Tensor<O>,
 ) -> (Tensor<O>, [Tensor<I>; N]) {
-    let tracked = inputs.clone().map(|t| t.detach().require_grad());
+    let tracked = inputs.map(|t| t.detach().require_grad());
     let out = f(tracked.clone());
     let grads = (out.clone() * weights.clone()).sum().backward();
     let grads = tracked.map(|t| t.grad(&grads).expect("every input gets a gradient"));
@@ -57,10 +57,10 @@ fn attention_matches_composed_in_values_and_gradients() {
     let shape = [2, 3, 7, 5];
     let inputs = [(); 3].map(|_| normal(shape, &device));
     let weights = normal(shape, &device);
-    let (fused, fused_grads) = value_and_grads(&inputs, &weights, |[q, k, v]| {
+    let (fused, fused_grads) = value_and_grads(inputs.clone(), &weights, |[q, k, v]| {
         kernels::causal_attention(q, k, v)
     });
-    let (composed, composed_grads) = value_and_grads(&inputs, &weights, |[q, k, v]| {
+    let (composed, composed_grads) = value_and_grads(inputs.clone(), &weights, |[q, k, v]| {
         kernels::composed_causal_attention(q, k, v)
     });
     assert_close("attention", fused, composed, 1e-5);
@@ -105,10 +105,10 @@ fn cross_entropy_matches_composed_in_values_and_gradients() {
         &device,
     );
     let weights = normal([rows], &device);
-    let (fused, [fused_grad]) = value_and_grads(&[logits.clone()], &weights, |[x]| {
+    let (fused, [fused_grad]) = value_and_grads([logits.clone()], &weights, |[x]| {
         kernels::cross_entropy(x, targets.clone())
     });
-    let (composed, [composed_grad]) = value_and_grads(&[logits], &weights, |[x]| {
+    let (composed, [composed_grad]) = value_and_grads([logits], &weights, |[x]| {
         kernels::composed_cross_entropy(x, targets.clone())
     });
     assert_close("cross-entropy", fused, composed, 1e-5);
@@ -133,9 +133,9 @@ fn gelu_matches_composed_in_values_and_gradients() {
     // Wide enough to reach both tails, where erf saturates.
     let x = normal([3, 5, 41], &device).mul_scalar(4.0);
     let weights = normal([3, 5, 41], &device);
-    let (fused, [fused_grad]) = value_and_grads(&[x.clone()], &weights, |[x]| kernels::gelu(x));
+    let (fused, [fused_grad]) = value_and_grads([x.clone()], &weights, |[x]| kernels::gelu(x));
     let (composed, [composed_grad]) =
-        value_and_grads(&[x], &weights, |[x]| kernels::composed_gelu(x));
+        value_and_grads([x], &weights, |[x]| kernels::composed_gelu(x));
     assert_close("gelu", fused, composed, 2e-6 * 4.0);
     assert_close("dgelu", fused_grad, composed_grad, 1e-5);
 }
