@@ -21,7 +21,9 @@ impl FusedOps for Flex {
         values_mut(&mut scores)
             .par_chunks_mut(cols)
             .enumerate()
-            .for_each(|(r, row)| softmax_row(row, visible(r % rows, rows, cols), scale));
+            .for_each(|(r, row)| {
+                vectorised(|| softmax_row(row, visible(r % rows, rows, cols), scale))
+            });
         scores
     }
 
@@ -41,10 +43,12 @@ impl FusedOps for Flex {
                 let live = visible(r % rows, rows, cols);
                 let (g, dead) = g.split_at_mut(live);
                 let p = &p[..live];
-                let dot: f32 = g.iter().zip(p).map(|(g, p)| g * p).sum();
-                for (g, p) in g.iter_mut().zip(p) {
-                    *g = scale * p * (*g - dot);
-                }
+                vectorised(|| {
+                    let dot = dot(g, p);
+                    for (g, p) in g.iter_mut().zip(p) {
+                        *g = scale * p * (*g - dot);
+                    }
+                });
                 dead.fill(0.0);
             });
         grad
@@ -58,7 +62,7 @@ impl FusedOps for Flex {
             .par_chunks(vocab)
             .zip(targets.par_iter())
             .map(|(row, &target)| {
-                let lse = log_sum_exp(row);
+                let lse = vectorised(|| log_sum_exp(row));
                 usize::try_from(target)
                     .ok()
                     .and_then(|t| row.get(t))
@@ -82,10 +86,10 @@ impl FusedOps for Flex {
             .zip(targets.par_iter())
             .zip(values(&grad).par_iter())
             .for_each(|((row, &target), &g)| {
-                let lse = log_sum_exp(row);
-                for x in row.iter_mut() {
-                    *x = g * (*x - lse).exp();
-                }
+                vectorised(|| {
+                    let lse = log_sum_exp(row);
+                    row.iter_mut().for_each(|x| *x = g * exp(*x - lse));
+                });
                 if let Some(x) = usize::try_from(target).ok().and_then(|t| row.get_mut(t)) {
                     *x -= g;
                 }
@@ -95,9 +99,9 @@ impl FusedOps for Flex {
 
     fn exact_gelu(x: FloatTensor<Self>) -> FloatTensor<Self> {
         let mut x = contiguous(x);
-        values_mut(&mut x)
-            .par_chunks_mut(CHUNK)
-            .for_each(|chunk| chunk.iter_mut().for_each(|x| *x *= normal_cdf_pdf(*x).0));
+        values_mut(&mut x).par_chunks_mut(CHUNK).for_each(|chunk| {
+            vectorised(|| chunk.iter_mut().for_each(|x| *x *= normal_cdf_pdf(*x).0))
+        });
         x
     }
 
@@ -108,10 +112,12 @@ impl FusedOps for Flex {
             .par_chunks_mut(CHUNK)
             .zip(values(&x).par_chunks(CHUNK))
             .for_each(|(g, x)| {
-                for (g, &x) in g.iter_mut().zip(x) {
-                    let (cdf, pdf) = normal_cdf_pdf(x);
-                    *g *= cdf + x * pdf;
-                }
+                vectorised(|| {
+                    for (g, &x) in g.iter_mut().zip(x) {
+                        let (cdf, pdf) = normal_cdf_pdf(x);
+                        *g *= cdf + x * pdf;
+                    }
+                })
             });
         grad
     }
@@ -135,16 +141,20 @@ impl FusedOps for Flex {
             .zip(values_mut(&mut m).par_chunks_mut(CHUNK))
             .zip(values_mut(&mut v).par_chunks_mut(CHUNK))
             .zip(values(&grad).par_chunks(CHUNK))
-            .for_each(|(((w, m), v), g)| {
-                for (((w, m), v), g) in w.iter_mut().zip(m).zip(v).zip(g) {
-                    let g = g * k.grad_scale;
-                    *m = k.beta1 * *m + k.one_minus_beta1 * g;
-                    *v = k.beta2 * *v + k.one_minus_beta2 * g * g;
-                    let denom = v.sqrt() / k.sqrt_bias2 + k.eps;
-                    *w = *w * k.decay - k.step_size * *m / denom;
-                }
-            });
+            .for_each(|(((w, m), v), g)| vectorised(|| adamw_chunk(w, m, v, g, &k)));
         (w, m, v)
+    }
+}
+
+/// One chunk of AdamW's update, element by element.
+#[inline(always)]
+fn adamw_chunk(w: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: &AdamWConstants) {
+    for (((w, m), v), g) in w.iter_mut().zip(m).zip(v).zip(g) {
+        let g = g * k.grad_scale;
+        *m = k.beta1 * *m + k.one_minus_beta1 * g;
+        *v = k.beta2 * *v + k.one_minus_beta2 * g * g;
+        let denom = v.sqrt() / k.sqrt_bias2 + k.eps;
+        *w = *w * k.decay - k.step_size * *m / denom;
     }
 }
 
@@ -177,6 +187,13 @@ impl AdamWConstants {
     }
 }
 
+/// Runs `f` compiled for the widest vector instructions this CPU has (AVX-512 or AVX2 on
+/// x86), so that its loops vectorise: the crate is built for baseline x86-64 (SSE2).
+#[inline(always)]
+fn vectorised<R>(f: impl FnOnce() -> R) -> R {
+    pulp::Arch::new().dispatch(f)
+}
+
 /// Columns `..visible` of row `i` of a `rows × cols` causal score matrix are unmasked: the
 /// mask is aligned bottom-right, so the last row sees every column.
 fn visible(i: usize, rows: usize, cols: usize) -> usize {
@@ -184,28 +201,94 @@ fn visible(i: usize, rows: usize, cols: usize) -> usize {
 }
 
 /// softmax(row[..live] · scale) in place, zeros after.
+#[inline(always)]
 fn softmax_row(row: &mut [f32], live: usize, scale: f32) {
     let (live, dead) = row.split_at_mut(live);
-    let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
-    for x in live.iter_mut() {
-        *x = ((*x - max) * scale).exp();
-        sum += *x;
-    }
-    let inverse = 1.0 / sum;
+    let max = max(live);
+    live.iter_mut().for_each(|x| *x = exp((*x - max) * scale));
+    let inverse = 1.0 / sum(live);
     live.iter_mut().for_each(|x| *x *= inverse);
     dead.fill(0.0);
 }
 
+#[inline(always)]
 fn log_sum_exp(row: &[f32]) -> f32 {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f32 = row.iter().map(|x| (x - max).exp()).sum();
-    max + sum.ln()
+    let max = max(row);
+    max + sum_map(row, |x| exp(x - max)).ln()
+}
+
+/// Lanes of the partial sums and maxima below: sixteen independent accumulators let the
+/// compiler keep them in one vector register (a single running sum is a serial chain).
+const LANES: usize = 16;
+
+#[inline(always)]
+fn sum(xs: &[f32]) -> f32 {
+    sum_map(xs, |x| x)
+}
+
+/// Σ f(x), summed in [`LANES`] interleaved partial sums.
+#[inline(always)]
+fn sum_map(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|&x| f(x)).sum();
+    for chunk in chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane += f(x);
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// Σ a·b.
+#[inline(always)]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(a, b)| a * b)
+        .sum();
+    for (a, b) in a_chunks.zip(b_chunks) {
+        for ((lane, a), b) in lanes.iter_mut().zip(a).zip(b) {
+            *lane += a * b;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// The largest element (−∞ for none); NaN if any is NaN, as the composed softmax gives.
+#[inline(always)]
+fn max(xs: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let mut max = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &x| bigger(m, x));
+    for chunk in chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane = bigger(*lane, x);
+        }
+    }
+    for lane in lanes {
+        max = bigger(max, lane);
+    }
+    max
+}
+
+/// `x` if it is larger or NaN, else `m` (a comparison and a select, which vectorise).
+#[inline(always)]
+fn bigger(m: f32, x: f32) -> f32 {
+    if x > m || x.is_nan() { x } else { m }
 }
 
 /// Φ(x) and φ(x) of the standard normal, sharing one exp: erf by Abramowitz and Stegun
 /// 7.1.26 (absolute error below 1.5e-7, under f32's resolution of Φ near 1), which is
 /// branch-free where libm's erf is not.
+#[inline(always)]
 fn normal_cdf_pdf(x: f32) -> (f32, f32) {
     const P: f32 = 0.327_591_1;
     const A: [f32; 5] = [
@@ -218,11 +301,36 @@ fn normal_cdf_pdf(x: f32) -> (f32, f32) {
     let z = x.abs() * std::f32::consts::FRAC_1_SQRT_2;
     let t = 1.0 / (1.0 + P * z);
     let poly = t * (A[0] + t * (A[1] + t * (A[2] + t * (A[3] + t * A[4]))));
-    let gauss = (-z * z).exp();
+    let gauss = exp(-z * z);
     let erf = 1.0 - poly * gauss;
     let cdf = 0.5 * (1.0 + erf.copysign(x));
     let pdf = gauss * (0.5 * std::f32::consts::FRAC_2_SQRT_PI * std::f32::consts::FRAC_1_SQRT_2);
     (cdf, pdf)
+}
+
+/// eˣ in f32 without a libm call, so that loops over it vectorise: Cephes' `expf`
+/// (x = n·ln 2 + r, a degree-6 polynomial for eʳ, 2ⁿ from the exponent bits), within 2 ulp
+/// of libm's. Saturates below −87.3 (to ~1e-38, not 0) and above 88; NaN stays NaN (the
+/// clamps are comparisons, which NaN fails).
+#[inline(always)]
+fn exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    // Adding and subtracting 1.5·2²³ rounds to the nearest integer, branch-free.
+    const ROUND: f32 = 12_582_912.0;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    let x = if x > 88.0 { 88.0 } else { x };
+    let x = if x < -87.3 { -87.3 } else { x };
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.987_569_1e-4;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 0.166_666_65;
+    let p = p * r + 0.5;
+    let e_r = p * r * r + r + 1.0;
+    e_r * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 /// The last two dimensions.
@@ -253,4 +361,22 @@ fn values_mut(t: &mut FlexTensor) -> &mut [f32] {
 
 fn target_ids(targets: FlexTensor) -> Vec<i64> {
     targets.into_data().iter::<i64>().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exp;
+
+    #[test]
+    fn exp_is_within_two_ulp_of_libm() {
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let (ours, libm) = (exp(x), x.exp());
+            let ulp = (libm.to_bits() as i64 - ours.to_bits() as i64).abs();
+            assert!(ulp <= 2, "exp({x}) = {ours}, libm {libm}: {ulp} ulp apart");
+            x += 0.001_37;
+        }
+        assert!(exp(f32::NAN).is_nan());
+        assert!(exp(-1e9) < 1e-37 && exp(f32::NEG_INFINITY) < 1e-37);
+    }
 }
