@@ -168,3 +168,17 @@ fn adamw_matches_composed() {
     // The inputs are untouched: the kernel wrote into copies of shared buffers.
     assert_eq!(w.into_data(), original);
 }
+
+#[test]
+fn one_row_linear_matches_burns() {
+    let device = Device::flex();
+    for (k, n, bias) in [(384, 1152, true), (37, 300, false), (5, 3, true)] {
+        let layer = burn::nn::LinearConfig::new(k, n)
+            .with_bias(bias)
+            .init(&device);
+        let x = normal([1, 1, k], &device);
+        let fused = kernels::linear(&layer, x.clone());
+        assert_eq!(fused.dims(), [1, 1, n]);
+        assert_close("one-row linear", fused, layer.forward(x), 1e-4);
+    }
+}

@@ -82,7 +82,7 @@ impl CausalSelfAttention {
         let [b, t, c] = x.dims();
         let (h, hd) = (self.n_head, c / self.n_head);
         let heads = |z: Tensor<3>| z.reshape([b, t, h, hd]).swap_dims(1, 2);
-        let mut qkv = self.c_attn.forward(x).chunk(3, 2);
+        let mut qkv = kernels::linear(&self.c_attn, x).chunk(3, 2);
         let v = heads(qkv.pop().expect("three chunks"));
         let mut k = heads(qkv.pop().expect("three chunks"));
         let mut q = heads(qkv.pop().expect("three chunks"));
@@ -107,7 +107,7 @@ impl CausalSelfAttention {
             }
         };
         let y = y.swap_dims(1, 2).reshape([b, t, c]);
-        self.resid_dropout.forward(self.c_proj.forward(y))
+        self.resid_dropout.forward(kernels::linear(&self.c_proj, y))
     }
 }
 
@@ -129,8 +129,10 @@ impl Mlp {
     }
 
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.dropout
-            .forward(self.c_proj.forward(kernels::gelu(self.c_fc.forward(x))))
+        self.dropout.forward(kernels::linear(
+            &self.c_proj,
+            kernels::gelu(kernels::linear(&self.c_fc, x)),
+        ))
     }
 }
 

@@ -98,6 +98,10 @@ impl<B: Backend + FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         ))
     }
 
+    fn row_product(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
+        untracked::<B, C>(B::row_product(x.into_primitive(), w.into_primitive()))
+    }
+
     fn adamw(
         weights: FloatTensor<Self>,
         grad: FloatTensor<Self>,

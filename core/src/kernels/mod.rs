@@ -98,6 +98,10 @@ pub trait FusedOps: Backend {
     /// `grad · (Φ(x) + x · φ(x))`.
     fn exact_gelu_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self>;
 
+    /// `x · w` for one row `x` (`[1, k]`) and `w` `[k, n]`: decoding's matrix × vector
+    /// products.
+    fn row_product(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self>;
+
     /// AdamW on one flattened parameter: the new `(weights, m, v)`.
     fn adamw(
         weights: FloatTensor<Self>,
@@ -168,6 +172,28 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         return composed::gelu(x);
     }
     Tensor::from_dispatch(<Dispatch as FusedOps>::exact_gelu(x.into_dispatch()))
+}
+
+/// A linear layer on `[batch, time, in]`. On Flex without autodiff, a single row (decoding
+/// one sequence) takes [`FusedOps::row_product`]: gemm's AVX-512 path is slower than its
+/// AVX2 one for one-row products (docs/BENCHMARKS.md). Everything else is burn's `linear`.
+pub fn linear(layer: &burn::nn::Linear, x: Tensor<3>) -> Tensor<3> {
+    let [b, t, k] = x.dims();
+    if b * t != 1 || !fused(&x) || x.device().is_autodiff() {
+        return layer.forward(x);
+    }
+    let weight = layer.weight.val();
+    let n = weight.dims()[1];
+    let row = x.reshape([1, k]).into_dispatch();
+    let y: Tensor<2> = Tensor::from_dispatch(<Dispatch as FusedOps>::row_product(
+        row,
+        weight.into_dispatch(),
+    ));
+    let y = match &layer.bias {
+        Some(bias) => y + bias.val().reshape([1, n]),
+        None => y,
+    };
+    y.reshape([1, 1, n])
 }
 
 /// One AdamW update of a flattened parameter (no autodiff): the new weights and moments.
