@@ -16,6 +16,7 @@ pub fn config(name: &str) -> Option<(GptConfig, usize)> {
         "A" => Some((GptConfig::bench_a(), 12)),
         "B" => Some((GptConfig::bench_b(), 16)),
         "C" => Some((GptConfig::bench_c(), 8)),
+        "D" => Some((GptConfig::bench_d(), 64)),
         _ => None,
     }
 }

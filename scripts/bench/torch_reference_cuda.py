@@ -1,7 +1,7 @@
 """Run the PyTorch reference (shared/bench/torch_gpt_reference.py) on a CUDA GPU, unchanged
 but for the default device, so `miracle bench --device wgpu` has its peer on the same GPU.
 
-  python3 torch_reference_cuda.py PATH/TO/torch_gpt_reference.py train --configs A,B,C
+  python3 torch_reference_cuda.py PATH/TO/torch_gpt_reference.py train --configs A,B,C,D
   python3 torch_reference_cuda.py PATH/TO/torch_gpt_reference.py gen
   python3 torch_reference_cuda.py PATH/TO/torch_gpt_reference.py matmul
 
@@ -38,6 +38,9 @@ def bench_matmul(n, threads, reps=10):
 
 # run_path returns a copy of the module's globals: patch the dict its functions read.
 reference["main"].__globals__["bench_matmul"] = bench_matmul
+# Config D, sized for a GPU, as `miracle bench train --config D` has it:
+# (vocab, n_layer, n_head, n_embd, block_size, batch).
+reference["main"].__globals__["CONFIGS"].setdefault("D", (8192, 12, 8, 512, 512, 64))
 print(json.dumps({"device": torch.cuda.get_device_name()}), flush=True)
 sys.argv = [sys.argv[1]] + sys.argv[2:]
 reference["main"]()

@@ -138,8 +138,9 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct WhichConfig {
-    /// A = 4×128 block 64 batch 12 vocab 65; B = 6×384 block 256 batch 16 vocab 65; C = B with vocab 8192, batch 8.
-    #[arg(long, default_value = "A", value_parser = ["A", "B", "C", "a", "b", "c"])]
+    /// A = 4×128 block 64 batch 12 vocab 65; B = 6×384 block 256 batch 16 vocab 65; C = B with
+    /// vocab 8192, batch 8; D (for a GPU) = 12×512 block 512 batch 64 vocab 8192.
+    #[arg(long, default_value = "A", value_parser = ["A", "B", "C", "D", "a", "b", "c", "d"])]
     config: String,
 }
 

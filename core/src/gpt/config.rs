@@ -116,6 +116,19 @@ impl GptConfig {
         }
     }
 
+    /// Benchmark config D, sized for a GPU: 12 layers × 512 wide, block 512, the shipped
+    /// tokenizer's vocabulary (batch 64 in the benchmark).
+    pub fn bench_d() -> Self {
+        GptConfig {
+            n_layer: 12,
+            n_head: 8,
+            n_embd: 512,
+            block_size: 512,
+            vocab_size: 8192,
+            ..Self::bench_b()
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (name, value) in [
             ("n_layer", self.n_layer),
@@ -206,6 +219,7 @@ mod tests {
         };
         assert!(dropout.validate().is_err());
         assert!(GptConfig::bench_c().validate().is_ok());
+        assert!(GptConfig::bench_d().validate().is_ok());
     }
 
     #[test]
@@ -235,6 +249,14 @@ mod tests {
                 + 64 * 128
                 + 4 * (2 * 128 + 128 * 384 + 128 * 128 + 128 * 512 + 512 * 128)
                 + 128
+        );
+        // Config D as the CUDA wrapper adds it to the reference: 12 × 512, block 512.
+        assert_eq!(
+            GptConfig::bench_d().parameter_count(),
+            8192 * 512
+                + 512 * 512
+                + 12 * (2 * 512 + 512 * 1536 + 512 * 512 + 512 * 2048 + 2048 * 512)
+                + 512
         );
         let with_bias = GptConfig { bias: true, ..a };
         assert_eq!(
