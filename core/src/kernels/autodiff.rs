@@ -48,7 +48,7 @@ impl<B: Backend + FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         let logits = logits.into_primitive();
         let losses = B::cross_entropy(logits.clone(), targets.clone());
         match CrossEntropy.prepare::<C>([node]).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => prep.finish((logits, targets), losses),
+            OpsKind::Tracked(prep) => prep.finish((logits, targets, losses.clone()), losses),
             OpsKind::UnTracked(prep) => prep.finish(losses),
         }
     }
@@ -82,11 +82,13 @@ impl<B: Backend + FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
     fn cross_entropy_backward(
         logits: FloatTensor<Self>,
         targets: IntTensor<Self>,
+        losses: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
         untracked::<B, C>(B::cross_entropy_backward(
             logits.into_primitive(),
             targets,
+            losses.into_primitive(),
             grad.into_primitive(),
         ))
     }
@@ -180,12 +182,13 @@ impl<B: Backend + FusedOps> Backward<B, 3> for CausalAttention {
 struct CrossEntropy;
 
 impl<B: Backend + FusedOps> Backward<B, 1> for CrossEntropy {
-    type State = (FloatTensor<B>, IntTensor<B>);
+    /// The logits, the targets and the forward's losses.
+    type State = (FloatTensor<B>, IntTensor<B>, FloatTensor<B>);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let (logits, targets) = ops.state;
+        let (logits, targets, losses) = ops.state;
         unary::<B, _>(ops.parents, ops.node, grads, |grad| {
-            B::cross_entropy_backward(logits, targets, grad)
+            B::cross_entropy_backward(logits, targets, losses, grad)
         });
     }
 }

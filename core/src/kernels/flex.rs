@@ -75,23 +75,24 @@ impl FusedOps for Flex {
     fn cross_entropy_backward(
         logits: FloatTensor<Self>,
         targets: IntTensor<Self>,
+        losses: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
         let (_, vocab) = last_two(&logits);
         let mut logits = contiguous(logits);
         let targets = target_ids(targets);
-        let grad = contiguous(grad);
+        let (losses, grad) = (contiguous(losses), contiguous(grad));
         values_mut(&mut logits)
             .par_chunks_mut(vocab)
             .zip(targets.par_iter())
-            .zip(values(&grad).par_iter())
-            .for_each(|((row, &target), &g)| {
-                vectorised(|| {
-                    let lse = log_sum_exp(row);
-                    row.iter_mut().for_each(|x| *x = g * exp(*x - lse));
-                });
-                if let Some(x) = usize::try_from(target).ok().and_then(|t| row.get_mut(t)) {
-                    *x -= g;
+            .zip(values(&losses).par_iter().zip(values(&grad).par_iter()))
+            .for_each(|((row, &target), (&loss, &g))| {
+                let target = usize::try_from(target).ok().filter(|&t| t < row.len());
+                // A target outside the vocabulary has a NaN loss, and so a NaN gradient.
+                let lse = target.map_or(f32::NAN, |t| loss + row[t]);
+                vectorised(|| row.iter_mut().for_each(|x| *x = g * exp(*x - lse)));
+                if let Some(t) = target {
+                    row[t] -= g;
                 }
             });
         logits

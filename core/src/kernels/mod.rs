@@ -85,10 +85,13 @@ pub trait FusedOps: Backend {
     fn cross_entropy(logits: FloatTensor<Self>, targets: IntTensor<Self>) -> FloatTensor<Self>;
 
     /// The logits' gradient for the rows' loss gradients `grad` (`[rows]`):
-    /// `grad · (softmax(row) − onehot(target))`.
+    /// `grad · (softmax(row) − onehot(target))`. `losses` are the forward's: each row's
+    /// log-sum-exp is its loss plus its target's logit, so the backward does not sum the
+    /// row again.
     fn cross_entropy_backward(
         logits: FloatTensor<Self>,
         targets: IntTensor<Self>,
+        losses: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
