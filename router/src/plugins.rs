@@ -87,6 +87,14 @@ impl Plugins {
         registry
     }
 
+    /// `registry` with the experts of `plugins`, when there is a plugin file.
+    pub fn extend(registry: Registry, plugins: Option<&Plugins>) -> Registry {
+        match plugins {
+            Some(plugins) => plugins.add_to(registry),
+            None => registry,
+        }
+    }
+
     /// The names of these experts, for messages.
     pub fn names(&self) -> Vec<&str> {
         self.experts.iter().map(|e| e.name()).collect()

@@ -54,10 +54,7 @@ impl AgentOn {
         let model = match (&self.model, &plugins.model) {
             (Some(model), _) => Some(model.clone()),
             (None, Some(tuned)) => {
-                if !tuned
-                    .join(miracle_core::gpt::model_dir::CONFIG_FILE)
-                    .is_file()
-                {
+                if !tuned.join(model_dir::CONFIG_FILE).is_file() {
                     return Err(SetupError::NotTuned {
                         file: path.clone(),
                         model: tuned.clone(),
@@ -73,10 +70,7 @@ impl AgentOn {
     /// The experts (the agent's and the plugins') and the model folder this agent runs.
     pub fn parts(&self) -> Result<(Registry, Option<PathBuf>), SetupError> {
         let (plugins, model) = self.plugins()?;
-        let registry = match plugins {
-            Some(plugins) => plugins.registry(),
-            None => crate::agent_registry(),
-        };
+        let registry = Plugins::extend(crate::agent_registry(), plugins.as_ref());
         Ok((registry, model))
     }
 
@@ -85,7 +79,7 @@ impl AgentOn {
         &self,
         f: impl AsyncFnOnce(&mut Agent<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let device = burn::prelude::Device::flex();
+        let device = Device::flex();
         let (registry, model) = self.parts()?;
         let loaded = load_model(model.as_deref(), &device).map_err(SetupError::Model)?;
         let mut agent = Agent::new(

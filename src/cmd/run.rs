@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use burn::prelude::Device;
 use clap::Args;
 use miracle_experts::Kinds;
+use miracle_router::plugins::Plugins;
 use miracle_router::workflow::{Host, LanguageModel, Run, StepStatus, Workflow, template};
 
 use super::model;
@@ -51,11 +52,7 @@ impl RunArgs {
         };
         let (plugins, model_dir) = agent.plugins()?;
         let loaded = model::load(model_dir.as_deref(), &device)?;
-        let experts = miracle_router::workflow_registry();
-        let experts = match &plugins {
-            Some(plugins) => plugins.add_to(experts),
-            None => experts,
-        };
+        let experts = Plugins::extend(miracle_router::workflow_registry(), plugins.as_ref());
         let kinds = Kinds::builtin();
         let host = Host {
             experts: &experts,

@@ -157,19 +157,12 @@ struct Served {
 impl Served {
     /// The agent's experts, with the plugins'.
     fn registry(&self) -> Registry {
-        match &self.plugins {
-            Some(plugins) => plugins.registry(),
-            None => miracle_router::agent_registry(),
-        }
+        Plugins::extend(miracle_router::agent_registry(), self.plugins.as_ref())
     }
 
     /// The experts workflows may name: the host's, and the plugins'.
     fn host_experts(&self) -> Registry {
-        let experts = miracle_router::workflow_registry();
-        match &self.plugins {
-            Some(plugins) => plugins.add_to(experts),
-            None => experts,
-        }
+        Plugins::extend(miracle_router::workflow_registry(), self.plugins.as_ref())
     }
 }
 
