@@ -108,20 +108,25 @@ async fn every_kind_language_and_split_is_made_and_each_answer_is_what_the_exper
     }
 }
 
-/// The split holds by construction: a training request carries no held-out entry,
-/// schema or combination, and its text (every turn) holds no held-out form; every
-/// held-out request has a reason, and a lexical reason is written in its text.
-#[tokio::test]
-async fn no_held_out_item_reaches_training() {
-    let demos = composed(1500, 2).await;
-    let forms: Vec<(Lang, &str)> = [Lang::En, Lang::Zh]
+/// Every held-out form of both languages, with its language.
+fn held_forms() -> Vec<(Lang, &'static str)> {
+    [Lang::En, Lang::Zh]
         .into_iter()
         .flat_map(|lang| {
             lexicon::held_forms(lang)
                 .into_iter()
                 .map(move |f| (lang, f))
         })
-        .collect();
+        .collect()
+}
+
+/// The split holds by construction: a training request carries no held-out entry,
+/// schema or combination, and its text (every turn) holds no held-out form; every
+/// held-out request has a reason, and a lexical reason is written in its text.
+#[tokio::test]
+async fn no_held_out_item_reaches_training() {
+    let demos = composed(1500, 2).await;
+    let forms = held_forms();
     assert!(forms.len() > 40, "{} held-out forms", forms.len());
     let (mut train, mut held) = (0, 0);
     for c in &demos {
@@ -298,14 +303,7 @@ async fn a_conversation_may_go_on_with_a_fresh_request_of_another_kind() {
         .filter(|c| c.demo.family.starts_with("compose.talk.fresh."))
         .collect();
     assert!(talks.len() >= 10, "{} fresh conversations", talks.len());
-    let forms: Vec<(Lang, &str)> = [Lang::En, Lang::Zh]
-        .into_iter()
-        .flat_map(|lang| {
-            lexicon::held_forms(lang)
-                .into_iter()
-                .map(move |f| (lang, f))
-        })
-        .collect();
+    let forms = held_forms();
     for c in &talks {
         assert_eq!(c.demo.split, Split::Train);
         let [first, second] = &c.demo.dialogue.exchanges[..] else {
