@@ -9,6 +9,8 @@
 //!   its gradient, softmax minus the one-hot target, in one more.
 //! - [`gelu`]: the exact GELU and its gradient with a fast, branch-free erf.
 //! - [`adamw_update`]: AdamW's moment and weight update in one pass instead of ~12 tensors.
+//! - [`linear`]: for decoding one sequence, a one-row product that streams each weight row
+//!   once (gemm's AVX-512 path is slower at that shape on the machine measured).
 //!
 //! Each is a burn backend extension ([`FusedOps`]): implemented for Flex (the CPU backend)
 //! by hand, and for `Autodiff<B>` with a handwritten backward. On every other device (wgpu)
