@@ -645,3 +645,124 @@ fn an_answer_lists_its_citations_with_the_italics_asked_for() {
     assert!(ask("markdown").contains(&format!("*{journal}*, *3*(4)")));
     assert!(ask("html").contains(&format!("<i>{journal}</i>, <i>3</i>(4)")));
 }
+
+/// Papers of two topics in which "tumour" and "tumor" are used alike, as JSON lines.
+fn two_topic_papers(n: usize) -> String {
+    let pick = |i: usize, words: &[&str]| words[(i * 7 + i / 3) % words.len()].to_string();
+    (0..n)
+        .map(|i| {
+            let text = if i % 2 == 0 {
+                format!(
+                    "The {} {} the {} of the {}. A {} growth.",
+                    pick(i, &["surgeon", "oncologist", "pathologist"]),
+                    pick(i / 2, &["removed", "examined", "biopsied"]),
+                    pick(i / 4, &["tumour", "tumor"]),
+                    pick(i / 3, &["patient", "liver", "lung"]),
+                    pick(i / 5, &["malignant", "benign", "metastatic"])
+                )
+            } else {
+                format!(
+                    "The {} {} the {} in the {}. It was {}.",
+                    pick(i, &["chef", "baker", "cook"]),
+                    pick(i / 2, &["baked", "sliced", "served"]),
+                    pick(i / 4, &["bread", "cake"]),
+                    pick(i / 3, &["oven", "kitchen", "bakery"]),
+                    pick(i / 5, &["fresh", "warm", "sweet"])
+                )
+            };
+            serde_json::json!({"_id": format!("p{i}"), "title": "", "text": text}).to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+/// Issue 32: word vectors trained with `miracle index --word-vectors` on the index's own
+/// papers give related terms and query expansion; what cannot be done is said in one line.
+#[test]
+fn word_vectors_give_related_terms_and_expand_queries() {
+    let home = tempfile::tempdir().unwrap();
+    let papers = home.path().join("papers.jsonl");
+    std::fs::write(&papers, two_topic_papers(400)).unwrap();
+    // Without vectors, related terms and expansion say how to get them.
+    let p = papers.to_str().unwrap();
+    let plain = own_index_of(home.path(), "plain", p);
+    for args in [
+        vec!["search", "--index", &plain, "--related", "tumour"],
+        vec!["search", "--index", &plain, "--expand", "tumour"],
+    ] {
+        assert_clear_failure(&miracle(&args, home.path()), "--word-vectors");
+    }
+    let vectors = home.path().join("vec");
+    let v = vectors.to_str().unwrap();
+    let built = miracle(&["index", "--out", v, p, "--word-vectors"], home.path());
+    assert!(built.status.success(), "{}", stderr(&built));
+    assert!(
+        stdout(&built).contains("word vectors for"),
+        "{}",
+        stdout(&built)
+    );
+    let related = miracle(
+        &["search", "--index", v, "--related", "tumours", "--json"],
+        home.path(),
+    );
+    let value: serde_json::Value = serde_json::from_slice(&related.stdout).unwrap();
+    // The query's word is stemmed as the index is; its nearest term is the other spelling.
+    assert_eq!(value["related"][0]["word"], "tumor", "{value}");
+    let expanded = miracle(
+        &[
+            "search", "--index", v, "--expand", "--json", "--top", "400", "tumor",
+        ],
+        home.path(),
+    );
+    let value: serde_json::Value = serde_json::from_slice(&expanded.stdout).unwrap();
+    let hits = value["hits"].as_array().unwrap();
+    let plain_hits = miracle(
+        &["search", "--index", v, "--json", "--top", "400", "tumor"],
+        home.path(),
+    );
+    let plain_hits: serde_json::Value = serde_json::from_slice(&plain_hits.stdout).unwrap();
+    // Expansion finds the papers that spell it "tumour" as well, after those that match.
+    assert!(
+        hits.len() > plain_hits["hits"].as_array().unwrap().len(),
+        "{value}"
+    );
+    // Training again on the index alone keeps the papers (nothing re-indexed).
+    let again = miracle(&["index", "--out", v, "--word-vectors"], home.path());
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!stdout(&again).contains("added"), "{}", stdout(&again));
+    assert_clear_failure(
+        &miracle(&["search", "--index", v, "--related", "zzzz"], home.path()),
+        "no word of it has a vector",
+    );
+    assert_clear_failure(
+        &miracle(
+            &[
+                "search",
+                "--index",
+                v,
+                "--expand",
+                "--expand-min",
+                "2",
+                "tumor",
+            ],
+            home.path(),
+        ),
+        "--expand-min",
+    );
+    // A damaged file is named, with what to do.
+    let file = vectors.join("words.bin");
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    assert_clear_failure(
+        &miracle(&["search", "--index", v, "--related", "tumor"], home.path()),
+        "train the word vectors again",
+    );
+}
+
+/// An index of one file in `home`/`name`; its path.
+fn own_index_of(home: &std::path::Path, name: &str, file: &str) -> String {
+    let idx = home.join(name).display().to_string();
+    let built = miracle(&["index", "--out", &idx, file], home);
+    assert!(built.status.success(), "{}", stderr(&built));
+    idx
+}

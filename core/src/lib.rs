@@ -15,3 +15,4 @@ pub mod kernels;
 pub mod rng;
 pub mod tokenizer;
 pub mod train;
+pub mod words;

@@ -370,6 +370,7 @@ fn search(
         .iter()
         .map(|t| SearchRequest {
             snippets: false,
+            expansion: None,
             ..SearchRequest::new(t, top)
         })
         .collect();

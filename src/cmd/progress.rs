@@ -147,6 +147,16 @@ impl Report for Console<'_> {
             }
             Progress::Step(r) => self.show(&step_line(r), r.val_loss.is_some()),
             Progress::Pairs(r) => self.show(&pairs_line(r), r.val.is_some()),
+            Progress::Words(p) => {
+                let line = format!(
+                    "{} word vectors: step {}/{}  loss {:.4}",
+                    bar(p.step as u64, p.steps as u64),
+                    p.step,
+                    p.steps,
+                    p.loss
+                );
+                self.show(&line, p.step == p.steps);
+            }
             // Each iteration takes long enough to keep its own line.
             Progress::Ppo {
                 report,

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, ValueEnum};
 use miracle_experts::search::{
-    Filters, Hit, LiteratureIndex, Markup, SearchRequest, Style, default_index, explain,
+    Expansion, Filters, Hit, LiteratureIndex, Markup, SearchRequest, Style, analyzer,
+    default_index, explain,
 };
 use serde::Deserialize;
 
@@ -62,6 +63,24 @@ pub struct SearchArgs {
     /// The run tag in the TREC file.
     #[arg(long, default_value = "miracle")]
     tag: String,
+    /// Show the terms nearest to the query's in the index's word vectors instead of
+    /// searching (`miracle index --word-vectors` trains them). A `-` before a word subtracts
+    /// it: "king woman -man" asks king − man + woman.
+    #[arg(long, conflicts_with_all = ["queries", "expand"])]
+    related: bool,
+    /// Also search each query term's nearest terms in the index's word vectors, weighted
+    /// below the query's own (see --expand-terms, --expand-weight, --expand-min).
+    #[arg(long)]
+    expand: bool,
+    /// With --expand or --related: terms per query term.
+    #[arg(long, value_name = "N", default_value_t = Expansion::default().per_term)]
+    expand_terms: usize,
+    /// With --expand: an added term weighs this times its similarity (the query's own weigh 1).
+    #[arg(long, value_name = "W", default_value_t = Expansion::default().weight)]
+    expand_weight: f32,
+    /// With --expand: only terms at least this similar (cosine, -1 to 1).
+    #[arg(long, value_name = "SIM", default_value_t = Expansion::default().min_similarity)]
+    expand_min: f32,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -87,10 +106,22 @@ impl SearchArgs {
         };
         let markup = Markup::from(self.markup);
         let cite = |paper: &miracle_corpora::Paper| style.cite_marked(paper, markup);
+        let expansion = self.expansion()?;
+        if self.related {
+            let query = self.query.as_deref().unwrap_or_default();
+            return print_related(out, &index, query, self.expand_terms, self.json);
+        }
         match (&self.queries, &self.trec, &self.query) {
             (Some(queries), Some(trec), _) => {
                 let top = self.top.unwrap_or(1000).max(1);
-                let n = batch(&index, queries, trec, top, &filters, &self.tag)?;
+                let each = SearchRequest {
+                    query: String::new(),
+                    top,
+                    filters,
+                    snippets: false,
+                    expansion,
+                };
+                let n = batch(&index, queries, trec, &each, &self.tag)?;
                 writeln!(
                     out,
                     "{n} queries, up to {top} hits each, written to {}",
@@ -104,6 +135,7 @@ impl SearchArgs {
                     top: self.top.unwrap_or(10).clamp(1, 10_000),
                     filters,
                     snippets: true,
+                    expansion,
                 };
                 let hits = index.search(&request)?;
                 let why = explain::why_nothing(&index, &request, &hits)?;
@@ -116,6 +148,89 @@ impl SearchArgs {
             _ => bail!("give a query, or --queries FILE with --trec OUT"),
         }
     }
+}
+
+impl SearchArgs {
+    /// The expansion asked for, its settings checked.
+    fn expansion(&self) -> anyhow::Result<Option<Expansion>> {
+        if !(-1.0..=1.0).contains(&self.expand_min) {
+            bail!(
+                "--expand-min {}: a cosine similarity is between -1 and 1",
+                self.expand_min
+            );
+        }
+        if !(self.expand_weight.is_finite() && self.expand_weight > 0.0) {
+            bail!(
+                "--expand-weight {}: give a weight above 0 (the query's own terms weigh 1)",
+                self.expand_weight
+            );
+        }
+        Ok(self.expand.then_some(Expansion {
+            per_term: self.expand_terms,
+            min_similarity: self.expand_min,
+            weight: self.expand_weight,
+        }))
+    }
+}
+
+/// `--related`: each query term's nearest terms, or the nearest to the query's words added
+/// and subtracted (`-word`) when it has several.
+fn print_related(
+    out: &mut dyn Write,
+    index: &LiteratureIndex,
+    query: &str,
+    k: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    let words = index.word_vectors()?.ok_or_else(|| {
+        anyhow!(
+            "the index at {} has no word vectors: train them with `miracle index --out {} --word-vectors`",
+            index.dir().display(),
+            index.dir().display()
+        )
+    })?;
+    let (mut plus, mut minus) = (Vec::new(), Vec::new());
+    for word in query.split_whitespace() {
+        let (list, word) = match word.strip_prefix('-') {
+            Some(rest) => (&mut minus, rest),
+            None => (&mut plus, word),
+        };
+        list.extend(analyzer::terms(word));
+    }
+    let unknown: Vec<&String> = plus
+        .iter()
+        .chain(&minus)
+        .filter(|t| words.vector(t).is_none())
+        .collect();
+    if plus.is_empty() || unknown.len() == plus.len() + minus.len() {
+        bail!(
+            "--related {query:?}: no word of it has a vector (a word seen fewer than {} times in the index has none); try another word",
+            miracle_recipe::words::WORD_VECTORS.min_count
+        );
+    }
+    let p: Vec<&str> = plus.iter().map(String::as_str).collect();
+    let m: Vec<&str> = minus.iter().map(String::as_str).collect();
+    let related = words.related(&p, &m, k.max(1));
+    if json {
+        let body = serde_json::json!({"query": query, "unknown": unknown, "related": related});
+        writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?;
+        return Ok(());
+    }
+    if !unknown.is_empty() {
+        writeln!(
+            out,
+            "(no vector for: {})",
+            unknown
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+    for r in &related {
+        writeln!(out, "{:.3}  {}", r.similarity, r.word)?;
+    }
+    Ok(())
 }
 
 /// `2010..2020`, `2010..`, `..2020` or `2015`.
@@ -214,12 +329,12 @@ struct QueryLine {
 
 /// Runs every query of a BEIR queries file and writes a TREC run. A query that is itself
 /// a document of the collection is not returned for itself (Pyserini's --remove-query).
+/// Runs every query of `queries` as `each` asks (its query text aside) into a TREC file.
 fn batch(
     index: &LiteratureIndex,
     queries: &Path,
     trec: &Path,
-    top: usize,
-    filters: &Filters,
+    each: &SearchRequest,
     tag: &str,
 ) -> anyhow::Result<usize> {
     let file = std::fs::File::open(queries)
@@ -245,7 +360,7 @@ fn batch(
     }
     // Written to a temporary file and renamed, so a failed run leaves no partial TREC file.
     let tmp = trec.with_extension("trec.tmp");
-    let written = write_run(index, &lines, queries, &tmp, top, filters, tag);
+    let written = write_run(index, &lines, queries, &tmp, each, tag);
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
@@ -259,24 +374,23 @@ fn write_run(
     lines: &[(usize, String, String)],
     queries: &Path,
     tmp: &Path,
-    top: usize,
-    filters: &Filters,
+    each: &SearchRequest,
     tag: &str,
 ) -> anyhow::Result<()> {
     let mut w = BufWriter::new(
         std::fs::File::create(tmp).with_context(|| format!("cannot write {}", tmp.display()))?,
     );
     for (line, id, text) in lines {
+        // One more than asked: a query's own document is left out (BEIR's convention).
         let request = SearchRequest {
             query: text.clone(),
-            top: top + 1,
-            filters: filters.clone(),
-            snippets: false,
+            top: each.top + 1,
+            ..each.clone()
         };
         let hits = index
             .search_ids(&request)
             .map_err(|e| anyhow!("{}:{line}: query {id}: {e}", queries.display()))?;
-        let hits = hits.iter().filter(|(_, doc)| doc != id).take(top);
+        let hits = hits.iter().filter(|(_, doc)| doc != id).take(each.top);
         for (rank, (score, doc)) in hits.enumerate() {
             writeln!(w, "{id} Q0 {doc} {} {score:.6} {tag}", rank + 1)?;
         }

@@ -283,6 +283,7 @@ pub async fn search(
             lang: body.lang,
         },
         snippets: body.snippets,
+        expansion: None,
     };
     let index = service.index.clone();
     let found = tokio::task::spawn_blocking(move || {

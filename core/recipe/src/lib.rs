@@ -8,7 +8,8 @@
 //! - [`rlhf`]: candidates sampled from the agent and ranked, then [`rm`] (a reward model),
 //!   [`ppo`] (PPO-ptx) or [`dpo`];
 //! - [`recipe`]: one YAML file naming a config for each, run as one command;
-//! - [`tune`]: a plugin's experts taught to a model made before.
+//! - [`tune`]: a plugin's experts taught to a model made before;
+//! - [`words`]: word vectors for a literature index (skip-gram, negative sampling).
 //!
 //! Every stage reads a YAML config whose paths are relative to it; a [`Wiring`] sets any of
 //! them instead, which is how a recipe passes one stage's output to the next. Every stage
@@ -42,6 +43,7 @@ pub mod rm;
 pub mod sft;
 pub mod tune;
 pub mod wiring;
+pub mod words;
 
 use std::io::Write;
 use std::path::Path;
@@ -76,6 +78,8 @@ pub enum Progress<'a> {
         report: &'a PpoReport,
         sft_val_loss: f32,
     },
+    /// A step of training word vectors.
+    Words(&'a miracle_core::words::Progress),
     /// Requests sampled from the agent so far, out of `total`.
     Sampled { done: usize, total: usize },
     /// Something went wrong that the run survives (a loss curve not drawn).

@@ -42,6 +42,17 @@ pub fn text() -> TextAnalyzer {
         .build()
 }
 
+/// The text analyzer less its stemmer: the words a person wrote, one per term of [`text`].
+fn surface() -> TextAnalyzer {
+    TextAnalyzer::builder(BilingualTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(
+            STOP_WORDS.iter().map(|w| w.to_string()),
+        ))
+        .build()
+}
+
 /// The key analyzer: one lower-cased token per value.
 pub fn key() -> TextAnalyzer {
     TextAnalyzer::builder(RawTokenizer::default())
@@ -59,6 +70,21 @@ pub fn terms(text: &str) -> Vec<String> {
         terms.push(stream.token().text.clone());
     }
     terms
+}
+
+/// Each term of `text` with the word it was made from ("retriev", "retrieval"): stemming
+/// is the chain's last filter and maps one token to one, so the two streams align.
+pub fn terms_and_words(text: &str) -> Vec<(String, String)> {
+    static SURFACE: LazyLock<TextAnalyzer> = LazyLock::new(surface);
+    let mut analyzer = SURFACE.clone();
+    let mut stream = analyzer.token_stream(text);
+    let mut words = Vec::new();
+    while stream.advance() {
+        words.push(stream.token().text.clone());
+    }
+    let terms = terms(text);
+    debug_assert_eq!(terms.len(), words.len());
+    terms.into_iter().zip(words).collect()
 }
 
 /// Splits text into Han runs (segmented by jieba) and alphanumeric words.
@@ -194,6 +220,19 @@ mod tests {
         }
         assert!(offsets.len() > 5, "{offsets:?}");
         assert!(offsets.is_sorted(), "{offsets:?}");
+    }
+
+    #[test]
+    fn every_term_keeps_the_word_it_came_from() {
+        assert_eq!(
+            super::terms_and_words("The Retrieval of 信息检索"),
+            [
+                ("retriev".to_string(), "retrieval".to_string()),
+                ("信息".to_string(), "信息".to_string()),
+                ("信息检索".to_string(), "信息检索".to_string()),
+                ("检索".to_string(), "检索".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -145,6 +145,7 @@ fn answer(
 ) -> Result<String, SearchError> {
     let request = SearchRequest {
         snippets: settings.snippets,
+        expansion: None,
         ..SearchRequest::new(query, settings.top)
     };
     let hits = open(settings, slot)?.search(&request)?;

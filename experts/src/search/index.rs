@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use miracle_corpora::{Lang, Paper};
 use tantivy::collector::TopDocs;
@@ -24,6 +25,7 @@ use super::citation::Details;
 use super::error::SearchError;
 use super::query::{self, Filters, Weights};
 use super::schema::{self, Fields};
+use super::words::{Expansion, WordVectors};
 use super::{Hit, analyzer};
 
 /// Written beside tantivy's files: which schema and analyzer the index was built with.
@@ -38,6 +40,8 @@ pub struct LiteratureIndex {
     index: Index,
     pub(super) reader: IndexReader,
     pub(super) fields: Fields,
+    /// The word vectors beside the index, read on first use (most searches need none).
+    words: OnceLock<Option<WordVectors>>,
 }
 
 /// What one search asks for.
@@ -48,6 +52,9 @@ pub struct SearchRequest {
     pub filters: Filters,
     /// Highlighted abstract fragments (costs a little per hit; off for batch runs).
     pub snippets: bool,
+    /// Add each query term's nearest terms from the index's word vectors (which the index
+    /// must have: `miracle index --word-vectors`). Natural-language queries only.
+    pub expansion: Option<Expansion>,
 }
 
 impl SearchRequest {
@@ -57,6 +64,7 @@ impl SearchRequest {
             top,
             filters: Filters::default(),
             snippets: true,
+            expansion: None,
         }
     }
 }
@@ -134,7 +142,35 @@ impl LiteratureIndex {
             index,
             reader,
             fields,
+            words: OnceLock::new(),
         })
+    }
+
+    /// The word vectors trained for this index (`miracle index --word-vectors`), if any.
+    pub fn word_vectors(&self) -> Result<Option<&WordVectors>, SearchError> {
+        if let Some(words) = self.words.get() {
+            return Ok(words.as_ref());
+        }
+        let loaded = WordVectors::load(&self.dir)?;
+        Ok(self.words.get_or_init(|| loaded).as_ref())
+    }
+
+    /// Every paper the index holds, in the index's own order (stable for one index).
+    pub fn papers(&self) -> Result<Vec<Paper>, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut papers = Vec::with_capacity(searcher.num_docs() as usize);
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let store = segment
+                .get_store_reader(0)
+                .map_err(|e| SearchError::corrupt(&self.dir, e))?;
+            for doc_id in segment.doc_ids_alive() {
+                let doc: TantivyDocument = store
+                    .get(doc_id)
+                    .map_err(|e| SearchError::corrupt(&self.dir, format!("segment {ord}: {e}")))?;
+                papers.push(self.paper(&doc));
+            }
+        }
+        Ok(papers)
     }
 
     pub fn dir(&self) -> &Path {
@@ -266,11 +302,25 @@ impl LiteratureIndex {
 
     /// The query for `request` and its top documents.
     fn top_docs(&self, request: &SearchRequest) -> Result<Found, SearchError> {
+        let expansion = match &request.expansion {
+            None => None,
+            Some(expansion) => {
+                let words = self.word_vectors()?.ok_or_else(|| {
+                    SearchError::Query(format!(
+                        "the index at {} has no word vectors to expand the query with: train them with `miracle index --out {} --word-vectors`",
+                        self.dir.display(),
+                        self.dir.display()
+                    ))
+                })?;
+                Some((words, expansion))
+            }
+        };
         let built = query::build(
             &self.index,
             &self.fields,
             &request.query,
             &Weights::default(),
+            expansion,
         )?;
         let query = query::filtered(built, &self.fields, &request.filters)?;
         let searcher = self.reader.searcher();

@@ -4,6 +4,7 @@
 //! - [`schema`]: the fields. [`query`]: natural-language and advanced queries, filters.
 //! - [`index`]: the index on disk. [`citation`]: APA and GB/T 7714-2015.
 //! - [`default_index`]: the index of the shipped corpora, built on first use.
+//! - [`words`]: word vectors beside an index: related terms and query expansion.
 
 pub mod analyzer;
 pub mod citation;
@@ -16,6 +17,7 @@ pub mod known;
 pub mod query;
 pub mod schema;
 pub mod support;
+pub mod words;
 
 use miracle_corpora::Paper;
 use serde::Serialize;
@@ -25,6 +27,7 @@ pub use error::SearchError;
 pub use expert::Search;
 pub use index::{Added, Indexer, LiteratureIndex, SearchRequest};
 pub use query::Filters;
+pub use words::{Expansion, Related, WordVectors};
 
 /// One paper found, with its BM25 score and (when asked for) a highlighted fragment of its
 /// abstract, the query's terms in `**bold**`.

@@ -19,6 +19,7 @@ use tantivy::{Index, Term};
 use super::analyzer;
 use super::error::SearchError;
 use super::schema::{Fields, SEARCHABLE};
+use super::words::{Expansion, WordVectors};
 
 /// Longest query accepted, in bytes: enough for a paragraph-long question.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
@@ -117,11 +118,13 @@ fn is_advanced(text: &str) -> bool {
         })
 }
 
+/// The query for `text`; `expansion` adds related terms to a natural-language one.
 pub fn build(
     index: &Index,
     fields: &Fields,
     text: &str,
     weights: &Weights,
+    expansion: Option<(&WordVectors, &Expansion)>,
 ) -> Result<Box<dyn Query>, SearchError> {
     if text.len() > MAX_QUERY_BYTES {
         return Err(SearchError::Query(format!(
@@ -135,13 +138,20 @@ pub fn build(
         ));
     }
     match syntax(text) {
-        Syntax::Natural => natural(fields, text, weights),
+        Syntax::Natural => natural(fields, text, weights, expansion),
         Syntax::Advanced => advanced(index, fields, text),
-        Syntax::Quotes => advanced(index, fields, text).or_else(|_| natural(fields, text, weights)),
+        Syntax::Quotes => {
+            advanced(index, fields, text).or_else(|_| natural(fields, text, weights, expansion))
+        }
     }
 }
 
-fn natural(fields: &Fields, text: &str, weights: &Weights) -> Result<Box<dyn Query>, SearchError> {
+fn natural(
+    fields: &Fields,
+    text: &str,
+    weights: &Weights,
+    expansion: Option<(&WordVectors, &Expansion)>,
+) -> Result<Box<dyn Query>, SearchError> {
     let terms = analyzer::terms(text);
     if terms.is_empty() {
         return Err(SearchError::Query(format!(
@@ -175,6 +185,19 @@ fn natural(fields: &Fields, text: &str, weights: &Weights) -> Result<Box<dyn Que
                 Box::new(BoostQuery::new(query, weight))
             };
             clauses.push((Occur::Should, query));
+        }
+    }
+    // Related terms score on `all` only, below the query's own (weight × similarity < 1).
+    if let Some((words, expansion)) = expansion {
+        for (term, weight) in words.expand(&terms, expansion) {
+            let query = TermQuery::new(
+                Term::from_field_text(fields.all, &term),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(query), weight)),
+            ));
         }
     }
     Ok(Box::new(BooleanQuery::new(clauses)))
