@@ -651,26 +651,32 @@ fn two_topic_papers(n: usize) -> String {
     let pick = |i: usize, words: &[&str]| words[(i * 7 + i / 3) % words.len()].to_string();
     (0..n)
         .map(|i| {
-            let text = if i % 2 == 0 {
-                format!(
-                    "The {} {} the {} of the {}. A {} growth.",
-                    pick(i, &["surgeon", "oncologist", "pathologist"]),
-                    pick(i / 2, &["removed", "examined", "biopsied"]),
-                    pick(i / 4, &["tumour", "tumor"]),
-                    pick(i / 3, &["patient", "liver", "lung"]),
-                    pick(i / 5, &["malignant", "benign", "metastatic"])
+            let (title, text) = if i % 2 == 0 {
+                let noun = pick(i / 4, &["tumour", "tumor"]);
+                (
+                    format!("A {noun} of the {}", pick(i / 6, &["lung", "liver"])),
+                    format!(
+                        "The {} {} the {noun} of the {}. A {} growth.",
+                        pick(i, &["surgeon", "oncologist", "pathologist"]),
+                        pick(i / 2, &["removed", "examined", "biopsied"]),
+                        pick(i / 3, &["patient", "liver", "lung"]),
+                        pick(i / 5, &["malignant", "benign", "metastatic"])
+                    ),
                 )
             } else {
-                format!(
-                    "The {} {} the {} in the {}. It was {}.",
-                    pick(i, &["chef", "baker", "cook"]),
-                    pick(i / 2, &["baked", "sliced", "served"]),
-                    pick(i / 4, &["bread", "cake"]),
-                    pick(i / 3, &["oven", "kitchen", "bakery"]),
-                    pick(i / 5, &["fresh", "warm", "sweet"])
+                let noun = pick(i / 4, &["bread", "cake"]);
+                (
+                    format!("Making {noun} at {}", pick(i / 6, &["home", "work"])),
+                    format!(
+                        "The {} {} the {noun} in the {}. It was {}.",
+                        pick(i, &["chef", "baker", "cook"]),
+                        pick(i / 2, &["baked", "sliced", "served"]),
+                        pick(i / 3, &["oven", "kitchen", "bakery"]),
+                        pick(i / 5, &["fresh", "warm", "sweet"])
+                    ),
                 )
             };
-            serde_json::json!({"_id": format!("p{i}"), "title": "", "text": text}).to_string()
+            serde_json::json!({"_id": format!("p{i}"), "title": title, "text": text}).to_string()
                 + "\n"
         })
         .collect()
@@ -725,6 +731,64 @@ fn word_vectors_give_related_terms_and_expand_queries() {
     assert!(
         hits.len() > plain_hits["hits"].as_array().unwrap().len(),
         "{value}"
+    );
+    // Hybrid search re-scores BM25's hits: the same papers, none lost, none added.
+    let ids = |args: &[&str]| -> Vec<String> {
+        let run = miracle(args, home.path());
+        assert!(run.status.success(), "{}", stderr(&run));
+        let value: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let mut ids: Vec<String> = value["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let bm25 = ids(&[
+        "search",
+        "--index",
+        v,
+        "--json",
+        "--top",
+        "100",
+        "malignant tumor",
+    ]);
+    let hybrid = ids(&[
+        "search",
+        "--index",
+        v,
+        "--json",
+        "--top",
+        "100",
+        "--hybrid",
+        "malignant tumor",
+    ]);
+    assert!(!bm25.is_empty());
+    assert_eq!(bm25, hybrid);
+    // A paper indexed after the encoder was trained (it has never seen it) is still found.
+    let late = home.path().join("late.jsonl");
+    std::fs::write(
+        &late,
+        r#"{"_id": "late", "title": "", "text": "A zebra crossed the savanna."}"#,
+    )
+    .unwrap();
+    assert!(
+        miracle(&["index", "--out", v, late.to_str().unwrap()], home.path())
+            .status
+            .success()
+    );
+    assert_eq!(
+        ids(&["search", "--index", v, "--json", "--hybrid", "zebra"]),
+        ["late"]
+    );
+    assert_clear_failure(
+        &miracle(
+            &["search", "--index", &plain, "--hybrid", "tumor"],
+            home.path(),
+        ),
+        "--word-vectors",
     );
     // Training again on the index alone keeps the papers (nothing re-indexed).
     let again = miracle(&["index", "--out", v, "--word-vectors"], home.path());

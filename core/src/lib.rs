@@ -9,6 +9,7 @@
 //! MALLOC_TOP_PAD_=1073741824`. A library cannot set them for you without `unsafe`.
 
 pub mod bench;
+pub mod dense;
 pub mod fs;
 pub mod gpt;
 pub mod kernels;

@@ -73,6 +73,8 @@ pub enum WordsError {
     EmptyVocabulary { sentences: usize, min_count: u64 },
     #[error("{0}: must be at least 1")]
     Zero(&'static str),
+    #[error("{0} pairs of texts with known words: a contrastive encoder needs two or more")]
+    TooFewPairs(usize),
 }
 
 /// The sentences, as indices into a vocabulary of the words seen `min_count` times or more
@@ -318,8 +320,11 @@ pub fn train(
         .iter()
         .map(|p| p.len().div_ceil(config.batch_size))
         .sum();
-    let mut step = 0;
-    for chunk in epochs.iter().flat_map(|p| p.chunks(config.batch_size)) {
+    for (done, chunk) in epochs
+        .iter()
+        .flat_map(|p| p.chunks(config.batch_size))
+        .enumerate()
+    {
         let batch = Batch {
             words: chunk.iter().map(|&(w, _)| i64::from(w)).collect(),
             contexts: chunk.iter().map(|&(_, c)| i64::from(c)).collect(),
@@ -330,11 +335,10 @@ pub fn train(
         let loss = model.loss(&batch, &training);
         let value = loss.clone().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let lr = config.lr * (1.0 - 0.99 * step as f64 / steps as f64);
+        let lr = config.lr * (1.0 - 0.99 * done as f64 / steps as f64);
         model = optimizer.step(lr, model, grads).0;
-        step += 1;
         progress(Progress {
-            step,
+            step: done + 1,
             steps,
             loss: value,
         });

@@ -108,3 +108,58 @@ fn an_empty_vocabulary_and_zero_sizes_are_errors_not_panics() {
     let err = train(&corpus, &config, &Device::flex(), &mut |_| {}).unwrap_err();
     assert!(err.to_string().starts_with("dim"), "{err}");
 }
+
+/// Hybrid search's encoder: from word vectors, trained on pairs of texts that belong
+/// together (here a sentence's first three words and its last two), reproducibly; after
+/// training, each text's partner is nearer than the partners of the other topic's texts.
+#[test]
+fn the_dense_encoder_learns_which_texts_belong_together() {
+    use miracle_core::dense::{EncoderConfig, train_encoder};
+    let sentences = sentences(400);
+    let corpus = Corpus::new(sentences.clone(), 1);
+    let vectors = train(&corpus, &config(), &Device::flex(), &mut |_| {}).unwrap();
+    let id = |w: &str| corpus.words.iter().position(|x| x == w).unwrap() as u32;
+    let pairs: Vec<(Vec<u32>, Vec<u32>)> = sentences
+        .iter()
+        .map(|s| {
+            (
+                s[..3].iter().map(|w| id(w)).collect(),
+                s[3..].iter().map(|w| id(w)).collect(),
+            )
+        })
+        .collect();
+    let config = EncoderConfig {
+        batch_size: 32,
+        epochs: 3,
+        ..EncoderConfig::default()
+    };
+    let mut losses = Vec::new();
+    let run = |losses: &mut Vec<f32>| {
+        train_encoder(
+            &vectors,
+            &corpus.counts,
+            &pairs,
+            &config,
+            &Device::flex(),
+            &mut |p| losses.push(p.loss),
+        )
+        .unwrap()
+    };
+    let encoder = run(&mut losses);
+    assert_eq!(encoder, run(&mut Vec::new()));
+    assert!(losses.last().unwrap() < &losses[0], "{losses:?}");
+    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+    // A medical sentence's start against a medical ending and a cooking one.
+    let (start, near, far) = (&pairs[0].0, &pairs[2].1, &pairs[1].1);
+    let q = encoder.encode(start);
+    assert!(dot(&q, &encoder.encode(near)) > dot(&q, &encoder.encode(far)) + 0.2);
+    let too_few = train_encoder(
+        &vectors,
+        &corpus.counts,
+        &pairs[..1],
+        &config,
+        &Device::flex(),
+        &mut |_| {},
+    );
+    assert!(too_few.unwrap_err().to_string().contains("two or more"));
+}

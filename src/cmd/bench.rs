@@ -93,6 +93,10 @@ pub enum BenchCommand {
         /// Timed passes over all queries; the best is reported (as the reference does).
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+        /// Also train the index's word vectors and dense encoder (timed) and measure
+        /// hybrid search at this weight beside BM25 alone, in the same run.
+        #[arg(long, value_name = "W")]
+        hybrid: Option<f32>,
     },
     /// `miracle ask` latency: model load time, then calculator requests answered by the
     /// agent with the model loaded (median and p90 ms), and peak resident memory.
@@ -187,7 +191,14 @@ impl BenchCommand {
                 queries,
                 top,
                 repeat,
-            } => serde_json::to_string(&search(&corpus, &queries, top.max(1), repeat.max(1))?)?,
+                hybrid,
+            } => serde_json::to_string(&search(
+                &corpus,
+                &queries,
+                top.max(1),
+                repeat.max(1),
+                hybrid,
+            )?)?,
             BenchCommand::Ask { model, requests } => {
                 serde_json::to_string(&ask(model.as_deref(), requests.max(1), device)?)?
             }
@@ -344,6 +355,7 @@ fn search(
     queries: &std::path::Path,
     top: usize,
     repeat: usize,
+    hybrid: Option<f32>,
 ) -> anyhow::Result<serde_json::Value> {
     use miracle_corpora::{ReadOptions, read_path};
     use miracle_experts::search::{LiteratureIndex, SearchRequest};
@@ -366,34 +378,53 @@ fn search(
     }
     writer.commit()?;
     let index_s = started.elapsed().as_secs_f64();
-    let requests: Vec<SearchRequest> = texts
-        .iter()
-        .map(|t| SearchRequest {
-            snippets: false,
-            expansion: None,
-            ..SearchRequest::new(t, top)
-        })
-        .collect();
-    let mut best = f64::MAX;
-    for _ in 0..repeat {
-        let started = std::time::Instant::now();
-        for request in &requests {
-            std::hint::black_box(index.search_ids(request)?);
+    // The best of `repeat` passes over every query, as `hybrid` asks.
+    let timed = |hybrid: Option<f32>| -> anyhow::Result<f64> {
+        let requests: Vec<SearchRequest> = texts
+            .iter()
+            .map(|t| SearchRequest {
+                snippets: false,
+                hybrid,
+                ..SearchRequest::new(t, top)
+            })
+            .collect();
+        let mut best = f64::MAX;
+        for _ in 0..repeat {
+            let started = std::time::Instant::now();
+            for request in &requests {
+                std::hint::black_box(index.search_ids(request)?);
+            }
+            best = best.min(started.elapsed().as_secs_f64());
         }
-        best = best.min(started.elapsed().as_secs_f64());
-    }
-    drop(index);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(serde_json::json!({
+        Ok(best)
+    };
+    let best = timed(None)?;
+    let mut report = serde_json::json!({
         "bench": "search",
         "docs": papers.len(),
-        "queries": requests.len(),
+        "queries": texts.len(),
         "top": top,
         "index_s": index_s,
         "search_s_best": best,
-        "queries_per_s": requests.len() as f64 / best,
+        "queries_per_s": texts.len() as f64 / best,
         "threads": 1,
-    }))
+    });
+    if let Some(weight) = hybrid {
+        let started = std::time::Instant::now();
+        miracle_recipe::words::train_for_index(
+            &index,
+            &miracle_recipe::words::WORD_VECTORS,
+            &mut std::io::sink(),
+        )?;
+        report["vectors_s"] = started.elapsed().as_secs_f64().into();
+        let hybrid_s = timed(Some(weight))?;
+        report["hybrid_weight"] = weight.into();
+        report["hybrid_queries_per_s"] = (texts.len() as f64 / hybrid_s).into();
+        report["hybrid_ratio"] = (best / hybrid_s).into();
+    }
+    drop(index);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(report)
 }
 
 /// Median milliseconds of `calls` code-expert round trips in three settings, and of the peer.

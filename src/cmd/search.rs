@@ -72,6 +72,14 @@ pub struct SearchArgs {
     /// below the query's own (see --expand-terms, --expand-weight, --expand-min).
     #[arg(long)]
     expand: bool,
+    /// Hybrid retrieval: BM25's top 100 re-scored as bm25 / best + W × the dense encoder's
+    /// cosine (`miracle index --word-vectors` trains it; W: --hybrid-weight).
+    #[arg(long)]
+    hybrid: bool,
+    /// With --hybrid: the dense cosine's weight (BM25's best hit scores 1; 1.0 measured
+    /// best on SciFact's train split).
+    #[arg(long, value_name = "W", default_value_t = 1.0)]
+    hybrid_weight: f32,
     /// With --expand or --related: terms per query term.
     #[arg(long, value_name = "N", default_value_t = Expansion::default().per_term)]
     expand_terms: usize,
@@ -120,6 +128,7 @@ impl SearchArgs {
                     filters,
                     snippets: false,
                     expansion,
+                    hybrid: self.hybrid.then_some(self.hybrid_weight),
                 };
                 let n = batch(&index, queries, trec, &each, &self.tag)?;
                 writeln!(
@@ -136,6 +145,7 @@ impl SearchArgs {
                     filters,
                     snippets: true,
                     expansion,
+                    hybrid: self.hybrid.then_some(self.hybrid_weight),
                 };
                 let hits = index.search(&request)?;
                 let why = explain::why_nothing(&index, &request, &hits)?;
@@ -164,6 +174,10 @@ impl SearchArgs {
                 "--expand-weight {}: give a weight above 0 (the query's own terms weigh 1)",
                 self.expand_weight
             );
+        }
+        let w = self.hybrid_weight;
+        if !(w.is_finite() && w >= 0.0) {
+            bail!("--hybrid-weight {w}: give a weight of 0 or more (BM25's best hit scores 1)");
         }
         Ok(self.expand.then_some(Expansion {
             per_term: self.expand_terms,

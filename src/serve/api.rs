@@ -284,6 +284,7 @@ pub async fn search(
         },
         snippets: body.snippets,
         expansion: None,
+        hybrid: None,
     };
     let index = service.index.clone();
     let found = tokio::task::spawn_blocking(move || {

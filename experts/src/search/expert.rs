@@ -146,6 +146,7 @@ fn answer(
     let request = SearchRequest {
         snippets: settings.snippets,
         expansion: None,
+        hybrid: None,
         ..SearchRequest::new(query, settings.top)
     };
     let hits = open(settings, slot)?.search(&request)?;

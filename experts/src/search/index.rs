@@ -22,6 +22,7 @@ use tantivy::{
 type Found = (Searcher, Box<dyn Query>, Vec<(Score, DocAddress)>);
 
 use super::citation::Details;
+use super::dense::DenseIndex;
 use super::error::SearchError;
 use super::query::{self, Filters, Weights};
 use super::schema::{self, Fields};
@@ -42,6 +43,8 @@ pub struct LiteratureIndex {
     pub(super) fields: Fields,
     /// The word vectors beside the index, read on first use (most searches need none).
     words: OnceLock<Option<WordVectors>>,
+    /// The dense half of hybrid search, likewise.
+    dense: OnceLock<Option<DenseIndex>>,
 }
 
 /// What one search asks for.
@@ -55,6 +58,9 @@ pub struct SearchRequest {
     /// Add each query term's nearest terms from the index's word vectors (which the index
     /// must have: `miracle index --word-vectors`). Natural-language queries only.
     pub expansion: Option<Expansion>,
+    /// Hybrid retrieval: BM25's top hits re-scored with the dense encoder's cosine at this
+    /// weight (the index must have one: `miracle index --word-vectors`).
+    pub hybrid: Option<f32>,
 }
 
 impl SearchRequest {
@@ -65,6 +71,7 @@ impl SearchRequest {
             filters: Filters::default(),
             snippets: true,
             expansion: None,
+            hybrid: None,
         }
     }
 }
@@ -143,7 +150,17 @@ impl LiteratureIndex {
             reader,
             fields,
             words: OnceLock::new(),
+            dense: OnceLock::new(),
         })
+    }
+
+    /// The dense encoder and paper vectors trained for this index, if any.
+    pub fn dense(&self) -> Result<Option<&DenseIndex>, SearchError> {
+        if let Some(dense) = self.dense.get() {
+            return Ok(dense.as_ref());
+        }
+        let loaded = DenseIndex::load(&self.dir)?;
+        Ok(self.dense.get_or_init(|| loaded).as_ref())
     }
 
     /// The word vectors trained for this index (`miracle index --word-vectors`), if any.
@@ -259,6 +276,16 @@ impl LiteratureIndex {
     /// batch runs (TREC) need, at a fraction of the cost per hit.
     pub fn search_ids(&self, request: &SearchRequest) -> Result<Vec<(f32, String)>, SearchError> {
         let (searcher, _, found) = self.top_docs(request)?;
+        let ids = self.ids_of(&searcher, &found)?;
+        Ok(found.into_iter().map(|(score, _)| score).zip(ids).collect())
+    }
+
+    /// The paper ids of `found`, read from the id column.
+    fn ids_of(
+        &self,
+        searcher: &Searcher,
+        found: &[(f32, DocAddress)],
+    ) -> Result<Vec<String>, SearchError> {
         let mut ids = vec![String::new(); found.len()];
         // Per segment, the hits' term ordinals in sorted order: the id dictionary is then
         // read in one forward pass instead of one block lookup per hit.
@@ -297,7 +324,50 @@ impl LiteratureIndex {
                 })
                 .map_err(|e| SearchError::corrupt(&self.dir, e))?;
         }
-        Ok(found.into_iter().map(|(score, _)| score).zip(ids).collect())
+        Ok(ids)
+    }
+
+    /// BM25's hits re-scored by the dense encoder (the module doc of [`super::dense`]).
+    fn rescore(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        weight: f32,
+        mut found: Vec<(f32, DocAddress)>,
+    ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
+        let missing = || {
+            SearchError::Query(format!(
+                "the index at {} has no dense vectors for hybrid search: train them with `miracle index --out {} --word-vectors`",
+                self.dir.display(),
+                self.dir.display()
+            ))
+        };
+        let (Some(words), Some(dense)) = (self.word_vectors()?, self.dense()?) else {
+            return Err(missing());
+        };
+        if !dense.matches(words) {
+            return Err(SearchError::corrupt(
+                &self.dir,
+                format!(
+                    "{} and {} were trained apart; train both again with `miracle index --out {} --word-vectors`",
+                    super::dense::FILE,
+                    super::words::FILE,
+                    self.dir.display()
+                ),
+            ));
+        }
+        let best = found.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
+        let Some(query) = dense.encode(words, &analyzer::terms(&request.query)) else {
+            found.truncate(request.top.max(1));
+            return Ok(found);
+        };
+        let ids = self.ids_of(searcher, &found)?;
+        for ((score, _), id) in found.iter_mut().zip(&ids) {
+            *score = *score / best + weight * dense.similarity(id, &query);
+        }
+        found.sort_by(|a, b| b.0.total_cmp(&a.0));
+        found.truncate(request.top.max(1));
+        Ok(found)
     }
 
     /// The query for `request` and its top documents.
@@ -324,7 +394,11 @@ impl LiteratureIndex {
         )?;
         let query = query::filtered(built, &self.fields, &request.filters)?;
         let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(request.top.max(1)).order_by_score();
+        let wanted = match request.hybrid {
+            Some(_) => request.top.max(super::dense::CANDIDATES),
+            None => request.top.max(1),
+        };
+        let top = TopDocs::with_limit(wanted).order_by_score();
         // A damaged file that passed its checksum may still make tantivy panic: report it as
         // damage rather than taking the caller down.
         let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -332,6 +406,10 @@ impl LiteratureIndex {
         }))
         .map_err(|_| SearchError::corrupt(&self.dir, "reading it failed"))?
         .map_err(|e| SearchError::corrupt(&self.dir, e))?;
+        let found = match request.hybrid {
+            Some(weight) => self.rescore(&searcher, request, weight, found)?,
+            None => found,
+        };
         Ok((searcher, query, found))
     }
 

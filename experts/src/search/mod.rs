@@ -4,11 +4,13 @@
 //! - [`schema`]: the fields. [`query`]: natural-language and advanced queries, filters.
 //! - [`index`]: the index on disk. [`citation`]: APA and GB/T 7714-2015.
 //! - [`default_index`]: the index of the shipped corpora, built on first use.
-//! - [`words`]: word vectors beside an index: related terms and query expansion.
+//! - [`words`]: word vectors beside an index: related terms and query expansion;
+//!   [`dense`]: the encoder that hybrid search re-scores BM25's hits with.
 
 pub mod analyzer;
 pub mod citation;
 pub mod default_index;
+pub mod dense;
 mod error;
 mod expert;
 pub mod explain;

@@ -148,6 +148,11 @@ impl WordVectors {
         &self.data[i * self.dim()..(i + 1) * self.dim()]
     }
 
+    /// The row of an index term, if it has one.
+    pub fn index_of(&self, term: &str) -> Option<usize> {
+        self.by_term.get(term).copied()
+    }
+
     /// The vector of an index term, if it has one.
     pub fn vector(&self, term: &str) -> Option<&[f32]> {
         self.by_term.get(term).map(|&i| self.row(i))

@@ -1,0 +1,255 @@
+//! Hybrid retrieval's dense half (`dense.bin` beside an index): a bag-of-words encoder
+//! trained on the index's own title↔abstract pairs (miracle-core's `dense`), and every
+//! paper's vector. A hybrid search takes BM25's top hits and re-scores each as
+//! `bm25 / best bm25 + weight × cosine(query, paper)`: BM25's hits are never lost, and a
+//! paper the encoder ranks high moves up among them.
+//!
+//! The file: a magic line, a JSON header line, one line per paper id, then little-endian
+//! f32s: the word weights, the word vectors (in `words.bin`'s order) and the papers'
+//! unit vectors.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::SearchError;
+use super::words::WordVectors;
+
+pub const FILE: &str = "dense.bin";
+const MAGIC: &str = "MIRACLE-DENSE 1";
+
+/// How many of BM25's hits a hybrid search re-scores (at least the hits asked for).
+pub const CANDIDATES: usize = 100;
+
+/// The encoder and the papers' vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseIndex {
+    header: Header,
+    weights: Vec<f32>,
+    vectors: Vec<f32>,
+    papers: HashMap<String, usize>,
+    paper_vectors: Vec<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Header {
+    dim: usize,
+    words: usize,
+    papers: usize,
+    #[serde(default)]
+    trained: serde_json::Value,
+}
+
+impl DenseIndex {
+    /// An encoder of `words` (one weight, `dim` floats each) and the papers' vectors.
+    pub fn new(
+        dim: usize,
+        weights: Vec<f32>,
+        vectors: Vec<f32>,
+        papers: Vec<(String, Vec<f32>)>,
+        trained: serde_json::Value,
+    ) -> Result<Self, String> {
+        let words = weights.len();
+        if dim == 0 || vectors.len() != words * dim || papers.iter().any(|(_, v)| v.len() != dim) {
+            return Err(format!("sizes do not agree (dim {dim}, {words} words)"));
+        }
+        let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
+        if !finite(&weights) || !finite(&vectors) || !papers.iter().all(|(_, v)| finite(v)) {
+            return Err("a number is not finite".into());
+        }
+        let header = Header {
+            dim,
+            words,
+            papers: papers.len(),
+            trained,
+        };
+        let mut index = HashMap::with_capacity(papers.len());
+        let mut paper_vectors = Vec::with_capacity(papers.len() * dim);
+        for (id, v) in papers {
+            if index.insert(id, index.len()).is_some() {
+                return Err("a paper is listed twice".into());
+            }
+            paper_vectors.extend(v);
+        }
+        Ok(DenseIndex {
+            header,
+            weights,
+            vectors,
+            papers: index,
+            paper_vectors,
+        })
+    }
+
+    /// The unit vector of a query's terms, read through `words` (terms it lacks add
+    /// nothing); `None` when no term is known.
+    pub fn encode(&self, words: &WordVectors, terms: &[String]) -> Option<Vec<f32>> {
+        let dim = self.header.dim;
+        let mut v = vec![0.0f32; dim];
+        let mut any = false;
+        for i in terms.iter().filter_map(|t| words.index_of(t)) {
+            if i >= self.header.words {
+                continue;
+            }
+            let row = &self.vectors[i * dim..(i + 1) * dim];
+            v.iter_mut()
+                .zip(row)
+                .for_each(|(x, r)| *x += self.weights[i] * r);
+            any = true;
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        (any && norm > 0.0).then(|| v.into_iter().map(|x| x / norm).collect())
+    }
+
+    /// The cosine of a paper with a query vector; 0 for a paper indexed after training.
+    pub fn similarity(&self, paper: &str, query: &[f32]) -> f32 {
+        let dim = self.header.dim;
+        self.papers.get(paper).map_or(0.0, |&i| {
+            self.paper_vectors[i * dim..(i + 1) * dim]
+                .iter()
+                .zip(query)
+                .map(|(a, b)| a * b)
+                .sum()
+        })
+    }
+
+    /// Whether it was trained with the word list of `words` (same length): else stale.
+    pub fn matches(&self, words: &WordVectors) -> bool {
+        self.header.words == words.len()
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<(), SearchError> {
+        let path = dir.join(FILE);
+        let tmp = dir.join(format!("{FILE}.tmp"));
+        let mut ids: Vec<(&String, &usize)> = self.papers.iter().collect();
+        ids.sort_by_key(|&(_, &i)| i);
+        let mut bytes = Vec::new();
+        writeln!(bytes, "{MAGIC}").expect("in memory");
+        writeln!(
+            bytes,
+            "{}",
+            serde_json::to_string(&self.header).expect("plain header")
+        )
+        .expect("in memory");
+        for (id, _) in &ids {
+            writeln!(bytes, "{id}").expect("in memory");
+        }
+        for x in self
+            .weights
+            .iter()
+            .chain(&self.vectors)
+            .chain(&self.paper_vectors)
+        {
+            bytes.extend_from_slice(&x.to_le_bytes());
+        }
+        std::fs::write(&tmp, bytes).map_err(|e| SearchError::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| SearchError::io(&path, e))
+    }
+
+    /// The dense index beside the index in `dir`, if it has one.
+    pub fn load(dir: &Path) -> Result<Option<Self>, SearchError> {
+        let path = dir.join(FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(SearchError::io(&path, e)),
+        };
+        Self::parse(&bytes).map(Some).map_err(|detail| {
+            SearchError::corrupt(
+                dir,
+                format!(
+                    "{FILE}: {detail}; train it again with `miracle index --out {} --word-vectors`",
+                    dir.display()
+                ),
+            )
+        })
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let mut rest = bytes;
+        let mut line = || -> Result<&str, String> {
+            let end = rest
+                .iter()
+                .position(|&b| b == b'\n')
+                .ok_or("the file ends inside its list of papers")?;
+            let text = std::str::from_utf8(&rest[..end]).map_err(|_| "a line is not UTF-8")?;
+            rest = &rest[end + 1..];
+            Ok(text)
+        };
+        if line()? != MAGIC {
+            return Err(format!("not a dense-vectors file (no `{MAGIC}` line)"));
+        }
+        let header: Header =
+            serde_json::from_str(line()?).map_err(|e| format!("its header: {e}"))?;
+        let mut ids = Vec::new();
+        for _ in 0..header.papers {
+            ids.push(line()?.to_string());
+        }
+        let floats = header
+            .words
+            .checked_mul(header.dim + 1)
+            .and_then(|n| n.checked_add(header.papers.checked_mul(header.dim)?));
+        if floats.and_then(|n| n.checked_mul(4)) != Some(rest.len()) {
+            return Err(format!(
+                "{} bytes of numbers do not fit its header",
+                rest.len()
+            ));
+        }
+        let all: Vec<f32> = rest
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let (weights, rest) = all.split_at(header.words);
+        let (vectors, papers) = rest.split_at(header.words * header.dim);
+        let papers = ids
+            .into_iter()
+            .zip(papers.chunks(header.dim.max(1)).map(<[f32]>::to_vec))
+            .collect();
+        Self::new(
+            header.dim,
+            weights.to_vec(),
+            vectors.to_vec(),
+            papers,
+            header.trained,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_dense_vectors_load_back_and_damage_is_named() {
+        let dense = DenseIndex::new(
+            2,
+            vec![1.0, 0.5],
+            vec![1.0, 0.0, 0.0, 1.0],
+            vec![("p1".into(), vec![1.0, 0.0]), ("p2".into(), vec![0.0, 1.0])],
+            serde_json::Value::Null,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(DenseIndex::load(dir.path()).unwrap(), None);
+        dense.save(dir.path()).unwrap();
+        let loaded = DenseIndex::load(dir.path()).unwrap().unwrap();
+        assert_eq!(loaded, dense);
+        assert_eq!(loaded.similarity("p2", &[0.0, 1.0]), 1.0);
+        assert_eq!(loaded.similarity("unknown", &[0.0, 1.0]), 0.0);
+        let path = dir.path().join(FILE);
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        let err = DenseIndex::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("do not fit") && err.contains("--word-vectors"),
+            "{err}"
+        );
+        std::fs::write(
+            &path,
+            "MIRACLE-DENSE 1\n{\"dim\":9999999999,\"words\":9999999999,\"papers\":0}\n",
+        )
+        .unwrap();
+        assert!(DenseIndex::load(dir.path()).is_err());
+    }
+}
