@@ -31,16 +31,21 @@ pub struct EncoderConfig {
     pub seed: u64,
 }
 
+impl EncoderConfig {
+    /// What `miracle index --word-vectors` trains hybrid search's encoder with.
+    pub const DEFAULT: EncoderConfig = EncoderConfig {
+        batch_size: 128,
+        epochs: 8,
+        lr: 3e-3,
+        temperature: 0.05,
+        sif: 1e-3,
+        seed: 1,
+    };
+}
+
 impl Default for EncoderConfig {
     fn default() -> Self {
-        EncoderConfig {
-            batch_size: 128,
-            epochs: 8,
-            lr: 3e-3,
-            temperature: 0.05,
-            sif: 1e-3,
-            seed: 1,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -48,20 +48,26 @@ pub struct Word2VecConfig {
     pub seed: u64,
 }
 
+impl Word2VecConfig {
+    /// What `miracle index --word-vectors` trains with (docs/BENCHMARKS.md, "Hybrid
+    /// retrieval and word vectors").
+    pub const DEFAULT: Word2VecConfig = Word2VecConfig {
+        dim: 64,
+        window: 5,
+        negatives: 5,
+        min_count: 3,
+        subsample: 1e-4,
+        epochs: 3,
+        min_steps: 300,
+        batch_size: 4096,
+        lr: 0.01,
+        seed: 1,
+    };
+}
+
 impl Default for Word2VecConfig {
     fn default() -> Self {
-        Word2VecConfig {
-            dim: 64,
-            window: 5,
-            negatives: 5,
-            min_count: 3,
-            subsample: 1e-4,
-            epochs: 3,
-            min_steps: 300,
-            batch_size: 4096,
-            lr: 0.01,
-            seed: 1,
-        }
+        Self::DEFAULT
     }
 }
 

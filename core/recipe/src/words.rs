@@ -13,30 +13,12 @@ use miracle_experts::search::{LiteratureIndex, WordVectors, analyzer};
 
 use crate::{Progress, Report};
 
-/// The settings `miracle index --word-vectors` trains with (measured in docs/EVAL.md,
-/// "Word vectors").
-pub const WORD_VECTORS: Word2VecConfig = Word2VecConfig {
-    dim: 64,
-    window: 5,
-    negatives: 5,
-    min_count: 3,
-    subsample: 1e-4,
-    epochs: 3,
-    min_steps: 300,
-    batch_size: 4096,
-    lr: 0.01,
-    seed: 1,
-};
+/// The settings `miracle index --word-vectors` trains with (docs/BENCHMARKS.md, "Hybrid
+/// retrieval and word vectors").
+pub const WORD_VECTORS: Word2VecConfig = Word2VecConfig::DEFAULT;
 
-/// The settings of hybrid search's encoder (docs/EVAL.md, "Word vectors").
-pub const ENCODER: EncoderConfig = EncoderConfig {
-    batch_size: 128,
-    epochs: 8,
-    lr: 3e-3,
-    temperature: 0.05,
-    sif: 1e-3,
-    seed: 1,
-};
+/// The settings of hybrid search's encoder.
+pub const ENCODER: EncoderConfig = EncoderConfig::DEFAULT;
 
 /// Trains word vectors on every paper of `index` (title, abstract and keywords, each a
 /// sentence), then hybrid search's encoder from them on its title↔abstract pairs, and

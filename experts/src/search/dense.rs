@@ -9,12 +9,12 @@
 //! unit vectors.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::error::SearchError;
+use super::vectors_file::{self, Reader};
 use super::words::WordVectors;
 
 pub const FILE: &str = "dense.bin";
@@ -121,86 +121,33 @@ impl DenseIndex {
     }
 
     pub fn save(&self, dir: &Path) -> Result<(), SearchError> {
-        let path = dir.join(FILE);
-        let tmp = dir.join(format!("{FILE}.tmp"));
         let mut ids: Vec<(&String, &usize)> = self.papers.iter().collect();
         ids.sort_by_key(|&(_, &i)| i);
-        let mut bytes = Vec::new();
-        writeln!(bytes, "{MAGIC}").expect("in memory");
-        writeln!(
-            bytes,
-            "{}",
-            serde_json::to_string(&self.header).expect("plain header")
-        )
-        .expect("in memory");
-        for (id, _) in &ids {
-            writeln!(bytes, "{id}").expect("in memory");
-        }
-        for x in self
+        let floats = self
             .weights
             .iter()
             .chain(&self.vectors)
-            .chain(&self.paper_vectors)
-        {
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-        std::fs::write(&tmp, bytes).map_err(|e| SearchError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| SearchError::io(&path, e))
+            .chain(&self.paper_vectors);
+        let lines = ids.into_iter().map(|(id, _)| id.clone());
+        vectors_file::write(dir, FILE, MAGIC, &self.header, lines, floats.copied())
     }
 
     /// The dense index beside the index in `dir`, if it has one.
     pub fn load(dir: &Path) -> Result<Option<Self>, SearchError> {
-        let path = dir.join(FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(SearchError::io(&path, e)),
-        };
-        Self::parse(&bytes).map(Some).map_err(|detail| {
-            SearchError::corrupt(
-                dir,
-                format!(
-                    "{FILE}: {detail}; train it again with `miracle index --out {} --word-vectors`",
-                    dir.display()
-                ),
-            )
-        })
+        vectors_file::read(dir, FILE, Self::parse)
     }
 
-    fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let mut rest = bytes;
-        let mut line = || -> Result<&str, String> {
-            let end = rest
-                .iter()
-                .position(|&b| b == b'\n')
-                .ok_or("the file ends inside its list of papers")?;
-            let text = std::str::from_utf8(&rest[..end]).map_err(|_| "a line is not UTF-8")?;
-            rest = &rest[end + 1..];
-            Ok(text)
-        };
-        if line()? != MAGIC {
-            return Err(format!("not a dense-vectors file (no `{MAGIC}` line)"));
-        }
-        let header: Header =
-            serde_json::from_str(line()?).map_err(|e| format!("its header: {e}"))?;
+    fn parse(file: &mut Reader<'_>) -> Result<Self, String> {
+        let header: Header = file.header(MAGIC)?;
         let mut ids = Vec::new();
         for _ in 0..header.papers {
-            ids.push(line()?.to_string());
+            ids.push(file.line()?.to_string());
         }
-        let floats = header
+        let count = header
             .words
             .checked_mul(header.dim + 1)
             .and_then(|n| n.checked_add(header.papers.checked_mul(header.dim)?));
-        if floats.and_then(|n| n.checked_mul(4)) != Some(rest.len()) {
-            return Err(format!(
-                "{} bytes of numbers do not fit its header",
-                rest.len()
-            ));
-        }
-        let all: Vec<f32> = rest
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let all = file.floats(count)?;
         let (weights, rest) = all.split_at(header.words);
         let (vectors, papers) = rest.split_at(header.words * header.dim);
         let papers = ids
@@ -243,7 +190,7 @@ mod tests {
         std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
         let err = DenseIndex::load(dir.path()).unwrap_err().to_string();
         assert!(
-            err.contains("do not fit") && err.contains("--word-vectors"),
+            err.contains("bytes of numbers") && err.contains("--word-vectors"),
             "{err}"
         );
         std::fs::write(

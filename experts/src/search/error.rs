@@ -21,6 +21,12 @@ pub enum SearchError {
         "the index at {dir} is damaged ({detail}): rebuild it with `miracle index --out {dir}` into an empty folder"
     )]
     Corrupt { dir: PathBuf, detail: String },
+    /// Word vectors or the dense encoder beside an index are damaged; the index is not.
+    #[error(
+        "{path}: {detail}; train the word vectors again with `miracle index --out {} --word-vectors`",
+        path.parent().unwrap_or(path).display()
+    )]
+    Vectors { path: PathBuf, detail: String },
     #[error("the index at {0} is being written by another process; wait for it to finish")]
     Locked(PathBuf),
     /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)

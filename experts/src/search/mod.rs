@@ -19,6 +19,7 @@ pub mod known;
 pub mod query;
 pub mod schema;
 pub mod support;
+mod vectors_file;
 pub mod words;
 
 use miracle_corpora::Paper;

@@ -8,12 +8,12 @@
 //! most frequent first) and the unit-length vectors as little-endian f32, row by row.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::error::SearchError;
+use super::vectors_file::{self, Reader};
 
 /// The file beside the index's own.
 pub const FILE: &str = "words.bin";
@@ -224,66 +224,32 @@ impl WordVectors {
 
     /// Writes the vectors into `dir` (atomically: a temporary file renamed).
     pub fn save(&self, dir: &Path) -> Result<(), SearchError> {
-        let path = dir.join(FILE);
-        let tmp = dir.join(format!("{FILE}.tmp"));
-        let mut bytes = Vec::with_capacity(self.data.len() * 4 + self.len() * 24);
-        writeln!(bytes, "{MAGIC}").expect("in memory");
-        writeln!(
-            bytes,
-            "{}",
-            serde_json::to_string(&self.header).expect("plain header")
+        let lines = self
+            .entries
+            .iter()
+            .map(|e| format!("{}\t{}\t{}", e.term, e.word, e.count));
+        vectors_file::write(
+            dir,
+            FILE,
+            MAGIC,
+            &self.header,
+            lines,
+            self.data.iter().copied(),
         )
-        .expect("in memory");
-        for e in &self.entries {
-            writeln!(bytes, "{}\t{}\t{}", e.term, e.word, e.count).expect("in memory");
-        }
-        for x in &self.data {
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-        std::fs::write(&tmp, bytes).map_err(|e| SearchError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| SearchError::io(&path, e))
     }
 
     /// The vectors beside the index in `dir`: `None` when it has none; a damaged file is
     /// an error that says to train them again.
     pub fn load(dir: &Path) -> Result<Option<Self>, SearchError> {
-        let path = dir.join(FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(SearchError::io(&path, e)),
-        };
-        Self::parse(&bytes).map(Some).map_err(|detail| {
-            SearchError::corrupt(
-                dir,
-                format!(
-                    "{FILE}: {detail}; train the word vectors again with `miracle index --out {} --word-vectors`",
-                    dir.display()
-                ),
-            )
-        })
+        vectors_file::read(dir, FILE, Self::parse)
     }
 
-    fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let mut rest = bytes;
-        let mut line = || -> Result<&str, String> {
-            let end = rest
-                .iter()
-                .position(|&b| b == b'\n')
-                .ok_or("the file ends inside its word list")?;
-            let text = std::str::from_utf8(&rest[..end]).map_err(|_| "a line is not UTF-8")?;
-            rest = &rest[end + 1..];
-            Ok(text)
-        };
-        if line()? != MAGIC {
-            return Err(format!("not a word-vectors file (no `{MAGIC}` line)"));
-        }
-        let header: Header =
-            serde_json::from_str(line()?).map_err(|e| format!("its header: {e}"))?;
+    fn parse(file: &mut Reader<'_>) -> Result<Self, String> {
+        let header: Header = file.header(MAGIC)?;
         // A hostile header must not make us reserve memory for words it does not list.
         let mut words = Vec::new();
         for i in 0..header.words {
-            let text = line()?;
+            let text = file.line()?;
             let mut fields = text.split('\t');
             let (Some(term), Some(word), Some(count), None) =
                 (fields.next(), fields.next(), fields.next(), fields.next())
@@ -295,23 +261,7 @@ impl WordVectors {
                 .map_err(|_| format!("word {}: the count {count:?} is not a number", i + 1))?;
             words.push((term.to_string(), word.to_string(), count));
         }
-        let expected = header
-            .words
-            .checked_mul(header.dim)
-            .and_then(|n| n.checked_mul(4));
-        if expected != Some(rest.len()) {
-            return Err(format!(
-                "{} bytes of vectors where {} words of {} need {}",
-                rest.len(),
-                header.words,
-                header.dim,
-                expected.map_or("more than memory holds".to_string(), |n| n.to_string())
-            ));
-        }
-        let data = rest
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let data = file.floats(header.words.checked_mul(header.dim))?;
         Self::normalised(words, header.dim, data, header.trained)
     }
 }
@@ -373,7 +323,7 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let err = WordVectors::load(dir.path()).unwrap_err().to_string();
         assert!(
-            err.contains("bytes of vectors") && err.contains("--word-vectors"),
+            err.contains("bytes of numbers") && err.contains("--word-vectors"),
             "{err}"
         );
         std::fs::write(
@@ -382,7 +332,7 @@ mod tests {
         )
         .unwrap();
         let err = WordVectors::load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("ends inside its word list"), "{err}");
+        assert!(err.contains("ends inside its list"), "{err}");
         std::fs::write(&path, "not it").unwrap();
         assert!(WordVectors::load(dir.path()).is_err());
     }
