@@ -931,6 +931,23 @@ fn the_openai_surface_lists_its_model_and_honours_or_refuses_each_field() {
                 "{key:?}"
             );
         }
+        // A body over the limit is refused (413) where the page can read why.
+        let big = client
+            .post(&chat)
+            .header("Origin", page)
+            .bearer_auth(KEY)
+            .header("Content-Type", "application/json")
+            .body(format!("{{\"x\": \"{}\"}}", "a".repeat(100 * 1024)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(big.status(), 413);
+        assert_eq!(
+            big.headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap()),
+            Some(page)
+        );
         let elsewhere = client
             .post(&chat)
             .header("Origin", "http://evil.example")

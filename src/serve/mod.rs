@@ -167,7 +167,11 @@ fn router(service: Arc<Service>, limits: &config::Limits, cors: Option<&config::
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no such endpoint; see docs/SERVE.md")
         })
-        .layer(guard);
+        .layer(guard)
+        .layer(middleware::from_fn_with_state(
+            service.clone(),
+            refuse_oversized,
+        ));
     // Outside the keys and the limits: a browser's preflight carries no key, and is answered
     // here; every answer, refusals included, carries the allowed origin so the page can
     // read it.
@@ -254,20 +258,19 @@ async fn authorize(
     }
 }
 
-/// Metrics and one JSON log line per request. Refusals that come without a body (tower-http's
-/// 408, axum's 405 and some 400s) get the same JSON error body as every other; a declared
-/// body over the limit is refused at once, before it is read or holds a concurrency slot.
-async fn observe(State(service): State<Arc<Service>>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().to_string();
-    let path = request.uri().path().to_string();
-    let route = route_of(&path);
+/// A body declared larger than the limit is refused at once, before it is read or holds a
+/// concurrency slot; inside the CORS layer, so a page of an allowed origin can read why.
+async fn refuse_oversized(
+    State(service): State<Arc<Service>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let mut response = match declared {
+    match declared {
         Some(length) if length > service.body_bytes as u64 => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
@@ -276,13 +279,20 @@ async fn observe(State(service): State<Arc<Service>>, request: Request, next: Ne
             ),
         )
         .into_response(),
-        _ => {
-            service.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-            let response = next.run(request).await;
-            service.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
-            response
-        }
-    };
+        _ => next.run(request).await,
+    }
+}
+
+/// Metrics and one JSON log line per request. Refusals that come without a body (tower-http's
+/// 408, axum's 405 and some 400s) get the same JSON error body as every other.
+async fn observe(State(service): State<Arc<Service>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let route = route_of(&path);
+    service.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let mut response = next.run(request).await;
+    service.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     let status = response.status();
     let is_json = response
         .headers()
