@@ -41,6 +41,9 @@ pub enum ModelDirError {
     Tokenizer(#[from] TokenizerError),
     #[error("{path}: cannot read the weights: {message}")]
     Weights { path: PathBuf, message: String },
+    /// The model's weights could not be serialised for writing.
+    #[error("{path}: cannot write the weights: {message}")]
+    WeightsOut { path: PathBuf, message: String },
     #[error(transparent)]
     Form(#[from] WeightsError),
     #[error(
@@ -68,7 +71,7 @@ pub fn save(
     tokenizer: &Tokenizer,
     model: &Gpt,
 ) -> Result<(), ModelDirError> {
-    let weights = weights_bytes(model).map_err(|message| ModelDirError::Weights {
+    let weights = weights_bytes(model).map_err(|message| ModelDirError::WeightsOut {
         path: dir.join(WEIGHTS_FILE),
         message,
     })?;
