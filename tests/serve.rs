@@ -176,6 +176,22 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
             none["why_nothing"].as_str().unwrap().contains("has a year"),
             "{none}"
         );
+        // Hybrid search on an index without a dense encoder says how to train one.
+        let (status, no_dense) = post(
+            &client,
+            &server.url("/v1/search"),
+            Some(KEY),
+            &json!({"query": "图书馆 信息服务", "hybrid": true}),
+        )
+        .await;
+        assert_eq!(status, 400, "{no_dense}");
+        assert!(
+            no_dense["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--word-vectors"),
+            "{no_dense}"
+        );
         // APA's italics as the caller's page writes them; an unknown form is refused.
         let (status, marked) = post(
             &client,

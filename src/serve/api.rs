@@ -253,6 +253,10 @@ pub struct SearchBody {
     /// How APA's italics are written in `apa`: `plain` (none), `markdown` or `html`.
     #[serde(default)]
     markup: Markup,
+    /// Hybrid retrieval: BM25's hits re-scored by the index's dense encoder (weight 1.0),
+    /// which `miracle index --word-vectors` trains.
+    #[serde(default)]
+    hybrid: bool,
 }
 
 fn ten() -> usize {
@@ -284,7 +288,7 @@ pub async fn search(
         },
         snippets: body.snippets,
         expansion: None,
-        hybrid: None,
+        hybrid: body.hybrid.then_some(1.0),
     };
     let index = service.index.clone();
     let found = tokio::task::spawn_blocking(move || {
