@@ -790,6 +790,29 @@ fn word_vectors_give_related_terms_and_expand_queries() {
         ),
         "--word-vectors",
     );
+    // The same papers in another order train the same vectors.
+    let reversed = home.path().join("reversed.jsonl");
+    let mut lines: Vec<String> = two_topic_papers(400).lines().map(String::from).collect();
+    lines.reverse();
+    std::fs::write(&reversed, lines.join("\n")).unwrap();
+    let other = home.path().join("other");
+    let o = other.to_str().unwrap();
+    let again = miracle(
+        &[
+            "index",
+            "--out",
+            o,
+            reversed.to_str().unwrap(),
+            "--word-vectors",
+        ],
+        home.path(),
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        std::fs::read(other.join("words.bin")).unwrap()
+            == std::fs::read(vectors.join("words.bin")).unwrap(),
+        "the vectors depend on the order the papers came in"
+    );
     // Training again on the index alone keeps the papers (nothing re-indexed).
     let again = miracle(&["index", "--out", v, "--word-vectors"], home.path());
     assert!(again.status.success(), "{}", stderr(&again));

@@ -28,7 +28,10 @@ pub fn train_for_index(
     config: &Word2VecConfig,
     out: &mut dyn Report,
 ) -> anyhow::Result<WordVectors> {
-    let papers = index.papers()?;
+    // In id order, not the index's (which depends on how its segments were written), so
+    // the same papers give the same vectors however they were indexed.
+    let mut papers = index.papers()?;
+    papers.sort_by(|a, b| a.id.cmp(&b.id));
     let (words, corpus, vectors) = train_words(&papers, config, out)?;
     words.save(index.dir())?;
     match train_dense(&papers, &corpus, &vectors, out) {
