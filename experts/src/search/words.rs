@@ -207,9 +207,14 @@ impl WordVectors {
         let asked: Vec<&str> = terms.iter().map(String::as_str).collect();
         let mut added: Vec<(String, f32)> = Vec::new();
         for term in &asked {
-            for near in self.related(&[term], &[], expansion.per_term + asked.len()) {
-                if near.similarity < expansion.min_similarity || asked.contains(&near.term.as_str())
-                {
+            // The query's other terms may be among the nearest: ask for that many more.
+            let nearest = self
+                .related(&[term], &[], expansion.per_term + asked.len())
+                .into_iter()
+                .filter(|near| !asked.contains(&near.term.as_str()))
+                .take(expansion.per_term);
+            for near in nearest {
+                if near.similarity < expansion.min_similarity {
                     continue;
                 }
                 let weight = expansion.weight * near.similarity;
@@ -308,6 +313,12 @@ mod tests {
         let terms: Vec<&str> = added.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(terms, ["man", "woman"]);
         assert!(added.iter().all(|(_, w)| *w <= 0.5 && *w > 0.2));
+        let none = Expansion {
+            per_term: 0,
+            min_similarity: -1.0,
+            weight: 0.5,
+        };
+        assert!(v.expand(&["king".into(), "queen".into()], &none).is_empty());
     }
 
     #[test]
