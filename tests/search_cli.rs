@@ -790,6 +790,21 @@ fn word_vectors_give_related_terms_and_expand_queries() {
         ),
         "--word-vectors",
     );
+    // MIRACLE_HYBRID turns hybrid search on for the search expert (the agent's too); a
+    // value that is no weight is refused in one line.
+    let expert = |hybrid: &str| {
+        common::command()
+            .args(["expert", "search", "malignant tumor"])
+            .env("MIRACLE_HOME", home.path())
+            .env("MIRACLE_INDEX", v)
+            .env("MIRACLE_HYBRID", hybrid)
+            .output()
+            .unwrap()
+    };
+    let found = expert("1.0");
+    assert!(found.status.success(), "{}", stderr(&found));
+    assert!(stdout(&found).contains("1. [p"), "{}", stdout(&found));
+    assert_clear_failure(&expert("lots"), "MIRACLE_HYBRID");
     // The same papers in another order train the same vectors.
     let reversed = home.path().join("reversed.jsonl");
     let mut lines: Vec<String> = two_topic_papers(400).lines().map(String::from).collect();

@@ -12,6 +12,7 @@ pub fn command() -> Command {
     command.env_remove("RUST_BACKTRACE");
     // A developer's own choice of default index must not change what the tests search.
     command.env_remove("MIRACLE_INDEX");
+    command.env_remove("MIRACLE_HYBRID");
     command
 }
 

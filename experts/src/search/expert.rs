@@ -34,6 +34,23 @@ struct Settings {
     snippets: bool,
     /// A JSON array of the papers instead of numbered citations (for workflows).
     json: bool,
+    /// Hybrid search's weight, from `MIRACLE_HYBRID` (an experiment switch: docs/EVAL.md,
+    /// "Word vectors and hybrid retrieval"); the text of a value that is not a weight.
+    hybrid: Result<Option<f32>, String>,
+}
+
+/// `MIRACLE_HYBRID=W`: every search of this expert re-scores BM25's hits with the index's
+/// dense encoder at weight `W`; unset, BM25 alone.
+fn hybrid_from_env() -> Result<Option<f32>, String> {
+    match std::env::var("MIRACLE_HYBRID") {
+        Err(_) => Ok(None),
+        Ok(text) => match text.trim().parse::<f32>() {
+            Ok(w) if w.is_finite() && w >= 0.0 => Ok(Some(w)),
+            _ => Err(format!(
+                "MIRACLE_HYBRID={text:?} is not a weight: give a number of 0 or more (1.0 measured best), or unset it"
+            )),
+        },
+    }
 }
 
 impl Search {
@@ -47,6 +64,7 @@ impl Search {
                 style: None,
                 snippets: true,
                 json: false,
+                hybrid: hybrid_from_env(),
             },
             format: InputFormat::text(
                 "keywords or a question, Chinese or English; advanced: title:word \"a phrase\" year:[2000 TO 2010]",
@@ -146,7 +164,7 @@ fn answer(
     let request = SearchRequest {
         snippets: settings.snippets,
         expansion: None,
-        hybrid: None,
+        hybrid: settings.hybrid.clone().map_err(SearchError::Query)?,
         ..SearchRequest::new(query, settings.top)
     };
     let hits = open(settings, slot)?.search(&request)?;
