@@ -346,15 +346,10 @@ impl LiteratureIndex {
             return Err(missing());
         };
         if !dense.matches(words) {
-            return Err(SearchError::corrupt(
-                &self.dir,
-                format!(
-                    "{} and {} were trained apart; train both again with `miracle index --out {} --word-vectors`",
-                    super::dense::FILE,
-                    super::words::FILE,
-                    self.dir.display()
-                ),
-            ));
+            return Err(SearchError::Vectors {
+                path: self.dir.join(super::dense::FILE),
+                detail: format!("trained apart from {}", super::words::FILE),
+            });
         }
         let best = found.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
         let Some(query) = dense.encode(words, &analyzer::terms(&request.query)) else {
