@@ -49,30 +49,14 @@ impl Default for EncoderConfig {
     }
 }
 
-/// The trained encoder: a vector and a weight per word of the vocabulary.
+/// The trained encoder: a vector and a weight per word of the vocabulary. A text's vector
+/// is the normalised sum of its words' vectors times their weights (the literature search
+/// encodes papers and queries so: miracle-experts' `search::dense`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Encoder {
     pub dim: usize,
     pub vectors: Vec<f32>,
     pub weights: Vec<f32>,
-}
-
-impl Encoder {
-    /// The unit vector of a text given as word indices (zero when it has none).
-    pub fn encode(&self, words: &[u32]) -> Vec<f32> {
-        let mut v = vec![0.0f32; self.dim];
-        for &w in words {
-            let w = w as usize;
-            let row = &self.vectors[w * self.dim..(w + 1) * self.dim];
-            let weight = self.weights[w];
-            v.iter_mut().zip(row).for_each(|(x, r)| *x += weight * r);
-        }
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            v.iter_mut().for_each(|x| *x /= norm);
-        }
-        v
-    }
 }
 
 #[derive(Module, Debug)]
@@ -169,10 +153,7 @@ pub fn train_encoder(
     let steps = per_epoch * config.epochs;
     let mut step = 0;
     for _ in 0..config.epochs {
-        for i in (1..order.len()).rev() {
-            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
+        rng.shuffle(&mut order);
         for batch in order.chunks_exact(batch_size) {
             let left: Vec<&[u32]> = batch.iter().map(|&i| usable[i].0.as_slice()).collect();
             let right: Vec<&[u32]> = batch.iter().map(|&i| usable[i].1.as_slice()).collect();

@@ -17,6 +17,14 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// Shuffles `items` in place (Fisher–Yates, one draw per position from the back).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+
     /// Uniform in [0, 1), from the top 24 bits.
     pub fn next_f32(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32

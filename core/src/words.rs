@@ -271,11 +271,8 @@ fn pairs(corpus: &Corpus, config: &Word2VecConfig, rng: &mut SplitMix64) -> Vec<
             }
         }
     }
-    // Fisher–Yates: batches of consecutive pairs would each hold one passage.
-    for i in (1..pairs.len()).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        pairs.swap(i, j);
-    }
+    // Batches of consecutive pairs would each hold one passage.
+    rng.shuffle(&mut pairs);
     pairs
 }
 

@@ -114,7 +114,7 @@ impl SearchArgs {
         };
         let markup = Markup::from(self.markup);
         let cite = |paper: &miracle_corpora::Paper| style.cite_marked(paper, markup);
-        let expansion = self.expansion()?;
+        let (expansion, hybrid) = self.ranking()?;
         if self.related {
             let query = self.query.as_deref().unwrap_or_default();
             return print_related(out, &index, query, self.expand_terms, self.json);
@@ -128,7 +128,7 @@ impl SearchArgs {
                     filters,
                     snippets: false,
                     expansion,
-                    hybrid: self.hybrid.then_some(self.hybrid_weight),
+                    hybrid,
                 };
                 let n = batch(&index, queries, trec, &each, &self.tag)?;
                 writeln!(
@@ -145,7 +145,7 @@ impl SearchArgs {
                     filters,
                     snippets: true,
                     expansion,
-                    hybrid: self.hybrid.then_some(self.hybrid_weight),
+                    hybrid,
                 };
                 let hits = index.search(&request)?;
                 let why = explain::why_nothing(&index, &request, &hits)?;
@@ -161,8 +161,8 @@ impl SearchArgs {
 }
 
 impl SearchArgs {
-    /// The expansion asked for, its settings checked.
-    fn expansion(&self) -> anyhow::Result<Option<Expansion>> {
+    /// The expansion and the hybrid weight asked for, their settings checked.
+    fn ranking(&self) -> anyhow::Result<(Option<Expansion>, Option<f32>)> {
         if !(-1.0..=1.0).contains(&self.expand_min) {
             bail!(
                 "--expand-min {}: a cosine similarity is between -1 and 1",
@@ -179,11 +179,12 @@ impl SearchArgs {
         if !(w.is_finite() && w >= 0.0) {
             bail!("--hybrid-weight {w}: give a weight of 0 or more (BM25's best hit scores 1)");
         }
-        Ok(self.expand.then_some(Expansion {
+        let expansion = self.expand.then_some(Expansion {
             per_term: self.expand_terms,
             min_similarity: self.expand_min,
             weight: self.expand_weight,
-        }))
+        });
+        Ok((expansion, self.hybrid.then_some(w)))
     }
 }
 
@@ -196,13 +197,7 @@ fn print_related(
     k: usize,
     json: bool,
 ) -> anyhow::Result<()> {
-    let words = index.word_vectors()?.ok_or_else(|| {
-        anyhow!(
-            "the index at {} has no word vectors: train them with `miracle index --out {} --word-vectors`",
-            index.dir().display(),
-            index.dir().display()
-        )
-    })?;
+    let words = index.word_vectors()?;
     let (mut plus, mut minus) = (Vec::new(), Vec::new());
     for word in query.split_whitespace() {
         let (list, word) = match word.strip_prefix('-') {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 use burn::prelude::Device;
 use miracle_core::dense::{EncoderConfig, train_encoder};
-use miracle_core::words::{Corpus, Vectors, Word2VecConfig, WordsError, train};
+use miracle_core::words::{Corpus, Vectors, Word2VecConfig, train};
 use miracle_experts::search::dense::DenseIndex;
 use miracle_experts::search::{LiteratureIndex, WordVectors, analyzer};
 
@@ -32,38 +32,88 @@ pub fn train_for_index(
     // the same papers give the same vectors however they were indexed.
     let mut papers = index.papers()?;
     papers.sort_by(|a, b| a.id.cmp(&b.id));
-    let (words, corpus, vectors) = train_words(&papers, config, out)?;
+    let texts = Texts::read(&papers);
+    let (words, corpus, vectors) = train_words(&texts, config, out)?;
     words.save(index.dir())?;
-    match train_dense(&papers, &corpus, &vectors, out) {
-        Ok(dense) => dense.save(index.dir())?,
-        // A catalogue without titles and abstracts has related terms, not hybrid search.
-        Err(e)
-            if e.downcast_ref::<WordsError>()
-                .is_some_and(|e| matches!(e, WordsError::TooFewPairs(_))) =>
-        {
+    match train_dense(&papers, texts.rows(&corpus), &corpus, &vectors, out)? {
+        Some(dense) => dense.save(index.dir())?,
+        None => {
             let stale = index.dir().join(miracle_experts::search::dense::FILE);
             if stale.exists() {
                 std::fs::remove_file(&stale)
                     .with_context(|| format!("cannot remove {}", stale.display()))?;
             }
-            writeln!(out, "no dense encoder (hybrid search): {e}")?;
         }
-        Err(e) => return Err(e),
     }
     Ok(words)
 }
 
-fn train_words(
+/// Hybrid search's encoder, trained on each paper's title against its abstract, and every
+/// paper's vector (title, abstract and keywords together); `None` for a catalogue with
+/// fewer than two papers that have both (it has related terms, not hybrid search).
+fn train_dense(
     papers: &[miracle_corpora::Paper],
-    config: &Word2VecConfig,
+    rows: Vec<[Vec<u32>; 3]>,
+    corpus: &Corpus,
+    vectors: &Vectors,
     out: &mut dyn Report,
-) -> anyhow::Result<(WordVectors, Corpus, Vectors)> {
-    let mut sentences = Vec::with_capacity(papers.len() * 3);
-    // Each term is shown as the word it most often came from ("retriev" → "retrieval").
-    let mut words: HashMap<String, HashMap<String, u64>> = HashMap::new();
-    for paper in papers {
-        let keywords = paper.keywords.join(" ");
-        for text in [&paper.title, &paper.abstract_text, &keywords] {
+) -> anyhow::Result<Option<DenseIndex>> {
+    let pairs: Vec<(Vec<u32>, Vec<u32>)> = rows
+        .iter()
+        .map(|[title, text, _]| (title.clone(), text.clone()))
+        .collect();
+    let usable = pairs
+        .iter()
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .count();
+    if usable < 2 {
+        writeln!(
+            out,
+            "no dense encoder (hybrid search): {usable} papers have both a title and an abstract of known words; it needs two or more"
+        )?;
+        return Ok(None);
+    }
+    writeln!(out, "dense encoder: {usable} title↔abstract pairs")?;
+    let encoder = train_encoder(
+        vectors,
+        &corpus.counts,
+        &pairs,
+        &ENCODER,
+        &Device::flex(),
+        &mut |p| out.progress(Progress::Words(&p)),
+    )?;
+    let papers = papers
+        .iter()
+        .zip(rows)
+        .map(|(paper, fields)| {
+            let rows = fields.iter().flatten().map(|&w| w as usize).collect();
+            (paper.id.clone(), rows)
+        })
+        .collect();
+    DenseIndex::encoding(
+        encoder.dim,
+        encoder.weights,
+        encoder.vectors,
+        papers,
+        serde_json::to_value(ENCODER)?,
+    )
+    .map(Some)
+    .map_err(|e| anyhow::anyhow!("the trained encoder: {e}"))
+}
+
+/// Every paper's title, abstract and keywords read once with the search's analyzer: the
+/// index terms, and for each term the words it was made from.
+struct Texts {
+    /// Per paper: title, abstract, keywords.
+    terms: Vec<[Vec<String>; 3]>,
+    /// Each term is shown as the word it most often came from ("retriev" → "retrieval").
+    words: HashMap<String, HashMap<String, u64>>,
+}
+
+impl Texts {
+    fn read(papers: &[miracle_corpora::Paper]) -> Self {
+        let mut words: HashMap<String, HashMap<String, u64>> = HashMap::new();
+        let mut read = |text: &str| -> Vec<String> {
             let pairs = analyzer::terms_and_words(text);
             for (term, word) in &pairs {
                 *words
@@ -72,15 +122,54 @@ fn train_words(
                     .entry(word.clone())
                     .or_default() += 1;
             }
-            sentences.push(pairs.into_iter().map(|(term, _)| term).collect::<Vec<_>>());
-        }
+            pairs.into_iter().map(|(term, _)| term).collect()
+        };
+        let terms = papers
+            .iter()
+            .map(|p| {
+                [
+                    read(&p.title),
+                    read(&p.abstract_text),
+                    read(&p.keywords.join(" ")),
+                ]
+            })
+            .collect();
+        Texts { terms, words }
     }
-    let corpus = Corpus::new(sentences, config.min_count);
+
+    /// Every paper's title, abstract and keywords as rows of `corpus`'s vocabulary (terms
+    /// without a vector left out).
+    fn rows(&self, corpus: &Corpus) -> Vec<[Vec<u32>; 3]> {
+        let ids: HashMap<&str, u32> = corpus
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.as_str(), i as u32))
+            .collect();
+        let known = |terms: &[String]| -> Vec<u32> {
+            terms
+                .iter()
+                .filter_map(|w| ids.get(w.as_str()).copied())
+                .collect()
+        };
+        self.terms
+            .iter()
+            .map(|[title, text, keywords]| [known(title), known(text), known(keywords)])
+            .collect()
+    }
+}
+
+fn train_words(
+    texts: &Texts,
+    config: &Word2VecConfig,
+    out: &mut dyn Report,
+) -> anyhow::Result<(WordVectors, Corpus, Vectors)> {
+    let corpus = Corpus::new(texts.terms.iter().flatten().cloned(), config.min_count);
     let (vocabulary, occurrences, kept) = corpus.sizes();
     writeln!(
         out,
         "word vectors: {} papers, {occurrences} occurrences of {vocabulary} terms seen {} times or more, {kept} sentences",
-        papers.len(),
+        texts.terms.len(),
         config.min_count
     )?;
     let vectors = train(&corpus, config, &Device::flex(), &mut |p| {
@@ -91,7 +180,7 @@ fn train_words(
         .iter()
         .zip(&corpus.counts)
         .map(|(term, &count)| {
-            let shown = most_common(&words[term]).unwrap_or(term).to_string();
+            let shown = most_common(&texts.words[term]).unwrap_or(term).to_string();
             (term.clone(), shown, count)
         })
         .collect();
@@ -99,63 +188,6 @@ fn train_words(
     let words = WordVectors::new(listed, vectors.dim, vectors.data.clone(), trained)
         .map_err(|e| anyhow::anyhow!("the trained vectors: {e}"))?;
     Ok((words, corpus, vectors))
-}
-
-/// The encoder, trained on each paper's title against its abstract, and every paper's
-/// vector (title, abstract and keywords together).
-fn train_dense(
-    papers: &[miracle_corpora::Paper],
-    corpus: &Corpus,
-    vectors: &Vectors,
-    out: &mut dyn Report,
-) -> anyhow::Result<DenseIndex> {
-    let ids: HashMap<&str, u32> = corpus
-        .words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.as_str(), i as u32))
-        .collect();
-    let known = |text: &str| -> Vec<u32> {
-        analyzer::terms(text)
-            .iter()
-            .filter_map(|t| ids.get(t.as_str()).copied())
-            .collect()
-    };
-    let pairs: Vec<(Vec<u32>, Vec<u32>)> = papers
-        .iter()
-        .map(|p| (known(&p.title), known(&p.abstract_text)))
-        .collect();
-    writeln!(
-        out,
-        "dense encoder: {} title↔abstract pairs",
-        pairs
-            .iter()
-            .filter(|(a, b)| !a.is_empty() && !b.is_empty())
-            .count()
-    )?;
-    let encoder = train_encoder(
-        vectors,
-        &corpus.counts,
-        &pairs,
-        &ENCODER,
-        &Device::flex(),
-        &mut |p| out.progress(Progress::Words(&p)),
-    )?;
-    let paper_vectors = papers
-        .iter()
-        .map(|p| {
-            let text = format!("{} {} {}", p.title, p.abstract_text, p.keywords.join(" "));
-            (p.id.clone(), encoder.encode(&known(&text)))
-        })
-        .collect();
-    DenseIndex::new(
-        encoder.dim,
-        encoder.weights,
-        encoder.vectors,
-        paper_vectors,
-        serde_json::to_value(ENCODER)?,
-    )
-    .map_err(|e| anyhow::anyhow!("the trained encoder: {e}"))
 }
 
 /// The most frequent key (the first in sorted order on a tie, so the choice is stable).

@@ -571,10 +571,7 @@ impl Prepared {
         let mut order: Vec<usize> = (0..self.rows.len()).collect();
         let mut rng =
             crate::rng::SplitMix64::new(iteration.wrapping_mul(0x9E37_79B9) ^ epoch as u64);
-        for i in (1..order.len()).rev() {
-            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
+        rng.shuffle(&mut order);
         order
             .chunks(size)
             .map(|chunk| {

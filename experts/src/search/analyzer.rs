@@ -72,19 +72,31 @@ pub fn terms(text: &str) -> Vec<String> {
     terms
 }
 
-/// Each term of `text` with the word it was made from ("retriev", "retrieval"): stemming
-/// is the chain's last filter and maps one token to one, so the two streams align.
+/// Each term of `text` with the word it was made from ("retriev", "retrieval"): the text
+/// read once without the stemmer, each word then stemmed alone. Stemming is the chain's
+/// last filter and maps one token to one, so this is [`terms`] with the words kept.
 pub fn terms_and_words(text: &str) -> Vec<(String, String)> {
     static SURFACE: LazyLock<TextAnalyzer> = LazyLock::new(surface);
-    let mut analyzer = SURFACE.clone();
-    let mut stream = analyzer.token_stream(text);
-    let mut words = Vec::new();
+    static STEM: LazyLock<TextAnalyzer> = LazyLock::new(|| {
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(Stemmer::new(Language::English))
+            .build()
+    });
+    let (mut surface, mut stem) = (SURFACE.clone(), STEM.clone());
+    let mut stream = surface.token_stream(text);
+    let mut pairs = Vec::new();
     while stream.advance() {
-        words.push(stream.token().text.clone());
+        let word = stream.token().text.clone();
+        let term = {
+            let mut stemmed = stem.token_stream(&word);
+            match stemmed.advance() {
+                true => stemmed.token().text.clone(),
+                false => word.clone(),
+            }
+        };
+        pairs.push((term, word));
     }
-    let terms = terms(text);
-    debug_assert_eq!(terms.len(), words.len());
-    terms.into_iter().zip(words).collect()
+    pairs
 }
 
 /// Splits text into Han runs (segmented by jieba) and alphanumeric words.
@@ -224,6 +236,12 @@ mod tests {
 
     #[test]
     fn every_term_keeps_the_word_it_came_from() {
+        let text = "The Retrieval of 信息检索 in libraries, 2024 studies";
+        let terms: Vec<String> = super::terms_and_words(text)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(terms, super::terms(text));
         assert_eq!(
             super::terms_and_words("The Retrieval of 信息检索"),
             [

@@ -45,7 +45,7 @@ struct Header {
 
 impl DenseIndex {
     /// An encoder of `words` (one weight, `dim` floats each) and the papers' vectors.
-    pub fn new(
+    fn new(
         dim: usize,
         weights: Vec<f32>,
         vectors: Vec<f32>,
@@ -83,16 +83,39 @@ impl DenseIndex {
         })
     }
 
+    /// An encoder of `words` (one weight, `dim` floats each) and the papers, each given as
+    /// the rows of its words: their vectors are encoded here, as queries are.
+    pub fn encoding(
+        dim: usize,
+        weights: Vec<f32>,
+        vectors: Vec<f32>,
+        papers: Vec<(String, Vec<usize>)>,
+        trained: serde_json::Value,
+    ) -> Result<Self, String> {
+        let encoder = Self::new(dim, weights, vectors, Vec::new(), trained.clone())?;
+        let papers = papers
+            .into_iter()
+            .map(|(id, rows)| {
+                let v = encoder.encode_rows(rows).unwrap_or_else(|| vec![0.0; dim]);
+                (id, v)
+            })
+            .collect();
+        Self::new(dim, encoder.weights, encoder.vectors, papers, trained)
+    }
+
     /// The unit vector of a query's terms, read through `words` (terms it lacks add
     /// nothing); `None` when no term is known.
     pub fn encode(&self, words: &WordVectors, terms: &[String]) -> Option<Vec<f32>> {
+        self.encode_rows(terms.iter().filter_map(|t| words.index_of(t)))
+    }
+
+    /// The normalised sum of the rows' vectors, each times its weight; `None` when no row
+    /// is the encoder's or the sum is zero.
+    fn encode_rows(&self, rows: impl IntoIterator<Item = usize>) -> Option<Vec<f32>> {
         let dim = self.header.dim;
         let mut v = vec![0.0f32; dim];
         let mut any = false;
-        for i in terms.iter().filter_map(|t| words.index_of(t)) {
-            if i >= self.header.words {
-                continue;
-            }
+        for i in rows.into_iter().filter(|&i| i < self.header.words) {
             let row = &self.vectors[i * dim..(i + 1) * dim];
             v.iter_mut()
                 .zip(row)

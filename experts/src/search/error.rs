@@ -21,6 +21,11 @@ pub enum SearchError {
         "the index at {dir} is damaged ({detail}): rebuild it with `miracle index --out {dir}` into an empty folder"
     )]
     Corrupt { dir: PathBuf, detail: String },
+    /// A search asked for what `miracle index --word-vectors` trains, and the index has none.
+    #[error(
+        "the index at {dir} has no {what}: train them with `miracle index --out {dir} --word-vectors`"
+    )]
+    NoVectors { dir: PathBuf, what: &'static str },
     /// Word vectors or the dense encoder beside an index are damaged; the index is not.
     #[error(
         "{path}: {detail}; train the word vectors again with `miracle index --out {} --word-vectors`",
@@ -58,6 +63,6 @@ impl SearchError {
 
     /// True when the caller's input (not the index) is at fault.
     pub fn is_query_error(&self) -> bool {
-        matches!(self, SearchError::Query(_))
+        matches!(self, SearchError::Query(_) | SearchError::NoVectors { .. })
     }
 }

@@ -154,22 +154,39 @@ impl LiteratureIndex {
         })
     }
 
-    /// The dense encoder and paper vectors trained for this index, if any.
-    pub fn dense(&self) -> Result<Option<&DenseIndex>, SearchError> {
-        if let Some(dense) = self.dense.get() {
-            return Ok(dense.as_ref());
-        }
-        let loaded = DenseIndex::load(&self.dir)?;
-        Ok(self.dense.get_or_init(|| loaded).as_ref())
+    /// The dense encoder and paper vectors trained for this index (`miracle index
+    /// --word-vectors`); their absence is an error that says how to train them.
+    pub fn dense(&self) -> Result<&DenseIndex, SearchError> {
+        self.beside(
+            &self.dense,
+            DenseIndex::load,
+            "dense vectors for hybrid search",
+        )
     }
 
-    /// The word vectors trained for this index (`miracle index --word-vectors`), if any.
-    pub fn word_vectors(&self) -> Result<Option<&WordVectors>, SearchError> {
-        if let Some(words) = self.words.get() {
-            return Ok(words.as_ref());
-        }
-        let loaded = WordVectors::load(&self.dir)?;
-        Ok(self.words.get_or_init(|| loaded).as_ref())
+    /// The word vectors trained for this index, likewise.
+    pub fn word_vectors(&self) -> Result<&WordVectors, SearchError> {
+        self.beside(&self.words, WordVectors::load, "word vectors")
+    }
+
+    /// What `load` reads from the index's folder, read on first use and kept.
+    fn beside<'a, T>(
+        &'a self,
+        slot: &'a OnceLock<Option<T>>,
+        load: fn(&Path) -> Result<Option<T>, SearchError>,
+        what: &'static str,
+    ) -> Result<&'a T, SearchError> {
+        let kept = match slot.get() {
+            Some(kept) => kept,
+            None => {
+                let loaded = load(&self.dir)?;
+                slot.get_or_init(|| loaded)
+            }
+        };
+        kept.as_ref().ok_or_else(|| SearchError::NoVectors {
+            dir: self.dir.clone(),
+            what,
+        })
     }
 
     /// Every paper the index holds, in the index's own order (stable for one index).
@@ -335,16 +352,7 @@ impl LiteratureIndex {
         weight: f32,
         mut found: Vec<(f32, DocAddress)>,
     ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
-        let missing = || {
-            SearchError::Query(format!(
-                "the index at {} has no dense vectors for hybrid search: train them with `miracle index --out {} --word-vectors`",
-                self.dir.display(),
-                self.dir.display()
-            ))
-        };
-        let (Some(words), Some(dense)) = (self.word_vectors()?, self.dense()?) else {
-            return Err(missing());
-        };
+        let (words, dense) = (self.word_vectors()?, self.dense()?);
         if !dense.matches(words) {
             return Err(SearchError::Vectors {
                 path: self.dir.join(super::dense::FILE),
@@ -369,16 +377,7 @@ impl LiteratureIndex {
     fn top_docs(&self, request: &SearchRequest) -> Result<Found, SearchError> {
         let expansion = match &request.expansion {
             None => None,
-            Some(expansion) => {
-                let words = self.word_vectors()?.ok_or_else(|| {
-                    SearchError::Query(format!(
-                        "the index at {} has no word vectors to expand the query with: train them with `miracle index --out {} --word-vectors`",
-                        self.dir.display(),
-                        self.dir.display()
-                    ))
-                })?;
-                Some((words, expansion))
-            }
+            Some(expansion) => Some((self.word_vectors()?, expansion)),
         };
         let built = query::build(
             &self.index,
