@@ -868,3 +868,108 @@ fn own_index_of(home: &std::path::Path, name: &str, file: &str) -> String {
     assert!(built.status.success(), "{}", stderr(&built));
     idx
 }
+
+/// Two English and two Chinese papers: one pair on diabetes, one on a library service and a
+/// bridge, so that a translated query has one right answer in each language.
+const BILINGUAL: &str = r#"{"_id": "en-diabetes", "title": "Insulin resistance in type 2 diabetes", "text": "Obesity and insulin resistance raise the risk of diabetes in adults."}
+{"_id": "en-bridge", "title": "Seismic damage of bridges", "text": "Earthquake damage to a bridge crossing a fault zone."}
+{"_id": "zh-diabetes", "title": "糖尿病患者的胰岛素治疗", "text": "本文研究糖尿病患者的胰岛素治疗效果。"}
+{"_id": "zh-library", "title": "图书馆参考咨询服务研究", "text": "高校图书馆的参考咨询服务与读者需求。"}
+"#;
+
+/// Issue 32, item 5: a Chinese request finds English papers and the reverse through the
+/// shipped lexicon (or a library's own), the words translated are shown, both languages
+/// keep a place in one list, and a lexicon that cannot be read is one clear line.
+#[test]
+fn translated_queries_find_papers_in_the_other_language() {
+    let home = tempfile::tempdir().unwrap();
+    let papers = home.path().join("papers.jsonl");
+    std::fs::write(&papers, BILINGUAL).unwrap();
+    let idx = &own_index_of(home.path(), "idx", papers.to_str().unwrap());
+    let search = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["search", "--index", idx, "--json"];
+        all.extend(args);
+        let run = miracle(&all, home.path());
+        assert!(run.status.success(), "{args:?}: {}", stderr(&run));
+        serde_json::from_str(&stdout(&run)).unwrap()
+    };
+    let ids = |args: &[&str]| -> Vec<String> {
+        search(args)["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Untranslated, neither language reaches the other.
+    assert!(ids(&["糖尿病 胰岛素", "--lang", "en"]).is_empty());
+    assert!(ids(&["library reference service"]).is_empty());
+    assert_eq!(
+        ids(&["糖尿病 胰岛素", "--lang", "en", "--translate"]),
+        ["en-diabetes"]
+    );
+    assert_eq!(
+        ids(&["library reference service", "--translate"]),
+        ["zh-library"]
+    );
+    // Without --lang both languages are listed: the translation's first on a tie.
+    assert_eq!(
+        ids(&["糖尿病 胰岛素", "--translate"]),
+        ["en-diabetes", "zh-diabetes"]
+    );
+    let shown = search(&["糖尿病 胰岛素", "--translate"]);
+    assert_eq!(shown["translation"][0]["word"], "糖尿病", "{shown}");
+    assert!(
+        shown["translation"][0]["into"]
+            .as_array()
+            .unwrap()
+            .contains(&"diabetes".into()),
+        "{shown}"
+    );
+    let table = miracle(
+        &["search", "--index", idx, "糖尿病", "--translate"],
+        home.path(),
+    );
+    assert!(
+        stdout(&table).starts_with("also searched, translated: 糖尿病 → diabetes"),
+        "{}",
+        stdout(&table)
+    );
+    // A library's own glossary, which --lexicon alone turns on.
+    let glossary = home.path().join("glossary.tsv");
+    std::fs::write(
+        &glossary,
+        "quake\t地震\nseismic\t地震\nreference desk\t参考咨询\n",
+    )
+    .unwrap();
+    let g = glossary.to_str().unwrap();
+    assert_eq!(ids(&["reference desk", "--lexicon", g]), ["zh-library"]);
+    // Hostile lexicons: each one line that names the file, and exit 1.
+    for (bytes, says) in [
+        (&b"cell \xe7\xbb\x86\xe8\x83\x9e\n"[..], "line 1: no tab"),
+        (&b"cell\t\xff\xfe\n"[..], "not UTF-8"),
+        (&b"cell\tcellule\n"[..], "no Chinese character"),
+        (&b"\n\n"[..], "no entries"),
+    ] {
+        std::fs::write(&glossary, bytes).unwrap();
+        let run = miracle(
+            &["search", "--index", idx, "cell", "--lexicon", g],
+            home.path(),
+        );
+        assert_clear_failure(&run, says);
+        assert!(stderr(&run).contains("glossary.tsv"), "{}", stderr(&run));
+    }
+    let missing = home.path().join("none.tsv");
+    let run = miracle(
+        &[
+            "search",
+            "--index",
+            idx,
+            "cell",
+            "--lexicon",
+            missing.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    assert_clear_failure(&run, "none.tsv");
+}

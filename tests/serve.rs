@@ -192,6 +192,20 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
                 .contains("--word-vectors"),
             "{no_dense}"
         );
+        // Cross-language: an English query finds Chinese papers, and says what it translated.
+        let (status, translated) = post(
+            &client,
+            &server.url("/v1/search"),
+            Some(KEY),
+            &json!({"query": "library information service", "lang": "zh", "translate": true}),
+        )
+        .await;
+        assert_eq!(status, 200, "{translated}");
+        assert_eq!(translated["hits"][0]["lang"], "zh", "{translated}");
+        assert_eq!(
+            translated["translation"][0]["word"], "library",
+            "{translated}"
+        );
         // APA's italics as the caller's page writes them; an unknown form is refused.
         let (status, marked) = post(
             &client,
@@ -492,7 +506,7 @@ fn every_endpoint_answers_and_abuse_is_refused_while_the_service_keeps_serving()
             .await
             .unwrap();
         assert!(
-            metrics.contains("miracle_requests_total{route=\"/v1/search\",status=\"200\"} 1027"),
+            metrics.contains("miracle_requests_total{route=\"/v1/search\",status=\"200\"} 1028"),
             "{metrics}"
         );
         assert!(

@@ -19,5 +19,5 @@ pub use error::{ReadError, RecordError};
 pub use paper::{Lang, Paper, is_han};
 pub use read::record::{content_id, folded, normalise_doi, split_authors, whole_chinese_name};
 pub use read::{Format, ReadOptions, ReadReport, read_bytes, read_path};
-pub use shipped::{Collection, TOKENIZER_JSON, default_model};
+pub use shipped::{Collection, LEXICON_EN_ZH, TOKENIZER_JSON, default_model};
 pub use text::{Text, read_texts};

@@ -79,6 +79,11 @@ impl Collection {
 /// made by `miracle tokenizer train` as recorded in `corpora/README.md`.
 pub const TOKENIZER_JSON: &str = include_str!("../tokenizer/tokenizer.json");
 
+/// The English–Chinese lexicon of cross-language search (`corpora/lexicon/en-zh.tsv`, from
+/// ECDICT, MIT; made by `scripts/lexicon/ecdict.py`): `headword<TAB>gloss|gloss|…`, one
+/// English word a line, commoner words first, its Chinese glosses best first.
+pub const LEXICON_EN_ZH: &str = include_str!("../lexicon/en-zh.tsv");
+
 /// The default model (`corpora/models/default/`, trained by `miracle train --recipe
 /// corpora/recipes/default.yaml`), embedded so `miracle ask` works on a fresh machine.
 pub mod default_model {

@@ -3,12 +3,13 @@
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Args, ValueEnum};
 use miracle_experts::search::{
-    Expansion, Filters, Hit, LiteratureIndex, Markup, SearchRequest, Style, analyzer,
-    default_index, explain,
+    Expansion, Filters, Hit, Lexicon, LiteratureIndex, Markup, SearchRequest, Style, analyzer,
+    default_index, explain, lexicon::Translation,
 };
 use serde::Deserialize;
 
@@ -80,6 +81,15 @@ pub struct SearchArgs {
     /// best on SciFact's train split).
     #[arg(long, value_name = "W", default_value_t = 1.0)]
     hybrid_weight: f32,
+    /// Cross-language search: also search the query's words translated by an
+    /// English–Chinese lexicon (the shipped one, ECDICT's, unless --lexicon), so that a
+    /// Chinese request finds English papers and the reverse. Add --lang to keep one language.
+    #[arg(long)]
+    translate: bool,
+    /// Translate with your own lexicon (implies --translate): one English word a line, a
+    /// tab, its Chinese glosses as 词一|词二 (best first; commoner words on earlier lines).
+    #[arg(long, value_name = "FILE")]
+    lexicon: Option<PathBuf>,
     /// With --expand or --related: terms per query term.
     #[arg(long, value_name = "N", default_value_t = Expansion::default().per_term)]
     expand_terms: usize,
@@ -115,6 +125,7 @@ impl SearchArgs {
         let markup = Markup::from(self.markup);
         let cite = |paper: &miracle_corpora::Paper| style.cite_marked(paper, markup);
         let (expansion, hybrid) = self.ranking()?;
+        let translate = self.lexicon()?;
         if self.related {
             let query = self.query.as_deref().unwrap_or_default();
             return print_related(out, &index, query, self.expand_terms, self.json);
@@ -129,6 +140,7 @@ impl SearchArgs {
                     snippets: false,
                     expansion,
                     hybrid,
+                    translate,
                 };
                 let n = batch(&index, queries, trec, &each, &self.tag)?;
                 writeln!(
@@ -146,13 +158,18 @@ impl SearchArgs {
                     snippets: true,
                     expansion,
                     hybrid,
+                    translate,
                 };
                 let hits = index.search(&request)?;
                 let why = explain::why_nothing(&index, &request, &hits)?;
+                let translation = match &request.translate {
+                    Some(lexicon) => lexicon.words(query),
+                    None => Vec::new(),
+                };
                 if self.json {
-                    print_json(out, query, &hits, &cite, why.as_deref())
+                    print_json(out, query, &hits, &cite, why.as_deref(), &translation)
                 } else {
-                    print_table(out, &hits, &cite, why.as_deref())
+                    print_table(out, &hits, &cite, why.as_deref(), &translation)
                 }
             }
             _ => bail!("give a query, or --queries FILE with --trec OUT"),
@@ -185,6 +202,17 @@ impl SearchArgs {
             weight: self.expand_weight,
         });
         Ok((expansion, self.hybrid.then_some(w)))
+    }
+}
+
+impl SearchArgs {
+    /// The lexicon `--translate` asks for: `--lexicon FILE`, or the shipped one.
+    fn lexicon(&self) -> anyhow::Result<Option<Arc<Lexicon>>> {
+        Ok(match &self.lexicon {
+            Some(path) => Some(Arc::new(Lexicon::read(path)?)),
+            None if self.translate => Some(Lexicon::shipped()?),
+            None => None,
+        })
     }
 }
 
@@ -270,7 +298,12 @@ fn print_table(
     hits: &[Hit],
     cite: &dyn Fn(&miracle_corpora::Paper) -> String,
     why: Option<&str>,
+    translation: &[Translation],
 ) -> anyhow::Result<()> {
+    if !translation.is_empty() {
+        let words: Vec<String> = translation.iter().map(ToString::to_string).collect();
+        writeln!(out, "also searched, translated: {}", words.join("; "))?;
+    }
     if hits.is_empty() {
         match why {
             Some(why) => writeln!(out, "no papers found: {why}")?,
@@ -305,6 +338,7 @@ fn print_json(
     hits: &[Hit],
     cite: &dyn Fn(&miracle_corpora::Paper) -> String,
     why: Option<&str>,
+    translation: &[Translation],
 ) -> anyhow::Result<()> {
     let hits: Vec<serde_json::Value> = hits
         .iter()
@@ -324,6 +358,9 @@ fn print_json(
     let mut reply = serde_json::json!({ "query": query, "hits": hits });
     if let Some(why) = why {
         reply["why_nothing"] = why.into();
+    }
+    if !translation.is_empty() {
+        reply["translation"] = serde_json::to_value(translation)?;
     }
     writeln!(out, "{reply}")?;
     Ok(())

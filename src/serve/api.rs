@@ -8,7 +8,9 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use miracle_experts::search::{Filters, Markup, SearchError, SearchRequest, explain, hits_json};
+use miracle_experts::search::{
+    Filters, Lexicon, Markup, SearchError, SearchRequest, explain, hits_json,
+};
 use miracle_router::protocol::{Exchange, Step};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -257,6 +259,10 @@ pub struct SearchBody {
     /// which `miracle index --word-vectors` trains.
     #[serde(default)]
     hybrid: bool,
+    /// Cross-language search: the query's words translated by the shipped English–Chinese
+    /// lexicon are searched too.
+    #[serde(default)]
+    translate: bool,
 }
 
 fn ten() -> usize {
@@ -289,12 +295,23 @@ pub async fn search(
         snippets: body.snippets,
         expansion: None,
         hybrid: body.hybrid.then_some(1.0),
+        translate: None,
     };
+    let translate = body.translate;
     let index = service.index.clone();
     let found = tokio::task::spawn_blocking(move || {
+        let mut request = request;
+        // The lexicon is read on first use (about a second): off the async threads.
+        if translate {
+            request.translate = Some(Lexicon::shipped()?);
+        }
         let hits = index.search(&request)?;
         let why = explain::why_nothing(&index, &request, &hits)?;
-        Ok::<_, SearchError>((hits, why))
+        let translation = match &request.translate {
+            Some(lexicon) => Some(json!(lexicon.words(&request.query))),
+            None => None,
+        };
+        Ok::<_, SearchError>((hits, why, translation))
     })
     .await
     .map_err(|e| {
@@ -311,10 +328,13 @@ pub async fn search(
         };
         ApiError::new(status, e.to_string())
     })?;
-    let (hits, why) = found;
+    let (hits, why, translation) = found;
     let mut reply = json!({"hits": hits_json(&hits, body_markup)});
     if let Some(why) = why {
         reply["why_nothing"] = why.into();
+    }
+    if let Some(translation) = translation {
+        reply["translation"] = translation;
     }
     Ok(Json(reply))
 }

@@ -32,6 +32,17 @@ pub enum SearchError {
         path.parent().unwrap_or(path).display()
     )]
     Vectors { path: PathBuf, detail: String },
+    /// A lexicon file for cross-language search that cannot be read as one.
+    #[error(
+        "{}{}: {detail}; a lexicon holds one English word a line, a tab, then its Chinese glosses as 词一|词二",
+        path.display(),
+        if *line > 0 { format!(", line {line}") } else { String::new() }
+    )]
+    Lexicon {
+        path: PathBuf,
+        line: usize,
+        detail: String,
+    },
     #[error("the index at {0} is being written by another process; wait for it to finish")]
     Locked(PathBuf),
     /// The OS's reason is part of the message, not a source: a chain printed whole (`{:#}`)

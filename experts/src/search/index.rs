@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use miracle_corpora::{Lang, Paper};
 use tantivy::collector::TopDocs;
@@ -24,6 +24,7 @@ type Found = (Searcher, Box<dyn Query>, Vec<(Score, DocAddress)>);
 use super::citation::Details;
 use super::dense::DenseIndex;
 use super::error::SearchError;
+use super::lexicon::{self, Lexicon};
 use super::query::{self, Filters, Weights};
 use super::schema::{self, Fields};
 use super::words::{Expansion, WordVectors};
@@ -61,6 +62,9 @@ pub struct SearchRequest {
     /// Hybrid retrieval: BM25's top hits re-scored with the dense encoder's cosine at this
     /// weight (the index must have one: `miracle index --word-vectors`).
     pub hybrid: Option<f32>,
+    /// Cross-language search: the query's words translated by this lexicon are searched
+    /// beside its own (natural-language queries only).
+    pub translate: Option<Arc<Lexicon>>,
 }
 
 impl SearchRequest {
@@ -72,6 +76,7 @@ impl SearchRequest {
             snippets: true,
             expansion: None,
             hybrid: None,
+            translate: None,
         }
     }
 }
@@ -375,16 +380,12 @@ impl LiteratureIndex {
 
     /// The query for `request` and its top documents.
     fn top_docs(&self, request: &SearchRequest) -> Result<Found, SearchError> {
-        let expansion = match &request.expansion {
-            None => None,
-            Some(expansion) => Some((self.word_vectors()?, expansion)),
-        };
         let built = query::build(
             &self.index,
             &self.fields,
             &request.query,
             &Weights::default(),
-            expansion,
+            &self.added_terms(request)?,
         )?;
         let query = query::filtered(built, &self.fields, &request.filters)?;
         let searcher = self.reader.searcher();
@@ -392,19 +393,56 @@ impl LiteratureIndex {
             Some(_) => request.top.max(super::dense::CANDIDATES),
             None => request.top.max(1),
         };
-        let top = TopDocs::with_limit(wanted).order_by_score();
-        // A damaged file that passed its checksum may still make tantivy panic: report it as
-        // damage rather than taking the caller down.
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            searcher.search(&query, &top)
-        }))
-        .map_err(|_| SearchError::corrupt(&self.dir, "reading it failed"))?
-        .map_err(|e| SearchError::corrupt(&self.dir, e))?;
+        let found = match (&request.translate, &request.filters.lang) {
+            // Cross-language search over every language: the translation's language and the
+            // rest ranked apart and merged on scores relative to each list's best, so that
+            // the language that holds more of the query's words does not crowd out the other.
+            (Some(_), None) => {
+                let target = lexicon::target_language(&request.query);
+                let (inside, outside) =
+                    query::split_by_language(query.as_ref(), &self.fields, target);
+                let inside = self.run(&searcher, inside.as_ref(), wanted)?;
+                let outside = self.run(&searcher, outside.as_ref(), wanted)?;
+                merge_relative(inside, outside, wanted)
+            }
+            _ => self.run(&searcher, query.as_ref(), wanted)?,
+        };
         let found = match request.hybrid {
             Some(weight) => self.rescore(&searcher, request, weight, found)?,
             None => found,
         };
         Ok((searcher, query, found))
+    }
+
+    /// The top `wanted` documents `query` finds.
+    fn run(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        wanted: usize,
+    ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
+        let top = TopDocs::with_limit(wanted).order_by_score();
+        // A damaged file that passed its checksum may still make tantivy panic: report it as
+        // damage rather than taking the caller down.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            searcher.search(query, &top)
+        }))
+        .map_err(|_| SearchError::corrupt(&self.dir, "reading it failed"))?
+        .map_err(|e| SearchError::corrupt(&self.dir, e))
+    }
+
+    /// The terms `request` searches beside its query's own, with their weights: related
+    /// terms from the word vectors, translations from the lexicon.
+    fn added_terms(&self, request: &SearchRequest) -> Result<Vec<(String, f32)>, SearchError> {
+        let mut added = Vec::new();
+        if let Some(expansion) = &request.expansion {
+            let terms = analyzer::terms(&request.query);
+            added.extend(self.word_vectors()?.expand(&terms, expansion));
+        }
+        if let Some(lexicon) = &request.translate {
+            added.extend(lexicon.translate(&request.query));
+        }
+        Ok(added)
     }
 
     /// Highlights the query's terms in abstracts; rarer terms weigh more in choosing the
@@ -529,6 +567,23 @@ fn check_sizes(dir: &Path) -> Result<(), SearchError> {
         }
     }
     Ok(())
+}
+
+/// Two ranked lists as one: each score divided by its list's best, `first`'s hits ahead
+/// on ties, the best `wanted`.
+fn merge_relative(
+    first: Vec<(f32, DocAddress)>,
+    second: Vec<(f32, DocAddress)>,
+    wanted: usize,
+) -> Vec<(f32, DocAddress)> {
+    let relative = |list: Vec<(f32, DocAddress)>| {
+        let best = list.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
+        list.into_iter().map(move |(s, d)| (s / best, d))
+    };
+    let mut merged: Vec<(f32, DocAddress)> = relative(first).chain(relative(second)).collect();
+    merged.sort_by(|a, b| b.0.total_cmp(&a.0));
+    merged.truncate(wanted);
+    merged
 }
 
 fn write_marker(dir: &Path) -> Result<(), SearchError> {

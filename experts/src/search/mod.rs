@@ -6,6 +6,7 @@
 //! - [`default_index`]: the index of the shipped corpora, built on first use.
 //! - [`words`]: word vectors beside an index: related terms and query expansion;
 //!   [`dense`]: the encoder that hybrid search re-scores BM25's hits with.
+//! - [`lexicon`]: English–Chinese translation of a query, for cross-language search.
 
 pub mod analyzer;
 pub mod citation;
@@ -16,6 +17,7 @@ mod expert;
 pub mod explain;
 pub mod index;
 pub mod known;
+pub mod lexicon;
 pub mod query;
 pub mod schema;
 pub mod support;
@@ -29,6 +31,7 @@ pub use citation::{Markup, Style};
 pub use error::SearchError;
 pub use expert::Search;
 pub use index::{Added, Indexer, LiteratureIndex, SearchRequest};
+pub use lexicon::Lexicon;
 pub use query::Filters;
 pub use words::{Expansion, Related, WordVectors};
 

@@ -19,7 +19,6 @@ use tantivy::{Index, Term};
 use super::analyzer;
 use super::error::SearchError;
 use super::schema::{Fields, SEARCHABLE};
-use super::words::{Expansion, WordVectors};
 
 /// Longest query accepted, in bytes: enough for a paragraph-long question.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
@@ -118,13 +117,14 @@ fn is_advanced(text: &str) -> bool {
         })
 }
 
-/// The query for `text`; `expansion` adds related terms to a natural-language one.
+/// The query for `text`; `added` terms (related terms, translations, each with its weight)
+/// join a natural-language one.
 pub fn build(
     index: &Index,
     fields: &Fields,
     text: &str,
     weights: &Weights,
-    expansion: Option<(&WordVectors, &Expansion)>,
+    added: &[(String, f32)],
 ) -> Result<Box<dyn Query>, SearchError> {
     if text.len() > MAX_QUERY_BYTES {
         return Err(SearchError::Query(format!(
@@ -138,10 +138,10 @@ pub fn build(
         ));
     }
     match syntax(text) {
-        Syntax::Natural => natural(fields, text, weights, expansion),
+        Syntax::Natural => natural(fields, text, weights, added),
         Syntax::Advanced => advanced(index, fields, text),
         Syntax::Quotes => {
-            advanced(index, fields, text).or_else(|_| natural(fields, text, weights, expansion))
+            advanced(index, fields, text).or_else(|_| natural(fields, text, weights, added))
         }
     }
 }
@@ -150,7 +150,7 @@ fn natural(
     fields: &Fields,
     text: &str,
     weights: &Weights,
-    expansion: Option<(&WordVectors, &Expansion)>,
+    added: &[(String, f32)],
 ) -> Result<Box<dyn Query>, SearchError> {
     let terms = analyzer::terms(text);
     if terms.is_empty() {
@@ -187,18 +187,16 @@ fn natural(
             clauses.push((Occur::Should, query));
         }
     }
-    // Related terms score on `all` only, below the query's own (weight × similarity < 1).
-    if let Some((words, expansion)) = expansion {
-        for (term, weight) in words.expand(&terms, expansion) {
-            let query = TermQuery::new(
-                Term::from_field_text(fields.all, &term),
-                IndexRecordOption::WithFreqs,
-            );
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(query), weight)),
-            ));
-        }
+    // Added terms score on `all` only, at their own weights.
+    for (term, weight) in added {
+        let query = TermQuery::new(
+            Term::from_field_text(fields.all, term),
+            IndexRecordOption::WithFreqs,
+        );
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(query), *weight)),
+        ));
     }
     Ok(Box::new(BooleanQuery::new(clauses)))
 }
@@ -213,6 +211,32 @@ fn advanced(index: &Index, fields: &Fields, text: &str) -> Result<Box<dyn Query>
             SEARCHABLE.join(", ")
         ))
     })
+}
+
+/// `query` over the papers in `lang` and over all the others, the filters adding no score.
+pub fn split_by_language(
+    query: &dyn Query,
+    fields: &Fields,
+    lang: &str,
+) -> (Box<dyn Query>, Box<dyn Query>) {
+    let in_lang = || -> Box<dyn Query> {
+        Box::new(ConstScoreQuery::new(
+            Box::new(TermQuery::new(
+                Term::from_field_text(fields.lang, lang),
+                IndexRecordOption::Basic,
+            )),
+            0.0,
+        ))
+    };
+    let inside = BooleanQuery::new(vec![
+        (Occur::Must, query.box_clone()),
+        (Occur::Must, in_lang()),
+    ]);
+    let outside = BooleanQuery::new(vec![
+        (Occur::Must, query.box_clone()),
+        (Occur::MustNot, in_lang()),
+    ]);
+    (Box::new(inside), Box::new(outside))
 }
 
 /// `query` restricted by `filters`; the filters add no score.
