@@ -76,8 +76,10 @@ impl Lexicon {
     pub fn parse(text: &str, origin: &Path) -> Result<Lexicon, SearchError> {
         let mut to_zh: HashMap<String, Vec<String>> = HashMap::new();
         let mut longest_phrase = 1;
-        // Chinese word → (how good a translation, the English word's stem, the word).
-        let mut to_en: HashMap<String, Vec<(usize, String, String)>> = HashMap::new();
+        // Every headword kept, with its terms joined: what a line number stands for below.
+        let mut words: Vec<(String, String)> = Vec::new();
+        // Chinese word → (how good a translation, the English word's place in `words`).
+        let mut to_en: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
         for (at, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
@@ -93,23 +95,20 @@ impl Lexicon {
             }
             // Looked up by its terms (stems), a phrase by them in a row.
             longest_phrase = longest_phrase.max(terms.len());
-            {
-                let known = to_zh.entry(terms.join(" ")).or_default();
-                for gloss in &glosses {
-                    if known.len() < GLOSSES_PER_STEM && !known.contains(gloss) {
-                        known.push(gloss.clone());
-                    }
+            let key = terms.join(" ");
+            let known = to_zh.entry(key.clone()).or_default();
+            for gloss in &glosses {
+                if known.len() < GLOSSES_PER_STEM && !known.contains(gloss) {
+                    known.push(gloss.clone());
                 }
             }
             for (place, gloss) in glosses.into_iter().enumerate() {
                 // A common word beats a rare one, a first gloss a later one: "cell" (单元|
                 // 细胞|电池) before "cellulae" (细胞), "cancer" before "gann" for 癌症.
                 let cost = (at + 1) * (place + 1);
-                to_en
-                    .entry(gloss)
-                    .or_default()
-                    .push((cost, terms.join(" "), word.clone()));
+                to_en.entry(gloss).or_default().push((cost, words.len()));
             }
+            words.push((word, key));
         }
         if to_zh.is_empty() && to_en.is_empty() {
             return Err(SearchError::Lexicon {
@@ -120,21 +119,22 @@ impl Lexicon {
         }
         let to_en = to_en
             .into_iter()
-            .map(|(gloss, mut words)| {
-                words.sort();
+            .map(|(gloss, mut candidates)| {
+                candidates.sort_unstable();
                 // One word per stem: "macrophage", not also "macrophages".
-                let mut stems: Vec<String> = Vec::with_capacity(WORDS_PER_GLOSS);
-                let mut best: Vec<String> = Vec::with_capacity(WORDS_PER_GLOSS);
-                for (_, stem, word) in words {
+                let mut best: Vec<usize> = Vec::with_capacity(WORDS_PER_GLOSS);
+                for (_, at) in candidates {
                     if best.len() == WORDS_PER_GLOSS {
                         break;
                     }
-                    if !stems.contains(&stem) {
-                        stems.push(stem);
-                        best.push(word);
+                    if !best.iter().any(|&b| words[b].1 == words[at].1) {
+                        best.push(at);
                     }
                 }
-                (gloss, best)
+                (
+                    gloss,
+                    best.into_iter().map(|at| words[at].0.clone()).collect(),
+                )
             })
             .collect();
         Ok(Lexicon {
