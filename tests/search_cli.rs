@@ -331,6 +331,15 @@ fn search_failures_are_one_clear_line() {
         &miracle(&["search", "--index", idx, "title:(oops"], home.path()),
         "Advanced syntax",
     );
+    // A pasted title in capitals holds AND and IN (tantivy's set operator), a pasted
+    // reference "doi:": long texts that do not parse are read as natural language.
+    for prose in [
+        "INTRANASAL INSULIN IMPROVES COGNITION AND MODULATES β-AMYLOID IN EARLY AD",
+        "Copyright 2006 by the Endocrine Society doi: 10.1210/jc.2005-1923 review",
+    ] {
+        let run = miracle(&["search", "--index", idx, prose], home.path());
+        assert!(run.status.success(), "{prose}: {}", stderr(&run));
+    }
     assert_clear_failure(
         &miracle(
             &["search", "--index", idx, "--years", "last year", "x"],

@@ -3,10 +3,11 @@
 //! Natural language: the analyzer's terms, each an optional clause, BM25-scored on `all`
 //! (title, abstract and keywords; extra title/keyword boosts measured worse on SciFact
 //! train, see [`Weights`]). Tantivy's QueryParser would turn unspaced Chinese into one
-//! phrase and find nothing. Advanced syntax, recognised by field names,
-//! AND/OR/NOT, +/- prefixes or quotes (which fall back to natural language when they do not
-//! parse, being everyday punctuation too): tantivy's QueryParser over the same analyzer (`title:检索`,
-//! `"information retrieval"`, `year:[2000 TO 2010]`, `+must -not`).
+//! phrase and find nothing. Advanced syntax, recognised by field names, AND/OR/NOT, +/-
+//! prefixes or quotes: tantivy's QueryParser over the same analyzer (`title:检索`,
+//! `"information retrieval"`, `year:[2000 TO 2010]`, `+must -not`). Quotes, everyday
+//! punctuation too, fall back to natural language when they do not parse; so does any text
+//! of more than [`MAX_ADVANCED_WORDS`] words (a pasted title in capitals, a reference).
 
 use std::ops::Bound;
 
@@ -22,6 +23,9 @@ use super::schema::{Fields, SEARCHABLE};
 
 /// Longest query accepted, in bytes: enough for a paragraph-long question.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+/// Words up to which a query in advanced syntax that does not parse is an error; a longer
+/// one is read as natural language.
+pub const MAX_ADVANCED_WORDS: usize = 6;
 /// Most terms one query may have after analysis.
 pub const MAX_QUERY_TERMS: usize = 1024;
 
@@ -139,6 +143,12 @@ pub fn build(
     }
     match syntax(text) {
         Syntax::Natural => natural(fields, text, weights, added),
+        // A long text that does not parse is prose that happens to hold an operator: a
+        // pasted title in capitals ("… AND MODULATES β-AMYLOID IN EARLY AD", where IN is
+        // tantivy's set operator), a reference with "doi:". A short one was meant as syntax.
+        Syntax::Advanced if text.split_whitespace().count() > MAX_ADVANCED_WORDS => {
+            advanced(index, fields, text).or_else(|_| natural(fields, text, weights, added))
+        }
         Syntax::Advanced => advanced(index, fields, text),
         Syntax::Quotes => {
             advanced(index, fields, text).or_else(|_| natural(fields, text, weights, added))
