@@ -98,6 +98,37 @@ pub enum BenchCommand {
         #[arg(long, value_name = "W")]
         hybrid: Option<f32>,
     },
+    /// The reranker experiment (docs/EVAL.md, "A reranker over BM25's top hits"): trains
+    /// the reward model's pair scorer on an index's papers (a title over its own abstract,
+    /// against the abstracts sharing most of its words and one at random), or reuses OUT/model, then writes BM25's top candidates for
+    /// each query with both scores to OUT/scores.jsonl.
+    Rerank {
+        /// The index whose papers it trains on and searches.
+        #[arg(long)]
+        index: std::path::PathBuf,
+        /// BEIR queries (JSONL, `_id` and `text`).
+        #[arg(long)]
+        queries: std::path::PathBuf,
+        /// The model whose trunk the reranker starts from.
+        #[arg(long)]
+        init: std::path::PathBuf,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// BM25 hits re-scored per query.
+        #[arg(long, default_value_t = 20)]
+        candidates: usize,
+        /// Hard negatives per title (the abstracts sharing most of its words), beside one
+        /// drawn at random.
+        #[arg(long, default_value_t = 2)]
+        negatives: usize,
+        #[arg(long, default_value_t = 600)]
+        steps: u64,
+        /// Comparisons per step.
+        #[arg(long, default_value_t = 16)]
+        pairs: usize,
+        #[arg(long, default_value_t = 3e-4)]
+        lr: f64,
+    },
     /// `miracle ask` latency: model load time, then calculator requests answered by the
     /// agent with the model loaded (median and p90 ms), and peak resident memory.
     Ask {
@@ -199,6 +230,31 @@ impl BenchCommand {
                 repeat.max(1),
                 hybrid,
             )?)?,
+            BenchCommand::Rerank {
+                index,
+                queries,
+                init,
+                out,
+                candidates,
+                negatives,
+                steps,
+                pairs,
+                lr,
+            } => {
+                let training = miracle_recipe::rerank::RerankTraining {
+                    init: Some(init),
+                    negatives: negatives.max(1),
+                    schedule: miracle_core::train::reward_training::RewardSchedule {
+                        steps: steps.max(1),
+                        prompts_per_step: pairs.max(1),
+                        lr,
+                        min_lr: lr / 10.0,
+                        ..Default::default()
+                    },
+                    out,
+                };
+                serde_json::to_string(&rerank(&index, &queries, &training, candidates, device)?)?
+            }
             BenchCommand::Ask { model, requests } => {
                 serde_json::to_string(&ask(model.as_deref(), requests.max(1), device)?)?
             }
@@ -347,6 +403,58 @@ fn calculator(seconds: f64, rounds: usize) -> serde_json::Value {
         "rounds": rounds,
         "threads": 1,
     })
+}
+
+/// Trains the reranker (or finds it trained) and scores every query's candidates.
+fn rerank(
+    index: &std::path::Path,
+    queries: &std::path::Path,
+    training: &miracle_recipe::rerank::RerankTraining,
+    candidates: usize,
+    device: &Device,
+) -> anyhow::Result<serde_json::Value> {
+    use miracle_experts::search::LiteratureIndex;
+    use miracle_recipe::rerank;
+    let index = LiteratureIndex::open(index)?;
+    let model = training.out.join("model");
+    let started = std::time::Instant::now();
+    if !model.join(miracle_core::train::reward::HEAD_FILE).is_file() {
+        let mut stderr = std::io::stderr();
+        let mut progress = super::progress::Console::new(&mut stderr);
+        rerank::train(&index, training, device, &mut progress)?;
+    }
+    let trained_s = started.elapsed().as_secs_f64();
+    let queries: Vec<(String, String)> = std::fs::read_to_string(queries)
+        .with_context(|| format!("cannot read {}", queries.display()))?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l)?;
+            let id = match &v["_id"] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            Ok((id, v["text"].as_str().unwrap_or_default().to_string()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let started = std::time::Instant::now();
+    let scored = rerank::score(&index, &model, &queries, candidates.max(1), device)?;
+    let scored_s = started.elapsed().as_secs_f64();
+    let path = training.out.join("scores.jsonl");
+    let mut lines = String::new();
+    for query in &scored {
+        lines.push_str(&serde_json::to_string(query)?);
+        lines.push('\n');
+    }
+    std::fs::write(&path, lines).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(serde_json::json!({
+        "bench": "rerank",
+        "queries": scored.len(),
+        "candidates": candidates,
+        "train_s": trained_s,
+        "score_s": scored_s,
+        "scores": path,
+    }))
 }
 
 /// Index build seconds and one-thread queries/s over a BEIR collection.

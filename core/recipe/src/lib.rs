@@ -38,6 +38,7 @@ pub mod dpo;
 pub mod ppo;
 pub mod pretrain;
 pub mod recipe;
+pub mod rerank;
 pub mod rlhf;
 pub mod rm;
 pub mod sft;

@@ -276,4 +276,36 @@ mod tests {
             .into_scalar::<f32>();
         assert!(centred.abs() < 1e-5);
     }
+
+    #[test]
+    fn scores_are_the_same_on_the_training_and_the_inference_device() {
+        let training = Device::flex().autodiff();
+        // Long enough for every kernel's blocking, with rotary positions as shipped.
+        let config = GptConfig {
+            block_size: 256,
+            position: crate::gpt::Position::Rotary,
+            ..GptConfig::tiny()
+        };
+        training.seed(5);
+        let rm = RewardModel::new(Gpt::new(&config, &training), &config, &training);
+        let row = |start: u32, n: u32| (0..n).map(|i| 32 + (start + i * 7) % 260).collect();
+        let batch: Vec<Vec<u32>> = vec![row(1, 256), row(5, 200), row(9, 3), row(2, 131)];
+        let on = |device: &Device| {
+            rm.scores(&batch, device)
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        let (train, infer) = (on(&training), on(&training.clone().inner()));
+        let valid = rm.valid();
+        let copied = valid
+            .scores(&batch, &training.clone().inner())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        for i in 0..batch.len() {
+            assert!((train[i] - infer[i]).abs() < 1e-4, "{train:?} {infer:?}");
+            assert!((train[i] - copied[i]).abs() < 1e-4, "{train:?} {copied:?}");
+        }
+    }
 }
