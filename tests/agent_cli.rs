@@ -9,7 +9,7 @@ use miracle_router::protocol::Step;
 
 mod common;
 
-use common::{assert_clear_failure, command, miracle_with_home as miracle, stdout};
+use common::{assert_clear_failure, command, miracle_with_home as miracle, stderr, stdout};
 
 #[test]
 fn demonstrations_hold_what_the_experts_returned() {
@@ -308,6 +308,72 @@ fn chat_answers_line_by_line_until_exit() {
             && !l.starts_with('“')
     });
     assert_eq!(answered.count(), 4, "{text}");
+}
+
+/// Issue 31, item 3: a follow-up that names its own topic is searched in its own words (it
+/// searched the request before it: 50 of 85 second-turn searches on dev did), and the ids a
+/// search returned are never a later calculation's operands (a follow-up once multiplied
+/// two paper ids).
+#[test]
+fn a_follow_up_searches_its_own_topic_and_paper_ids_are_no_operands() {
+    let home = tempfile::tempdir().unwrap();
+    let turns = "Are there studies on sleep and memory in older adults?\n\
+                 Now about vitamin D and depression.\n\
+                 What about graphene batteries?\n";
+    let mut child = command()
+        .env("MIRACLE_HOME", home.path())
+        .args(["chat", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), turns.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let traces: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .filter_map(|l| {
+            l.find('{')
+                .map(|at| serde_json::from_str(&l[at..]).unwrap())
+        })
+        .collect();
+    assert_eq!(traces.len(), 3, "{}", stdout(&output));
+    let calls = |trace: &serde_json::Value| -> Vec<(String, String)> {
+        trace["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "call")
+            .map(|s| {
+                let field = |k: &str| s[k].as_str().unwrap_or_default().to_string();
+                (field("expert"), field("input"))
+            })
+            .collect()
+    };
+    let second = calls(&traces[1]);
+    assert_eq!(second[0].0, "literature", "{second:?}");
+    assert!(second[0].1.contains("vitamin D"), "{second:?}");
+    // Whatever the third turn calls, no operand is one of the ids the searches returned.
+    let ids: Vec<String> = traces[..2]
+        .iter()
+        .flat_map(|t| t["steps"].as_array().unwrap().clone())
+        .filter(|s| s["kind"] == "result")
+        .flat_map(|s| {
+            let text = s["text"].as_str().unwrap_or_default().to_string();
+            text.split(['[', ']'])
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(!ids.is_empty());
+    for (expert, input) in calls(&traces[2]) {
+        if expert != "literature" {
+            assert!(!ids.iter().any(|id| input.contains(id.as_str())), "{input}");
+        }
+    }
 }
 
 /// A tiny recipe in `dir`: 2 pretraining steps, SFT passes of 2 and 3 steps, the second on

@@ -12,7 +12,7 @@ use burn::prelude::*;
 use miracle_core::gpt::{Decoder, Decoding, GenerateError, Gpt, GptConfig, TokenSet};
 use miracle_core::tokenizer::{Special, Tokenizer};
 use miracle_experts::search::Markup;
-use miracle_experts::search::support::Abstracts;
+use miracle_experts::search::support::{Abstracts, names_a_topic};
 use miracle_experts::{Context, Grammar, Grounded, InputFormat, Registry};
 use serde::{Deserialize, Serialize};
 
@@ -247,7 +247,13 @@ impl<'a> Agent<'a> {
         };
         let prompt = render_prompt(&dialogue, self.tokenizer)?;
         let grounding = conversation_numbers(&dialogue);
-        let quotable = dialogue.exchanges.iter().map(|e| e.user.clone()).collect();
+        // A follow-up that names its own topic ("Now about vitamin D.") is searched for in
+        // its own words; one that points back ("And papers on that?") may quote any turn.
+        let quotable = if names_a_topic(request) {
+            vec![request.to_string()]
+        } else {
+            dialogue.exchanges.iter().map(|e| e.user.clone()).collect()
+        };
         let mut turn = Turn {
             agent: self,
             decoder: Decoder::new(self.model, self.config, &self.device),
@@ -617,7 +623,11 @@ impl Turn<'_, '_> {
         if error.is_none() {
             // An error is not a result: its numbers (an operand count, a limit) are no
             // facts about the request, so neither a later call nor the answer may use them.
-            self.grounding.read(&text);
+            // A search's numbers are paper ids and titles' figures, which an answer cites
+            // but no calculation takes as operands.
+            if expert != crate::demos::LITERATURE {
+                self.grounding.read(&text);
+            }
             self.results.read(&text);
         }
         let mut forced = vec![Special::Result.id()];
@@ -856,11 +866,15 @@ fn conversation_numbers(dialogue: &Dialogue) -> Grounding {
     }
     for exchange in &dialogue.exchanges {
         grounding.read_request(&exchange.user);
+        // As within a turn: a search's numbers (paper ids) are no operands.
+        let mut searched = false;
         for step in &exchange.steps {
-            if let Step::Result { text } = step
-                && !text.starts_with(ERROR_PREFIX)
-            {
-                grounding.read(text);
+            match step {
+                Step::Call { expert, .. } => searched = expert == crate::demos::LITERATURE,
+                Step::Result { text } if !searched && !text.starts_with(ERROR_PREFIX) => {
+                    grounding.read(text);
+                }
+                _ => {}
             }
         }
     }

@@ -5,12 +5,16 @@ and alone (docs/EVAL.md, "Two turns").
 Pairs consecutive requests of a suite (0 with 1, 2 with 3, ...), has `miracle chat --json`
 answer each pair as one conversation (then /reset), and compares the second request's first
 expert with the one the suite expects, beside the routing of the same request alone from an
-`eval` report of the same suite and model.
+`eval` report of the same suite and model. Of the second turns that search, it counts those
+whose query quotes the first turn's words instead of their own (a follow-up searched as the
+request before it).
 
     python3 scripts/eval/two_turns.py SUITE.jsonl REPORT.json [--miracle BIN] [--pairs N]
 """
 import argparse
 import json
+import math
+import re
 import subprocess
 import sys
 
@@ -20,6 +24,26 @@ def first_expert(trace):
         if step.get("kind") == "call":
             return step["expert"]
     return None
+
+
+def search_query(trace):
+    for step in trace["steps"]:
+        if step.get("kind") == "call" and step["expert"] == "literature":
+            return step["input"]
+    return None
+
+
+def ndcg10(trace, relevant):
+    """nDCG@10 of the papers the turn's searches returned (ids in order, first seen first)."""
+    ranked = []
+    for step in trace["steps"]:
+        if step.get("kind") == "result":
+            for pid in re.findall(r"^\d+\. \[([^\]]+)\]", step.get("text", ""), re.M):
+                if pid not in ranked:
+                    ranked.append(pid)
+    dcg = sum(1 / math.log2(i + 2) for i, d in enumerate(ranked[:10]) if d in relevant)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(relevant))))
+    return dcg / ideal if ideal else 0.0
 
 
 def main():
@@ -44,7 +68,23 @@ def main():
     n = len(pairs)
     print(f"second turns routed: with the first turn as history {with_history}/{n} "
           f"({100 * with_history / n:.1f}%), alone {by_itself}/{n} ({100 * by_itself / n:.1f}%)")
-
+    searching = quoted_first = 0
+    for k, (a, b) in enumerate(pairs):
+        query = search_query(traces[2 * k + 1])
+        if query is None:
+            continue
+        searching += 1
+        query = query.strip()
+        quoted_first += query in one_line(a) and query not in one_line(b)
+    print(f"second turns that search: {searching}; of them quoting the first turn's words "
+          f"instead of their own: {quoted_first}")
+    reports = {r["id"]: r for r in json.load(open(args.report, encoding="utf-8"))["requests"]}
+    judged = [(k, b) for k, (_, b) in enumerate(pairs) if (b["expect"].get("docs") or [])]
+    if judged:
+        chat = sum(ndcg10(traces[2 * k + 1], set(b["expect"]["docs"])) for k, b in judged) / len(judged)
+        own = sum(reports[b["id"]].get("ndcg10") or 0.0 for _, b in judged) / len(judged)
+        print(f"second-turn literature requests with judgments: {len(judged)}; nDCG@10 with the "
+              f"first turn as history {chat:.3f}, alone {own:.3f}")
 
 if __name__ == "__main__":
     main()

@@ -67,6 +67,25 @@ const FRAMING: &str = "find papers paper studies study research articles article
     look looking need want please work works publications evidence anything any show me \
     查 找 帮 帮我 检索 论文 文献 研究 有没有 关于 有关 方面 资料 一下 请";
 
+/// Whether `text` names something to search for: a term that neither frames a literature
+/// request ("find papers") nor refers back to an earlier one ("now", "what about", "那…呢").
+/// "Now about vitamin D." does; "And papers on that?" does not.
+pub fn names_a_topic(text: &str) -> bool {
+    static NOT_TOPICAL: LazyLock<HashSet<String>> = LazyLock::new(|| {
+        analyzer::terms(&format!("{FRAMING} {REFERRING}"))
+            .into_iter()
+            .collect()
+    });
+    analyzer::terms(text)
+        .iter()
+        .any(|t| !NOT_TOPICAL.contains(t))
+}
+
+/// Words of a follow-up that point back at an earlier request rather than name a topic.
+const REFERRING: &str = "now what how about also same again more else other ones those them \
+    too instead same thing topic subject 那 那么 这 这个 那个 再 呢 还有 还 同样 其他 别的 这些 那些 它 它们 \
+    什么 怎么 样 方面的";
+
 /// Abstracts by paper id from the default index ([`default_index::open`], so
 /// `MIRACLE_INDEX` too), opened on first use and kept; `None` when it cannot be opened or
 /// holds no such paper.
@@ -94,6 +113,26 @@ impl Abstracts {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_follow_up_names_a_topic_or_points_back() {
+        for topical in [
+            "Now about vitamin D and depression.",
+            "What about graphene batteries?",
+            "那阅读疗法方面的呢？",
+            "Find papers about sleep.",
+        ] {
+            assert!(super::names_a_topic(topical), "{topical}");
+        }
+        for pointing in [
+            "And papers on that?",
+            "What about those?",
+            "那方面的论文呢？",
+            "Find more.",
+        ] {
+            assert!(!super::names_a_topic(pointing), "{pointing}");
+        }
+    }
+
     use super::*;
 
     #[test]
