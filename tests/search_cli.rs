@@ -968,6 +968,26 @@ fn translated_queries_find_papers_in_the_other_language() {
         assert_clear_failure(&run, says);
         assert!(stderr(&run).contains("glossary.tsv"), "{}", stderr(&run));
     }
+    // MIRACLE_TRANSLATE turns it on for the search expert (the agent's too); a value that
+    // is no switch is refused in one line.
+    let expert = |translate: &str| {
+        common::command()
+            .args(["expert", "search", "糖尿病 胰岛素"])
+            .env("MIRACLE_HOME", home.path())
+            .env("MIRACLE_INDEX", idx)
+            .env("MIRACLE_TRANSLATE", translate)
+            .output()
+            .unwrap()
+    };
+    let found = expert("1");
+    assert!(found.status.success(), "{}", stderr(&found));
+    assert!(
+        stdout(&found).contains("[en-diabetes]"),
+        "{}",
+        stdout(&found)
+    );
+    assert!(!stdout(&expert("0")).contains("[en-diabetes]"));
+    assert_clear_failure(&expert("maybe"), "MIRACLE_TRANSLATE");
     let missing = home.path().join("none.tsv");
     let run = miracle(
         &[

@@ -37,6 +37,25 @@ struct Settings {
     /// Hybrid search's weight, from `MIRACLE_HYBRID` (an experiment switch: docs/EVAL.md,
     /// "Word vectors and hybrid retrieval"); the text of a value that is not a weight.
     hybrid: Result<Option<f32>, String>,
+    /// Cross-language search, from `MIRACLE_TRANSLATE` or [`Search::translated`]; the text
+    /// of a value that is not a switch.
+    translate: Result<bool, String>,
+}
+
+/// `MIRACLE_TRANSLATE=1`: every search of this expert also searches the query's words
+/// translated by the shipped English–Chinese lexicon (docs/COLLECTIONS.md, "Cross-language
+/// search"); unset or 0, the query's own words only.
+fn translate_from_env() -> Result<bool, String> {
+    match std::env::var("MIRACLE_TRANSLATE") {
+        Err(_) => Ok(false),
+        Ok(text) => match text.trim() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" | "" => Ok(false),
+            _ => Err(format!(
+                "MIRACLE_TRANSLATE={text:?} is not a switch: give 1 to search translated words too, 0 or nothing not to"
+            )),
+        },
+    }
 }
 
 /// `MIRACLE_HYBRID=W`: every search of this expert re-scores BM25's hits with the index's
@@ -65,6 +84,7 @@ impl Search {
                 snippets: true,
                 json: false,
                 hybrid: hybrid_from_env(),
+                translate: translate_from_env(),
             },
             format: InputFormat::text(
                 "keywords or a question, Chinese or English; advanced: title:word \"a phrase\" year:[2000 TO 2010]",
@@ -122,6 +142,13 @@ impl Search {
         self
     }
 
+    /// Cross-language search: the query's words translated by the shipped English–Chinese
+    /// lexicon are searched too, so a Chinese request finds English papers and the reverse.
+    pub fn translated(mut self) -> Self {
+        self.settings.translate = Ok(true);
+        self
+    }
+
     pub fn style(mut self, style: Style) -> Self {
         self.settings.style = Some(style);
         self
@@ -165,6 +192,10 @@ fn answer(
         snippets: settings.snippets,
         expansion: None,
         hybrid: settings.hybrid.clone().map_err(SearchError::Query)?,
+        translate: match settings.translate.clone().map_err(SearchError::Query)? {
+            true => Some(super::Lexicon::shipped()?),
+            false => None,
+        },
         ..SearchRequest::new(query, settings.top)
     };
     let hits = open(settings, slot)?.search(&request)?;
