@@ -182,3 +182,31 @@ fn one_row_linear_matches_burns() {
         assert_close("one-row linear", fused, layer.forward(x), 1e-4);
     }
 }
+
+#[test]
+fn attention_over_the_cache_in_place_matches_burns_over_its_slice() {
+    use burn::tensor::module::attention;
+    use burn::tensor::ops::AttentionModuleOptions;
+    let device = Device::flex();
+    // Head sizes that are and are not a multiple of the vector width; a cache filled to 1,
+    // to part of it and to the end.
+    for (b, h, capacity, hd, len) in [(1, 6, 256, 64, 131), (2, 3, 17, 5, 1), (1, 2, 9, 12, 9)] {
+        let q = normal([b, h, 1, hd], &device);
+        let keys = normal([b, h, capacity, hd], &device);
+        let values = normal([b, h, capacity, hd], &device);
+        let fused = kernels::cached_attention(&q, &keys, &values, len).expect("Flex, f32");
+        let options = AttentionModuleOptions {
+            scale: None,
+            softcap: None,
+            is_causal: true,
+        };
+        let seen = |t: &Tensor<4>| t.clone().slice([0..b, 0..h, 0..len, 0..hd]);
+        let composed = attention(q, seen(&keys), seen(&values), None, None, options);
+        assert_close("cached attention", fused, composed, 1e-5);
+    }
+    // Where the kernels do not run, the caller is told to slice.
+    let training = self::device();
+    let q = normal([1, 2, 1, 4], &training);
+    let cache = normal([1, 2, 8, 4], &training);
+    assert!(kernels::cached_attention(&q, &cache, &cache, 3).is_none());
+}

@@ -76,6 +76,31 @@ impl KvCache {
         seen
     }
 
+    /// [`KvCache::append`] that returns the layer's whole key and value tensors
+    /// (`[batch, heads, capacity, head_dim]`) and how many positions of them count now, for
+    /// a kernel that reads the filled prefix in place.
+    pub(crate) fn append_whole(
+        &mut self,
+        layer: usize,
+        k: Tensor<4>,
+        v: Tensor<4>,
+    ) -> (Tensor<4>, Tensor<4>, usize) {
+        let [b, h, t, hd] = k.dims();
+        let end = self.len + t;
+        assert!(
+            end <= self.capacity,
+            "KV cache overflow: {end} positions in a cache of {}",
+            self.capacity
+        );
+        let (keys, values) = self.layers[layer].take().expect("layer cache present");
+        let keys = keys.slice_assign([0..b, 0..h, self.len..end, 0..hd], k);
+        let values = values.slice_assign([0..b, 0..h, self.len..end, 0..hd], v);
+        // The caller's handles share the buffers until it drops them, before the next
+        // append (which would otherwise copy on write).
+        self.layers[layer] = Some((keys.clone(), values.clone()));
+        (keys, values, end)
+    }
+
     /// Commits the positions every layer has just written.
     pub(crate) fn advance(&mut self, t: usize) {
         self.len += t;

@@ -93,22 +93,45 @@ impl CausalSelfAttention {
         let y = match (cache, padding) {
             // Training and whole-sequence passes: the fused kernel where the device has it.
             (None, None) => kernels::causal_attention(q, k, v),
+            // Decoding one position of one unpadded batch: the cache read in place.
+            (Some((cache, layer)), None) if t == 1 => {
+                let (keys, values, len) = cache.append_whole(layer, k, v);
+                match kernels::cached_attention(&q, &keys, &values, len) {
+                    Some(y) => y,
+                    None => {
+                        let [b, h, _, hd] = keys.dims();
+                        let keys = keys.slice([0..b, 0..h, 0..len, 0..hd]);
+                        let values = values.slice([0..b, 0..h, 0..len, 0..hd]);
+                        burn_attention(q, keys, values, None)
+                    }
+                }
+            }
             (cache, padding) => {
                 let (k, v) = match cache {
                     Some((cache, layer)) => cache.append(layer, k, v),
                     None => (k, v),
                 };
-                let options = AttentionModuleOptions {
-                    scale: None,
-                    softcap: None,
-                    is_causal: true,
-                };
-                attention(q, k, v, padding.cloned(), None, options)
+                burn_attention(q, k, v, padding)
             }
         };
         let y = y.swap_dims(1, 2).reshape([b, t, c]);
         self.resid_dropout.forward(kernels::linear(&self.c_proj, y))
     }
+}
+
+/// burn's causal attention, the mask aligned bottom-right, with `padding` masked out.
+fn burn_attention(
+    q: Tensor<4>,
+    k: Tensor<4>,
+    v: Tensor<4>,
+    padding: Option<&Tensor<4, Bool>>,
+) -> Tensor<4> {
+    let options = AttentionModuleOptions {
+        scale: None,
+        softcap: None,
+        is_causal: true,
+    };
+    attention(q, k, v, padding.cloned(), None, options)
 }
 
 #[derive(Module, Debug)]

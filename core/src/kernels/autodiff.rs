@@ -100,6 +100,21 @@ impl<B: Backend + FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         ))
     }
 
+    fn cached_attention(
+        q: FloatTensor<Self>,
+        keys: FloatTensor<Self>,
+        values: FloatTensor<Self>,
+        len: usize,
+    ) -> FloatTensor<Self> {
+        // Decoding only: nothing to differentiate (the wrapper never sends autodiff here).
+        untracked::<B, C>(B::cached_attention(
+            q.into_primitive(),
+            keys.into_primitive(),
+            values.into_primitive(),
+            len,
+        ))
+    }
+
     fn row_product(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
         untracked::<B, C>(B::row_product(x.into_primitive(), w.into_primitive()))
     }

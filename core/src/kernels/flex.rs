@@ -123,6 +123,38 @@ impl FusedOps for Flex {
         grad
     }
 
+    fn cached_attention(
+        q: FloatTensor<Self>,
+        keys: FloatTensor<Self>,
+        values: FloatTensor<Self>,
+        len: usize,
+    ) -> FloatTensor<Self> {
+        let shape = keys.layout().shape().clone();
+        let (batch, heads, capacity, hd) = (shape[0], shape[1], shape[2], shape[3]);
+        let (q, keys, values) = (contiguous(q), contiguous(keys), contiguous(values));
+        let (q, keys, values) = (values_of(&q), values_of(&keys), values_of(&values));
+        let scale = 1.0 / (hd as f32).sqrt();
+        let mut out = vec![0.0f32; batch * heads * hd];
+        let mut scores = vec![0.0f32; len];
+        // A few heads of at most a block's positions: one core, no hand-offs.
+        for (row, y) in out.chunks_exact_mut(hd).enumerate() {
+            let query = &q[row * hd..(row + 1) * hd];
+            let base = row * capacity * hd;
+            let keys = &keys[base..base + len * hd];
+            let values = &values[base..base + len * hd];
+            let scores = &mut scores[..];
+            with_256_bit_vectors(AttendOne {
+                query,
+                keys,
+                values,
+                scale,
+                scores,
+                y,
+            });
+        }
+        FlexTensor::from_data(TensorData::new(out, [batch, heads, 1, hd]))
+    }
+
     fn row_product(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
         let (_, n) = last_two(&w);
         let (x, w) = (contiguous(x), contiguous(w));
@@ -131,7 +163,7 @@ impl FusedOps for Flex {
         // measured 590 against 690 tokens/s, the threads' hand-offs costing more than the
         // second core gives.
         let mut y = vec![0.0f32; n];
-        rows_product(RowsProduct { x, w, y: &mut y });
+        with_256_bit_vectors(RowsProduct { x, w, y: &mut y });
         FlexTensor::from_data(TensorData::new(y, [1, n]))
     }
 
@@ -171,15 +203,14 @@ fn adamw_chunk(w: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: &AdamW
     }
 }
 
-/// Runs `product` with 256-bit vectors where the CPU has them: faster than 512-bit ones for
-/// this memory-bound loop on the AMD EPYC (AVX-512) of docs/BENCHMARKS.md.
-fn rows_product(product: RowsProduct<'_>) {
-    use pulp::WithSimd;
+/// Runs `kernel` with 256-bit vectors where the CPU has them: faster than 512-bit ones for
+/// decoding's memory-bound loops on the AMD EPYC (AVX-512) of docs/BENCHMARKS.md.
+fn with_256_bit_vectors<K: pulp::WithSimd>(kernel: K) -> K::Output {
     #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
     if let Some(v3) = pulp::x86::V3::try_new() {
-        return v3.vectorize(|| product.with_simd(v3));
+        return v3.vectorize(|| kernel.with_simd(v3));
     }
-    pulp::Arch::new().dispatch(product)
+    pulp::Arch::new().dispatch(kernel)
 }
 
 /// `y += x · w` for `w` `[x.len(), y.len()]`, row by row (each row of `w` is read once,
@@ -403,6 +434,71 @@ fn contiguous(t: FlexTensor) -> FlexTensor {
         Some((0, _)) => t,
         _ => t.to_contiguous(),
     }
+}
+
+/// One query's attention over `keys` and `values` (`len × head_dim` each, row-major) into
+/// `y`, with `scores` as room for the `len` probabilities: in pulp's vector types, since
+/// left to the compiler (inside `vectorised`) it came out as 128-bit SSE.
+struct AttendOne<'a> {
+    query: &'a [f32],
+    keys: &'a [f32],
+    values: &'a [f32],
+    scale: f32,
+    scores: &'a mut [f32],
+    y: &'a mut [f32],
+}
+
+impl pulp::WithSimd for AttendOne<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) {
+        let AttendOne {
+            query,
+            keys,
+            values,
+            scale,
+            scores,
+            y,
+        } = self;
+        let hd = query.len();
+        let (q_vectors, q_rest) = S::as_simd_f32s(query);
+        let mut max = f32::NEG_INFINITY;
+        for (score, key) in scores.iter_mut().zip(keys.chunks_exact(hd)) {
+            let (k_vectors, k_rest) = S::as_simd_f32s(key);
+            let mut acc = simd.splat_f32s(0.0);
+            for (&q, &k) in q_vectors.iter().zip(k_vectors) {
+                acc = simd.mul_add_f32s(q, k, acc);
+            }
+            let tail: f32 = q_rest.iter().zip(k_rest).map(|(q, k)| q * k).sum();
+            *score = (simd.reduce_sum_f32s(acc) + tail) * scale;
+            max = max.max(*score);
+        }
+        let mut sum = 0.0;
+        for score in scores.iter_mut() {
+            *score = exp(*score - max);
+            sum += *score;
+        }
+        let inverse = 1.0 / sum;
+        let (y_vectors, y_rest) = S::as_mut_simd_f32s(y);
+        for (&p, value) in scores.iter().zip(values.chunks_exact(hd)) {
+            let p = p * inverse;
+            let ps = simd.splat_f32s(p);
+            let (v_vectors, v_rest) = S::as_simd_f32s(value);
+            for (y, &v) in y_vectors.iter_mut().zip(v_vectors) {
+                *y = simd.mul_add_f32s(ps, v, *y);
+            }
+            for (y, v) in y_rest.iter_mut().zip(v_rest) {
+                *y += p * v;
+            }
+        }
+    }
+}
+
+/// The elements of a contiguous tensor, which may be a prefix of a larger buffer.
+fn values_of(t: &FlexTensor) -> &[f32] {
+    let n = t.layout().shape().num_elements();
+    &values(t)[..n]
 }
 
 fn values(t: &FlexTensor) -> &[f32] {

@@ -11,6 +11,8 @@
 //! - [`adamw_update`]: AdamW's moment and weight update in one pass instead of ~12 tensors.
 //! - [`linear`]: for decoding one sequence, a one-row product that streams each weight row
 //!   once (gemm's AVX-512 path is slower at that shape on the machine measured).
+//! - [`cached_attention`]: decoding's attention of one new position over the KV cache,
+//!   read in place instead of copied out.
 //!
 //! Each is a burn backend extension ([`FusedOps`]): implemented for Flex (the CPU backend)
 //! by hand, and for `Autodiff<B>` with a handwritten backward. On every other device (wgpu)
@@ -103,6 +105,17 @@ pub trait FusedOps: Backend {
     /// `grad · (Φ(x) + x · φ(x))`.
     fn exact_gelu_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self>;
 
+    /// Decoding's attention: one new position per row, queries `[batch, heads, 1,
+    /// head_dim]`, against the first `len` positions of a cache's keys and values
+    /// (`[batch, heads, capacity, head_dim]`), read in place. Scaled by 1/√head_dim; the new
+    /// position sees every cached one (its own included).
+    fn cached_attention(
+        q: FloatTensor<Self>,
+        keys: FloatTensor<Self>,
+        values: FloatTensor<Self>,
+        len: usize,
+    ) -> FloatTensor<Self>;
+
     /// `x · w` for one row `x` (`[1, k]`) and `w` `[k, n]`: decoding's matrix × vector
     /// products.
     fn row_product(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self>;
@@ -159,6 +172,30 @@ pub fn causal_attention(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>) -> Tensor<4> {
         v.into_dispatch(),
     );
     Tensor::from_dispatch(out)
+}
+
+/// One new position's attention per row over the first `len` positions of a KV cache's
+/// keys and values (`[batch, heads, capacity, head_dim]`), reading the cache in place: a
+/// slice of its filled prefix is strided along time, and burn's attention copied it for
+/// every layer at every step (14% of decoding's time, docs/BENCHMARKS.md). `None` where
+/// the kernels do not run (autodiff, another device or dtype, more than one new position):
+/// the caller slices the cache and uses burn's attention.
+pub fn cached_attention(
+    q: &Tensor<4>,
+    keys: &Tensor<4>,
+    values: &Tensor<4>,
+    len: usize,
+) -> Option<Tensor<4>> {
+    if !fused(q) || q.device().is_autodiff() || q.dims()[2] != 1 || len == 0 {
+        return None;
+    }
+    let out = <Dispatch as FusedOps>::cached_attention(
+        q.clone().into_dispatch(),
+        keys.clone().into_dispatch(),
+        values.clone().into_dispatch(),
+        len,
+    );
+    Some(Tensor::from_dispatch(out))
 }
 
 /// Per-row cross-entropy of `[rows, vocab]` logits against `[rows]` targets, `[rows]`.
