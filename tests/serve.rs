@@ -583,6 +583,54 @@ fn a_served_workflow_with_a_code_step_answers_twenty_requests_in_a_row() {
     });
 }
 
+/// Issue 31, item 3: a conversation sent back as history (texts only) reaches the model with
+/// the steps this service took: "And add 9 to that?" after 17 * 23 = 391 was calculated as
+/// `17 * 9` over /v1/ask (153) and over the OpenAI endpoint, and as `391 + 9` in chat.
+#[test]
+fn a_follow_up_over_http_continues_from_the_answer_the_service_gave() {
+    let (_dir, server) = setup();
+    block_on(async {
+        let client = reqwest::Client::new();
+        let ask = server.url("/v1/ask");
+        let first = "What is 17 * 23?";
+        let (status, answered) = post(&client, &ask, Some(KEY), &json!({"request": first})).await;
+        assert_eq!(status, 200, "{answered}");
+        let answer = answered["answer"].as_str().unwrap().to_string();
+        assert!(answer.contains("391"), "{answer}");
+        let follow_up = json!({
+            "request": "And add 9 to that?",
+            "history": [{"user": first, "answer": answer}],
+            "trace": true,
+        });
+        let (status, then) = post(&client, &ask, Some(KEY), &follow_up).await;
+        assert_eq!(status, 200, "{then}");
+        assert!(then["answer"].as_str().unwrap().contains("400"), "{then}");
+        // A chat front-end sends the same conversation as messages.
+        let chat = json!({
+            "model": "miracle",
+            "messages": [
+                {"role": "user", "content": first},
+                {"role": "assistant", "content": answer},
+                {"role": "user", "content": "And add 9 to that?"},
+            ],
+        });
+        let url = server.url("/v1/chat/completions");
+        let (status, completion) = post(&client, &url, Some(KEY), &chat).await;
+        assert_eq!(status, 200, "{completion}");
+        let content = completion["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap();
+        assert!(content.contains("400"), "{completion}");
+        // An answer the service never gave stays text: the turn still answers.
+        let edited = json!({
+            "request": "And add 9 to that?",
+            "history": [{"user": first, "answer": "It is 391."}],
+        });
+        let (status, _) = post(&client, &ask, Some(KEY), &edited).await;
+        assert_eq!(status, 200);
+    });
+}
+
 /// Sends `request` raw and reads the whole reply: its status and its JSON body.
 fn raw(addr: &str, request: &[u8]) -> (u16, Value) {
     let mut stream = TcpStream::connect(addr).unwrap();

@@ -176,12 +176,12 @@ pub async fn ask(
     let history = body
         .history
         .into_iter()
-        .map(|t| exchange(t.user, t.answer))
+        .map(|t| service.recent.exchange(t.user, t.answer))
         .collect();
     let trace = match service
         .agents
         .submit(Work::Ask {
-            request: body.request,
+            request: body.request.clone(),
             history,
             system: None,
             options: AskOptions {
@@ -199,6 +199,9 @@ pub async fn ask(
             ));
         }
     };
+    service
+        .recent
+        .remember_trace(&body.request, &trace.answer, &trace);
     let mut reply = json!({
         "answer": trace.answer,
         "experts": trace.experts(),

@@ -10,6 +10,7 @@ mod api;
 mod auth;
 pub mod config;
 pub(crate) mod listen;
+mod memory;
 mod metrics;
 mod openai;
 
@@ -60,6 +61,8 @@ pub struct Service {
     metrics: Metrics,
     /// The largest request body accepted.
     body_bytes: usize,
+    /// The steps behind recent answers, restored when a caller sends them back as history.
+    recent: memory::Recent,
 }
 
 impl ServeArgs {
@@ -121,6 +124,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         keys,
         metrics: Metrics::default(),
         body_bytes: limits.body_bytes,
+        recent: memory::Recent::default(),
     });
     let app = router(service, &limits, config.cors.as_ref());
     let listener = tokio::net::TcpListener::bind(config.listen)

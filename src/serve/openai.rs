@@ -35,7 +35,8 @@ use miracle_core::gpt::Decoding;
 
 use super::Service;
 use super::agents::{AskOptions, Done, Work};
-use super::api::{ApiError, check_request, exchange};
+use super::api::{ApiError, check_request};
+use super::memory::Recent;
 
 /// The model name the service answers as.
 pub const MODEL: &str = "miracle";
@@ -218,6 +219,7 @@ impl Content {
 /// The request, its history and the system prompt, from the messages.
 fn conversation(
     messages: Vec<Message>,
+    recent: &Recent,
 ) -> Result<(String, Vec<Exchange>, Option<String>), ApiError> {
     let mut system = Vec::new();
     let mut history = Vec::new();
@@ -239,7 +241,7 @@ fn conversation(
                         "messages[{i}]: an assistant message must follow a user message"
                     ))
                 })?;
-                history.push(exchange(user, text));
+                history.push(recent.exchange(user, text));
             }
             other => {
                 return Err(ApiError::bad_request(format!(
@@ -261,7 +263,7 @@ pub async fn chat(
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let asked = body.asked()?;
-    let (request, history, system) = conversation(body.messages)?;
+    let (request, history, system) = conversation(body.messages, &service.recent)?;
     let tokens = |text: &str| service.agents.tokenizer.encode(text).map_or(0, |t| t.len());
     let prompt_tokens = tokens(&request) + history.iter().map(|e| tokens(&e.user)).sum::<usize>();
     // A stream shows each step as the agent completes it: (choice, step).
@@ -298,10 +300,15 @@ pub async fn chat(
             choices: runs_count,
             stops: asked.stops,
             prompt_tokens,
+            service: service.clone(),
+            request,
         };
         return Ok(live.stream(all, steps).into_response());
     }
     let choices = choices(all.await?, &asked.stops)?;
+    for c in &choices {
+        service.recent.remember_trace(&request, &c.answer, &c.trace);
+    }
     let traces: Vec<&Trace> = choices.iter().map(|c| &c.trace).collect();
     // One trace for one choice (as before), one per choice for several.
     let miracle = match traces.as_slice() {
@@ -431,6 +438,9 @@ struct Live {
     choices: usize,
     stops: Vec<String>,
     prompt_tokens: usize,
+    /// Where the answers' steps are remembered, and the request they answer.
+    service: Arc<Service>,
+    request: String,
 }
 
 impl Live {
@@ -471,6 +481,9 @@ impl Live {
                 .and_then(|d| choices(d, &self.stops))
             {
                 Ok(choices) => {
+                    for c in &choices {
+                        (self.service.recent).remember_trace(&self.request, &c.answer, &c.trace);
+                    }
                     for event in self.answers(&choices) {
                         send(event);
                     }
@@ -537,12 +550,15 @@ mod tests {
 
     #[test]
     fn messages_become_request_history_and_system() {
-        let (request, history, system) = conversation(vec![
-            message("system", "Be brief."),
-            message("user", "2 + 2?"),
-            message("assistant", "4"),
-            message("user", "and times 3?"),
-        ])
+        let (request, history, system) = conversation(
+            vec![
+                message("system", "Be brief."),
+                message("user", "2 + 2?"),
+                message("assistant", "4"),
+                message("user", "and times 3?"),
+            ],
+            &Recent::default(),
+        )
         .unwrap();
         assert_eq!(request, "and times 3?");
         assert_eq!(history.len(), 1);
@@ -555,7 +571,7 @@ mod tests {
             vec![message("user", "  ")],
             vec![],
         ] {
-            assert!(conversation(bad).is_err());
+            assert!(conversation(bad, &Recent::default()).is_err());
         }
     }
 
