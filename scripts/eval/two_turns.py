@@ -9,7 +9,7 @@ expert with the one the suite expects, beside the routing of the same request al
 whose query quotes the first turn's words instead of their own (a follow-up searched as the
 request before it).
 
-    python3 scripts/eval/two_turns.py SUITE.jsonl REPORT.json [--miracle BIN] [--pairs N]
+    python3 scripts/eval/two_turns.py SUITE.jsonl REPORT.json [--miracle BIN] [--pairs N] [--model DIR]
 """
 import argparse
 import json
@@ -52,13 +52,14 @@ def main():
     ap.add_argument("report", help="`miracle eval` report of the same suite, for each request alone")
     ap.add_argument("--miracle", default="target/release/miracle")
     ap.add_argument("--pairs", type=int, default=200)
+    ap.add_argument("--model", help="a model directory; the embedded default model when absent")
     args = ap.parse_args()
     requests = [json.loads(line) for line in open(args.suite, encoding="utf-8") if line.strip()]
     pairs = [(requests[i], requests[i + 1]) for i in range(0, min(len(requests) - 1, 2 * args.pairs), 2)]
     one_line = lambda r: r["query"].replace("\n", " ")
     stdin = "".join(f"{one_line(a)}\n{one_line(b)}\n/reset\n" for a, b in pairs)
-    out = subprocess.run([args.miracle, "chat", "--json"], input=stdin, capture_output=True,
-                         text=True, check=True).stdout
+    command = [args.miracle, "chat", "--json"] + (["--model", args.model] if args.model else [])
+    out = subprocess.run(command, input=stdin, capture_output=True, text=True, check=True).stdout
     traces = [json.loads(l.lstrip("> ").strip()) for l in out.splitlines() if l.lstrip("> ").startswith("{")]
     if len(traces) != 2 * len(pairs):
         sys.exit(f"expected {2 * len(pairs)} traces, read {len(traces)}")
