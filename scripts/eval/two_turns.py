@@ -69,6 +69,11 @@ def main():
     n = len(pairs)
     print(f"second turns routed: with the first turn as history {with_history}/{n} "
           f"({100 * with_history / n:.1f}%), alone {by_itself}/{n} ({100 * by_itself / n:.1f}%)")
+    changed = [k for k, (a, b) in enumerate(pairs) if a["expect"]["expert"] != b["expect"]["expert"]]
+    if changed:
+        right = sum(first_expert(traces[2 * k + 1]) == pairs[k][1]["expect"]["expert"] for k in changed)
+        alone_right = sum(alone[pairs[k][1]["id"]] for k in changed)
+        print(f"of them changing kind: {len(changed)}; routed with history {right}, alone {alone_right}")
     searching = quoted_first = 0
     for k, (a, b) in enumerate(pairs):
         query = search_query(traces[2 * k + 1])
