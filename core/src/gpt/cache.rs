@@ -57,23 +57,8 @@ impl KvCache {
         k: Tensor<4>,
         v: Tensor<4>,
     ) -> (Tensor<4>, Tensor<4>) {
-        let [b, h, t, hd] = k.dims();
-        let end = self.len + t;
-        assert!(
-            end <= self.capacity,
-            "KV cache overflow: {end} positions in a cache of {}",
-            self.capacity
-        );
-        let (keys, values) = self.layers[layer].take().expect("layer cache present");
-        // slice_assign writes in place when the tensor is not shared (burn-flex copy-on-write).
-        let keys = keys.slice_assign([0..b, 0..h, self.len..end, 0..hd], k);
-        let values = values.slice_assign([0..b, 0..h, self.len..end, 0..hd], v);
-        let seen = (
-            keys.clone().slice([0..b, 0..h, 0..end, 0..hd]),
-            values.clone().slice([0..b, 0..h, 0..end, 0..hd]),
-        );
-        self.layers[layer] = Some((keys, values));
-        seen
+        let (keys, values, end) = self.append_whole(layer, k, v);
+        (filled(keys, end), filled(values, end))
     }
 
     /// [`KvCache::append`] that returns the layer's whole key and value tensors
@@ -93,6 +78,7 @@ impl KvCache {
             self.capacity
         );
         let (keys, values) = self.layers[layer].take().expect("layer cache present");
+        // slice_assign writes in place when the tensor is not shared (burn-flex copy-on-write).
         let keys = keys.slice_assign([0..b, 0..h, self.len..end, 0..hd], k);
         let values = values.slice_assign([0..b, 0..h, self.len..end, 0..hd], v);
         // The caller's handles share the buffers until it drops them, before the next
@@ -105,4 +91,11 @@ impl KvCache {
     pub(crate) fn advance(&mut self, t: usize) {
         self.len += t;
     }
+}
+
+/// The first `len` positions of a layer's `[batch, heads, capacity, head_dim]` keys or
+/// values: a strided view (the prefix of each head is followed by its unfilled rest).
+pub(crate) fn filled(t: Tensor<4>, len: usize) -> Tensor<4> {
+    let [b, h, _, hd] = t.dims();
+    t.slice([0..b, 0..h, 0..len, 0..hd])
 }

@@ -20,7 +20,7 @@ use burn::prelude::*;
 use burn::tensor::module::attention;
 use burn::tensor::ops::AttentionModuleOptions;
 
-use super::cache::KvCache;
+use super::cache::{KvCache, filled};
 use super::config::{GptConfig, Position};
 use crate::kernels;
 
@@ -98,12 +98,7 @@ impl CausalSelfAttention {
                 let (keys, values, len) = cache.append_whole(layer, k, v);
                 match kernels::cached_attention(&q, &keys, &values, len) {
                     Some(y) => y,
-                    None => {
-                        let [b, h, _, hd] = keys.dims();
-                        let keys = keys.slice([0..b, 0..h, 0..len, 0..hd]);
-                        let values = values.slice([0..b, 0..h, 0..len, 0..hd]);
-                        burn_attention(q, keys, values, None)
-                    }
+                    None => burn_attention(q, filled(keys, len), filled(values, len), None),
                 }
             }
             (cache, padding) => {

@@ -4,7 +4,8 @@
 cd /work/main
 B=/work/bin-l/miracle-now
 D=runs/fresh3
-for s in 1 2 3; do for arm in fresh control; do
+# ARMS="fresh2 control2" runs the four-times dose (the configs sft-ARM-sN.yaml).
+for s in 1 2 3; do for arm in ${ARMS:-fresh control}; do
   m=$D/$arm-s$s
   [ -f $m/model/config.json ] || $B sft --config $D/sft-$arm-s$s.yaml --out $m > $D/$arm-s$s.log 2>&1
   echo "$arm s$s trained rc=$? $(date)" >> $D/done.txt
