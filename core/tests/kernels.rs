@@ -183,6 +183,31 @@ fn one_row_linear_matches_burns() {
     }
 }
 
+/// Products large enough to be split over the helper threads, from four threads at once:
+/// one of them gets the helpers, the others work alone, and every one gets its own sums.
+#[test]
+fn one_row_products_split_over_threads_match_burns_from_many_callers() {
+    let device = Device::flex();
+    let layers: Vec<_> = [(1536, 384), (385, 1537), (384, 1152)]
+        .into_iter()
+        .map(|(k, n)| burn::nn::LinearConfig::new(k, n).init(&device))
+        .collect();
+    std::thread::scope(|scope| {
+        for caller in 0..4 {
+            let (layers, device) = (&layers, &device);
+            scope.spawn(move || {
+                for round in 0..20 {
+                    let layer = &layers[(caller + round) % layers.len()];
+                    let k = layer.weight.dims()[0];
+                    let x = normal([1, 1, k], device);
+                    let fused = kernels::linear(layer, x.clone());
+                    assert_close("split one-row linear", fused, layer.forward(x), 1e-4);
+                }
+            });
+        }
+    });
+}
+
 #[test]
 fn attention_over_the_cache_in_place_matches_burns_over_its_slice() {
     use burn::tensor::module::attention;

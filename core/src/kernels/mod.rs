@@ -10,7 +10,8 @@
 //! - [`gelu`]: the exact GELU and its gradient with a fast, branch-free erf.
 //! - [`adamw_update`]: AdamW's moment and weight update in one pass instead of ~12 tensors.
 //! - [`linear`]: for decoding one sequence, a one-row product that streams each weight row
-//!   once (gemm's AVX-512 path is slower at that shape on the machine measured).
+//!   once (gemm's AVX-512 path is slower at that shape on the machine measured), split over
+//!   helper threads of its own when the weights are large (`rows.rs`).
 //! - [`cached_attention`]: decoding's attention of one new position over the KV cache,
 //!   read in place instead of copied out.
 //!
@@ -23,6 +24,7 @@
 mod autodiff;
 mod composed;
 mod flex;
+mod rows;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
