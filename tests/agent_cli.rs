@@ -316,41 +316,12 @@ fn chat_answers_line_by_line_until_exit() {
 /// two paper ids).
 #[test]
 fn a_follow_up_searches_its_own_topic_and_paper_ids_are_no_operands() {
-    let home = tempfile::tempdir().unwrap();
-    let turns = "Are there studies on sleep and memory in older adults?\n\
-                 Now about vitamin D and depression.\n\
-                 What about graphene batteries?\n";
-    let mut child = command()
-        .env("MIRACLE_HOME", home.path())
-        .args(["chat", "--json"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), turns.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
-    let traces: Vec<serde_json::Value> = stdout(&output)
-        .lines()
-        .filter_map(|l| {
-            l.find('{')
-                .map(|at| serde_json::from_str(&l[at..]).unwrap())
-        })
-        .collect();
-    assert_eq!(traces.len(), 3, "{}", stdout(&output));
-    let calls = |trace: &serde_json::Value| -> Vec<(String, String)> {
-        trace["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s["kind"] == "call")
-            .map(|s| {
-                let field = |k: &str| s[k].as_str().unwrap_or_default().to_string();
-                (field("expert"), field("input"))
-            })
-            .collect()
-    };
+    let traces = chat_traces(
+        "Are there studies on sleep and memory in older adults?\n\
+         Now about vitamin D and depression.\n\
+         What about graphene batteries?\n",
+    );
+    assert_eq!(traces.len(), 3);
     let second = calls(&traces[1]);
     assert_eq!(second[0].0, "literature", "{second:?}");
     assert!(second[0].1.contains("vitamin D"), "{second:?}");
@@ -374,6 +345,61 @@ fn a_follow_up_searches_its_own_topic_and_paper_ids_are_no_operands() {
             assert!(!ids.iter().any(|id| input.contains(id.as_str())), "{input}");
         }
     }
+}
+
+/// A request for papers after a calculation is searched, in either language: the model,
+/// trained on conversations that stay on one kind, calculated it.
+#[test]
+fn a_request_for_papers_after_a_calculation_is_searched() {
+    let traces = chat_traces(
+        "What is 17 * 23?\n\
+         Find papers about graphene batteries.\n\
+         有没有石墨烯电池方面的论文？\n",
+    );
+    assert_eq!(traces.len(), 3);
+    assert!(traces[0]["answer"].as_str().unwrap().contains("391"));
+    for (turn, topic) in [(1, "graphene"), (2, "石墨烯")] {
+        let first = calls(&traces[turn]);
+        assert_eq!(first[0].0, "literature", "{first:?}");
+        assert!(first[0].1.contains(topic), "{first:?}");
+    }
+}
+
+/// The traces `chat --json` prints for `turns`, one request a line, in a fresh home.
+fn chat_traces(turns: &str) -> Vec<serde_json::Value> {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = command()
+        .env("MIRACLE_HOME", home.path())
+        .args(["chat", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), turns.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .filter_map(|l| {
+            l.find('{')
+                .map(|at| serde_json::from_str(&l[at..]).unwrap())
+        })
+        .collect()
+}
+
+/// A trace's calls, as (expert, input).
+fn calls(trace: &serde_json::Value) -> Vec<(String, String)> {
+    trace["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "call")
+        .map(|s| {
+            let field = |k: &str| s[k].as_str().unwrap_or_default().to_string();
+            (field("expert"), field("input"))
+        })
+        .collect()
 }
 
 /// A tiny recipe in `dir`: 2 pretraining steps, SFT passes of 2 and 3 steps, the second on

@@ -319,3 +319,39 @@ async fn a_conversation_may_go_on_with_a_fresh_request_of_another_kind() {
         }
     }
 }
+
+/// The agent holds a turn's first call to the search when the request asks for papers in
+/// so many words (`miracle_router::intent`): no word problem, program or greeting of either
+/// split may read as such a request, and most training requests for papers do (the rest
+/// carry typos, or follow up with "What about …?").
+#[tokio::test]
+async fn only_requests_for_papers_read_as_asking_for_papers() {
+    use miracle_router::intent::asks_for_papers;
+    let demos = composed(400, 5).await;
+    let mut asked = (0, 0);
+    for c in &demos {
+        let exchanges = &c.demo.dialogue.exchanges;
+        let request = &exchanges.last().expect("a turn").user;
+        if c.demo.category != Category::Literature {
+            assert!(
+                !asks_for_papers(request),
+                "{:?}: {request}",
+                c.demo.category
+            );
+        } else if c.demo.split == Split::Train && exchanges.len() == 1 {
+            asked.0 += usize::from(asks_for_papers(request));
+            asked.1 += 1;
+        }
+    }
+    assert!(
+        asked.1 >= 20,
+        "too few single-turn requests for papers: {}",
+        asked.1
+    );
+    assert!(
+        asked.0 * 10 >= asked.1 * 9,
+        "{} of {} asked",
+        asked.0,
+        asked.1
+    );
+}

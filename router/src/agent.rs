@@ -149,12 +149,17 @@ pub struct Agent<'a> {
     registry: &'a Registry,
     vocabulary: Vocabulary,
     text_tokens: Vec<u32>,
+    /// [`Vocabulary::western_text_tokens`]: an English request is answered in English (the
+    /// model, after a Chinese turn or a calculation, sometimes opened "最相关的论文：").
+    western_tokens: Vec<u32>,
     pub system: Option<String>,
     pub limits: Limits,
     pub decoding: Decoding,
     /// Hold what the model writes to the conversation (see [`crate::grounding`]): an
     /// answer may contain only numbers the experts returned in this turn (the user's, when
-    /// it called none), and an expert's input is held as its format asks ([`Grounded`]).
+    /// it called none), and an expert's input is held as its format asks ([`Grounded`]);
+    /// a request that asks for papers opens with a search ([`crate::intent`]), and an
+    /// English request's answer is written without CJK characters.
     /// On by default; off measures what the model writes on its own.
     pub grounded: bool,
     /// Record every token of a run and the set each action was chosen from
@@ -197,6 +202,7 @@ impl<'a> Agent<'a> {
         }
         let vocabulary = Vocabulary::new(tokenizer);
         let text_tokens = vocabulary.text_tokens();
+        let western_tokens = vocabulary.western_text_tokens();
         Ok(Agent {
             model,
             config,
@@ -205,6 +211,7 @@ impl<'a> Agent<'a> {
             registry,
             vocabulary,
             text_tokens,
+            western_tokens,
             system: None,
             limits: Limits::default(),
             decoding: Decoding::Greedy,
@@ -254,8 +261,12 @@ impl<'a> Agent<'a> {
         } else {
             dialogue.exchanges.iter().map(|e| e.user.clone()).collect()
         };
+        let search_first = self.grounded
+            && crate::intent::asks_for_papers(request)
+            && names.contains(&crate::demos::LITERATURE);
         let mut turn = Turn {
             agent: self,
+            search_first,
             decoder: Decoder::new(self.model, self.config, &self.device),
             names,
             calculators,
@@ -320,6 +331,9 @@ impl<'a> Agent<'a> {
 /// One assistant turn in progress.
 struct Turn<'t, 'a> {
     agent: &'t Agent<'a>,
+    /// The request asks for papers in so many words ([`crate::intent`]): the turn's first
+    /// step is a literature search, whatever the conversation before it was about.
+    search_first: bool,
     decoder: Decoder<'a>,
     names: Vec<&'t str>,
     /// Those of `names` that calculate ([`calculates`]).
@@ -440,6 +454,9 @@ impl Turn<'_, '_> {
                 // Out of calls: the model must answer from what it has.
                 openers = vec![Special::Answer.id()];
             }
+            if self.searches_now() {
+                openers = vec![Special::Call.id()];
+            }
             let opener = self.choose(&openers)?;
             let started = Instant::now();
             let before = self.generated;
@@ -448,7 +465,8 @@ impl Turn<'_, '_> {
                     // Reasoning plans on the request's quantities and the results so far,
                     // held as a calculator's input is, not on numbers of its own.
                     let hold = self.input_hold(Grounded::Numbers);
-                    let text = self.free_text(Special::ThinkEnd, hold)?;
+                    let words = &self.agent.text_tokens;
+                    let text = self.free_text(Special::ThinkEnd, hold, words)?;
                     self.record(Step::Think { text }, before, started, None);
                 }
                 Some(Special::Answer) if self.calls > 0 && self.failed_calls() == self.calls => {
@@ -461,7 +479,11 @@ impl Turn<'_, '_> {
                 }
                 Some(Special::Answer) => {
                     let hold = self.agent.grounded.then(|| self.answer_hold());
-                    let text = self.free_text(Special::AnswerEnd, hold)?;
+                    let words = match self.chinese || !self.agent.grounded {
+                        true => &self.agent.text_tokens,
+                        false => &self.agent.western_tokens,
+                    };
+                    let text = self.free_text(Special::AnswerEnd, hold, words)?;
                     self.force(&[Special::EndOfTurn.id()])?;
                     self.record(Step::Answer { text: text.clone() }, before, started, None);
                     return Ok((text, Outcome::Answered));
@@ -471,6 +493,11 @@ impl Turn<'_, '_> {
                 }
             }
         }
+    }
+
+    /// Whether the next step must be the search the request asked for.
+    fn searches_now(&self) -> bool {
+        self.search_first && self.calls == 0
     }
 
     /// This turn's calls that failed (their results carry the error).
@@ -506,11 +533,16 @@ impl Turn<'_, '_> {
         self.steps.push(step);
     }
 
-    /// Ordinary tokens until the model writes `end` or the step's budget is spent (then
+    /// Tokens of `words` until the model writes `end` or the step's budget is spent (then
     /// `end` is forced); with a hold, only what it allows.
-    fn free_text(&mut self, end: Special, mut hold: Option<Hold>) -> Result<String, AgentError> {
+    fn free_text(
+        &mut self,
+        end: Special,
+        mut hold: Option<Hold>,
+        words: &[u32],
+    ) -> Result<String, AgentError> {
         // Free text allows the same tokens at every step; only a hold narrows them.
-        let mut free = self.agent.text_tokens.clone();
+        let mut free = words.to_vec();
         free.push(end.id());
         let mut ids = Vec::new();
         for _ in 0..self.agent.limits.max_step_tokens {
@@ -639,7 +671,9 @@ impl Turn<'_, '_> {
     }
 
     fn expert_name(&mut self, pressed: bool) -> Result<String, AgentError> {
-        let names = if pressed {
+        let names = if self.searches_now() {
+            vec![crate::demos::LITERATURE]
+        } else if pressed {
             self.calculators.clone()
         } else if self.grounding.has_numbers() {
             self.names.clone()

@@ -40,6 +40,16 @@ impl Vocabulary {
             .collect()
     }
 
+    /// Ordinary tokens with no character from U+3000 on (CJK, kana, hangul, fullwidth
+    /// punctuation: UTF-8 lead bytes 0xE3 to 0xEF): what an answer to an English request
+    /// is written in.
+    pub fn western_text_tokens(&self) -> Vec<u32> {
+        self.ordinary()
+            .filter(|(_, b)| !b.is_empty() && !b.iter().any(|b| (0xE3..=0xEF).contains(b)))
+            .map(|(id, _)| id)
+            .collect()
+    }
+
     /// Tokens that keep `written` (the bytes of the name so far) on the way to one of
     /// `names` followed by a newline; the newline ends the name.
     pub fn name_tokens(&self, written: &[u8], names: &[&str]) -> Vec<u32> {
@@ -87,5 +97,28 @@ impl Vocabulary {
 
     pub fn len_of(&self, id: u32) -> usize {
         self.bytes(id).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Vocabulary;
+    use miracle_core::tokenizer::Tokenizer;
+
+    #[test]
+    fn western_tokens_spell_english_but_no_chinese() {
+        let tokenizer = Tokenizer::shipped().unwrap();
+        let vocabulary = Vocabulary::new(&tokenizer);
+        let western = vocabulary.western_text_tokens();
+        let spells = |text: &str| {
+            let ids = tokenizer.encode(text).unwrap();
+            ids.iter().all(|id| western.contains(id))
+        };
+        assert!(spells(
+            "The most relevant papers: [12899460], “quoted” — 391."
+        ));
+        assert!(!spells("答案是182。"));
+        assert!(!spells("The answer is 5："));
+        assert!(western.len() < vocabulary.text_tokens().len());
     }
 }

@@ -17,6 +17,7 @@ mod constraint;
 pub mod coverage;
 pub mod demos;
 pub mod grounding;
+pub mod intent;
 pub mod judge;
 pub mod papers;
 pub mod plugins;

@@ -1,0 +1,118 @@
+//! Requests that say in so many words that they want papers.
+//!
+//! The model routes by what its training showed, and a request for papers that carries
+//! numbers ("… from 2009 to 2014", "MSX2 is induced 3 hours after …") or comes after a
+//! calculation ("Find papers about graphene batteries." after "What is 17 * 23?") was
+//! calculated instead. A patron who writes "find papers on", "are there studies about" or
+//! "有没有…的论文" has chosen the expert already, so the agent's first call of such a turn
+//! is held to the literature search; the model still writes the query.
+//!
+//! The phrases are a request verb before a literature noun ("look up articles on",
+//! "any papers about"), a literature noun that opens a follow-up ("And papers on that?"),
+//! and in Chinese a search verb or a topic's marker before 论文, 文献, 文章, 研究 or 资料
+//! in one clause. Measured against the request generator's training requests, the dev suite
+//! and GSM8K (docs/EVAL.md, "Requests that ask for papers"): no word problem and no
+//! program request matches; requests for papers in other words ("point me to work on")
+//! are left to the model.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Whether `request` asks for papers in words that leave no doubt.
+pub fn asks_for_papers(request: &str) -> bool {
+    static PHRASES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+        [
+            // "find papers on", "could you look up articles on", "any recent studies".
+            format!(r"(?i)\b{VERB}{FILLER}\s+{NOUN}\b"),
+            // "what research exists on", but not "which studies take longer".
+            format!(
+                r"(?i)\b(?:what|which){FILLER}\s+{NOUN}(?:\s+(?:exists?|is\s+there))?\s+{LINK}\b"
+            ),
+            // A follow-up: "And papers on that?", "Studies about sleep?".
+            format!(r"(?i)^\W*(?:(?:and|now|also|then)\s+)?{NOUN}\s+{LINK}\b"),
+            // "查找关于沥青的文献", "有没有睡眠方面的研究": a search verb or a topic's
+            // marker before the noun, in one clause ("我在写毕业论文。" alone is no request).
+            format!("(?:{ZH_VERB})[^，。？！,.?!；;]{{0,40}}?(?:{ZH_NOUN})"),
+            // "石墨烯电池的论文有哪些？"
+            "(?:论文|文献)(?:有哪些|吗|呢)".to_string(),
+        ]
+        .iter()
+        .map(|p| Regex::new(p).expect("the phrases are valid patterns"))
+        .collect()
+    });
+    PHRASES.iter().any(|phrase| phrase.is_match(request))
+}
+
+/// Words for the papers themselves.
+const NOUN: &str =
+    r"(?:papers?|studies|literature|research|articles?|references|publications?|evidence|reviews?)";
+
+/// The same in Chinese: papers, literature, articles, studies, material.
+const ZH_NOUN: &str = "论文|文献|文章|研究|资料";
+
+/// A search verb ("find", "look up", "are there", "recommend") or a topic's marker ("about",
+/// "related", "in the field of") before them.
+const ZH_VERB: &str = "找|查|搜|检索|推荐|有没有|有哪些|哪些|需要|关于|有关|相关|方面";
+
+/// A request's verb before them ("what" and "which" have a pattern of their own).
+const VERB: &str = r"(?:find|search|look\s+up|look\s+for|looking\s+for|show|give|list|recommend|suggest|any|are\s+there|is\s+there|need|want|get|fetch|locate|pull\s+up|dig\s+up|point\s+me\s+to|cite)";
+
+/// Words that may stand between the verb and the noun: "find me a few recent papers".
+const FILLER: &str = r"(?:\s+(?:me|us|some|a|few|the|any|recent|relevant|related|more|good|several|published|scientific|academic|other))*";
+
+/// What ties the noun to its topic.
+const LINK: &str = r"(?:on|about|regarding|concerning|into|showing|that|linking|of)";
+
+#[cfg(test)]
+mod tests {
+    use super::asks_for_papers;
+
+    #[test]
+    fn requests_for_papers_in_a_patrons_words() {
+        for request in [
+            "Find papers about graphene batteries.",
+            "Find papers about: Incidence of sepsis has fallen substantially from 2009 to 2014.",
+            "Are there studies showing that MSX2 is induced 3 hours after the addition of BMP4?",
+            "Any research on sleep and memory?",
+            "Can you dig up some studies on vitamin D and depression?",
+            "I'm looking for literature on coral bleaching.",
+            "What research exists on malaria and immune responses?",
+            "And papers on that?",
+            "Search the literature for CRISPR in Shigella.",
+            "有关于石墨烯电池的论文吗？",
+            "帮我查一下睡眠与记忆的研究",
+            "查找关于沥青的文献",
+            "石墨烯电池的论文有哪些？",
+        ] {
+            assert!(asks_for_papers(request), "{request}");
+        }
+    }
+
+    #[test]
+    fn word_problems_programs_and_chat_do_not() {
+        for request in [
+            "What is 6 x 7?",
+            "Tom wrote 3 papers a week for 5 weeks. How many papers did he write?",
+            "Which studies take longer, math or art, if math takes 3 hours and art 2?",
+            "A researcher reads 12 articles a day. How many does she read in a week?",
+            "She studies for 3 hours a day. How many hours in a week?",
+            "Write a program that prints the first 10 primes.",
+            "小明一天看3篇文章，一周看几篇？",
+            "研究小组有12人，平均分成3组，每组几人？",
+            "我在写毕业论文。帮我算一下3乘4。",
+            "What about vitamin D?",
+            "Thanks, see you tomorrow.",
+            "",
+        ] {
+            assert!(!asks_for_papers(request), "{request}");
+        }
+    }
+
+    #[test]
+    fn hostile_input_is_read_in_linear_time() {
+        let long = format!("{}{}", "find ".repeat(100_000), "a ".repeat(100_000));
+        assert!(!asks_for_papers(&long));
+        assert!(asks_for_papers(&format!("{long} papers on x")));
+    }
+}
