@@ -23,14 +23,18 @@ use regex::Regex;
 pub fn asks_for_papers(request: &str) -> bool {
     static PHRASES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         [
-            // "find papers on", "could you look up articles on", "any recent studies".
-            format!(r"(?i)\b{VERB}{FILLER}\s+{NOUN}\b"),
+            // "find papers on", "could you look up articles on", "I'd like a paper about".
+            format!(r"(?i)\b{VERB}{FILLER}\s+(?:{NOUNS}\b|{ONE}\s+{LINK}\b)"),
             // "what research exists on", but not "which studies take longer".
             format!(
-                r"(?i)\b(?:what|which){FILLER}\s+{NOUN}(?:\s+(?:exists?|is\s+there))?\s+{LINK}\b"
+                r"(?i)\b(?:what|which){FILLER}\s+{NOUNS}(?:\s+(?:exists?|is\s+there))?\s+{LINK}\b"
+            ),
+            // "what does the literature say about".
+            format!(
+                r"(?i)\bwhat\s+(?:does|do|did){FILLER}\s+{NOUNS}\s+(?:say|show|tell|find|suggest)\b"
             ),
             // A follow-up: "And papers on that?", "Studies about sleep?".
-            format!(r"(?i)^\W*(?:(?:and|now|also|then)\s+)?{NOUN}\s+{LINK}\b"),
+            format!(r"(?i)^\W*(?:(?:and|now|also|then)\s+)?(?:{NOUNS}|{ONE})\s+{LINK}\b"),
             // "查找关于沥青的文献", "有没有睡眠方面的研究": a search verb or a topic's
             // marker before the noun, in one clause ("我在写毕业论文。" alone is no request).
             format!("(?:{ZH_VERB})[^，。？！,.?!；;]{{0,40}}?(?:{ZH_NOUN})"),
@@ -41,12 +45,24 @@ pub fn asks_for_papers(request: &str) -> bool {
         .map(|p| Regex::new(p).expect("the phrases are valid patterns"))
         .collect()
     });
+    // "Search for graphene batteries.": an imperative search with no quantity (a program
+    // that searches a list names its numbers).
+    static SEARCH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^\W*(?:(?:please|can\s+you|could\s+you|would\s+you)\s+)?search\s+(?:for|on)\b",
+        )
+        .expect("a valid pattern")
+    });
     PHRASES.iter().any(|phrase| phrase.is_match(request))
+        || (SEARCH.is_match(request) && !request.chars().any(|c| c.is_ascii_digit()))
 }
 
-/// Words for the papers themselves.
-const NOUN: &str =
-    r"(?:papers?|studies|literature|research|articles?|references|publications?|evidence|reviews?)";
+/// Words for the papers themselves, in the plural.
+const NOUNS: &str =
+    r"(?:papers|studies|literature|research|articles|references|publications|evidence|reviews)";
+
+/// One of them, which must name its topic ("a paper on"): "reads the paper" is a newspaper.
+const ONE: &str = r"(?:paper|article|study|review|publication)";
 
 /// The same in Chinese: papers, literature, articles, studies, material.
 const ZH_NOUN: &str = "论文|文献|文章|研究|资料";
@@ -55,11 +71,11 @@ const ZH_NOUN: &str = "论文|文献|文章|研究|资料";
 /// "related", "in the field of") before them.
 const ZH_VERB: &str = "找|查|搜|检索|推荐|有没有|有哪些|哪些|需要|关于|有关|相关|方面";
 
-/// A request's verb before them ("what" and "which" have a pattern of their own).
-const VERB: &str = r"(?:find|search|look\s+up|look\s+for|looking\s+for|show|give|list|recommend|suggest|any|are\s+there|is\s+there|need|want|get|fetch|locate|pull\s+up|dig\s+up|point\s+me\s+to|cite)";
+/// A request's verb before them ("what" and "which" have patterns of their own).
+const VERB: &str = r"(?:find|search|look\s+up|look\s+for|looking\s+for|show|give|list|recommend|suggest|any|are\s+there|is\s+there|need|want|like|see|get|fetch|locate|pull\s+up|dig\s+up|track\s+down|point\s+me\s+to|cite|share|send|collect|gather|compile|check|summari[sz]e)";
 
 /// Words that may stand between the verb and the noun: "find me a few recent papers".
-const FILLER: &str = r"(?:\s+(?:me|us|some|a|few|the|any|recent|relevant|related|more|good|several|published|scientific|academic|other))*";
+const FILLER: &str = r"(?:\s+(?:me|us|to|some|a|few|the|any|recent|relevant|related|more|good|several|published|scientific|academic|other|of|what|existing|current|latest|new|key|main|important))*";
 
 /// What ties the noun to its topic.
 const LINK: &str = r"(?:on|about|regarding|concerning|into|showing|that|linking|of)";
@@ -84,6 +100,9 @@ mod tests {
             "帮我查一下睡眠与记忆的研究",
             "查找关于沥青的文献",
             "石墨烯电池的论文有哪些？",
+            "What does the literature say about coral bleaching?",
+            "I'd like a paper on CRISPR screens.",
+            "Search for graphene batteries.",
         ] {
             assert!(asks_for_papers(request), "{request}");
         }
@@ -101,6 +120,9 @@ mod tests {
             "小明一天看3篇文章，一周看几篇？",
             "研究小组有12人，平均分成3组，每组几人？",
             "我在写毕业论文。帮我算一下3乘4。",
+            "Every morning Harry takes 15 minutes to read the paper. How long in a week?",
+            "Tom gets the paper every morning. How many papers does he get in 3 weeks?",
+            "Search for the largest of 3, 8 and 5.",
             "What about vitamin D?",
             "Thanks, see you tomorrow.",
             "",
