@@ -1020,6 +1020,9 @@ fn the_openai_surface_lists_its_model_and_honours_or_refuses_each_field() {
             .await
             .unwrap();
         assert_eq!(big.status(), 413);
+        // Its unread body ends the connection, and the reply says so: the next request of
+        // this pooled client goes down a new one.
+        assert_eq!(big.headers()["connection"], "close");
         assert_eq!(
             big.headers()
                 .get("access-control-allow-origin")

@@ -275,14 +275,23 @@ async fn refuse_oversized(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     match declared {
-        Some(length) if length > service.body_bytes as u64 => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the body is {length} bytes, larger than the {} accepted",
-                service.body_bytes
-            ),
-        )
-        .into_response(),
+        Some(length) if length > service.body_bytes as u64 => {
+            let mut response = ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the body is {length} bytes, larger than the {} accepted",
+                    service.body_bytes
+                ),
+            )
+            .into_response();
+            // The unread body is still on the wire, so the connection ends with this
+            // reply; saying so keeps a client from sending its next request down it (a
+            // pooled client got "incomplete message" for the request after a 413).
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
         _ => next.run(request).await,
     }
 }
