@@ -264,6 +264,8 @@ async fn authorize(
 
 /// A body declared larger than the limit is refused at once, before it is read or holds a
 /// concurrency slot; inside the CORS layer, so a page of an allowed origin can read why.
+/// Every 413, this one or the JSON extractor's for a body that outgrows the limit as it
+/// streams, closes its connection.
 async fn refuse_oversized(
     State(service): State<Arc<Service>>,
     request: Request,
@@ -274,26 +276,26 @@ async fn refuse_oversized(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    match declared {
-        Some(length) if length > service.body_bytes as u64 => {
-            let mut response = ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "the body is {length} bytes, larger than the {} accepted",
-                    service.body_bytes
-                ),
-            )
-            .into_response();
-            // The unread body is still on the wire, so the connection ends with this
-            // reply; saying so keeps a client from sending its next request down it (a
-            // pooled client got "incomplete message" for the request after a 413).
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            response
-        }
+    let mut response = match declared {
+        Some(length) if length > service.body_bytes as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the body is {length} bytes, larger than the {} accepted",
+                service.body_bytes
+            ),
+        )
+        .into_response(),
         _ => next.run(request).await,
+    };
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body is still on the wire, unread, so the connection ends with
+        // this reply; saying so keeps a pooled client from sending its next request down
+        // it (which failed with "incomplete message").
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
+    response
 }
 
 /// Metrics and one JSON log line per request. Refusals that come without a body (tower-http's
