@@ -11,6 +11,7 @@ fn plan(requests: usize) -> Plan {
         requests,
         held_out_share: 0.2,
         fresh_turns: 0.0,
+        joins: 0.3,
     }
 }
 
@@ -287,6 +288,7 @@ async fn a_conversation_may_go_on_with_a_fresh_request_of_another_kind() {
     let registry = registry();
     let fresh = Plan {
         fresh_turns: 1.0,
+        joins: 0.0,
         ..plan(240)
     };
     let demos = compose(&registry, &fresh, 9).await.unwrap();
@@ -353,5 +355,50 @@ async fn only_requests_for_papers_read_as_asking_for_papers() {
         "{} of {} asked",
         asked.0,
         asked.1
+    );
+}
+
+/// Stories join clauses ("Tom had 40 stamps and bought 15 more."), and a joined clause that
+/// takes things away ("… and gave 15 to his sister") is held out whole: no training
+/// request writes one, and held-out requests that do say so.
+#[tokio::test]
+async fn a_joined_loss_is_held_out_and_joined_gains_are_taught() {
+    let demos = composed(600, 8).await;
+    let losses: Vec<String> = lexicon::EN_LOSE
+        .train
+        .iter()
+        .chain(lexicon::EN_LOSE.held)
+        .flat_map(|v| [v.now, v.past])
+        .chain(["gives", "gave"])
+        .map(|verb| format!(" and {verb} "))
+        .collect();
+    let mut joined_gains = 0;
+    for c in &demos {
+        if c.demo.category != Category::Calc {
+            continue;
+        }
+        let request = &c.demo.dialogue.exchanges.last().expect("a turn").user;
+        let joined_loss = losses.iter().any(|l| request.contains(l.as_str()));
+        match c.demo.split {
+            Split::Train => {
+                assert!(!joined_loss, "a training request joins a loss: {request}");
+                joined_gains += usize::from(request.contains(" more") && request.contains(" and "));
+            }
+            Split::HeldOut if joined_loss => {
+                assert!(
+                    c.marks.iter().any(|m| m == "clause:compound-loss"),
+                    "{request}: {:?}",
+                    c.marks
+                );
+            }
+            Split::HeldOut => {}
+        }
+    }
+    assert!(joined_gains > 0, "no training story joins a gain");
+    assert!(
+        demos
+            .iter()
+            .any(|c| c.marks.iter().any(|m| m == "clause:compound-loss")),
+        "no held-out story joins a loss"
     );
 }

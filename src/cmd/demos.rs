@@ -48,6 +48,10 @@ pub struct DemosArgs {
     /// kind (a search after a calculation) instead of a follow-up of the first.
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     fresh_turns: f32,
+    /// The chance that a story's event is told in one sentence with the sentence before
+    /// it ("Tom had 40 stamps and bought 15 more."); a joined loss is held out.
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    joins: f32,
 }
 
 impl DemosArgs {
@@ -70,6 +74,7 @@ impl DemosArgs {
                 requests,
                 held_out_share: self.heldout_share,
                 fresh_turns: self.fresh_turns,
+                joins: self.joins,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -230,6 +230,10 @@ struct ComposeStage {
     /// another kind (0 by default, as the shipped model was trained).
     #[serde(default)]
     fresh_turns: f32,
+    /// The chance that a story's event is joined to the sentence before it (0 by default,
+    /// as the shipped model was trained).
+    #[serde(default)]
+    joins: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -251,6 +255,7 @@ impl DemosStage {
                 requests: c.requests,
                 held_out_share: c.heldout_share,
                 fresh_turns: c.fresh_turns,
+                joins: c.joins,
             }),
         }
     }

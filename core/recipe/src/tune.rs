@@ -157,6 +157,7 @@ impl Tuning {
                 requests: share(4000.0),
                 held_out_share: 0.0,
                 fresh_turns: 0.0,
+                joins: 0.0,
             }),
         };
         let dir = self.work.join("own");

@@ -67,6 +67,8 @@ pub struct Chooser {
     /// The held-out entries and combinations drawn, with an entry's forms (none for a
     /// schema or a combination, which no text shows).
     marks: Vec<(String, Vec<&'static str>)>,
+    /// [`crate::Plan::joins`].
+    joins: f32,
 }
 
 impl Chooser {
@@ -76,7 +78,18 @@ impl Chooser {
             split,
             features: Vec::new(),
             marks: Vec::new(),
+            joins: 0.0,
         }
+    }
+
+    /// With stories' clauses joined at this chance ([`crate::Plan::joins`]).
+    pub fn with_joins(mut self, joins: f32) -> Self {
+        self.joins = joins;
+        self
+    }
+
+    pub fn joins(&self) -> f32 {
+        self.joins
     }
 
     pub fn split(&self) -> Split {

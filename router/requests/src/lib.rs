@@ -50,12 +50,16 @@ pub struct Plan {
     /// kind (a search after a calculation, as a patron at a desk goes on) rather than a
     /// follow-up of the first. 0 leaves every draw as it was before the option existed.
     pub fresh_turns: f32,
+    /// The chance that a story's event is told in one sentence with the sentence before
+    /// it ("Tom had 40 stamps and bought 15 more."; [`story`]). 0 leaves every draw as it
+    /// was before the option existed.
+    pub joins: f32,
 }
 
 impl Plan {
     /// Whether the plan can be composed: a share between 0 and 1.
     pub fn check(&self) -> Result<(), ComposeError> {
-        for share in [self.held_out_share, self.fresh_turns] {
+        for share in [self.held_out_share, self.fresh_turns, self.joins] {
             if !(0.0..=1.0).contains(&share) {
                 return Err(ComposeError::Share(share));
             }
@@ -153,6 +157,7 @@ pub async fn compose(
             lang,
             split,
             fresh_turns: plan.fresh_turns,
+            joins: plan.joins,
         };
         out.push(one(registry, &draw, i, request_seed).await?);
     }
@@ -170,7 +175,7 @@ async fn one(
     let Draw { lang, split, .. } = *draw;
     let mut seeds = SplitMix64::new(seed);
     for _ in 0..200 {
-        let mut ch = Chooser::new(seeds.next_u64(), split);
+        let mut ch = Chooser::new(seeds.next_u64(), split).with_joins(draw.joins);
         ch.feature(format!(
             "lang:{}",
             if lang == Lang::En { "en" } else { "zh" }
@@ -230,6 +235,8 @@ struct Draw<'t> {
     split: Split,
     /// [`Plan::fresh_turns`].
     fresh_turns: f32,
+    /// [`Plan::joins`].
+    joins: f32,
 }
 
 /// A request's meaning and its telling: the family's name and the turns.

@@ -261,6 +261,72 @@ impl Story {
     }
 }
 
+/// Joins some of a change story's sentences into one ("Tom had 40 stamps and bought 15
+/// more.", "李华有16个松果，又买了5个。"): `sentences` are the start and then one per event
+/// of `events`. A joined clause that takes things away ("… and gave 15 to his sister") is
+/// held out whole: training joins only gains, so a held-out request tests whether the model
+/// reads the compound form of a loss it knows only as a sentence of its own.
+fn compound(
+    ch: &mut Chooser,
+    sentences: &mut Vec<String>,
+    events: &[Event],
+    join: impl Fn(&str, &str) -> Option<String>,
+) {
+    let rate = ch.joins();
+    if rate <= 0.0 {
+        // No draw at all, so that a plan without joins draws what it drew before.
+        return;
+    }
+    let mut told = vec![sentences[0].clone()];
+    // Whether the last sentence told is a joined one already (one join per sentence).
+    let mut joined = false;
+    for (event, next) in events.iter().zip(&sentences[1..]) {
+        let loss = matches!(event, Event::Lose(_) | Event::LoseGroups(..));
+        let allowed = !loss || ch.split() == miracle_router::demos::Split::HeldOut;
+        let last = told.last().expect("the start is told");
+        match (!joined && allowed && ch.chance(rate))
+            .then(|| join(last, next))
+            .flatten()
+        {
+            Some(both) => {
+                ch.feature("clause:compound");
+                if loss {
+                    ch.hold("clause:compound-loss");
+                }
+                *told.last_mut().expect("the start is told") = both;
+                joined = true;
+            }
+            None => {
+                told.push(next.clone());
+                joined = false;
+            }
+        }
+    }
+    *sentences = told;
+}
+
+/// "Tom had 40 stamps." and "He gave 15 to his sister." as "Tom had 40 stamps and gave 15
+/// to his sister.": the second must open with one of `subjects`, the first be one sentence.
+fn join_en(first: &str, next: &str, subjects: &[&str]) -> Option<String> {
+    let first = first.strip_suffix('.')?;
+    if first.contains(". ") {
+        return None;
+    }
+    let rest = subjects
+        .iter()
+        .find_map(|s| next.strip_prefix(s)?.strip_prefix(' '))?;
+    Some(format!("{first} and {rest}"))
+}
+
+/// "李华有16个松果。" and "又买了5个。" as "李华有16个松果，又买了5个。".
+fn join_zh(first: &str, next: &str) -> Option<String> {
+    let first = first.strip_suffix('。')?;
+    if first.contains('。') {
+        return None;
+    }
+    Some(format!("{first}，{next}"))
+}
+
 /// Whether the story's last event takes things away ("How many are left?").
 fn ends_with_loss(events: &[Event]) -> bool {
     matches!(events.last(), Some(Event::Lose(_) | Event::LoseGroups(..)))
@@ -360,6 +426,11 @@ impl En {
                 for event in events {
                     sentences.push(self.event(ch, *event));
                 }
+                let pronoun = capitalise(self.who.pronoun());
+                let subjects = [self.who.name, pronoun.as_str()];
+                compound(ch, &mut sentences, events, |first, next| {
+                    join_en(first, next, &subjects)
+                });
                 let question = match (ask, self.past) {
                     (ChangeAsk::Gained, false) => {
                         format!("How many {things} does {name} get in all?")
@@ -592,6 +663,7 @@ impl Zh {
                 for event in events {
                     sentences.push(self.event(ch, *event));
                 }
+                compound(ch, &mut sentences, events, join_zh);
                 let question = match ask {
                     ChangeAsk::Gained => format!("{who}一共得到了多少{m}{noun}？"),
                     ChangeAsk::Now if ends_with_loss(events) && ch.chance(0.5) => {
