@@ -455,7 +455,10 @@ impl Turn<'_, '_> {
                 openers = vec![Special::Answer.id()];
             }
             if self.searches_now() {
+                // The request asked for papers: its first step is that search, which no
+                // calculation presses (`expert_name` offers only the search).
                 openers = vec![Special::Call.id()];
+                pressed = false;
             }
             let opener = self.choose(&openers)?;
             let started = Instant::now();
@@ -479,9 +482,10 @@ impl Turn<'_, '_> {
                 }
                 Some(Special::Answer) => {
                     let hold = self.agent.grounded.then(|| self.answer_hold());
-                    let words = match self.chinese || !self.agent.grounded {
-                        true => &self.agent.text_tokens,
-                        false => &self.agent.western_tokens,
+                    let words = if self.chinese || !self.agent.grounded {
+                        &self.agent.text_tokens
+                    } else {
+                        &self.agent.western_tokens
                     };
                     let text = self.free_text(Special::AnswerEnd, hold, words)?;
                     self.force(&[Special::EndOfTurn.id()])?;
@@ -497,7 +501,7 @@ impl Turn<'_, '_> {
 
     /// Whether the next step must be the search the request asked for.
     fn searches_now(&self) -> bool {
-        self.search_first && self.calls == 0
+        self.search_first && self.calls == 0 && self.agent.limits.max_calls > 0
     }
 
     /// This turn's calls that failed (their results carry the error).
