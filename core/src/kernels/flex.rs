@@ -158,7 +158,7 @@ impl FusedOps for Flex {
     fn row_product(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
         let (_, n) = last_two(&w);
         let (x, w) = (contiguous(x), contiguous(w));
-        let y = super::rows::product(values(&x), &w, n, rows_product);
+        let y = super::rows::product(values(&x), &w, n);
         FlexTensor::from_data(TensorData::new(y, [1, n]))
     }
 

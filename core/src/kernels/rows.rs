@@ -30,14 +30,9 @@ const MIN_SPLIT: usize = 256 * 1024;
 /// At most this many bands (the caller's and the helpers').
 const MAX_BANDS: usize = 8;
 
-/// `x · w` for `x` of `k` elements and `w` `[k, n]`, contiguous f32, into `n` sums;
-/// `rows` computes a band of it on one thread (`y += x[band] · w[band]`).
-pub(super) fn product(
-    x: &[f32],
-    w: &FlexTensor,
-    n: usize,
-    rows: impl Fn(&[f32], &[f32], &mut [f32]),
-) -> Vec<f32> {
+/// `x · w` for `x` of `k` elements and `w` `[k, n]`, contiguous f32, into `n` sums.
+pub(super) fn product(x: &[f32], w: &FlexTensor, n: usize) -> Vec<f32> {
+    let rows = super::flex::rows_product;
     let mut y = vec![0.0f32; n];
     let weights = super::flex::values_of(w);
     let pool = (weights.len() >= MIN_SPLIT).then(Pool::get).flatten();

@@ -113,6 +113,8 @@ impl Abstracts {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_follow_up_names_a_topic_or_points_back() {
         for topical in [
@@ -121,7 +123,7 @@ mod tests {
             "那阅读疗法方面的呢？",
             "Find papers about sleep.",
         ] {
-            assert!(super::names_a_topic(topical), "{topical}");
+            assert!(names_a_topic(topical), "{topical}");
         }
         for pointing in [
             "And papers on that?",
@@ -129,11 +131,9 @@ mod tests {
             "那方面的论文呢？",
             "Find more.",
         ] {
-            assert!(!super::names_a_topic(pointing), "{pointing}");
+            assert!(!names_a_topic(pointing), "{pointing}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn the_sentence_sharing_most_terms_is_quoted_exactly() {

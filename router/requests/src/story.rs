@@ -289,7 +289,6 @@ fn compound(
             .flatten()
         {
             Some(both) => {
-                ch.feature("clause:compound");
                 if loss {
                     ch.hold("clause:compound-loss");
                 }
