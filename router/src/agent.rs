@@ -261,9 +261,17 @@ impl<'a> Agent<'a> {
         } else {
             dialogue.exchanges.iter().map(|e| e.user.clone()).collect()
         };
+        // A request for papers in so many words, or a follow-up that moves a search on to
+        // a topic of its own ("Now about vitamin D."), opens with a search.
+        let searched_before = history.last().is_some_and(|e| {
+            e.steps.iter().any(
+                |s| matches!(s, Step::Call { expert, .. } if expert == crate::demos::LITERATURE),
+            )
+        });
         let search_first = self.grounded
-            && crate::intent::asks_for_papers(request)
-            && names.contains(&crate::demos::LITERATURE);
+            && names.contains(&crate::demos::LITERATURE)
+            && (crate::intent::asks_for_papers(request)
+                || (searched_before && crate::intent::moves_on(request)));
         let mut turn = Turn {
             agent: self,
             search_first,

@@ -57,6 +57,33 @@ pub fn asks_for_papers(request: &str) -> bool {
         || (SEARCH.is_match(request) && !request.chars().any(|c| c.is_ascii_digit()))
 }
 
+/// Whether `request` is a follow-up that moves on to a topic of its own: "Now about vitamin D
+/// and depression.", "What about graphene batteries?", "And how about coral reefs?",
+/// "那维生素D和抑郁症呢？". After a turn that searched the literature, such a turn asks for
+/// papers on its topic; the agent decides that with the turn before ([`crate::agent`]).
+/// A quantity ("What about 5 more?") or a person ("What about you?", "那你呢？") is no topic.
+pub fn moves_on(request: &str) -> bool {
+    static FOLLOW_UP: LazyLock<[Regex; 2]> = LazyLock::new(|| {
+        [
+            r"(?i)^\W*(?:(?:and|so|ok|okay|then|also)[\s,]+)?(?:(?:now|what|how)\s+)?about\s+(?:(?:the|a|an)\s+)?(?P<topic>\w.*)$",
+            r"^\W*(?:那么?|还有)(?:关于)?(?P<topic>.{1,40}?)(?:的(?:论文|文献|研究|文章))?呢\W*$",
+        ]
+        .map(|p| Regex::new(p).expect("a valid pattern"))
+    });
+    const PEOPLE: &[&str] = &[
+        "you", "yourself", "me", "us", "him", "her", "你", "您", "我", "他", "她",
+    ];
+    if request.chars().any(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    FOLLOW_UP.iter().any(|pattern| {
+        pattern.captures(request.trim()).is_some_and(|c| {
+            let topic = c["topic"].trim_end_matches(|c: char| !c.is_alphanumeric());
+            !topic.is_empty() && !PEOPLE.contains(&topic.to_lowercase().as_str())
+        })
+    })
+}
+
 /// Words for the papers themselves, in the plural.
 const NOUNS: &str =
     r"(?:papers|studies|literature|research|articles|references|publications|evidence|reviews)";
@@ -82,7 +109,7 @@ const LINK: &str = r"(?:on|about|regarding|concerning|into|showing|that|linking|
 
 #[cfg(test)]
 mod tests {
-    use super::asks_for_papers;
+    use super::{asks_for_papers, moves_on};
 
     #[test]
     fn requests_for_papers_in_a_patrons_words() {
@@ -128,6 +155,34 @@ mod tests {
             "",
         ] {
             assert!(!asks_for_papers(request), "{request}");
+        }
+    }
+
+    #[test]
+    fn follow_ups_that_move_on_to_a_topic() {
+        for request in [
+            "Now about vitamin D and depression.",
+            "What about graphene batteries?",
+            "And how about coral reefs?",
+            "OK, what about the gut microbiome",
+            "那维生素D和抑郁症呢？",
+            "那么关于石墨烯电池的论文呢？",
+            "还有睡眠与记忆呢",
+        ] {
+            assert!(moves_on(request), "{request}");
+        }
+        for request in [
+            "What about 5 more?",
+            "What about you?",
+            "那你呢？",
+            "那3个苹果呢？",
+            "Tell me about yourself.",
+            "What is 6 x 7?",
+            "Now add 9 to that.",
+            "Thanks!",
+            "",
+        ] {
+            assert!(!moves_on(request), "{request}");
         }
     }
 
