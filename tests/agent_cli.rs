@@ -917,7 +917,8 @@ fn a_literature_answer_shows_each_paper_it_cites() {
 #[test]
 fn a_literature_call_is_fused_with_the_whole_request() {
     let home = tempfile::tempdir().unwrap();
-    let request = "My professor asked me to look into this. Any studies on statins and dementia?";
+    let request =
+        "I'm writing a thesis on public health. Are there papers on vaccination and autism?";
     let run = miracle(&["ask", "--json", request], home.path());
     assert!(run.status.success(), "{}", common::stderr(&run));
     let trace: serde_json::Value = serde_json::from_str(stdout(&run).trim()).unwrap();
