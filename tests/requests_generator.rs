@@ -12,6 +12,7 @@ fn plan(requests: usize) -> Plan {
         held_out_share: 0.2,
         fresh_turns: 0.0,
         joins: 0.3,
+        combine: 0.2,
     }
 }
 
@@ -363,7 +364,11 @@ async fn only_requests_for_papers_read_as_asking_for_papers() {
 /// request writes one, and held-out requests that do say so.
 #[tokio::test]
 async fn a_joined_loss_is_held_out_and_joined_gains_are_taught() {
-    let demos = composed(600, 8).await;
+    let without_tallies = Plan {
+        combine: 0.0,
+        ..plan(600)
+    };
+    let demos = compose(&registry(), &without_tallies, 8).await.unwrap();
     let losses: Vec<String> = lexicon::EN_LOSE
         .train
         .iter()
@@ -400,5 +405,56 @@ async fn a_joined_loss_is_held_out_and_joined_gains_are_taught() {
             .iter()
             .any(|c| c.marks.iter().any(|m| m == "clause:compound-loss")),
         "no held-out story joins a loss"
+    );
+}
+
+/// Tallies (the combine schema) are told in both languages, in one clause and in sentences
+/// of their own: "sold" over two days adds, and the contrast question on the same tally
+/// subtracts the smaller part. A plan without them draws none.
+#[tokio::test]
+async fn tallies_add_their_parts_and_the_contrast_question_subtracts() {
+    let demos = composed(400, 21).await;
+    let calls = |c: &miracle_requests::Composed| -> Vec<String> {
+        (c.demo.dialogue.exchanges[0].steps.iter())
+            .filter_map(|s| match s {
+                Step::Call { input, .. } => Some(input.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let tallies: Vec<_> = demos
+        .iter()
+        .filter(|c| c.demo.family == "compose.story.combine")
+        .collect();
+    let told = |lang: Lang, word: &str| {
+        tallies
+            .iter()
+            .any(|c| c.demo.lang == lang && c.demo.request().contains(word))
+    };
+    assert!(
+        told(Lang::En, " sold ") && told(Lang::Zh, "卖出了"),
+        "{}",
+        tallies.len()
+    );
+    assert!(told(Lang::En, "How many more") && told(Lang::Zh, "多"));
+    for c in &tallies {
+        let (request, calls) = (c.demo.request(), calls(c));
+        let contrast = request.to_lowercase().contains("how many more") || request.contains("比");
+        let op = if contrast { " - " } else { " + " };
+        assert!(
+            calls.iter().all(|call| call.contains(op)),
+            "{request}: {calls:?}"
+        );
+    }
+    // combine = 0: no tally.
+    let without = Plan {
+        combine: 0.0,
+        ..plan(60)
+    };
+    let plain = compose(&registry(), &without, 4).await.unwrap();
+    assert!(
+        plain
+            .iter()
+            .all(|c| c.demo.family != "compose.story.combine")
     );
 }

@@ -52,6 +52,10 @@ pub struct DemosArgs {
     /// it ("Tom had 40 stamps and bought 15 more."); a joined loss is held out.
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     joins: f32,
+    /// The share of word problems told as a tally, part by part ("Tom sold 8 stamps on
+    /// Monday and 6 on Tuesday. How many did he sell in all?").
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    combine: f32,
 }
 
 impl DemosArgs {
@@ -75,6 +79,7 @@ impl DemosArgs {
                 held_out_share: self.heldout_share,
                 fresh_turns: self.fresh_turns,
                 joins: self.joins,
+                combine: self.combine,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -234,6 +234,10 @@ struct ComposeStage {
     /// as the shipped model was trained).
     #[serde(default)]
     joins: f32,
+    /// The share of word problems told as a tally, part by part (0 by default, as the
+    /// shipped model was trained).
+    #[serde(default)]
+    combine: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -256,6 +260,7 @@ impl DemosStage {
                 held_out_share: c.heldout_share,
                 fresh_turns: c.fresh_turns,
                 joins: c.joins,
+                combine: c.combine,
             }),
         }
     }

@@ -158,6 +158,7 @@ impl Tuning {
                 held_out_share: 0.0,
                 fresh_turns: 0.0,
                 joins: 0.0,
+                combine: 0.0,
             }),
         };
         let dir = self.work.join("own");

@@ -69,6 +69,8 @@ pub struct Chooser {
     marks: Vec<(String, Vec<&'static str>)>,
     /// [`crate::Plan::joins`].
     joins: f32,
+    /// [`crate::Plan::combine`].
+    combine: f32,
 }
 
 impl Chooser {
@@ -79,6 +81,7 @@ impl Chooser {
             features: Vec::new(),
             marks: Vec::new(),
             joins: 0.0,
+            combine: 0.0,
         }
     }
 
@@ -90,6 +93,16 @@ impl Chooser {
 
     pub fn joins(&self) -> f32 {
         self.joins
+    }
+
+    /// With word problems drawn as tallies at this share ([`crate::Plan::combine`]).
+    pub fn with_combine(mut self, combine: f32) -> Self {
+        self.combine = combine;
+        self
+    }
+
+    pub fn combine(&self) -> f32 {
+        self.combine
     }
 
     pub fn split(&self) -> Split {

@@ -54,12 +54,21 @@ pub struct Plan {
     /// it ("Tom had 40 stamps and bought 15 more."; [`story`]). 0 leaves every draw as it
     /// was before the option existed.
     pub joins: f32,
+    /// The share of word problems drawn as a tally told part by part ("Tom sold 8 stamps
+    /// on Monday and 6 on Tuesday. How many did he sell in all?"; [`story`]). 0 leaves
+    /// every draw as it was before the option existed.
+    pub combine: f32,
 }
 
 impl Plan {
     /// Whether the plan can be composed: a share between 0 and 1.
     pub fn check(&self) -> Result<(), ComposeError> {
-        for share in [self.held_out_share, self.fresh_turns, self.joins] {
+        for share in [
+            self.held_out_share,
+            self.fresh_turns,
+            self.joins,
+            self.combine,
+        ] {
             if !(0.0..=1.0).contains(&share) {
                 return Err(ComposeError::Share(share));
             }
@@ -158,6 +167,7 @@ pub async fn compose(
             split,
             fresh_turns: plan.fresh_turns,
             joins: plan.joins,
+            combine: plan.combine,
         };
         out.push(one(registry, &draw, i, request_seed).await?);
     }
@@ -175,7 +185,9 @@ async fn one(
     let Draw { lang, split, .. } = *draw;
     let mut seeds = SplitMix64::new(seed);
     for _ in 0..200 {
-        let mut ch = Chooser::new(seeds.next_u64(), split).with_joins(draw.joins);
+        let mut ch = Chooser::new(seeds.next_u64(), split)
+            .with_joins(draw.joins)
+            .with_combine(draw.combine);
         ch.feature(format!(
             "lang:{}",
             if lang == Lang::En { "en" } else { "zh" }
@@ -237,6 +249,8 @@ struct Draw<'t> {
     fresh_turns: f32,
     /// [`Plan::joins`].
     joins: f32,
+    /// [`Plan::combine`].
+    combine: f32,
 }
 
 /// A request's meaning and its telling: the family's name and the turns.

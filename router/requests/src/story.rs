@@ -8,8 +8,9 @@ use miracle_router::demos::Lang;
 use crate::calc::{Calculation, Op, Operand};
 use crate::choose::Chooser;
 use crate::lexicon::{
-    EN_CONTAINERS, EN_GAIN, EN_LOSE, EN_PEOPLE, EN_SMALL, EN_THINGS, Noun, Person, ZH_CONTAINERS,
-    ZH_GAIN, ZH_LOSE, ZH_PEOPLE, ZH_SMALL, ZH_THINGS, ZhNoun,
+    EN_CONTAINERS, EN_GAIN, EN_LOSE, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun,
+    Person, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE, ZH_PEOPLE, ZH_PERIODS, ZH_SMALL, ZH_TALLY, ZH_THINGS,
+    ZhNoun,
 };
 
 /// What happens to a stock of things.
@@ -29,6 +30,17 @@ pub enum ChangeAsk {
     Now,
     /// How many came in, all told: the contrast question on the same story.
     Gained,
+}
+
+/// What a tally asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CombineAsk {
+    /// All the parts together.
+    Total,
+    /// How many more the first part has than the second: the contrast question.
+    FirstMore,
+    /// How many more the second has than the first.
+    SecondMore,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +79,12 @@ pub enum Story {
         /// Days of `units` hours, when the rate is per hour of a working day.
         days: Option<i128>,
     },
+    /// A tally told part by part, one part a time ("on Monday", "in the afternoon"): the
+    /// combine schema, where "sold" adds ([`crate::Plan::combine`]).
+    Combine {
+        parts: Vec<i128>,
+        ask: CombineAsk,
+    },
     /// Held out whole: its operations (sums, one division) are trained elsewhere.
     Average {
         values: Vec<i128>,
@@ -81,6 +99,7 @@ impl Story {
             Story::Price { .. } => "price",
             Story::Compare { .. } => "compare",
             Story::Rate { .. } => "rate",
+            Story::Combine { .. } => "combine",
             Story::Average { .. } => "average",
         }
     }
@@ -94,6 +113,12 @@ impl Story {
             let rest = values.iter().sum::<i128>() % count as i128;
             values[count - 1] -= rest;
             return Story::Average { values };
+        }
+        // No draw at all without tallies, so that a plan without them draws what it drew
+        // before they existed.
+        let combine = ch.combine();
+        if combine > 0.0 && ch.chance(combine) {
+            return Self::combine(ch);
         }
         match ch.int(0, 9) {
             0..=4 => Self::change(ch),
@@ -173,6 +198,25 @@ impl Story {
         Story::Change { start, events, ask }
     }
 
+    fn combine(ch: &mut Chooser) -> Story {
+        let count = if ch.chance(0.3) { 3 } else { 2 };
+        let mut parts: Vec<i128> = (0..count).map(|_| ch.number(3) as i128).collect();
+        let ask = match count {
+            2 if ch.chance(0.3) => {
+                if parts[0] == parts[1] {
+                    parts[1] += 1;
+                }
+                if parts[0] > parts[1] {
+                    CombineAsk::FirstMore
+                } else {
+                    CombineAsk::SecondMore
+                }
+            }
+            _ => CombineAsk::Total,
+        };
+        Story::Combine { parts, ask }
+    }
+
     /// The calls that answer the story, in the order a person works them out.
     pub fn calculation(&self) -> Option<Calculation> {
         let mut calc = Calculation::default();
@@ -225,6 +269,20 @@ impl Story {
                     calc.op(one, Op::Mul, given(*days))?;
                 }
             }
+            Story::Combine { parts, ask } => match ask {
+                CombineAsk::Total => {
+                    let mut sum = given(parts[0]);
+                    for part in &parts[1..] {
+                        sum = calc.op(sum, Op::Add, given(*part))?;
+                    }
+                }
+                CombineAsk::FirstMore => {
+                    calc.op(given(parts[0]), Op::Sub, given(parts[1]))?;
+                }
+                CombineAsk::SecondMore => {
+                    calc.op(given(parts[1]), Op::Sub, given(parts[0]))?;
+                }
+            },
             Story::Average { values } => {
                 let mut sum = given(values[0]);
                 for value in &values[1..] {
@@ -376,6 +434,19 @@ fn zh_number(ch: &mut Chooser, n: i128) -> String {
         return ZH_SMALL[n as usize - 2].to_string();
     }
     n.to_string()
+}
+
+/// A sequence of times with one for each of `parts` parts ("last week, this week" holds only
+/// two).
+fn pick_periods(
+    ch: &mut Chooser,
+    all: &[&'static [&'static str]],
+    parts: usize,
+) -> &'static [&'static str] {
+    let long_enough: Vec<&'static [&'static str]> =
+        all.iter().copied().filter(|p| p.len() >= parts).collect();
+    let at = ch.int(0, long_enough.len() as i64 - 1) as usize;
+    long_enough[at]
 }
 
 /// An English telling: one protagonist, one thing, one tense.
@@ -545,6 +616,7 @@ impl En {
                     ),
                 }
             }
+            Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Average { values } => {
                 let count = EN_SMALL[values.len() - 2];
                 let listed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
@@ -558,6 +630,53 @@ impl En {
                 )
             }
         }
+    }
+
+    /// A tally: "Tom sold 8 stamps on Monday and 6 on Tuesday. How many stamps did Tom
+    /// sell in all?", each part in one clause or in a sentence of its own.
+    fn tally(&self, ch: &mut Chooser, parts: &[i128], ask: CombineAsk) -> (Vec<String>, String) {
+        let (name, things) = (self.who.name, self.what.many);
+        let periods = pick_periods(ch, EN_PERIODS, parts.len());
+        let (verb, did) = *ch.pick(EN_TALLY);
+        let told: Vec<String> = parts.iter().map(|&n| en_number(ch, n)).collect();
+        let sentences = if ch.chance(0.5) {
+            // One sentence: "… 8 stamps on Monday, 5 on Tuesday and 6 on Wednesday."
+            let mut clauses: Vec<String> = (told.iter().zip(periods))
+                .map(|(n, when)| format!("{n} {when}"))
+                .collect();
+            clauses[0] = format!("{} {things} {}", told[0], periods[0]);
+            let last = clauses.pop().expect("two parts or more");
+            vec![format!("{name} {did} {} and {last}.", clauses.join(", "))]
+        } else {
+            let mut sentences = vec![format!("{name} {did} {} {things} {}.", told[0], periods[0])];
+            for (n, when) in told.iter().zip(periods).skip(1) {
+                let who = self.subject(ch);
+                sentences.push(match ch.int(0, 1) {
+                    0 => format!("{who} {did} {n} {when}."),
+                    _ => {
+                        // "On Tuesday, he sold 6 stamps.": a pronoun inside the sentence.
+                        let who = if who == name { who } else { who.to_lowercase() };
+                        format!("{}, {who} {did} {n} {things}.", capitalise(when))
+                    }
+                });
+            }
+            sentences
+        };
+        let question = match ask {
+            CombineAsk::Total => {
+                let all = ch.pick(&["in all", "altogether", "in total"]);
+                format!("How many {things} did {name} {verb} {all}?")
+            }
+            CombineAsk::FirstMore => format!(
+                "How many more {things} did {name} {verb} {} than {}?",
+                periods[0], periods[1]
+            ),
+            CombineAsk::SecondMore => format!(
+                "How many more {things} did {name} {verb} {} than {}?",
+                periods[1], periods[0]
+            ),
+        };
+        (sentences, question)
     }
 
     fn event(&self, ch: &mut Chooser, event: Event) -> String {
@@ -750,6 +869,7 @@ impl Zh {
                     ),
                 }
             }
+            Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Average { values } => {
                 let count = ZH_SMALL[values.len() - 2];
                 let listed: Vec<String> = values.iter().map(|v| format!("{v}分")).collect();
@@ -762,6 +882,31 @@ impl Zh {
                 )
             }
         }
+    }
+
+    /// A tally: "李华星期一卖出了8本书，星期二卖出了6本。李华一共卖出了多少本书？".
+    fn tally(&self, ch: &mut Chooser, parts: &[i128], ask: CombineAsk) -> (Vec<String>, String) {
+        let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
+        let periods = pick_periods(ch, ZH_PERIODS, parts.len());
+        let (verb, did) = *ch.pick(ZH_TALLY);
+        let clauses: Vec<String> = (parts.iter().zip(periods).enumerate())
+            .map(|(i, (&n, when))| {
+                let n = zh_number(ch, n);
+                match i {
+                    0 => format!("{who}{when}{did}{n}{m}{noun}"),
+                    _ => format!("{when}{did}{n}{m}"),
+                }
+            })
+            .collect();
+        let question = match ask {
+            CombineAsk::Total => {
+                let all = ch.pick(&["一共", "总共", "合起来一共"]);
+                format!("{who}{all}{verb}了多少{m}{noun}？")
+            }
+            CombineAsk::FirstMore => format!("{}比{}多{verb}了多少{m}？", periods[0], periods[1]),
+            CombineAsk::SecondMore => format!("{}比{}多{verb}了多少{m}？", periods[1], periods[0]),
+        };
+        (vec![format!("{}。", clauses.join("，"))], question)
     }
 
     fn event(&self, ch: &mut Chooser, event: Event) -> String {
