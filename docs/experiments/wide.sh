@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# docs/EVAL.md, "A wider model, measured in full": C's recipe (corpora/recipes/default.yaml)
-# at another width, the same data, steps and seeds, then both suites as docs/EVAL.md
-# measures the shipped model. From the repository root:
+# docs/EVAL.md, "A wider model, measured in full": the default recipe
+# (corpora/recipes/default.yaml; C's when this was measured, 2026-12-03) at another width,
+# the same data, steps and seeds, then both suites as docs/EVAL.md measures the shipped
+# model. From the repository root:
 #   bash docs/experiments/wide.sh 192      # about 67 min on a fast day, over 2 h on a slow one
 #   SMOKE=1 bash docs/experiments/wide.sh 192   # 3 steps a stage: checks the plumbing only
 # Everything is written under runs/wide$WIDTH/; the shipped model is not touched.
@@ -12,9 +13,11 @@ out=runs/wide$width
 M=$root/target/release/miracle
 cargo build --release
 mkdir -p "$out/recipes" "$out/eval"
-for f in default default-pretrain default-sft default-sft-2; do
-  # The recipe passes each stage's output on under --out; only the tokenizer is a path.
+for f in default default-pretrain default-sft default-sft-2 default-sft-3; do
+  # The recipe passes each stage's output on under --out; only the tokenizer and the
+  # prose (scripts/prose/fetch, since the default pretraining reads it) are paths.
   sed -e "s#^tokenizer: \.\./tokenizer/#tokenizer: $root/corpora/tokenizer/#" \
+      -e "s#texts: \[\.\./\.\./runs/prose\]#texts: [$root/runs/prose]#" \
       -e "s/n_embd: 128/n_embd: $width/" \
       "corpora/recipes/$f.yaml" > "$out/recipes/$f.yaml"
   if [ -n "${SMOKE:-}" ]; then
