@@ -957,3 +957,26 @@ fn a_literature_call_is_fused_with_the_whole_request() {
         "the request's best paper is shown"
     );
 }
+
+/// Thanks or a farewell alone is answered without an expert, whatever came before it: after
+/// a calculation the model had called the code expert for "Thanks, bye!", and after a
+/// search it searched for "Great, thanks! See you tomorrow.".
+#[test]
+fn thanks_and_farewells_call_no_expert_after_a_calculation_or_a_search() {
+    let traces = chat_traces(
+        "What is 12 times 15?\n\
+         And add 20 to that.\n\
+         Thanks, bye!\n\
+         Find papers on malaria vaccines.\n\
+         Great, thanks! See you tomorrow.\n\
+         谢谢，再见！\n",
+    );
+    assert_eq!(traces.len(), 6);
+    assert_eq!(calls(&traces[0])[0].0, "calculator");
+    assert_eq!(calls(&traces[3])[0].0, "literature");
+    for social in [2, 4, 5] {
+        let trace = &traces[social];
+        assert!(calls(trace).is_empty(), "{trace}");
+        assert_eq!(trace["outcome"], "answered", "{trace}");
+    }
+}

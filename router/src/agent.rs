@@ -272,9 +272,15 @@ impl<'a> Agent<'a> {
             && names.contains(&crate::demos::LITERATURE)
             && (crate::intent::asks_for_papers(request)
                 || (searched_before && crate::intent::moves_on(request)));
+        // Thanks or a farewell alone is answered, not computed or searched for.
+        let calls_allowed = match self.grounded && crate::intent::only_social(request) {
+            true => 0,
+            false => self.limits.max_calls,
+        };
         let mut turn = Turn {
             agent: self,
             search_first,
+            calls_allowed,
             decoder: Decoder::new(self.model, self.config, &self.device),
             names,
             calculators,
@@ -342,6 +348,9 @@ struct Turn<'t, 'a> {
     /// The request asks for papers in so many words ([`crate::intent`]): the turn's first
     /// step is a literature search, whatever the conversation before it was about.
     search_first: bool,
+    /// The calls this turn may make: the agent's limit, or none for a social act alone
+    /// ([`crate::intent::only_social`]).
+    calls_allowed: usize,
     decoder: Decoder<'a>,
     names: Vec<&'t str>,
     /// Those of `names` that calculate ([`calculates`]).
@@ -451,7 +460,7 @@ impl Turn<'_, '_> {
             }
             let mut openers = vec![Special::Think.id(), Special::Answer.id()];
             let mut pressed = false;
-            if self.calls < self.agent.limits.max_calls {
+            if self.calls < self.calls_allowed {
                 openers.push(Special::Call.id());
                 if self.agent.grounded && self.coverage.press() {
                     // A quantity of the request is still unused: the calculation goes on.
@@ -509,7 +518,7 @@ impl Turn<'_, '_> {
 
     /// Whether the next step must be the search the request asked for.
     fn searches_now(&self) -> bool {
-        self.search_first && self.calls == 0 && self.agent.limits.max_calls > 0
+        self.search_first && self.calls == 0 && self.calls_allowed > 0
     }
 
     /// This turn's calls that failed (their results carry the error).

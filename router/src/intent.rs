@@ -84,6 +84,29 @@ pub fn moves_on(request: &str) -> bool {
     })
 }
 
+/// Whether `request` is nothing but a social act: greetings, thanks, farewells and their
+/// fillers ("Thanks, bye!", "Great, thanks! See you tomorrow.", "谢谢，再见！"), with nothing
+/// to compute or look up. Such a turn is answered without an expert: after a calculation
+/// the model had called the code expert for "Thanks, bye!", and after a search it searched
+/// for "Great, thanks! See you tomorrow.".
+pub fn only_social(request: &str) -> bool {
+    static SOCIAL: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(&format!(r"(?i)(?:{EN_SOCIAL})\b|(?:{ZH_SOCIAL})")).expect("a valid pattern")
+    });
+    let rest = SOCIAL.replace_all(request, " ");
+    !request.trim().is_empty()
+        && rest.chars().all(|c| {
+            c.is_whitespace() || c.is_ascii_punctuation() || "，。！？、～…：；".contains(c)
+        })
+}
+
+/// English greetings, thanks and farewells, with the words that go with them; longest first
+/// where one is the start of another.
+const EN_SOCIAL: &str = r"\b(?:thank\s+you|thanks|thank\s+u|thx|ty|many\s+thanks|cheers|much\s+appreciated|(?:i\s+)?appreciate\s+it|good\s*bye|bye(?:-bye)?|bye\s+bye|see\s+you(?:\s+(?:later|soon|tomorrow|next\s+time|around))?|see\s+ya|take\s+care|have\s+a\s+(?:nice|good|great|lovely)\s+(?:day|evening|night|weekend)|good\s+(?:morning|afternoon|evening|night)|hello|hi|hey|(?:that|this|it)(?:'s|\s+is|\s+was)?\s+(?:very\s+|really\s+|so\s+)?(?:helpful|great|perfect|useful|wonderful)|(?:so|very)\s+much|a\s+lot|for\s+(?:the|your|all\s+the)\s+help|for\s+everything|(?:you(?:'re|\s+are)\s+)?(?:great|awesome|the\s+best|welcome)|ok(?:ay)?|great|perfect|awesome|nice|wonderful|again|all|everyone|there|miracle)";
+
+/// The same in Chinese; characters need no word boundary.
+const ZH_SOCIAL: &str = "谢谢|多谢|感谢|谢了|再见|拜拜|回头见|明天见|下次见|你好|您好|早上好|上午好|下午好|晚上好|晚安|辛苦了|太好了|好的|非常|十分|真是|真|你|您|的|帮助|帮忙|啦|了|呀|啊|哦|嗯|哈";
+
 /// Words for the papers themselves, in the plural.
 const NOUNS: &str =
     r"(?:papers|studies|literature|research|articles|references|publications|evidence|reviews)";
@@ -109,7 +132,7 @@ const LINK: &str = r"(?:on|about|regarding|concerning|into|showing|that|linking|
 
 #[cfg(test)]
 mod tests {
-    use super::{asks_for_papers, moves_on};
+    use super::{asks_for_papers, moves_on, only_social};
 
     #[test]
     fn requests_for_papers_in_a_patrons_words() {
@@ -155,6 +178,37 @@ mod tests {
             "",
         ] {
             assert!(!asks_for_papers(request), "{request}");
+        }
+    }
+
+    #[test]
+    fn greetings_thanks_and_farewells_alone_are_social() {
+        for request in [
+            "Thanks, bye!",
+            "Great, thanks! See you tomorrow.",
+            "Thank you so much!",
+            "ok thx",
+            "Hello there!",
+            "Good morning, Miracle.",
+            "That was really helpful, thanks a lot.",
+            "谢谢，再见！",
+            "太好了，谢谢你的帮助！",
+            "你好",
+        ] {
+            assert!(only_social(request), "{request}");
+        }
+        for request in [
+            "Thanks! What is 6 x 7?",
+            "Hi, can you find papers on sleep?",
+            "Thanks, and add 9 to that.",
+            "Good. Now divide it by 4.",
+            "谢谢，再算一下3加4。",
+            "你好，有没有关于睡眠的论文？",
+            "What are your skills?",
+            "Hi 5",
+            "",
+        ] {
+            assert!(!only_social(request), "{request}");
         }
     }
 
