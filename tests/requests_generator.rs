@@ -13,6 +13,7 @@ fn plan(requests: usize) -> Plan {
         fresh_turns: 0.0,
         joins: 0.3,
         combine: 0.2,
+        groups: 0.1,
     }
 }
 
@@ -457,4 +458,39 @@ async fn tallies_add_their_parts_and_the_contrast_question_subtracts() {
             .iter()
             .all(|c| c.demo.family != "compose.story.combine")
     );
+}
+
+/// Equal groups ("Each box holds 6 eggs. How many eggs are in 8 boxes?", "一个篮子放9个苹果，
+/// 2个篮子能放多少个苹果？") are told in both languages and multiply.
+#[tokio::test]
+async fn equal_groups_multiply_in_both_languages() {
+    let demos = composed(400, 22).await;
+    let groups: Vec<_> = demos
+        .iter()
+        .filter(|c| c.demo.family == "compose.story.groups")
+        .collect();
+    let told = |lang: Lang, word: &str| {
+        groups
+            .iter()
+            .any(|c| c.demo.lang == lang && c.demo.request().contains(word))
+    };
+    assert!(
+        told(Lang::En, "Each ") || told(Lang::En, "One "),
+        "{}",
+        groups.len()
+    );
+    assert!(told(Lang::Zh, "一个"), "{}", groups.len());
+    for c in &groups {
+        let calls: Vec<String> = (c.demo.dialogue.exchanges[0].steps.iter())
+            .filter_map(|s| match s {
+                Step::Call { input, .. } => Some(input.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            calls.len() == 1 && calls[0].contains(" * "),
+            "{}: {calls:?}",
+            c.demo.request()
+        );
+    }
 }

@@ -56,6 +56,10 @@ pub struct DemosArgs {
     /// Monday and 6 on Tuesday. How many did he sell in all?").
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     combine: f32,
+    /// The share of word problems told as equal groups ("Each box holds 6 eggs. How many
+    /// eggs are in 8 boxes?").
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    groups: f32,
 }
 
 impl DemosArgs {
@@ -80,6 +84,7 @@ impl DemosArgs {
                 fresh_turns: self.fresh_turns,
                 joins: self.joins,
                 combine: self.combine,
+                groups: self.groups,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -238,6 +238,10 @@ struct ComposeStage {
     /// shipped model was trained).
     #[serde(default)]
     combine: f32,
+    /// The share of word problems told as equal groups (0 by default, as the shipped
+    /// model was trained).
+    #[serde(default)]
+    groups: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -261,6 +265,7 @@ impl DemosStage {
                 fresh_turns: c.fresh_turns,
                 joins: c.joins,
                 combine: c.combine,
+                groups: c.groups,
             }),
         }
     }

@@ -159,6 +159,7 @@ impl Tuning {
                 fresh_turns: 0.0,
                 joins: 0.0,
                 combine: 0.0,
+                groups: 0.0,
             }),
         };
         let dir = self.work.join("own");

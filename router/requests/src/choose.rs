@@ -71,6 +71,8 @@ pub struct Chooser {
     joins: f32,
     /// [`crate::Plan::combine`].
     combine: f32,
+    /// [`crate::Plan::groups`].
+    groups: f32,
 }
 
 impl Chooser {
@@ -82,6 +84,7 @@ impl Chooser {
             marks: Vec::new(),
             joins: 0.0,
             combine: 0.0,
+            groups: 0.0,
         }
     }
 
@@ -103,6 +106,16 @@ impl Chooser {
 
     pub fn combine(&self) -> f32 {
         self.combine
+    }
+
+    /// With word problems drawn as equal groups at this share ([`crate::Plan::groups`]).
+    pub fn with_groups(mut self, groups: f32) -> Self {
+        self.groups = groups;
+        self
+    }
+
+    pub fn groups(&self) -> f32 {
+        self.groups
     }
 
     pub fn split(&self) -> Split {

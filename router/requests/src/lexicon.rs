@@ -244,6 +244,10 @@ pub const ZH_PERIODS: &[&[&str]] = &[
     &["第一天", "第二天", "第三天"],
 ];
 
+/// Places that hold things in Chinese equal-groups problems, counted with 个 ("一个篮子放9个苹果"). No
+/// entry is held out, for the reason [`EN_PERIODS`] gives.
+pub const ZH_PLACES: &[&str] = &["篮子", "盘子", "柜子", "抽屉", "盒子", "口袋"];
+
 /// Verbs a tally counts, as (base, past): "How many did she sell?" / "She sold 8.". Not
 /// "collected": it is a held-out verb of getting more.
 pub const EN_TALLY: &[(&str, &str)] = &[

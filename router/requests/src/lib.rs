@@ -58,6 +58,10 @@ pub struct Plan {
     /// on Monday and 6 on Tuesday. How many did he sell in all?"; [`story`]). 0 leaves
     /// every draw as it was before the option existed.
     pub combine: f32,
+    /// The share of word problems drawn as equal groups ("Each box holds 6 eggs. How many
+    /// eggs are in 8 boxes?", "一个篮子放9个苹果，2个篮子能放多少个？"; [`story`]). 0 leaves
+    /// every draw as it was before the option existed.
+    pub groups: f32,
 }
 
 impl Plan {
@@ -68,6 +72,7 @@ impl Plan {
             self.fresh_turns,
             self.joins,
             self.combine,
+            self.groups,
         ] {
             if !(0.0..=1.0).contains(&share) {
                 return Err(ComposeError::Share(share));
@@ -168,6 +173,7 @@ pub async fn compose(
             fresh_turns: plan.fresh_turns,
             joins: plan.joins,
             combine: plan.combine,
+            groups: plan.groups,
         };
         out.push(one(registry, &draw, i, request_seed).await?);
     }
@@ -187,7 +193,8 @@ async fn one(
     for _ in 0..200 {
         let mut ch = Chooser::new(seeds.next_u64(), split)
             .with_joins(draw.joins)
-            .with_combine(draw.combine);
+            .with_combine(draw.combine)
+            .with_groups(draw.groups);
         ch.feature(format!(
             "lang:{}",
             if lang == Lang::En { "en" } else { "zh" }
@@ -251,6 +258,8 @@ struct Draw<'t> {
     joins: f32,
     /// [`Plan::combine`].
     combine: f32,
+    /// [`Plan::groups`].
+    groups: f32,
 }
 
 /// A request's meaning and its telling: the family's name and the turns.

@@ -9,8 +9,8 @@ use crate::calc::{Calculation, Op, Operand};
 use crate::choose::Chooser;
 use crate::lexicon::{
     EN_CONTAINERS, EN_GAIN, EN_LOSE, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun,
-    Person, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE, ZH_PEOPLE, ZH_PERIODS, ZH_SMALL, ZH_TALLY, ZH_THINGS,
-    ZhNoun,
+    Person, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE, ZH_PEOPLE, ZH_PERIODS, ZH_PLACES, ZH_SMALL, ZH_TALLY,
+    ZH_THINGS, ZhNoun,
 };
 
 /// What happens to a stock of things.
@@ -85,6 +85,12 @@ pub enum Story {
         parts: Vec<i128>,
         ask: CombineAsk,
     },
+    /// Equal groups: `count` containers of `each` things, how many in all
+    /// ([`crate::Plan::groups`]).
+    Groups {
+        each: i128,
+        count: i128,
+    },
     /// Held out whole: its operations (sums, one division) are trained elsewhere.
     Average {
         values: Vec<i128>,
@@ -100,6 +106,7 @@ impl Story {
             Story::Compare { .. } => "compare",
             Story::Rate { .. } => "rate",
             Story::Combine { .. } => "combine",
+            Story::Groups { .. } => "groups",
             Story::Average { .. } => "average",
         }
     }
@@ -119,6 +126,13 @@ impl Story {
         let combine = ch.combine();
         if combine > 0.0 && ch.chance(combine) {
             return Self::combine(ch);
+        }
+        let groups = ch.groups();
+        if groups > 0.0 && ch.chance(groups) {
+            return Story::Groups {
+                each: ch.number(2) as i128,
+                count: ch.int(2, 30) as i128,
+            };
         }
         match ch.int(0, 9) {
             0..=4 => Self::change(ch),
@@ -268,6 +282,9 @@ impl Story {
                 if let Some(days) = days {
                     calc.op(one, Op::Mul, given(*days))?;
                 }
+            }
+            Story::Groups { each, count } => {
+                calc.op(given(*each), Op::Mul, given(*count))?;
             }
             Story::Combine { parts, ask } => match ask {
                 CombineAsk::Total => {
@@ -478,6 +495,10 @@ impl En {
         if self.past { "had" } else { "has" }
     }
 
+    fn does(&self) -> &'static str {
+        if self.past { "did" } else { "does" }
+    }
+
     fn verb(&self, verb: crate::lexicon::Verb) -> &'static str {
         if self.past { verb.past } else { verb.now }
     }
@@ -617,6 +638,7 @@ impl En {
                 }
             }
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
+            Story::Groups { each, count } => self.groups(ch, *each, *count),
             Story::Average { values } => {
                 let count = EN_SMALL[values.len() - 2];
                 let listed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
@@ -629,6 +651,45 @@ impl En {
                     "What is the average score?".to_string(),
                 )
             }
+        }
+    }
+
+    /// Equal groups: "Each box holds 6 eggs. How many eggs are in 8 boxes?".
+    fn groups(&self, ch: &mut Chooser, each: i128, count: i128) -> (Vec<String>, String) {
+        let (name, things) = (self.who.name, self.what.many);
+        let bin = ch.from(&EN_CONTAINERS);
+        let (bins, one) = (bin.many, bin.one);
+        let (m, k) = (en_number(ch, each), en_number(ch, count));
+        let all = *ch.pick(&["in all", "altogether", "in total"]);
+        match ch.int(0, 4) {
+            0 => (
+                vec![format!("Each {one} holds {m} {things}.")],
+                format!("How many {things} are in {k} {bins}?"),
+            ),
+            1 => (
+                vec![format!("One {one} holds {m} {things}.")],
+                format!("How many {things} do {k} {bins} hold?"),
+            ),
+            2 => (
+                vec![
+                    format!("A {one} has {m} {things} in it."),
+                    format!("{name} {} {k} {bins}.", self.has()),
+                ],
+                format!("How many {things} {} {name} have?", self.does()),
+            ),
+            3 => (
+                vec![format!(
+                    "{name} {} {k} {bins} with {m} {things} in each.",
+                    self.has()
+                )],
+                format!("How many {things} is that {all}?"),
+            ),
+            _ => (
+                vec![format!(
+                    "There are {m} {things} in every {one}, and {k} {bins}."
+                )],
+                format!("How many {things} are there {all}?"),
+            ),
         }
     }
 
@@ -870,6 +931,7 @@ impl Zh {
                 }
             }
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
+            Story::Groups { each, count } => self.groups(ch, *each, *count),
             Story::Average { values } => {
                 let count = ZH_SMALL[values.len() - 2];
                 let listed: Vec<String> = values.iter().map(|v| format!("{v}分")).collect();
@@ -879,6 +941,42 @@ impl Zh {
                         listed.join("、")
                     )],
                     "平均分是多少？".to_string(),
+                )
+            }
+        }
+    }
+
+    /// Equal groups: "一个篮子放9个苹果，2个篮子能放多少个苹果？", "每盒有8支铅笔，5盒一共有多少支？".
+    fn groups(&self, ch: &mut Chooser, each: i128, count: i128) -> (Vec<String>, String) {
+        let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
+        let (n, k) = (zh_number(ch, each), zh_number(ch, count));
+        match ch.int(0, 3) {
+            0 => {
+                let place = *ch.pick(ZH_PLACES);
+                (
+                    vec![format!("一个{place}放{n}{m}{noun}。")],
+                    format!("{k}个{place}能放多少{m}{noun}？"),
+                )
+            }
+            1 => {
+                let bin = ch.from(&ZH_CONTAINERS);
+                (
+                    vec![format!("每{bin}装{n}{m}{noun}。")],
+                    format!("{k}{bin}一共装多少{m}？"),
+                )
+            }
+            2 => {
+                let bin = ch.from(&ZH_CONTAINERS);
+                (
+                    vec![format!("一{bin}有{n}{m}{noun}。")],
+                    format!("{k}{bin}{}有多少{m}？", ch.pick(&["一共", "总共"])),
+                )
+            }
+            _ => {
+                let bin = ch.from(&ZH_CONTAINERS);
+                (
+                    vec![format!("{who}有{k}{bin}{noun}，每{bin}{n}{m}。")],
+                    format!("{who}一共有多少{m}{noun}？"),
                 )
             }
         }
