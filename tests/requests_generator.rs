@@ -415,23 +415,8 @@ async fn a_joined_loss_is_held_out_and_joined_gains_are_taught() {
 #[tokio::test]
 async fn tallies_add_their_parts_and_the_contrast_question_subtracts() {
     let demos = composed(400, 21).await;
-    let calls = |c: &miracle_requests::Composed| -> Vec<String> {
-        (c.demo.dialogue.exchanges[0].steps.iter())
-            .filter_map(|s| match s {
-                Step::Call { input, .. } => Some(input.clone()),
-                _ => None,
-            })
-            .collect()
-    };
-    let tallies: Vec<_> = demos
-        .iter()
-        .filter(|c| c.demo.family == "compose.story.combine")
-        .collect();
-    let told = |lang: Lang, word: &str| {
-        tallies
-            .iter()
-            .any(|c| c.demo.lang == lang && c.demo.request().contains(word))
-    };
+    let tallies = of_family(&demos, "compose.story.combine");
+    let told = |lang, word| told(&tallies, lang, word);
     assert!(
         told(Lang::En, " sold ") && told(Lang::Zh, "卖出了"),
         "{}",
@@ -465,15 +450,8 @@ async fn tallies_add_their_parts_and_the_contrast_question_subtracts() {
 #[tokio::test]
 async fn equal_groups_multiply_in_both_languages() {
     let demos = composed(400, 22).await;
-    let groups: Vec<_> = demos
-        .iter()
-        .filter(|c| c.demo.family == "compose.story.groups")
-        .collect();
-    let told = |lang: Lang, word: &str| {
-        groups
-            .iter()
-            .any(|c| c.demo.lang == lang && c.demo.request().contains(word))
-    };
+    let groups = of_family(&demos, "compose.story.groups");
+    let told = |lang, word| told(&groups, lang, word);
     assert!(
         told(Lang::En, "Each ") || told(Lang::En, "One "),
         "{}",
@@ -481,16 +459,35 @@ async fn equal_groups_multiply_in_both_languages() {
     );
     assert!(told(Lang::Zh, "一个"), "{}", groups.len());
     for c in &groups {
-        let calls: Vec<String> = (c.demo.dialogue.exchanges[0].steps.iter())
-            .filter_map(|s| match s {
-                Step::Call { input, .. } => Some(input.clone()),
-                _ => None,
-            })
-            .collect();
+        let calls = calls(c);
         assert!(
             calls.len() == 1 && calls[0].contains(" * "),
             "{}: {calls:?}",
             c.demo.request()
         );
     }
+}
+
+fn of_family<'d>(
+    demos: &'d [miracle_requests::Composed],
+    family: &str,
+) -> Vec<&'d miracle_requests::Composed> {
+    demos.iter().filter(|c| c.demo.family == family).collect()
+}
+
+/// Whether a request of `lang` among `demos` says `word`.
+fn told(demos: &[&miracle_requests::Composed], lang: Lang, word: &str) -> bool {
+    demos
+        .iter()
+        .any(|c| c.demo.lang == lang && c.demo.request().contains(word))
+}
+
+/// The calls of a demonstration's first turn, by their input.
+fn calls(c: &miracle_requests::Composed) -> Vec<String> {
+    (c.demo.dialogue.exchanges[0].steps.iter())
+        .filter_map(|s| match s {
+            Step::Call { input, .. } => Some(input.clone()),
+            _ => None,
+        })
+        .collect()
 }
