@@ -273,9 +273,10 @@ impl<'a> Agent<'a> {
             && (crate::intent::asks_for_papers(request)
                 || (searched_before && crate::intent::moves_on(request)));
         // Thanks or a farewell alone is answered, not computed or searched for.
-        let calls_allowed = match self.grounded && crate::intent::only_social(request) {
-            true => 0,
-            false => self.limits.max_calls,
+        let calls_allowed = if self.grounded && crate::intent::only_social(request) {
+            0
+        } else {
+            self.limits.max_calls
         };
         let mut turn = Turn {
             agent: self,

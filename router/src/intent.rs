@@ -54,7 +54,12 @@ pub fn asks_for_papers(request: &str) -> bool {
         .expect("a valid pattern")
     });
     PHRASES.iter().any(|phrase| phrase.is_match(request))
-        || (SEARCH.is_match(request) && !request.chars().any(|c| c.is_ascii_digit()))
+        || (SEARCH.is_match(request) && !has_digits(request))
+}
+
+/// Whether `request` writes a quantity in digits: then it is no plain search or topic.
+fn has_digits(request: &str) -> bool {
+    request.chars().any(|c| c.is_ascii_digit())
 }
 
 /// Whether `request` is a follow-up that moves on to a topic of its own: "Now about vitamin D
@@ -73,7 +78,7 @@ pub fn moves_on(request: &str) -> bool {
     const PEOPLE: &[&str] = &[
         "you", "yourself", "me", "us", "him", "her", "你", "您", "我", "他", "她",
     ];
-    if request.chars().any(|c| c.is_ascii_digit()) {
+    if has_digits(request) {
         return false;
     }
     FOLLOW_UP.iter().any(|pattern| {

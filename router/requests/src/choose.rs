@@ -3,6 +3,7 @@
 //! training entries, and a held-out request records every held-out entry it drew, so the
 //! split holds by construction and each held-out request says why it is held out.
 
+use crate::Shares;
 use miracle_core::rng::SplitMix64;
 use miracle_router::demos::{Lang, Split};
 
@@ -67,12 +68,8 @@ pub struct Chooser {
     /// The held-out entries and combinations drawn, with an entry's forms (none for a
     /// schema or a combination, which no text shows).
     marks: Vec<(String, Vec<&'static str>)>,
-    /// [`crate::Plan::joins`].
-    joins: f32,
-    /// [`crate::Plan::combine`].
-    combine: f32,
-    /// [`crate::Plan::groups`].
-    groups: f32,
+    /// The plan's shares for stories ([`crate::Shares`]).
+    shares: Shares,
 }
 
 impl Chooser {
@@ -82,40 +79,18 @@ impl Chooser {
             split,
             features: Vec::new(),
             marks: Vec::new(),
-            joins: 0.0,
-            combine: 0.0,
-            groups: 0.0,
+            shares: Shares::default(),
         }
     }
 
-    /// With stories' clauses joined at this chance ([`crate::Plan::joins`]).
-    pub fn with_joins(mut self, joins: f32) -> Self {
-        self.joins = joins;
+    /// With stories drawn and told at these shares ([`crate::Plan::joins`] and the rest).
+    pub fn with_shares(mut self, shares: Shares) -> Self {
+        self.shares = shares;
         self
     }
 
-    pub fn joins(&self) -> f32 {
-        self.joins
-    }
-
-    /// With word problems drawn as tallies at this share ([`crate::Plan::combine`]).
-    pub fn with_combine(mut self, combine: f32) -> Self {
-        self.combine = combine;
-        self
-    }
-
-    pub fn combine(&self) -> f32 {
-        self.combine
-    }
-
-    /// With word problems drawn as equal groups at this share ([`crate::Plan::groups`]).
-    pub fn with_groups(mut self, groups: f32) -> Self {
-        self.groups = groups;
-        self
-    }
-
-    pub fn groups(&self) -> f32 {
-        self.groups
+    pub fn shares(&self) -> Shares {
+        self.shares
     }
 
     pub fn split(&self) -> Split {
@@ -130,6 +105,12 @@ impl Chooser {
     /// True with probability `p`.
     pub fn chance(&mut self, p: f32) -> bool {
         self.rng.next_f32() < p
+    }
+
+    /// True with probability `p` for an option of the plan; nothing is drawn when `p` is
+    /// 0, so that a plan without the option draws what it drew before the option existed.
+    pub fn option(&mut self, p: f32) -> bool {
+        p > 0.0 && self.chance(p)
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {

@@ -64,7 +64,24 @@ pub struct Plan {
     pub groups: f32,
 }
 
+/// The shares of a [`Plan`] that change how a story is drawn and told: what every
+/// [`Chooser`] of the plan carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Shares {
+    pub joins: f32,
+    pub combine: f32,
+    pub groups: f32,
+}
+
 impl Plan {
+    fn shares(&self) -> Shares {
+        Shares {
+            joins: self.joins,
+            combine: self.combine,
+            groups: self.groups,
+        }
+    }
+
     /// Whether the plan can be composed: a share between 0 and 1.
     pub fn check(&self) -> Result<(), ComposeError> {
         for share in [
@@ -171,9 +188,7 @@ pub async fn compose(
             lang,
             split,
             fresh_turns: plan.fresh_turns,
-            joins: plan.joins,
-            combine: plan.combine,
-            groups: plan.groups,
+            shares: plan.shares(),
         };
         out.push(one(registry, &draw, i, request_seed).await?);
     }
@@ -191,10 +206,7 @@ async fn one(
     let Draw { lang, split, .. } = *draw;
     let mut seeds = SplitMix64::new(seed);
     for _ in 0..200 {
-        let mut ch = Chooser::new(seeds.next_u64(), split)
-            .with_joins(draw.joins)
-            .with_combine(draw.combine)
-            .with_groups(draw.groups);
+        let mut ch = Chooser::new(seeds.next_u64(), split).with_shares(draw.shares);
         ch.feature(format!(
             "lang:{}",
             if lang == Lang::En { "en" } else { "zh" }
@@ -254,12 +266,7 @@ struct Draw<'t> {
     split: Split,
     /// [`Plan::fresh_turns`].
     fresh_turns: f32,
-    /// [`Plan::joins`].
-    joins: f32,
-    /// [`Plan::combine`].
-    combine: f32,
-    /// [`Plan::groups`].
-    groups: f32,
+    shares: Shares,
 }
 
 /// A request's meaning and its telling: the family's name and the turns.
@@ -268,7 +275,7 @@ fn draft(ch: &mut Chooser, draw: &Draw<'_>) -> Option<(String, Vec<Turn>)> {
     let (family, first, meaning) = request(ch, topics, lang)?;
     // One training request in six goes on for a second turn.
     if ch.split() == Split::Train && ch.chance(1.0 / 6.0) {
-        if draw.fresh_turns > 0.0 && ch.chance(draw.fresh_turns) {
+        if ch.option(draw.fresh_turns) {
             let second = fresh(ch, topics, lang, &first)?;
             return Some((format!("talk.fresh.{family}"), vec![first, second]));
         }

@@ -37,10 +37,13 @@ pub enum ChangeAsk {
 pub enum CombineAsk {
     /// All the parts together.
     Total,
-    /// How many more the first part has than the second: the contrast question.
-    FirstMore,
-    /// How many more the second has than the first.
-    SecondMore,
+    /// How many more the larger of two parts has than the smaller: the contrast question.
+    Difference,
+}
+
+/// The indices of a two-part tally's larger part and its smaller one (they differ).
+fn larger_first(parts: &[i128]) -> (usize, usize) {
+    if parts[0] > parts[1] { (0, 1) } else { (1, 0) }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,14 +124,11 @@ impl Story {
             values[count - 1] -= rest;
             return Story::Average { values };
         }
-        // No draw at all without tallies, so that a plan without them draws what it drew
-        // before they existed.
-        let combine = ch.combine();
-        if combine > 0.0 && ch.chance(combine) {
+        let shares = ch.shares();
+        if ch.option(shares.combine) {
             return Self::combine(ch);
         }
-        let groups = ch.groups();
-        if groups > 0.0 && ch.chance(groups) {
+        if ch.option(shares.groups) {
             return Story::Groups {
                 each: ch.number(2) as i128,
                 count: ch.int(2, 30) as i128,
@@ -220,11 +220,7 @@ impl Story {
                 if parts[0] == parts[1] {
                     parts[1] += 1;
                 }
-                if parts[0] > parts[1] {
-                    CombineAsk::FirstMore
-                } else {
-                    CombineAsk::SecondMore
-                }
+                CombineAsk::Difference
             }
             _ => CombineAsk::Total,
         };
@@ -293,11 +289,9 @@ impl Story {
                         sum = calc.op(sum, Op::Add, given(*part))?;
                     }
                 }
-                CombineAsk::FirstMore => {
-                    calc.op(given(parts[0]), Op::Sub, given(parts[1]))?;
-                }
-                CombineAsk::SecondMore => {
-                    calc.op(given(parts[1]), Op::Sub, given(parts[0]))?;
+                CombineAsk::Difference => {
+                    let (big, small) = larger_first(parts);
+                    calc.op(given(parts[big]), Op::Sub, given(parts[small]))?;
                 }
             },
             Story::Average { values } => {
@@ -347,7 +341,7 @@ fn compound(
     events: &[Event],
     join: impl Fn(&str, &str) -> Option<String>,
 ) {
-    let rate = ch.joins();
+    let rate = ch.shares().joins;
     if rate <= 0.0 {
         // No draw at all, so that a plan without joins draws what it drew before.
         return;
@@ -728,14 +722,13 @@ impl En {
                 let all = ch.pick(&["in all", "altogether", "in total"]);
                 format!("How many {things} did {name} {verb} {all}?")
             }
-            CombineAsk::FirstMore => format!(
-                "How many more {things} did {name} {verb} {} than {}?",
-                periods[0], periods[1]
-            ),
-            CombineAsk::SecondMore => format!(
-                "How many more {things} did {name} {verb} {} than {}?",
-                periods[1], periods[0]
-            ),
+            CombineAsk::Difference => {
+                let (big, small) = larger_first(parts);
+                format!(
+                    "How many more {things} did {name} {verb} {} than {}?",
+                    periods[big], periods[small]
+                )
+            }
         };
         (sentences, question)
     }
@@ -1001,8 +994,10 @@ impl Zh {
                 let all = ch.pick(&["一共", "总共", "合起来一共"]);
                 format!("{who}{all}{verb}了多少{m}{noun}？")
             }
-            CombineAsk::FirstMore => format!("{}比{}多{verb}了多少{m}？", periods[0], periods[1]),
-            CombineAsk::SecondMore => format!("{}比{}多{verb}了多少{m}？", periods[1], periods[0]),
+            CombineAsk::Difference => {
+                let (big, small) = larger_first(parts);
+                format!("{}比{}多{verb}了多少{m}？", periods[big], periods[small])
+            }
         };
         (vec![format!("{}。", clauses.join("，"))], question)
     }
