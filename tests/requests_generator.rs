@@ -14,6 +14,8 @@ fn plan(requests: usize) -> Plan {
         joins: 0.3,
         combine: 0.2,
         groups: 0.1,
+        institutions: 0.2,
+        spacing: 0.2,
     }
 }
 
@@ -370,10 +372,9 @@ async fn a_joined_loss_is_held_out_and_joined_gains_are_taught() {
         ..plan(600)
     };
     let demos = compose(&registry(), &without_tallies, 8).await.unwrap();
-    let losses: Vec<String> = lexicon::EN_LOSE
-        .train
+    let losses: Vec<String> = [lexicon::EN_LOSE, lexicon::EN_BODY_LOSE]
         .iter()
-        .chain(lexicon::EN_LOSE.held)
+        .flat_map(|pool| pool.train.iter().chain(pool.held))
         .flat_map(|v| [v.now, v.past])
         .chain(["gives", "gave"])
         .map(|verb| format!(" and {verb} "))
@@ -466,6 +467,84 @@ async fn equal_groups_multiply_in_both_languages() {
             c.demo.request()
         );
     }
+}
+
+/// Change stories and tallies are told of institutions too ("A library had 67 magazines.
+/// It discarded 5 and received 9 new ones."), in both languages, and what an institution
+/// discards is taken away. A plan without them tells none.
+#[tokio::test]
+async fn an_institution_keeps_a_stock_and_what_it_discards_is_taken_away() {
+    let all = Plan {
+        institutions: 1.0,
+        ..plan(400)
+    };
+    let demos = compose(&registry(), &all, 24).await.unwrap();
+    let changes = of_family(&demos, "compose.story.change");
+    let bodies = |pool: &[lexicon::Body]| pool.iter().map(|b| b.noun).collect::<Vec<_>>();
+    let en = bodies(lexicon::EN_BODIES.train);
+    let of_body = |c: &&miracle_requests::Composed| {
+        let request = c.demo.request();
+        en.iter().any(|b| request.contains(&format!("A {b} ")))
+            || (lexicon::ZH_BODIES.train.iter()).any(|b| {
+                ["有", "原", "一开始"]
+                    .iter()
+                    .any(|s| request.contains(&format!("{b}{s}")))
+            })
+    };
+    let told_of: Vec<_> = changes.iter().copied().filter(of_body).collect();
+    assert!(told(&told_of, Lang::En, " it ") || told(&told_of, Lang::En, "It "));
+    assert!(told(&told_of, Lang::Zh, "有"));
+    let mut discards = 0;
+    for c in told_of.iter().filter(|c| c.demo.lang == Lang::En) {
+        let request = c.demo.request();
+        if request.contains("in all") {
+            continue; // how many came in: what went out is no part of it
+        }
+        let words: Vec<&str> = request.split_whitespace().collect();
+        for w in words.windows(3) {
+            let grouped = lexicon::EN_CONTAINERS.train.iter().any(|b| w[2] == b.many);
+            let Ok(n) = w[1].trim_end_matches('.').parse::<i64>() else {
+                continue;
+            };
+            if matches!(w[0], "discards" | "discarded") && !grouped {
+                let calls = calls(c);
+                assert!(
+                    calls.iter().any(|call| call.ends_with(&format!(" - {n}"))),
+                    "{request}: {calls:?}"
+                );
+                discards += 1;
+            }
+        }
+    }
+    assert!(discards > 0, "no institution discards anything");
+    let without = Plan {
+        institutions: 0.0,
+        ..plan(120)
+    };
+    let plain = compose(&registry(), &without, 24).await.unwrap();
+    let plain_changes = of_family(&plain, "compose.story.change");
+    assert!(!plain_changes.iter().any(of_body));
+}
+
+/// Chinese typed with spaces around its digits ("计算 5 减去 1") is composed, and a plan
+/// without the option types none.
+#[tokio::test]
+async fn chinese_is_typed_with_spaces_around_digits_at_the_plans_share() {
+    let spaced = |c: &miracle_requests::Composed| {
+        let chars: Vec<char> = c.demo.request().chars().collect();
+        let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+        chars
+            .windows(3)
+            .any(|w| han(w[0]) && w[1] == ' ' && w[2].is_ascii_digit())
+    };
+    let demos = composed(300, 25).await;
+    assert!(demos.iter().any(|c| c.demo.lang == Lang::Zh && spaced(c)));
+    let without = Plan {
+        spacing: 0.0,
+        ..plan(300)
+    };
+    let plain = compose(&registry(), &without, 25).await.unwrap();
+    assert!(!plain.iter().any(spaced));
 }
 
 fn of_family<'d>(

@@ -60,6 +60,13 @@ pub struct DemosArgs {
     /// eggs are in 8 boxes?").
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     groups: f32,
+    /// The share of change stories and tallies told of an institution ("A library had 67
+    /// magazines. It discarded 5.").
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    institutions: f32,
+    /// The share of Chinese requests typed with spaces around digits ("计算 5 减去 1").
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    spacing: f32,
 }
 
 impl DemosArgs {
@@ -85,6 +92,8 @@ impl DemosArgs {
                 joins: self.joins,
                 combine: self.combine,
                 groups: self.groups,
+                institutions: self.institutions,
+                spacing: self.spacing,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -242,6 +242,12 @@ struct ComposeStage {
     /// model was trained).
     #[serde(default)]
     groups: f32,
+    /// The share of change stories and tallies told of an institution (0 by default).
+    #[serde(default)]
+    institutions: f32,
+    /// The share of Chinese requests typed with spaces around digits (0 by default).
+    #[serde(default)]
+    spacing: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -266,6 +272,8 @@ impl DemosStage {
                 joins: c.joins,
                 combine: c.combine,
                 groups: c.groups,
+                institutions: c.institutions,
+                spacing: c.spacing,
             }),
         }
     }

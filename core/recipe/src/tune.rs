@@ -160,6 +160,8 @@ impl Tuning {
                 joins: 0.0,
                 combine: 0.0,
                 groups: 0.0,
+                institutions: 0.0,
+                spacing: 0.0,
             }),
         };
         let dir = self.work.join("own");

@@ -213,6 +213,81 @@ pub const EN_LOSE: Pool<Verb> = Pool {
     held: &[v("donates", "donated")],
 };
 
+/// An institution that keeps a stock ("A library had 67 magazines. It discarded 5."): told
+/// with "A" at first, then "the library" or "it" ([`crate::Plan::institutions`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Body {
+    pub noun: &'static str,
+    /// Where it keeps its things ("The shop has 40 pens in stock.").
+    pub keeps: &'static str,
+}
+
+impl Forms for Body {
+    fn forms(&self) -> Vec<&'static str> {
+        vec![self.noun]
+    }
+}
+
+const fn b(noun: &'static str, keeps: &'static str) -> Body {
+    Body { noun, keeps }
+}
+
+pub const EN_BODIES: Pool<Body> = Pool {
+    name: "institution",
+    train: &[
+        b("library", "on its shelves"),
+        b("shop", "in stock"),
+        b("school", "in its storeroom"),
+        b("bakery", "in the back room"),
+        b("museum", "in its collection"),
+        b("toy store", "in stock"),
+    ],
+    held: &[b("kiosk", "behind the counter")],
+};
+
+/// Verbs of an institution getting more.
+pub const EN_BODY_GAIN: Pool<Verb> = Pool {
+    name: "gain",
+    train: &[
+        v("receives", "received"),
+        v("buys", "bought"),
+        v("orders", "ordered"),
+        v("gets", "got"),
+    ],
+    held: &[v("stocks up on", "stocked up on")],
+};
+
+/// Verbs of an institution having fewer.
+pub const EN_BODY_LOSE: Pool<Verb> = Pool {
+    name: "lose",
+    train: &[
+        v("discards", "discarded"),
+        v("sells", "sold"),
+        v("lends out", "lent out"),
+        v("throws away", "threw away"),
+        v("gives away", "gave away"),
+    ],
+    held: &[v("scraps", "scrapped")],
+};
+
+pub const ZH_BODIES: Pool<&str> = Pool {
+    name: "institution",
+    train: &["图书馆", "商店", "学校", "超市", "书店", "面包店"],
+    held: &["文具店"],
+};
+
+pub const ZH_BODY_GAIN: Pool<&str> = Pool {
+    name: "gain",
+    train: &["购进了", "购进", "运来了", "收到了", "买进了"],
+    held: &["新进了"],
+};
+
+pub const ZH_BODY_LOSE: Pool<&str> = Pool {
+    name: "lose",
+    train: &["卖出了", "借出了", "处理掉了", "送出了"],
+    held: &["报废了"],
+};
+
 pub const ZH_GAIN: Pool<&str> = Pool {
     name: "gain",
     train: &["买了", "得到了", "捡到了", "收到了", "赢了"],
@@ -280,11 +355,13 @@ pub fn held_forms(lang: Lang) -> Vec<&'static str> {
         Lang::En => [
             choose::held_forms(&[&EN_PEOPLE]),
             choose::held_forms(&[&EN_THINGS, &EN_CONTAINERS]),
-            choose::held_forms(&[&EN_GAIN, &EN_LOSE]),
+            choose::held_forms(&[&EN_GAIN, &EN_LOSE, &EN_BODY_GAIN, &EN_BODY_LOSE]),
+            choose::held_forms(&[&EN_BODIES]),
         ]
         .concat(),
         Lang::Zh => [
             choose::held_forms(&[&ZH_PEOPLE, &ZH_CONTAINERS, &ZH_GAIN, &ZH_LOSE]),
+            choose::held_forms(&[&ZH_BODIES, &ZH_BODY_GAIN, &ZH_BODY_LOSE]),
             choose::held_forms(&[&ZH_THINGS]),
         ]
         .concat(),

@@ -62,6 +62,15 @@ pub struct Plan {
     /// eggs are in 8 boxes?", "一个篮子放9个苹果，2个篮子能放多少个？"; [`story`]). 0 leaves
     /// every draw as it was before the option existed.
     pub groups: f32,
+    /// The share of change stories and tallies whose protagonist is an institution, "A
+    /// library had 67 magazines. It discarded 5 and received 9 new ones." ([`story`]). 0
+    /// leaves every draw as it was before the option existed.
+    pub institutions: f32,
+    /// The share of Chinese requests typed with a space between Chinese characters and
+    /// digits or Latin letters (盘古之白: "计算 5 减去 1"), as many people type; searches
+    /// keep their topic as written ([`surface`]). 0 leaves every draw as it was before the
+    /// option existed.
+    pub spacing: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -71,6 +80,8 @@ pub struct Shares {
     pub joins: f32,
     pub combine: f32,
     pub groups: f32,
+    pub institutions: f32,
+    pub spacing: f32,
 }
 
 impl Plan {
@@ -79,6 +90,8 @@ impl Plan {
             joins: self.joins,
             combine: self.combine,
             groups: self.groups,
+            institutions: self.institutions,
+            spacing: self.spacing,
         }
     }
 
@@ -90,6 +103,8 @@ impl Plan {
             self.joins,
             self.combine,
             self.groups,
+            self.institutions,
+            self.spacing,
         ] {
             if !(0.0..=1.0).contains(&share) {
                 return Err(ComposeError::Share(share));

@@ -6,11 +6,12 @@
 use miracle_router::demos::Lang;
 
 use crate::calc::{Calculation, Op, Operand};
-use crate::choose::Chooser;
+use crate::choose::{Chooser, Pool};
 use crate::lexicon::{
-    EN_CONTAINERS, EN_GAIN, EN_LOSE, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun,
-    Person, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE, ZH_PEOPLE, ZH_PERIODS, ZH_PLACES, ZH_SMALL, ZH_TALLY,
-    ZH_THINGS, ZhNoun,
+    Body, EN_BODIES, EN_BODY_GAIN, EN_BODY_LOSE, EN_CONTAINERS, EN_GAIN, EN_LOSE, EN_PEOPLE,
+    EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun, Person, Verb, ZH_BODIES, ZH_BODY_GAIN,
+    ZH_BODY_LOSE, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE, ZH_PEOPLE, ZH_PERIODS, ZH_PLACES, ZH_SMALL,
+    ZH_TALLY, ZH_THINGS, ZhNoun,
 };
 
 /// What happens to a stock of things.
@@ -313,8 +314,8 @@ impl Story {
             ch.feature("order:question-first");
         }
         let (mut sentences, question) = match lang {
-            Lang::En => En::new(ch).tell(ch, self),
-            Lang::Zh => Zh::new(ch).tell(ch, self),
+            Lang::En => En::new(ch, self).tell(ch, self),
+            Lang::Zh => Zh::new(ch, self).tell(ch, self),
         };
         if ch.chance(0.2) {
             let at = ch.int(1, sentences.len() as i64) as usize;
@@ -460,28 +461,78 @@ fn pick_periods(
     long_enough[at]
 }
 
+/// Whether a story of this kind may be told of an institution: one that keeps a stock
+/// (change stories and tallies), at the plan's share ([`crate::Plan::institutions`]).
+fn of_institution(ch: &mut Chooser, story: &Story) -> bool {
+    matches!(story, Story::Change { .. } | Story::Combine { .. })
+        && ch.option(ch.shares().institutions)
+}
+
+/// Who a story is about: a person, or an institution that keeps a stock.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    Person(Person),
+    Body(Body),
+}
+
 /// An English telling: one protagonist, one thing, one tense.
 struct En {
-    who: Person,
+    who: Owner,
     what: Noun,
     past: bool,
 }
 
 impl En {
-    fn new(ch: &mut Chooser) -> En {
+    fn new(ch: &mut Chooser, story: &Story) -> En {
+        let who = if of_institution(ch, story) {
+            Owner::Body(ch.from(&EN_BODIES))
+        } else {
+            Owner::Person(ch.from(&EN_PEOPLE))
+        };
         En {
-            who: ch.from(&EN_PEOPLE),
+            who,
             what: ch.from(&EN_THINGS),
             past: ch.chance(0.4),
+        }
+    }
+
+    /// The protagonist inside a sentence, after its first mention: "Tom", "the library".
+    fn name(&self) -> String {
+        match self.who {
+            Owner::Person(p) => p.name.to_string(),
+            Owner::Body(b) => format!("the {}", b.noun),
+        }
+    }
+
+    /// The protagonist's first mention, opening a sentence: "Tom", "A library".
+    fn opener(&self) -> String {
+        match self.who {
+            Owner::Person(p) => p.name.to_string(),
+            Owner::Body(b) => format!("A {}", b.noun),
+        }
+    }
+
+    fn pronoun(&self) -> &'static str {
+        match self.who {
+            Owner::Person(p) => p.pronoun(),
+            Owner::Body(_) => "it",
         }
     }
 
     /// The subject of a later sentence: the name again, or the pronoun.
     fn subject(&self, ch: &mut Chooser) -> String {
         if ch.chance(0.6) {
-            capitalise(self.who.pronoun())
+            capitalise(self.pronoun())
         } else {
-            self.who.name.to_string()
+            capitalise(&self.name())
+        }
+    }
+
+    /// The verbs of getting more and of having fewer that fit the protagonist.
+    fn changes(&self) -> (&'static Pool<Verb>, &'static Pool<Verb>) {
+        match self.who {
+            Owner::Person(_) => (&EN_GAIN, &EN_LOSE),
+            Owner::Body(_) => (&EN_BODY_GAIN, &EN_BODY_LOSE),
         }
     }
 
@@ -493,13 +544,16 @@ impl En {
         if self.past { "did" } else { "does" }
     }
 
-    fn verb(&self, verb: crate::lexicon::Verb) -> &'static str {
+    fn verb(&self, verb: Verb) -> &'static str {
         if self.past { verb.past } else { verb.now }
     }
 
     fn tell(&self, ch: &mut Chooser, story: &Story) -> (Vec<String>, String) {
-        let (name, things) = (self.who.name, self.what.many);
+        let (name, things) = (self.name(), self.what.many);
         match story {
+            Story::Change { start, events, ask } if matches!(self.who, Owner::Body(_)) => {
+                self.stock(ch, *start, events, *ask)
+            }
             Story::Change { start, events, ask } => {
                 let start = en_number(ch, *start);
                 let mut sentences = vec![match ch.int(0, 2) {
@@ -511,8 +565,8 @@ impl En {
                 for event in events {
                     sentences.push(self.event(ch, *event));
                 }
-                let pronoun = capitalise(self.who.pronoun());
-                let subjects = [self.who.name, pronoun.as_str()];
+                let pronoun = capitalise(self.pronoun());
+                let subjects = [name.as_str(), pronoun.as_str()];
                 compound(ch, &mut sentences, events, |first, next| {
                     join_en(first, next, &subjects)
                 });
@@ -582,7 +636,7 @@ impl En {
             } => {
                 let other = loop {
                     let other = ch.from(&EN_PEOPLE);
-                    if other.name != name {
+                    if other.name != name.as_str() {
                         break other.name;
                     }
                 };
@@ -650,7 +704,7 @@ impl En {
 
     /// Equal groups: "Each box holds 6 eggs. How many eggs are in 8 boxes?".
     fn groups(&self, ch: &mut Chooser, each: i128, count: i128) -> (Vec<String>, String) {
-        let (name, things) = (self.who.name, self.what.many);
+        let (name, things) = (self.name(), self.what.many);
         let bin = ch.from(&EN_CONTAINERS);
         let (bins, one) = (bin.many, bin.one);
         let (m, k) = (en_number(ch, each), en_number(ch, count));
@@ -690,7 +744,7 @@ impl En {
     /// A tally: "Tom sold 8 stamps on Monday and 6 on Tuesday. How many stamps did Tom
     /// sell in all?", each part in one clause or in a sentence of its own.
     fn tally(&self, ch: &mut Chooser, parts: &[i128], ask: CombineAsk) -> (Vec<String>, String) {
-        let (name, things) = (self.who.name, self.what.many);
+        let (opener, name, things) = (self.opener(), self.name(), self.what.many);
         let periods = pick_periods(ch, EN_PERIODS, parts.len());
         let (verb, did) = *ch.pick(EN_TALLY);
         let told: Vec<String> = parts.iter().map(|&n| en_number(ch, n)).collect();
@@ -701,15 +755,19 @@ impl En {
                 .collect();
             clauses[0] = format!("{} {things} {}", told[0], periods[0]);
             let last = clauses.pop().expect("two parts or more");
-            vec![format!("{name} {did} {} and {last}.", clauses.join(", "))]
+            vec![format!("{opener} {did} {} and {last}.", clauses.join(", "))]
         } else {
-            let mut sentences = vec![format!("{name} {did} {} {things} {}.", told[0], periods[0])];
+            let mut sentences = vec![format!(
+                "{opener} {did} {} {things} {}.",
+                told[0], periods[0]
+            )];
             for (n, when) in told.iter().zip(periods).skip(1) {
                 let who = self.subject(ch);
                 sentences.push(match ch.int(0, 1) {
                     0 => format!("{who} {did} {n} {when}."),
                     _ => {
-                        // "On Tuesday, he sold 6 stamps.": a pronoun inside the sentence.
+                        // "On Tuesday, he sold 6 stamps.": a pronoun inside the sentence
+                        // ("the shop" too).
                         let who = if who == name { who } else { who.to_lowercase() };
                         format!("{}, {who} {did} {n} {things}.", capitalise(when))
                     }
@@ -736,28 +794,38 @@ impl En {
     fn event(&self, ch: &mut Chooser, event: Event) -> String {
         let who = self.subject(ch);
         let things = self.what.many;
-        match event {
-            Event::Gain(n) => {
-                let (verb, n) = (self.verb(ch.from(&EN_GAIN)), en_number(ch, n));
+        let (gain, lose) = self.changes();
+        match (event, self.who) {
+            (Event::Gain(n), Owner::Person(_)) => {
+                let (verb, n) = (self.verb(ch.from(gain)), en_number(ch, n));
                 match ch.int(0, 2) {
                     0 => format!("{who} {verb} {n} more."),
                     1 => format!("Then {} {verb} {n} {things}.", after_then(who)),
                     _ => format!("{who} {verb} {n} more {things}."),
                 }
             }
-            Event::Lose(n) => {
-                let (verb, n) = (self.verb(ch.from(&EN_LOSE)), en_number(ch, n));
+            (Event::Gain(n), Owner::Body(_)) => {
+                let (verb, n) = (self.verb(ch.from(gain)), en_number(ch, n));
+                match ch.int(0, 3) {
+                    0 => format!("{who} {verb} {n} more."),
+                    1 => format!("{who} {verb} {n} new ones."),
+                    2 => format!("{who} {verb} {n} new {things}."),
+                    _ => format!("Then {} {verb} {n} {things}.", after_then(who)),
+                }
+            }
+            (Event::Lose(n), Owner::Person(person)) => {
+                let (verb, n) = (self.verb(ch.from(lose)), en_number(ch, n));
                 let gives = if self.past { "gave" } else { "gives" };
                 let whom = *ch.pick(&[
                     "a friend",
                     "a neighbour",
                     "the school",
-                    if self.who.she {
+                    if person.she {
                         "her sister"
                     } else {
                         "his sister"
                     },
-                    if self.who.she {
+                    if person.she {
                         "her brother"
                     } else {
                         "his brother"
@@ -769,11 +837,22 @@ impl En {
                     _ => format!("{who} {verb} {n} {things}."),
                 }
             }
-            Event::GainGroups(k, m) | Event::LoseGroups(k, m) => {
+            (Event::Lose(n), Owner::Body(_)) => {
+                let (verb, n) = (self.verb(ch.from(lose)), en_number(ch, n));
+                let gives = if self.past { "gave" } else { "gives" };
+                let whom = *ch.pick(&["a charity", "a hospital", "a shelter"]);
+                match ch.int(0, 3) {
+                    0 => format!("{who} {verb} {n}."),
+                    1 => format!("{who} {verb} {n} of them."),
+                    2 => format!("{who} {verb} {n} {things}."),
+                    _ => format!("{who} {gives} {n} to {whom}."),
+                }
+            }
+            (Event::GainGroups(k, m) | Event::LoseGroups(k, m), _) => {
                 let pool = if matches!(event, Event::GainGroups(..)) {
-                    &EN_GAIN
+                    gain
                 } else {
-                    &EN_LOSE
+                    lose
                 };
                 let verb = self.verb(ch.from(pool));
                 let container = ch.from(&EN_CONTAINERS);
@@ -790,13 +869,62 @@ impl En {
             }
         }
     }
+
+    /// A change story told of an institution: "A library had 67 magazines. It discarded 81
+    /// and received 99 new ones. How many magazines does it have?".
+    fn stock(
+        &self,
+        ch: &mut Chooser,
+        start: i128,
+        events: &[Event],
+        ask: ChangeAsk,
+    ) -> (Vec<String>, String) {
+        let (opener, name, things) = (self.opener(), self.name(), self.what.many);
+        let (start, has, does) = (en_number(ch, start), self.has(), self.does());
+        let keeps = match self.who {
+            Owner::Body(body) => body.keeps,
+            Owner::Person(_) => "at home",
+        };
+        let mut sentences = vec![match ch.int(0, 2) {
+            0 => format!("{opener} {has} {start} {things}."),
+            1 => format!("{} {has} {start} {things} {keeps}.", capitalise(&name)),
+            _ if self.past => format!("At first {name} had {start} {things}."),
+            _ => format!("{opener} starts with {start} {things}."),
+        }];
+        for event in events {
+            sentences.push(self.event(ch, *event));
+        }
+        let (the, pronoun) = (capitalise(&name), capitalise(self.pronoun()));
+        let subjects = [the.as_str(), pronoun.as_str()];
+        compound(ch, &mut sentences, events, |first, next| {
+            join_en(first, next, &subjects)
+        });
+        let it = if ch.chance(0.5) { "it" } else { name.as_str() };
+        let question = match ask {
+            ChangeAsk::Gained => format!("How many {things} {does} {it} get in all?"),
+            ChangeAsk::Now if ends_with_loss(events) && ch.chance(0.5) => {
+                format!("How many {things} {does} {it} have left?")
+            }
+            ChangeAsk::Now => match ch.int(0, 3) {
+                0 => format!("How many {things} does {it} have now?"),
+                1 => format!("How many {things} does {it} have?"),
+                2 => format!("How many {things} are in {name} now?"),
+                _ => format!("What is the number of {things} {it} has now?"),
+            },
+        };
+        (sentences, question)
+    }
 }
 
-/// A sentence's subject after "Then": "He" becomes "he"; a name stays as written.
+/// A sentence's subject after "Then": "He" becomes "he", "The library" "the library"; a
+/// name stays as written.
 fn after_then(subject: String) -> String {
     match subject.as_str() {
-        "He" | "She" => subject.to_lowercase(),
-        _ => subject,
+        "He" | "She" | "It" => subject.to_lowercase(),
+        _ => match subject.strip_prefix("The ") {
+            Some(rest) => format!("the {rest}"),
+            None => subject,
+        },
     }
 }
 
@@ -811,14 +939,27 @@ pub fn capitalise(word: &str) -> String {
 /// A Chinese telling: one protagonist, one thing.
 struct Zh {
     who: &'static str,
+    /// Whether `who` is an institution (图书馆) rather than a person.
+    body: bool,
     what: ZhNoun,
 }
 
 impl Zh {
-    fn new(ch: &mut Chooser) -> Zh {
+    fn new(ch: &mut Chooser, story: &Story) -> Zh {
+        let body = of_institution(ch, story);
         Zh {
-            who: ch.from(&ZH_PEOPLE),
+            who: ch.from(if body { &ZH_BODIES } else { &ZH_PEOPLE }),
+            body,
             what: ch.from(&ZH_THINGS),
+        }
+    }
+
+    /// The verbs of getting more and of having fewer that fit the protagonist.
+    fn changes(&self) -> (&'static Pool<&'static str>, &'static Pool<&'static str>) {
+        if self.body {
+            (&ZH_BODY_GAIN, &ZH_BODY_LOSE)
+        } else {
+            (&ZH_GAIN, &ZH_LOSE)
         }
     }
 
@@ -827,10 +968,13 @@ impl Zh {
         match story {
             Story::Change { start, events, ask } => {
                 let start = zh_number(ch, *start);
-                let mut sentences = vec![match ch.int(0, 2) {
+                // An institution keeps a stock: "图书馆原有4本书".
+                let frames = if self.body { 3 } else { 2 };
+                let mut sentences = vec![match ch.int(0, frames) {
                     0 => format!("{who}有{start}{m}{noun}。"),
                     1 => format!("{who}原来有{start}{m}{noun}。"),
-                    _ => format!("{who}一开始有{start}{m}{noun}。"),
+                    2 => format!("{who}一开始有{start}{m}{noun}。"),
+                    _ => format!("{who}原有{start}{m}{noun}。"),
                 }];
                 for event in events {
                     sentences.push(self.event(ch, *event));
@@ -1004,20 +1148,21 @@ impl Zh {
 
     fn event(&self, ch: &mut Chooser, event: Event) -> String {
         let m = self.what.measure;
+        let (gain, lose) = self.changes();
         match event {
             Event::Gain(n) => {
-                let verb = ch.from(&ZH_GAIN);
+                let verb = ch.from(gain);
                 format!("又{verb}{}{m}。", zh_number(ch, n))
             }
             Event::Lose(n) => {
-                let verb = ch.from(&ZH_LOSE);
+                let verb = ch.from(lose);
                 format!("{verb}{}{m}。", zh_number(ch, n))
             }
             Event::GainGroups(k, per) | Event::LoseGroups(k, per) => {
                 let verb = if matches!(event, Event::GainGroups(..)) {
-                    format!("又{}", ch.from(&ZH_GAIN))
+                    format!("又{}", ch.from(gain))
                 } else {
-                    ch.from(&ZH_LOSE).to_string()
+                    ch.from(lose).to_string()
                 };
                 let bin = ch.from(&ZH_CONTAINERS);
                 let (k, per) = (zh_number(ch, k), zh_number(ch, per));

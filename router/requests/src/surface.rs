@@ -60,9 +60,33 @@ pub fn dress(ch: &mut Chooser, text: &str, lang: Lang, protected: &[&str]) -> St
             if ch.chance(0.1) {
                 text = text.replace('？', "?").replace('，', ",");
             }
+            // A search's topic stays as written: spaced, it would be another query.
+            if protected.is_empty() && ch.option(ch.shares().spacing) {
+                ch.feature("surface:spaced");
+                text = spaced(&text);
+            }
         }
     }
     text
+}
+
+/// Chinese typed with a space between a Chinese character and a digit or Latin letter
+/// beside it (盘古之白): "计算5减去1" as "计算 5 减去 1".
+pub fn spaced(text: &str) -> String {
+    let latin = |c: char| c.is_ascii_alphanumeric();
+    let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut last: Option<char> = None;
+    for c in text.chars() {
+        if let Some(l) = last
+            && ((han(l) && latin(c)) || (latin(l) && han(c)))
+        {
+            out.push(' ');
+        }
+        out.push(c);
+        last = Some(c);
+    }
+    out
 }
 
 /// Two neighbouring letters swapped inside one longer word outside the protected spans.
@@ -100,5 +124,18 @@ pub fn held_forms(lang: Lang) -> Vec<&'static str> {
     match lang {
         Lang::En => choose::held_forms(&[&EN_OPENINGS]),
         Lang::Zh => choose::held_forms(&[&ZH_OPENINGS]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spaced;
+
+    #[test]
+    fn spaces_part_chinese_from_digits_and_latin_letters() {
+        assert_eq!(spaced("计算5减去1。"), "计算 5 减去 1。");
+        assert_eq!(spaced("用Python算12+3"), "用 Python 算 12+3");
+        assert_eq!(spaced("又购进3箱，每箱1本"), "又购进 3 箱，每箱 1 本");
+        assert_eq!(spaced("计算 5 减去 1"), "计算 5 减去 1");
     }
 }
