@@ -958,6 +958,48 @@ fn a_literature_call_is_fused_with_the_whole_request() {
     );
 }
 
+/// Issue 32: a patron's first sentence says who asks ("有位读者来咨询。"), the second asks for
+/// papers. A query the model took from the first sentence is not fused: the papers shown
+/// are the whole request's ranking as it is.
+#[test]
+fn a_query_from_the_framing_sentence_shows_the_whole_requests_papers() {
+    let home = tempfile::tempdir().unwrap();
+    let framing = "有位读者来咨询";
+    let mut from_framing = 0;
+    for request in [
+        "有位读者来咨询。搜一下互动关系的文章谢谢！",
+        "有位读者来咨询。查找关于吸附的文献。",
+    ] {
+        let run = miracle(&["ask", "--json", request], home.path());
+        assert!(run.status.success(), "{}", common::stderr(&run));
+        let trace: serde_json::Value = serde_json::from_str(stdout(&run).trim()).unwrap();
+        let steps = trace["steps"].as_array().unwrap();
+        let call = steps
+            .iter()
+            .position(|s| s["kind"] == "call" && s["expert"] == "literature")
+            .unwrap_or_else(|| panic!("no search: {trace}"));
+        if steps[call]["input"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('。')
+            != framing
+        {
+            continue;
+        }
+        from_framing += 1;
+        let shown = miracle_router::demos::cited_ids(steps[call + 1]["text"].as_str().unwrap());
+        let out = miracle(&["search", "--json", "--top", "3", request], home.path());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let whole: Vec<String> = (v["hits"].as_array().unwrap().iter())
+            .map(|h| h["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(shown, whole, "{request}");
+    }
+    // The shipped model searches both by their first sentence; a model that no longer does
+    // needs requests of its own here.
+    assert!(from_framing > 0, "no query came from the framing sentence");
+}
+
 /// Thanks or a farewell alone is answered without an expert, whatever came before it: after
 /// a calculation the model had called the code expert for "Thanks, bye!", and after a
 /// search it searched for "Great, thanks! See you tomorrow.".

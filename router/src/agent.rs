@@ -171,8 +171,10 @@ pub struct Agent<'a> {
     pub on_step: Option<StepWatcher>,
     /// A literature call also searches the patron's whole request, and the model is shown
     /// both rankings fused ([`crate::papers::fuse`]): the model's query can cut a claim
-    /// short or pick the wrong clause, the whole request keeps every word of it. On by
-    /// default (docs/EVAL.md, "Searching with the whole request too").
+    /// short or pick the wrong clause, the whole request keeps every word of it. A query
+    /// taken from a sentence that asks for nothing while another asks for papers
+    /// ([`crate::papers::from_framing`]) is not fused: the whole request's ranking is shown
+    /// alone. On by default (docs/EVAL.md, "Searching with the whole request too").
     pub fuse_request: bool,
     /// Where a cited paper's abstract is read, to quote the sentence that supports the
     /// request ([`crate::papers::with_citations`]): the default index, opened when an
@@ -667,7 +669,11 @@ impl Turn<'_, '_> {
         {
             let whole = self.agent.registry.call(&expert, &self.request, &ctx).await;
             if let Ok(whole) = whole {
-                text = crate::papers::fuse(&text, &whole.text);
+                text = if crate::papers::from_framing(&input, &self.request) {
+                    whole.text
+                } else {
+                    crate::papers::fuse(&text, &whole.text)
+                };
             }
         }
         if self.calculators.contains(&expert.as_str()) {

@@ -169,6 +169,27 @@ pub fn fuse(model_query: &str, whole_request: &str) -> String {
         .join("\n")
 }
 
+/// Whether the model's search `query` was taken from the framing of `request`: one
+/// sentence of the request asks for papers in so many words ([`crate::intent`]) and the
+/// query lies in another sentence, which asks for nothing ("有位读者来咨询。搜一下吸附的文章。"
+/// searched as "有位读者来咨询"). Such a query finds papers about the framing; the whole
+/// request's ranking is shown alone.
+pub fn from_framing(query: &str, request: &str) -> bool {
+    const ENDS: &[char] = &['。', '！', '？', '；', '.', '!', '?', ';'];
+    let query = query.trim().trim_end_matches(ENDS).trim();
+    if query.is_empty() {
+        return false;
+    }
+    let sentences: Vec<(&str, bool)> = request
+        .split(ENDS)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| (s, crate::intent::asks_for_papers(s)))
+        .collect();
+    let holds = |asks: bool| (sentences.iter()).any(|&(s, a)| a == asks && s.contains(query));
+    sentences.iter().any(|&(_, asks)| asks) && holds(false) && !holds(true)
+}
+
 /// Each paper the literature calls of `steps` returned, with its citation: the result's
 /// lines `N. [id] citation`, from calls that did not fail.
 fn citations(steps: &[TracedStep]) -> Vec<(String, String)> {
@@ -265,6 +286,27 @@ mod tests {
         assert_eq!(fuse("No papers found for \"q\".", whole), whole);
         assert_eq!(fuse(query, "No papers found."), query);
         assert_eq!(fuse(query, query), query, "the same ranking stays as it is");
+    }
+
+    #[test]
+    fn a_query_from_a_sentence_that_asks_for_nothing_is_framing() {
+        let request = "有位读者来咨询。搜一下吸附的相关文章。";
+        assert!(from_framing("有位读者来咨询", request));
+        assert!(
+            !from_framing("吸附", request),
+            "the asking sentence's topic"
+        );
+        assert!(
+            !from_framing("有位读者来咨询。搜一下吸附", request),
+            "across both"
+        );
+        let en = "I'm writing a review for my thesis. Find papers on coral bleaching.";
+        assert!(from_framing("I'm writing a review for my thesis.", en));
+        assert!(!from_framing("coral bleaching", en));
+        // No sentence asks in so many words: the model's choice stands.
+        let plain = "A patron asked me this. Point me to work on coral bleaching.";
+        assert!(!from_framing("A patron asked me this", plain));
+        assert!(!from_framing("", request));
     }
 
     #[test]
