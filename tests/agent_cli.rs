@@ -919,27 +919,8 @@ fn a_literature_call_is_fused_with_the_whole_request() {
     let home = tempfile::tempdir().unwrap();
     let request =
         "I'm writing a thesis on public health. Are there papers on vaccination and autism?";
-    let run = miracle(&["ask", "--json", request], home.path());
-    assert!(run.status.success(), "{}", common::stderr(&run));
-    let trace: serde_json::Value = serde_json::from_str(stdout(&run).trim()).unwrap();
-    let steps = trace["steps"].as_array().unwrap();
-    let call = steps
-        .iter()
-        .position(|s| s["kind"] == "call" && s["expert"] == "literature")
-        .unwrap_or_else(|| panic!("no search: {trace}"));
-    let input = steps[call]["input"].as_str().unwrap();
-    let shown = miracle_router::demos::cited_ids(steps[call + 1]["text"].as_str().unwrap());
-    let search = |query: &str| -> Vec<String> {
-        let out = miracle(&["search", "--json", "--top", "3", query], home.path());
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["id"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let (query, whole) = (search(input), search(request));
+    let (input, shown) = literature_call(request, home.path());
+    let (query, whole) = (top3(&input, home.path()), top3(request, home.path()));
     assert_ne!(query, whole, "the test needs two different rankings");
     assert_eq!(shown.len(), 3);
     for id in &shown {
@@ -958,42 +939,47 @@ fn a_literature_call_is_fused_with_the_whole_request() {
     );
 }
 
+/// The first literature call `miracle ask` makes for `request`: its input, and the ids of
+/// the papers its result shows the model.
+fn literature_call(request: &str, home: &Path) -> (String, Vec<String>) {
+    let run = miracle(&["ask", "--json", request], home);
+    assert!(run.status.success(), "{}", common::stderr(&run));
+    let trace: serde_json::Value = serde_json::from_str(stdout(&run).trim()).unwrap();
+    let steps = trace["steps"].as_array().unwrap();
+    let call = steps
+        .iter()
+        .position(|s| s["kind"] == "call" && s["expert"] == "literature")
+        .unwrap_or_else(|| panic!("no search: {trace}"));
+    let input = steps[call]["input"].as_str().unwrap().to_string();
+    let shown = miracle_router::demos::cited_ids(steps[call + 1]["text"].as_str().unwrap());
+    (input, shown)
+}
+
+/// The ids of `miracle search`'s top three papers for `query`.
+fn top3(query: &str, home: &Path) -> Vec<String> {
+    let out = miracle(&["search", "--json", "--top", "3", query], home);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (v["hits"].as_array().unwrap().iter())
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Issue 32: a patron's first sentence says who asks ("有位读者来咨询。"), the second asks for
 /// papers. A query the model took from the first sentence is not fused: the papers shown
 /// are the whole request's ranking as it is.
 #[test]
 fn a_query_from_the_framing_sentence_shows_the_whole_requests_papers() {
     let home = tempfile::tempdir().unwrap();
-    let framing = "有位读者来咨询";
     let mut from_framing = 0;
     for request in [
         "有位读者来咨询。搜一下互动关系的文章谢谢！",
         "有位读者来咨询。查找关于吸附的文献。",
     ] {
-        let run = miracle(&["ask", "--json", request], home.path());
-        assert!(run.status.success(), "{}", common::stderr(&run));
-        let trace: serde_json::Value = serde_json::from_str(stdout(&run).trim()).unwrap();
-        let steps = trace["steps"].as_array().unwrap();
-        let call = steps
-            .iter()
-            .position(|s| s["kind"] == "call" && s["expert"] == "literature")
-            .unwrap_or_else(|| panic!("no search: {trace}"));
-        if steps[call]["input"]
-            .as_str()
-            .unwrap()
-            .trim_end_matches('。')
-            != framing
-        {
-            continue;
+        let (input, shown) = literature_call(request, home.path());
+        if input.trim_end_matches('。') == "有位读者来咨询" {
+            from_framing += 1;
+            assert_eq!(shown, top3(request, home.path()), "{request}");
         }
-        from_framing += 1;
-        let shown = miracle_router::demos::cited_ids(steps[call + 1]["text"].as_str().unwrap());
-        let out = miracle(&["search", "--json", "--top", "3", request], home.path());
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let whole: Vec<String> = (v["hits"].as_array().unwrap().iter())
-            .map(|h| h["id"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(shown, whole, "{request}");
     }
     // The shipped model searches both by their first sentence; a model that no longer does
     // needs requests of its own here.
