@@ -8,9 +8,13 @@ mod common;
 
 use common::{assert_clear_failure, miracle_with_home, stderr, stdout};
 
+// The word problem (c4) is there for its variety: sampled at temperature 1.5, the shipped
+// model answers the three one-step requests the same way every time, so without it no
+// calculator comparison would be ranked.
 const SUITE: &str = r#"{"id": "c1", "lang": "en", "category": "calc", "query": "What is 8 plus 3?", "expect": {"expert": "calculator", "answer": "11", "docs": []}}
 {"id": "c2", "lang": "en", "category": "calc", "query": "Compute (2 + 2) * 7.", "expect": {"expert": "calculator", "answer": "28", "docs": []}}
 {"id": "c3", "lang": "zh", "category": "calc", "query": "计算 45 乘以 6。", "expect": {"expert": "calculator", "answer": "270", "docs": []}}
+{"id": "c4", "lang": "en", "category": "calc", "query": "Tom had 40 stamps and gave 15 to his sister. How many stamps does he have left?", "expect": {"expert": "calculator", "answer": "25", "docs": []}}
 {"id": "d1", "lang": "en", "category": "direct", "query": "Hello!", "expect": {"expert": null, "answer": null, "docs": []}}
 "#;
 
@@ -41,12 +45,12 @@ fn sample_rank_and_train_a_reward_model() {
     );
     assert!(sampled.status.success(), "{}", stderr(&sampled));
     assert!(
-        stderr(&sampled).contains("[####################] 100% 4/4 requests sampled"),
+        stderr(&sampled).contains("[####################] 100% 5/5 requests sampled"),
         "{}",
         stderr(&sampled)
     );
     assert!(
-        stdout(&sampled).contains("4 requests"),
+        stdout(&sampled).contains("5 requests"),
         "{}",
         stdout(&sampled)
     );
@@ -55,7 +59,7 @@ fn sample_rank_and_train_a_reward_model() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.len(), 5);
     for line in &lines {
         let responses = line["responses"].as_array().unwrap();
         assert!((1..=3).contains(&responses.len()), "{line}");
