@@ -986,6 +986,41 @@ fn a_query_from_the_framing_sentence_shows_the_whole_requests_papers() {
     assert!(from_framing > 0, "no query came from the framing sentence");
 }
 
+/// Coverage can let a sure answer through: "How many pencils did Tom get in all?" leaves
+/// out the pencils he had, by design. Pressed (the default), the model is made to add them
+/// in (`22 + 9`); with `MIRACLE_PRESS_CONFIDENCE=0.99` it answers 22. A setting that is no
+/// share is refused in one line.
+#[test]
+fn a_sure_answer_can_be_let_through_the_press_for_unused_numbers() {
+    let request = "Tom had 9 pencils. He bought two bags with 11 pencils in each. \
+                   How many pencils did Tom get in all?";
+    let ask = |confidence: Option<&str>| {
+        let mut command = common::command();
+        command.args(["ask", "--json", request]);
+        if let Some(share) = confidence {
+            command.env("MIRACLE_PRESS_CONFIDENCE", share);
+        }
+        command.output().expect("the miracle binary runs")
+    };
+    let trace = |run: &std::process::Output| -> serde_json::Value {
+        assert!(run.status.success(), "{}", common::stderr(run));
+        serde_json::from_str(stdout(run).trim()).unwrap()
+    };
+    let pressed = trace(&ask(None));
+    let steps = pressed["steps"].as_array().unwrap();
+    assert!(steps.iter().any(|s| s["pressed"] == true), "{pressed}");
+    assert_eq!(calls(&pressed).len(), 2, "{pressed}");
+    let sure = trace(&ask(Some("0.99")));
+    assert_eq!(calls(&sure), [("calculator".into(), "2 * 11".into())]);
+    assert!(sure["answer"].as_str().unwrap().contains("22"), "{sure}");
+    for bad in ["lots", "1.5"] {
+        common::assert_clear_failure(
+            &ask(Some(bad)),
+            &format!("MIRACLE_PRESS_CONFIDENCE={bad:?}"),
+        );
+    }
+}
+
 /// Thanks or a farewell alone is answered without an expert, whatever came before it: after
 /// a calculation the model had called the code expert for "Thanks, bye!", and after a
 /// search it searched for "Great, thanks! See you tomorrow.".

@@ -13,7 +13,9 @@
 //!
 //! The price: a number that is no operand ("Room 3 holds 120 books…") gets a call too many.
 //! The default model alone used such numbers as often; ordinals ("the 2nd time") are left
-//! out, being places, not quantities.
+//! out, being places, not quantities. `Agent::press_confidence` (off by default) lets a model
+//! that is sure it is done answer: a question may leave a number out by design ("How many
+//! pencils did Tom get in all?").
 
 use std::collections::BTreeSet;
 

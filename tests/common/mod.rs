@@ -13,6 +13,7 @@ pub fn command() -> Command {
     // A developer's own choice of default index must not change what the tests search.
     command.env_remove("MIRACLE_INDEX");
     command.env_remove("MIRACLE_HYBRID");
+    command.env_remove("MIRACLE_PRESS_CONFIDENCE");
     command
 }
 

@@ -88,6 +88,11 @@ impl<'m> Decoder<'m> {
         Ok(())
     }
 
+    /// The model's logits for the next position (`None` before any token was fed).
+    pub fn next_logits(&self) -> Option<&[f32]> {
+        self.next_logits.as_deref()
+    }
+
     fn run(&mut self, tokens: Vec<u32>) {
         let mut rows = last_logits(self.model, &mut self.cache, &tokens, 1, &[], &self.device);
         self.next_logits = rows.pop();
