@@ -528,6 +528,14 @@ impl En {
         }
     }
 
+    /// Where the protagonist keeps its things: "at home", "on its shelves".
+    fn keeps(&self) -> &'static str {
+        match self.who {
+            Owner::Person(_) => "at home",
+            Owner::Body(body) => body.keeps,
+        }
+    }
+
     /// The verbs of getting more and of having fewer that fit the protagonist.
     fn changes(&self) -> (&'static Pool<Verb>, &'static Pool<Verb>) {
         match self.who {
@@ -560,7 +568,7 @@ impl En {
                     0 => format!("{name} {} {start} {things}.", self.has()),
                     1 if self.past => format!("At first {name} had {start} {things}."),
                     1 => format!("{name} starts with {start} {things}."),
-                    _ => format!("{name} {} {start} {things} at home.", self.has()),
+                    _ => format!("{name} {} {start} {things} {}.", self.has(), self.keeps()),
                 }];
                 for event in events {
                     sentences.push(self.event(ch, *event));
@@ -881,10 +889,7 @@ impl En {
     ) -> (Vec<String>, String) {
         let (opener, name, things) = (self.opener(), self.name(), self.what.many);
         let (start, has, does) = (en_number(ch, start), self.has(), self.does());
-        let keeps = match self.who {
-            Owner::Body(body) => body.keeps,
-            Owner::Person(_) => "at home",
-        };
+        let keeps = self.keeps();
         let mut sentences = vec![match ch.int(0, 2) {
             0 => format!("{opener} {has} {start} {things}."),
             1 => format!("{} {has} {start} {things} {keeps}.", capitalise(&name)),
