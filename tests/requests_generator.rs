@@ -532,10 +532,9 @@ async fn an_institution_keeps_a_stock_and_what_it_discards_is_taken_away() {
 async fn chinese_is_typed_with_spaces_around_digits_at_the_plans_share() {
     let spaced = |c: &miracle_requests::Composed| {
         let chars: Vec<char> = c.demo.request().chars().collect();
-        let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
         chars
             .windows(3)
-            .any(|w| han(w[0]) && w[1] == ' ' && w[2].is_ascii_digit())
+            .any(|w| miracle_corpora::is_han(w[0]) && w[1] == ' ' && w[2].is_ascii_digit())
     };
     let demos = composed(300, 25).await;
     assert!(demos.iter().any(|c| c.demo.lang == Lang::Zh && spaced(c)));

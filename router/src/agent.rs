@@ -505,7 +505,8 @@ impl Turn<'_, '_> {
             let mut pressed = false;
             if self.calls < self.calls_allowed {
                 openers.push(Special::Call.id());
-                if self.agent.grounded && self.coverage.press() && !self.sure_to_answer() {
+                // `press` counts a `true` as pressing, so a sure model is asked first.
+                if self.agent.grounded && !self.sure_to_answer() && self.coverage.press() {
                     // A quantity of the request is still unused: the calculation goes on.
                     openers = vec![Special::Call.id()];
                     pressed = true;
@@ -674,10 +675,15 @@ impl Turn<'_, '_> {
                 .saturating_sub(self.started.elapsed()),
         );
         let ctx = Context::with_timeout(budget);
+        let fusing = expert == crate::demos::LITERATURE && self.agent.fuse_request;
+        // A query the model took from a sentence that asks for nothing finds papers about
+        // that sentence: the whole request is searched instead, and shown alone.
+        let framing = fusing && crate::papers::from_framing(&input, &self.request);
+        let query = if framing { &self.request } else { &input };
         let answer = if finished {
             self.agent
                 .registry
-                .call(&expert, &input, &ctx)
+                .call(&expert, query, &ctx)
                 .await
                 .map_err(|e| e.to_string())
         } else if let Some(outcome) = self.over_limit() {
@@ -701,19 +707,10 @@ impl Turn<'_, '_> {
         };
         // A query of the request's own terms would find the same papers: no second search.
         let terms = miracle_experts::search::analyzer::terms;
-        let same_words = terms(&input) == terms(&self.request);
-        if error.is_none()
-            && expert == crate::demos::LITERATURE
-            && self.agent.fuse_request
-            && !same_words
-        {
+        if error.is_none() && fusing && !framing && terms(&input) != terms(&self.request) {
             let whole = self.agent.registry.call(&expert, &self.request, &ctx).await;
             if let Ok(whole) = whole {
-                text = if crate::papers::from_framing(&input, &self.request) {
-                    whole.text
-                } else {
-                    crate::papers::fuse(&text, &whole.text)
-                };
+                text = crate::papers::fuse(&text, &whole.text);
             }
         }
         if self.calculators.contains(&expert.as_str()) {

@@ -74,7 +74,7 @@ pub fn dress(ch: &mut Chooser, text: &str, lang: Lang, protected: &[&str]) -> St
 /// beside it (盘古之白): "计算5减去1" as "计算 5 减去 1".
 pub fn spaced(text: &str) -> String {
     let latin = |c: char| c.is_ascii_alphanumeric();
-    let han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let han = miracle_corpora::is_han;
     let mut out = String::with_capacity(text.len() + 8);
     let mut last: Option<char> = None;
     for c in text.chars() {
