@@ -13,7 +13,7 @@ use crate::protocol::Step;
 /// Why an answer was replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// No letter, digit or Chinese character.
+    /// No letter, digit or Chinese character beyond an answer frame ("The answer is () + ) * ?").
     Empty,
     /// After a search: cites no paper it found, or one it did not.
     CitesNothingFound,
@@ -60,10 +60,21 @@ fn results(steps: &[TracedStep]) -> Results<'_> {
     out
 }
 
+/// The frames a calculation's answer is written in.
+const ANSWER_FRAMES: [&str; 2] = ["the answer is", "答案是"];
+
+/// Whether `answer` says anything beyond its frame: a letter, a digit or a Chinese character
+/// (Han characters are alphanumeric too).
+fn says_something(answer: &str) -> bool {
+    let rest = ANSWER_FRAMES
+        .iter()
+        .fold(answer.to_lowercase(), |text, frame| text.replace(frame, ""));
+    rest.chars().any(char::is_alphanumeric)
+}
+
 /// What is wrong with `answer` as the end of a turn of `steps`, if anything.
 pub fn check(answer: &str, steps: &[TracedStep]) -> Option<Fault> {
-    // Han characters are alphanumeric too.
-    if !answer.chars().any(char::is_alphanumeric) {
+    if !says_something(answer) {
         return Some(Fault::Empty);
     }
     let cited = answer_citations(answer);
@@ -71,10 +82,7 @@ pub fn check(answer: &str, steps: &[TracedStep]) -> Option<Fault> {
     match results.last_expert {
         Some(LITERATURE) => {
             let lower = answer.to_lowercase();
-            if ["the answer is", "答案是"]
-                .iter()
-                .any(|frame| lower.contains(frame))
-            {
+            if ANSWER_FRAMES.iter().any(|frame| lower.contains(frame)) {
                 return Some(Fault::SearchAsCalculation);
             }
             // A search that found nothing is answered by citing nothing.
@@ -95,8 +103,9 @@ pub fn check(answer: &str, steps: &[TracedStep]) -> Option<Fault> {
 }
 
 /// The loop's answer in place of one that failed its checks: what the last successful
-/// expert returned, said as such, in the request's language; without results, that the
-/// request was not understood.
+/// expert returned, said as such, in the request's language (a program that printed
+/// nothing and returned `()` gave no value); without results, that the request was not
+/// understood.
 pub fn honest_answer(steps: &[TracedStep], chinese: bool) -> String {
     let results = results(steps);
     let last = results.texts.last().copied().unwrap_or_default();
@@ -112,6 +121,12 @@ pub fn honest_answer(steps: &[TracedStep], chinese: bool) -> String {
                 (false, false) => format!("The search found these papers: {}.", found.join(", ")),
                 (false, true) => format!("检索到的论文：{}。", found.join("、")),
             }
+        }
+        (Some(expert), false) if !last.chars().any(char::is_alphanumeric) => {
+            format!("The {expert} expert ran but returned no value, so there is no answer to give.")
+        }
+        (Some(expert), true) if !last.chars().any(char::is_alphanumeric) => {
+            format!("{expert}专家运行了，但没有返回值，所以没有答案。")
         }
         (Some(expert), false) => format!(
             "I could not put an answer into words; the {expert} returned: {}",
@@ -170,6 +185,15 @@ mod tests {
             Some(Fault::CitesWithoutSearch)
         );
         assert_eq!(check(" ].", &[]), Some(Fault::Empty));
+        // A program that returned nothing leaves a frame around nothing.
+        let unit = call("code", "()", None);
+        assert_eq!(check("The answer is () + ) * ?", &unit), Some(Fault::Empty));
+        assert_eq!(check("答案是（）。", &unit), Some(Fault::Empty));
+        assert_eq!(
+            check("The answer is 42.", &sum),
+            Some(Fault::NoResultNumber)
+        );
+        assert_eq!(check("The answer is 391.", &sum), None);
     }
 
     #[test]
@@ -212,9 +236,19 @@ mod tests {
             "The search found no papers for this request."
         );
         assert_eq!(check("Nothing matched.", &nothing), None);
+        let unit = call("code", "()", None);
+        assert_eq!(
+            honest_answer(&unit, false),
+            "The code expert ran but returned no value, so there is no answer to give."
+        );
+        assert_eq!(
+            honest_answer(&unit, true),
+            "code专家运行了，但没有返回值，所以没有答案。"
+        );
         // The honest answer passes its own checks.
-        for steps in [search, sum, nothing, Vec::new()] {
+        for steps in [search, sum, nothing, unit, Vec::new()] {
             assert_eq!(check(&honest_answer(&steps, false), &steps), None);
+            assert_eq!(check(&honest_answer(&steps, true), &steps), None);
         }
     }
 }
