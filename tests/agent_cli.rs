@@ -917,8 +917,9 @@ fn a_literature_answer_shows_each_paper_it_cites() {
 #[test]
 fn a_literature_call_is_fused_with_the_whole_request() {
     let home = tempfile::tempdir().unwrap();
-    let request =
-        "I'm writing a thesis on public health. Are there papers on vaccination and autism?";
+    // The shipped model quotes the second sentence here, whose ranking differs from the
+    // whole request's; a model that quotes the whole request needs a request of its own.
+    let request = "我们馆在做土壤调查。搜一下关于重金属污染的文献。";
     let (input, shown) = literature_call(request, home.path());
     let (query, whole) = (top3(&input, home.path()), top3(request, home.path()));
     assert_ne!(query, whole, "the test needs two different rankings");
@@ -972,8 +973,8 @@ fn a_query_from_the_framing_sentence_shows_the_whole_requests_papers() {
     let home = tempfile::tempdir().unwrap();
     let mut from_framing = 0;
     for request in [
-        "有位读者来咨询。搜一下互动关系的文章谢谢！",
-        "有位读者来咨询。查找关于吸附的文献。",
+        "有位读者来咨询。有没有关于阅读疗法的研究？",
+        "有位读者来咨询。请帮忙找找城市交通的论文。",
     ] {
         let (input, shown) = literature_call(request, home.path());
         if input.trim_end_matches('。') == "有位读者来咨询" {

@@ -701,7 +701,7 @@ fn converted_models_answer_from_shards_and_bf16() {
         let output = miracle(&[&args[..], &["--max-shard-size", "1MiB"]].concat());
         assert!(output.status.success(), "{}", stderr(&output));
         let listed = stdout(&output);
-        assert!(listed.contains("model-00001-of-0000"), "{listed}");
+        assert!(listed.contains("model-00001-of-000"), "{listed}");
         assert!(listed.contains("model.safetensors.index.json"), "{listed}");
         let answer = miracle(&["ask", "--json", "--model", out, request]);
         assert!(answer.status.success(), "{}", stderr(&answer));
