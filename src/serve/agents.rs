@@ -1,5 +1,5 @@
-//! The model threads: each holds its own copy of the model (1.8 M parameters by default, a
-//! few MB) and runs one request at a time — an agent request or a workflow — on a runtime of
+//! The model threads: each holds its own copy of the model (4.2 M parameters by default, 17
+//! MB) and runs one request at a time — an agent request or a workflow — on a runtime of
 //! its own. Requests wait in a bounded queue; when it is full they are refused at once (503)
 //! rather than left to time out.
 
