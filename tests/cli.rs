@@ -798,3 +798,37 @@ fn fetching_the_prose_without_package_lists_says_to_update_them() {
     assert!(err.contains("run `apt-get update` (as root)"), "{err}");
     assert!(!out.exists(), "no corpora are written");
 }
+
+/// A share out of range in the demonstrations of a recipe's last pass stopped the recipe
+/// only when that pass began, after the pretraining and the passes before it (over an hour
+/// for the default recipe), and the error called every share "the held-out share". The
+/// recipe is now refused before any stage runs, with the stage and the share named.
+#[test]
+fn a_recipe_with_a_share_out_of_range_is_refused_before_any_stage_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // Files that do not exist: a recipe that got past the check would fail on them at
+    // once, not train.
+    let counts = "calc: 1, code: 1, literature: 1, direct: 1, expert_demonstrations: 0";
+    let recipe = dir.path().join("recipe.yaml");
+    std::fs::write(
+        &recipe,
+        format!(
+            "tokenizer: none.json\npretrain: none.yaml\ndemos: {{{counts}, seed: 1}}\n\
+             sft:\n  - a.yaml\n  - config: b.yaml\n    demos: {{{counts}, seed: 1, compose: {{requests: 10, groups: 1.5}}}}\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let output = miracle(&[
+        "train",
+        "--recipe",
+        recipe.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_clear_failure(
+        &output,
+        "sft pass 2: demos: compose: the groups share must be between 0 and 1, not 1.5",
+    );
+    assert!(!out.exists(), "no stage ran");
+}

@@ -99,6 +99,28 @@ struct Recipe {
     model: Option<serde_yaml::Value>,
 }
 
+impl Recipe {
+    /// Every composed plan of the recipe (its demos, each pass's own, the RLHF prompts),
+    /// checked before any stage runs; the error says which stage holds the bad one.
+    fn check_plans(&self) -> Result<(), String> {
+        let mut stages = vec![("demos".to_string(), &self.demos)];
+        for (i, pass) in self.sft.passes().iter().enumerate() {
+            if let Pass::OwnDemos(own) = pass {
+                stages.push((format!("sft pass {}: demos", i + 1), &own.demos));
+            }
+        }
+        if let Some(rlhf) = &self.rlhf {
+            stages.push(("rlhf: prompts".to_string(), &rlhf.prompts));
+        }
+        for (at, stage) in stages {
+            if let Some(plan) = stage.spec().compose {
+                plan.check().map_err(|e| format!("{at}: compose: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// InstructGPT's steps 2 and 3: prompts from the experts' generators, K responses sampled
 /// from the SFT model for each, ranked by the rules, a reward model, then the policy.
 #[derive(Debug, Deserialize)]
@@ -292,6 +314,11 @@ impl RecipeRun {
                 self.recipe.display()
             );
         }
+        // A share out of range in a later pass's demonstrations would otherwise stop the
+        // recipe only when that pass begins, after the pretraining and the passes before it.
+        recipe
+            .check_plans()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.recipe.display()))?;
         let base = self.recipe.parent().unwrap_or(Path::new("."));
         let run = self.out.clone();
         let tokenizer = base.join(&recipe.tokenizer);

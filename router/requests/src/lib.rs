@@ -97,17 +97,17 @@ impl Plan {
 
     /// Whether the plan can be composed: a share between 0 and 1.
     pub fn check(&self) -> Result<(), ComposeError> {
-        for share in [
-            self.held_out_share,
-            self.fresh_turns,
-            self.joins,
-            self.combine,
-            self.groups,
-            self.institutions,
-            self.spacing,
+        for (what, value) in [
+            ("held-out", self.held_out_share),
+            ("fresh-turns", self.fresh_turns),
+            ("joins", self.joins),
+            ("combine", self.combine),
+            ("groups", self.groups),
+            ("institutions", self.institutions),
+            ("spacing", self.spacing),
         ] {
-            if !(0.0..=1.0).contains(&share) {
-                return Err(ComposeError::Share(share));
+            if !(0.0..=1.0).contains(&value) {
+                return Err(ComposeError::Share { what, value });
             }
         }
         Ok(())
@@ -145,8 +145,9 @@ pub enum ComposeError {
     Corpus(String),
     #[error("request {0}: no held-out realisation in 200 draws")]
     NoHeldOut(usize),
-    #[error("the held-out share must be between 0 and 1, not {0}")]
-    Share(f32),
+    /// A share of the plan out of range, named (every share was called the held-out one).
+    #[error("the {what} share must be between 0 and 1, not {value}")]
+    Share { what: &'static str, value: f32 },
 }
 
 /// What one turn asks the assistant to do.
