@@ -119,6 +119,33 @@ impl Recipe {
         }
         Ok(())
     }
+
+    /// Every config the stages from SFT pass `first` on will read (and the pretraining's,
+    /// when the run starts from scratch), relative to `base`: each must be a file.
+    fn check_files(&self, base: &Path, first: usize, scratch: bool) -> Result<(), String> {
+        let mut files: Vec<(String, &Path)> = Vec::new();
+        if scratch {
+            files.push(("pretrain".to_string(), &self.pretrain));
+        }
+        for (i, pass) in self.sft.passes().iter().enumerate().skip(first) {
+            files.push((format!("sft pass {}", i + 1), pass.config()));
+        }
+        if let Some(rlhf) = &self.rlhf {
+            let named = [("rm", Some(&rlhf.rm)), ("ppo", rlhf.ppo.as_ref())];
+            for (key, file) in named.into_iter().chain([("dpo", rlhf.dpo.as_ref())]) {
+                if let Some(file) = file {
+                    files.push((format!("rlhf: {key}"), file));
+                }
+            }
+        }
+        for (at, file) in files {
+            let path = base.join(file);
+            if !path.is_file() {
+                return Err(format!("{at}: {} is not a file", path.display()));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// InstructGPT's steps 2 and 3: prompts from the experts' generators, K responses sampled
@@ -333,6 +360,12 @@ impl RecipeRun {
             bail!("sft: the list of passes is empty; name at least one `miracle sft` config");
         }
         let first = self.first_pass(passes.len())?;
+        // Likewise a config name with a typo: found before the first stage, not when its
+        // stage begins.
+        let scratch = matches!(self.start, Start::Scratch);
+        recipe
+            .check_files(base, first, scratch)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.recipe.display()))?;
         writeln!(out, "== writing to {}", run.display())?;
         // The model the next pass starts from, and the stages trained here (for their logs).
         let (mut model, mut stages) = match &self.start {
