@@ -16,6 +16,7 @@ fn plan(requests: usize) -> Plan {
         groups: 0.1,
         institutions: 0.2,
         spacing: 0.2,
+        complements: 0.0,
     }
 }
 
@@ -544,6 +545,55 @@ async fn chinese_is_typed_with_spaces_around_digits_at_the_plans_share() {
     };
     let plain = compose(&registry(), &without, 25).await.unwrap();
     assert!(!plain.iter().any(spaced));
+}
+
+/// Part and whole ("A class has 42 students. 19 of them are girls. How many are boys?",
+/// "一筐有60个苹果，其中红苹果有25个，青苹果有多少个？") is told in both languages and subtracts
+/// the part from the whole. Its held-out kinds ("taken", "vacant", 男生) reach only
+/// held-out requests, which say so; a plan without the option tells none.
+#[tokio::test]
+async fn a_part_and_a_whole_subtract_and_their_held_out_kinds_stay_held_out() {
+    let with = Plan {
+        complements: 1.0,
+        held_out_share: 0.5,
+        ..plan(400)
+    };
+    let demos = compose(&registry(), &with, 31).await.unwrap();
+    let stories = of_family(&demos, "compose.story.complement");
+    assert!(told(&stories, Lang::En, " of the "), "{}", stories.len());
+    assert!(told(&stories, Lang::Zh, "有多少") || told(&stories, Lang::Zh, "有几"));
+    for c in &stories {
+        let calls = calls(c);
+        assert!(
+            calls.len() == 1 && calls[0].contains(" - "),
+            "{}: {calls:?}",
+            c.demo.request()
+        );
+    }
+    let held: Vec<(Lang, &str)> = [
+        (Lang::En, &lexicon::EN_PARTS),
+        (Lang::Zh, &lexicon::ZH_PARTS),
+    ]
+    .into_iter()
+    .flat_map(|(lang, pool)| pool.held.iter().map(move |p| (lang, p.other)))
+    .collect();
+    let mut marked = 0;
+    for c in &demos {
+        for &(lang, form) in &held {
+            if c.demo.lang == lang && contains_form(c.demo.request(), form, lang) {
+                assert_eq!(c.demo.split, Split::HeldOut, "{}", c.demo.request());
+                assert!(
+                    c.marks.iter().any(|m| m == &format!("parts:{form}")),
+                    "{:?}",
+                    c.marks
+                );
+                marked += 1;
+            }
+        }
+    }
+    assert!(marked > 0, "no held-out kind was drawn");
+    let without = compose(&registry(), &plan(200), 31).await.unwrap();
+    assert!(of_family(&without, "compose.story.complement").is_empty());
 }
 
 fn of_family<'d>(

@@ -67,6 +67,10 @@ pub struct DemosArgs {
     /// The share of Chinese requests typed with spaces around digits ("计算 5 减去 1").
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     spacing: f32,
+    /// The share of word problems told as a part and a whole ("A class has 42 students. 19
+    /// of them are girls. How many are boys?").
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    complements: f32,
 }
 
 impl DemosArgs {
@@ -94,6 +98,7 @@ impl DemosArgs {
                 groups: self.groups,
                 institutions: self.institutions,
                 spacing: self.spacing,
+                complements: self.complements,
             }),
         };
         write_demos(&spec, &self.out, out)

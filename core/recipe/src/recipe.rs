@@ -297,6 +297,9 @@ struct ComposeStage {
     /// The share of Chinese requests typed with spaces around digits (0 by default).
     #[serde(default)]
     spacing: f32,
+    /// The share of word problems told as a part and a whole (0 by default).
+    #[serde(default)]
+    complements: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -323,6 +326,7 @@ impl DemosStage {
                 groups: c.groups,
                 institutions: c.institutions,
                 spacing: c.spacing,
+                complements: c.complements,
             }),
         }
     }

@@ -162,6 +162,7 @@ impl Tuning {
                 groups: 0.0,
                 institutions: 0.0,
                 spacing: 0.0,
+                complements: 0.0,
             }),
         };
         let dir = self.work.join("own");

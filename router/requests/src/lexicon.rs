@@ -77,6 +77,73 @@ const fn v(now: &'static str, past: &'static str) -> Verb {
     Verb { now, past }
 }
 
+/// A whole of two kinds, for part-whole stories: "A class has 42 students. 19 of them are
+/// girls. How many are boys?". Held out by the kind it asks for ("taken", "男生"), which no
+/// other request says.
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    /// The things of the whole, and where they are: "students", "class" ("in" the class);
+    /// in Chinese the place says its own preposition (书架上).
+    pub whole: &'static str,
+    pub place: &'static str,
+    pub at: &'static str,
+    /// The kind the story counts, and the kind it asks for.
+    pub known: &'static str,
+    pub other: &'static str,
+    /// The measure word in Chinese (empty in English).
+    pub measure: &'static str,
+}
+
+impl Forms for Parts {
+    fn forms(&self) -> Vec<&'static str> {
+        vec![self.other]
+    }
+}
+
+const fn parts(
+    (whole, place, at): (&'static str, &'static str, &'static str),
+    known: &'static str,
+    other: &'static str,
+    measure: &'static str,
+) -> Parts {
+    Parts {
+        whole,
+        place,
+        at,
+        known,
+        other,
+        measure,
+    }
+}
+
+pub const EN_PARTS: Pool<Parts> = Pool {
+    name: "parts",
+    train: &[
+        parts(("students", "class", "in"), "girls", "boys", ""),
+        parts(("apples", "basket", "in"), "red", "green", ""),
+        parts(("players", "team", "on"), "adults", "children", ""),
+        parts(("cars", "car park", "in"), "blue", "white", ""),
+        parts(("flowers", "garden", "in"), "roses", "tulips", ""),
+        parts(("books", "shelf", "on"), "novels", "comics", ""),
+    ],
+    held: &[
+        parts(("seats", "bus", "on"), "empty", "taken", ""),
+        parts(("rooms", "hotel", "in"), "booked", "vacant", ""),
+    ],
+};
+
+pub const ZH_PARTS: Pool<Parts> = Pool {
+    name: "parts",
+    train: &[
+        parts(("苹果", "一筐", ""), "红苹果", "青苹果", "个"),
+        parts(("球", "一个箱子里", ""), "篮球", "足球", "个"),
+        parts(("花", "花园里", ""), "红花", "黄花", "朵"),
+        parts(("书", "书架上", ""), "故事书", "科技书", "本"),
+        parts(("车", "停车场里", ""), "白色的车", "黑色的车", "辆"),
+    ],
+    held: &[parts(("学生", "一个班", ""), "女生", "男生", "名")],
+};
+
 pub const EN_PEOPLE: Pool<Person> = Pool {
     name: "person",
     train: &[
@@ -357,12 +424,14 @@ pub fn held_forms(lang: Lang) -> Vec<&'static str> {
             choose::held_forms(&[&EN_THINGS, &EN_CONTAINERS]),
             choose::held_forms(&[&EN_GAIN, &EN_LOSE, &EN_BODY_GAIN, &EN_BODY_LOSE]),
             choose::held_forms(&[&EN_BODIES]),
+            choose::held_forms(&[&EN_PARTS]),
         ]
         .concat(),
         Lang::Zh => [
             choose::held_forms(&[&ZH_PEOPLE, &ZH_CONTAINERS, &ZH_GAIN, &ZH_LOSE]),
             choose::held_forms(&[&ZH_BODIES, &ZH_BODY_GAIN, &ZH_BODY_LOSE]),
             choose::held_forms(&[&ZH_THINGS]),
+            choose::held_forms(&[&ZH_PARTS]),
         ]
         .concat(),
     };

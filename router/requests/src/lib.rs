@@ -71,6 +71,10 @@ pub struct Plan {
     /// keep their topic as written ([`surface`]). 0 leaves every draw as it was before the
     /// option existed.
     pub spacing: f32,
+    /// The share of word problems drawn as a part and a whole ("A class has 42 students. 19
+    /// of them are girls. How many are boys?", "一筐有60个苹果，其中红苹果有25个…"; [`story`]).
+    /// 0 leaves every draw as it was before the option existed.
+    pub complements: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -82,6 +86,7 @@ pub struct Shares {
     pub groups: f32,
     pub institutions: f32,
     pub spacing: f32,
+    pub complements: f32,
 }
 
 impl Plan {
@@ -92,6 +97,7 @@ impl Plan {
             groups: self.groups,
             institutions: self.institutions,
             spacing: self.spacing,
+            complements: self.complements,
         }
     }
 
@@ -105,6 +111,7 @@ impl Plan {
             ("groups", self.groups),
             ("institutions", self.institutions),
             ("spacing", self.spacing),
+            ("complements", self.complements),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

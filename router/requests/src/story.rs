@@ -8,10 +8,10 @@ use miracle_router::demos::Lang;
 use crate::calc::{Calculation, Op, Operand};
 use crate::choose::{Chooser, Pool};
 use crate::lexicon::{
-    Body, EN_BODIES, EN_BODY_GAIN, EN_BODY_LOSE, EN_CONTAINERS, EN_GAIN, EN_LOSE, EN_PEOPLE,
-    EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun, Person, Verb, ZH_BODIES, ZH_BODY_GAIN,
-    ZH_BODY_LOSE, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE, ZH_PEOPLE, ZH_PERIODS, ZH_PLACES, ZH_SMALL,
-    ZH_TALLY, ZH_THINGS, ZhNoun,
+    Body, EN_BODIES, EN_BODY_GAIN, EN_BODY_LOSE, EN_CONTAINERS, EN_GAIN, EN_LOSE, EN_PARTS,
+    EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun, Person, Verb, ZH_BODIES,
+    ZH_BODY_GAIN, ZH_BODY_LOSE, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE, ZH_PARTS, ZH_PEOPLE, ZH_PERIODS,
+    ZH_PLACES, ZH_SMALL, ZH_TALLY, ZH_THINGS, ZhNoun,
 };
 
 /// What happens to a stock of things.
@@ -95,6 +95,12 @@ pub enum Story {
         each: i128,
         count: i128,
     },
+    /// Part and whole: a whole of `whole` things of two kinds, `part` of the one kind; how
+    /// many of the other ([`crate::Plan::complements`]).
+    Complement {
+        whole: i128,
+        part: i128,
+    },
     /// Held out whole: its operations (sums, one division) are trained elsewhere.
     Average {
         values: Vec<i128>,
@@ -111,6 +117,7 @@ impl Story {
             Story::Rate { .. } => "rate",
             Story::Combine { .. } => "combine",
             Story::Groups { .. } => "groups",
+            Story::Complement { .. } => "complement",
             Story::Average { .. } => "average",
         }
     }
@@ -134,6 +141,11 @@ impl Story {
                 each: ch.number(2) as i128,
                 count: ch.int(2, 30) as i128,
             };
+        }
+        if ch.option(shares.complements) {
+            let whole = ch.number(3).max(3) as i128;
+            let part = ch.int(1, whole as i64 - 1) as i128;
+            return Story::Complement { whole, part };
         }
         match ch.int(0, 9) {
             0..=4 => Self::change(ch),
@@ -282,6 +294,9 @@ impl Story {
             }
             Story::Groups { each, count } => {
                 calc.op(given(*each), Op::Mul, given(*count))?;
+            }
+            Story::Complement { whole, part } => {
+                calc.op(given(*whole), Op::Sub, given(*part))?;
             }
             Story::Combine { parts, ask } => match ask {
                 CombineAsk::Total => {
@@ -695,6 +710,7 @@ impl En {
             }
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Groups { each, count } => self.groups(ch, *each, *count),
+            Story::Complement { whole, part } => self.complement(ch, *whole, *part),
             Story::Average { values } => {
                 let count = EN_SMALL[values.len() - 2];
                 let listed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
@@ -745,6 +761,41 @@ impl En {
                     "There are {m} {things} in every {one}, and {k} {bins}."
                 )],
                 format!("How many {things} are there {all}?"),
+            ),
+        }
+    }
+
+    /// Part and whole: "A class has 42 students. 19 of them are girls. How many are boys?".
+    fn complement(&self, ch: &mut Chooser, whole: i128, part: i128) -> (Vec<String>, String) {
+        let p = ch.from(&EN_PARTS);
+        let (n, k) = (en_number(ch, whole), en_number(ch, part));
+        let (things, place, at, known, other) = (p.whole, p.place, p.at, p.known, p.other);
+        match ch.int(0, 3) {
+            0 => (
+                vec![
+                    format!("A {place} has {n} {things}."),
+                    format!("{k} of the {things} are {known}."),
+                ],
+                format!("How many are {other}?"),
+            ),
+            1 => (
+                vec![format!(
+                    "There are {n} {things} {at} the {place}, and {k} of them are {known}."
+                )],
+                format!("How many of the {things} are {other}?"),
+            ),
+            2 => (
+                vec![format!(
+                    "Of the {n} {things} {at} a {place}, {k} are {known} and the rest are {other}."
+                )],
+                format!("How many {things} are {other}?"),
+            ),
+            _ => (
+                vec![
+                    format!("{k} of the {things} {at} the {place} are {known}."),
+                    format!("The {place} has {n} {things} in all."),
+                ],
+                format!("How many of them are {other}?"),
             ),
         }
     }
@@ -1074,6 +1125,7 @@ impl Zh {
             }
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Groups { each, count } => self.groups(ch, *each, *count),
+            Story::Complement { whole, part } => self.complement(ch, *whole, *part),
             Story::Average { values } => {
                 let count = ZH_SMALL[values.len() - 2];
                 let listed: Vec<String> = values.iter().map(|v| format!("{v}分")).collect();
@@ -1085,6 +1137,32 @@ impl Zh {
                     "平均分是多少？".to_string(),
                 )
             }
+        }
+    }
+
+    /// Part and whole: "一筐有60个苹果，其中红苹果有25个，青苹果有多少个？".
+    fn complement(&self, ch: &mut Chooser, whole: i128, part: i128) -> (Vec<String>, String) {
+        let p = ch.from(&ZH_PARTS);
+        let (n, k) = (zh_number(ch, whole), zh_number(ch, part));
+        let (things, place, known, other, m) = (p.whole, p.place, p.known, p.other, p.measure);
+        match ch.int(0, 2) {
+            0 => (
+                vec![format!("{place}有{n}{m}{things}，其中{known}有{k}{m}。")],
+                format!("{other}有多少{m}？"),
+            ),
+            1 => (
+                vec![format!(
+                    "{place}一共有{n}{m}{things}，{known}{k}{m}，其余的是{other}。"
+                )],
+                format!("{other}有几{m}？"),
+            ),
+            _ => (
+                vec![
+                    format!("{place}有{known}{k}{m}。"),
+                    format!("{known}和{other}一共{n}{m}。"),
+                ],
+                format!("{other}有多少{m}？"),
+            ),
         }
     }
 
