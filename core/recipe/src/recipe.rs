@@ -131,8 +131,12 @@ impl Recipe {
             files.push((format!("sft pass {}", i + 1), pass.config()));
         }
         if let Some(rlhf) = &self.rlhf {
-            let named = [("rm", Some(&rlhf.rm)), ("ppo", rlhf.ppo.as_ref())];
-            for (key, file) in named.into_iter().chain([("dpo", rlhf.dpo.as_ref())]) {
+            let named = [
+                ("rm", Some(&rlhf.rm)),
+                ("ppo", rlhf.ppo.as_ref()),
+                ("dpo", rlhf.dpo.as_ref()),
+            ];
+            for (key, file) in named {
                 if let Some(file) = file {
                     files.push((format!("rlhf: {key}"), file));
                 }

@@ -101,7 +101,9 @@ impl Forms for Parts {
 }
 
 const fn parts(
-    (whole, place, at): (&'static str, &'static str, &'static str),
+    whole: &'static str,
+    place: &'static str,
+    at: &'static str,
     known: &'static str,
     other: &'static str,
     measure: &'static str,
@@ -119,29 +121,29 @@ const fn parts(
 pub const EN_PARTS: Pool<Parts> = Pool {
     name: "parts",
     train: &[
-        parts(("students", "class", "in"), "girls", "boys", ""),
-        parts(("apples", "basket", "in"), "red", "green", ""),
-        parts(("players", "team", "on"), "adults", "children", ""),
-        parts(("cars", "car park", "in"), "blue", "white", ""),
-        parts(("flowers", "garden", "in"), "roses", "tulips", ""),
-        parts(("books", "shelf", "on"), "novels", "comics", ""),
+        parts("students", "class", "in", "girls", "boys", ""),
+        parts("apples", "basket", "in", "red", "green", ""),
+        parts("players", "team", "on", "adults", "children", ""),
+        parts("cars", "car park", "in", "blue", "white", ""),
+        parts("flowers", "garden", "in", "roses", "tulips", ""),
+        parts("books", "shelf", "on", "novels", "comics", ""),
     ],
     held: &[
-        parts(("seats", "bus", "on"), "empty", "taken", ""),
-        parts(("rooms", "hotel", "in"), "booked", "vacant", ""),
+        parts("seats", "bus", "on", "empty", "taken", ""),
+        parts("rooms", "hotel", "in", "booked", "vacant", ""),
     ],
 };
 
 pub const ZH_PARTS: Pool<Parts> = Pool {
     name: "parts",
     train: &[
-        parts(("苹果", "一筐", ""), "红苹果", "青苹果", "个"),
-        parts(("球", "一个箱子里", ""), "篮球", "足球", "个"),
-        parts(("花", "花园里", ""), "红花", "黄花", "朵"),
-        parts(("书", "书架上", ""), "故事书", "科技书", "本"),
-        parts(("车", "停车场里", ""), "白色的车", "黑色的车", "辆"),
+        parts("苹果", "一筐", "", "红苹果", "青苹果", "个"),
+        parts("球", "一个箱子里", "", "篮球", "足球", "个"),
+        parts("花", "花园里", "", "红花", "黄花", "朵"),
+        parts("书", "书架上", "", "故事书", "科技书", "本"),
+        parts("车", "停车场里", "", "白色的车", "黑色的车", "辆"),
     ],
-    held: &[parts(("学生", "一个班", ""), "女生", "男生", "名")],
+    held: &[parts("学生", "一个班", "", "女生", "男生", "名")],
 };
 
 pub const EN_PEOPLE: Pool<Person> = Pool {
