@@ -199,6 +199,10 @@ fn eval_reports_each_request_and_a_summary() {
             "\n",
             r#"{"id": "d1", "lang": "zh", "category": "direct", "query": "你好", "expect": {"expert": null, "answer": null, "docs": []}}"#,
             "\n",
+            r#"{"id": "d2", "lang": "zh", "category": "direct", "query": "你好", "expect": {"expert": null, "answer": null, "docs": [], "replies": ["你好！我可以精确计算、检索科技文献、运行小程序。有什么可以帮你？"]}}"#,
+            "\n",
+            r#"{"id": "d3", "lang": "zh", "category": "direct", "query": "你好", "expect": {"expert": null, "answer": null, "docs": [], "replies": ["再见！需要计算、查文献或运行程序时随时找我。"]}}"#,
+            "\n",
             r#"{"id": "l1", "lang": "en", "category": "literature", "query": "Find papers on diffusion tensor imaging of newborn white matter", "expect": {"expert": "literature", "answer": null, "docs": ["4983"]}}"#,
             "\n",
         ),
@@ -225,19 +229,25 @@ fn eval_reports_each_request_and_a_summary() {
     // Issue 31: a bar with the time left, not only a count.
     let progress = String::from_utf8_lossy(&run.stderr);
     assert!(
-        progress.contains("[####################] 100% 3/3 evaluated  ETA 0:00:00"),
+        progress.contains("[####################] 100% 5/5 evaluated  ETA 0:00:00"),
         "{progress}"
     );
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(v["grounded"], true);
     let requests = v["requests"].as_array().unwrap();
-    assert_eq!(requests.len(), 3);
+    assert_eq!(requests.len(), 5);
     for r in requests {
         for field in ["id", "experts", "answer", "outcome", "docs"] {
             assert!(r.get(field).is_some(), "{field} in {r}");
         }
     }
+    // A greeting is answered by a greeting: where the suite names the replies, a reply
+    // that is not one of them is wrong; where it names none, any reply without a call does.
+    assert_eq!(requests[1].get("correct"), None, "{}", requests[1]);
+    assert_eq!(requests[2]["correct"], true, "{}", requests[2]);
+    assert_eq!(requests[3]["correct"], false, "{}", requests[3]);
+    assert_eq!(v["summary"]["direct/zh"]["answer"].as_f64(), Some(0.5));
     let summary = &v["summary"];
     for key in ["all", "calc/en", "direct/zh", "literature/en"] {
         assert!(summary[key]["routing"].is_number(), "{key}: {summary}");
@@ -252,7 +262,7 @@ fn eval_reports_each_request_and_a_summary() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let ids: Vec<&str> = traces.iter().map(|t| t["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["c1", "d1", "l1"]);
+    assert_eq!(ids, ["c1", "d1", "d2", "d3", "l1"]);
     for (t, r) in traces.iter().zip(requests) {
         assert_eq!(t["trace"]["answer"], r["answer"], "{t}");
         assert!(t["trace"]["steps"].is_array(), "{t}");

@@ -103,8 +103,17 @@ async fn every_kind_language_and_split_is_made_and_each_answer_is_what_the_exper
                 );
             }
         }
+        // A social act expects the reply it was given: a goodbye does not answer a greeting.
+        let first = &c.demo.dialogue.exchanges[0].steps;
+        if c.demo.category == Category::Direct {
+            let Some(Step::Answer { text }) = first.last() else {
+                unreachable!("every exchange ends with an answer")
+            };
+            assert!(c.demo.expect.replies.contains(text), "{}", c.demo.id);
+        } else {
+            assert!(c.demo.expect.replies.is_empty(), "{}", c.demo.id);
+        }
         if let Some(answer) = &c.demo.expect.answer {
-            let first = &c.demo.dialogue.exchanges[0].steps;
             assert!(
                 matches!(first.last(), Some(Step::Answer { text }) if text.contains(answer.as_str())),
                 "{}: expected {answer}",

@@ -6,7 +6,7 @@ use crate::demos::{Expect, LITERATURE, cited_ids};
 use crate::protocol::Step;
 
 /// Whether a run did its task: it called the expected expert first (none, for a direct
-/// request), gave the expected number when there is one, and — for literature — cited at
+/// request), gave the expected number or one of the expected replies when there is one, and — for literature — cited at
 /// least one paper its search found and none it did not.
 pub fn succeeded(expect: &Expect, steps: &[Step], failed: &[bool], answer: &str) -> bool {
     let first_call = steps.iter().find_map(|s| match s {
@@ -21,12 +21,21 @@ pub fn succeeded(expect: &Expect, steps: &[Step], failed: &[bool], answer: &str)
     {
         return false;
     }
+    if !replies_fit(expect, answer) {
+        return false;
+    }
     if expect.expert.as_deref() == Some(LITERATURE) {
         let found = found_papers(steps, failed);
         let cited = answer_citations(answer);
         return !cited.is_empty() && cited.iter().all(|c| found.contains(c));
     }
     true
+}
+
+/// Whether `answer` is one of the replies a social act expects (any answer, where the
+/// suite names none).
+pub fn replies_fit(expect: &Expect, answer: &str) -> bool {
+    expect.replies.is_empty() || expect.replies.iter().any(|r| r == answer.trim())
 }
 
 /// The last number written in `text` (`-12`, `3.5`, `1,234` read as 1234).
@@ -111,11 +120,12 @@ mod tests {
     }
 
     #[test]
-    fn success_needs_the_route_the_number_and_honest_citations() {
+    fn success_needs_the_route_the_number_the_reply_and_honest_citations() {
         let expect = |expert: Option<&str>, answer: Option<&str>| Expect {
             expert: expert.map(String::from),
             answer: answer.map(String::from),
             docs: vec![],
+            replies: Vec::new(),
         };
         let call = |expert: &str, result: &str| {
             vec![
@@ -141,6 +151,17 @@ mod tests {
         let direct = expect(None, None);
         assert!(succeeded(&direct, &[], &[], "Hello!"));
         assert!(!succeeded(&direct, &steps, &[false, false], "Hello!"));
+        let greeting = Expect {
+            replies: crate::demos::direct_replies("direct.greeting", crate::demos::Lang::En),
+            ..expect(None, None)
+        };
+        let hello = &greeting.replies[0];
+        assert!(succeeded(&greeting, &[], &[], &format!("{hello}\n")));
+        let goodbye = crate::demos::direct_answer("direct.farewell", crate::demos::Lang::En);
+        assert!(!succeeded(&greeting, &[], &[], goodbye.unwrap()));
+        // A question about the assistant is answered by its own reply or the greeting's.
+        let about = crate::demos::direct_replies("direct.about", crate::demos::Lang::Zh);
+        assert_eq!(about.len(), 2);
         let lit = expect(Some(LITERATURE), None);
         let found = call(LITERATURE, "1. [a1] One.");
         assert!(succeeded(&lit, &found, &[false, false], "See [a1]."));

@@ -50,6 +50,7 @@ fn calc_prompt() -> Prompt {
             expert: Some("calculator".into()),
             answer: Some("391".into()),
             docs: vec![],
+            replies: Vec::new(),
         }),
     }
 }
@@ -128,6 +129,7 @@ fn the_rules_reward_citing_what_the_search_found_and_punish_invented_papers() {
             expert: Some("literature".into()),
             answer: None,
             docs: vec!["b2".into()],
+            replies: Vec::new(),
         }),
     };
     let result = "1. [a1] One.\n2. [b2] Two.";

@@ -12,7 +12,7 @@ use clap::Args;
 use miracle_experts::Context as CallContext;
 use miracle_router::agent::{Outcome, Trace};
 use miracle_router::demos::{Expect, LITERATURE, cited_ids};
-use miracle_router::judge::{found_papers, last_number, same_number};
+use miracle_router::judge::{found_papers, last_number, replies_fit, same_number};
 use miracle_router::protocol::Step;
 use miracle_router::rlhf::comparison::read_lines;
 use serde::{Deserialize, Serialize};
@@ -164,11 +164,16 @@ fn row(request: &Request, trace: &Trace, direct: Option<Vec<String>>) -> Row {
     let errors: Vec<bool> = trace.steps.iter().map(|s| s.error.is_some()).collect();
     let docs = found_papers(&steps, &errors);
     let routed = experts.first().map(String::as_str) == request.expect.expert.as_deref();
-    let correct = request.expect.answer.as_ref().map(|expected| {
-        // The loop's own answers (limits, failed calls) quote no result, only errors.
-        trace.outcome == Outcome::Answered
-            && last_number(&trace.answer).is_some_and(|n| same_number(&n, expected))
-    });
+    // The loop's own answers (limits, failed calls) quote no result, only errors.
+    let answered = trace.outcome == Outcome::Answered;
+    let correct = match (&request.expect.answer, request.expect.replies.is_empty()) {
+        (Some(expected), _) => {
+            Some(answered && last_number(&trace.answer).is_some_and(|n| same_number(&n, expected)))
+        }
+        // A social act: no call, and a reply to what was said.
+        (None, false) => Some(answered && routed && replies_fit(&request.expect, &trace.answer)),
+        (None, true) => None,
+    };
     let literature = request.category == "literature";
     Row {
         id: request.id.clone(),

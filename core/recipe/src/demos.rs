@@ -233,6 +233,7 @@ mod tests {
                 expert: None,
                 answer: None,
                 docs: Vec::new(),
+                replies: Vec::new(),
             },
             dialogue: Dialogue {
                 system: None,

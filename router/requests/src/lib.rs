@@ -30,7 +30,7 @@ use miracle_core::rng::SplitMix64;
 use miracle_experts::{Context, Registry};
 use miracle_router::demos::{
     CALCULATOR, CODE, Category, Demo, Expect, LITERATURE, Lang, Split, Topics, cited_ids,
-    direct_answer, literature_answer, number_answer,
+    direct_answer, direct_replies, literature_answer, number_answer,
 };
 use miracle_router::protocol::{Dialogue, Exchange, Step};
 
@@ -388,6 +388,7 @@ async fn perform(
         expert: expert.map(str::to_string),
         answer,
         docs,
+        replies: Vec::new(),
     };
     let done = match &turn.work {
         Work::Calc(calc) => {
@@ -442,7 +443,10 @@ async fn perform(
             steps.push(Step::Answer {
                 text: answer.to_string(),
             });
-            expect(None, None, Vec::new())
+            Expect {
+                replies: direct_replies(act.family(), lang),
+                ..expect(None, None, Vec::new())
+            }
         }
     };
     Ok(Some((steps, done)))

@@ -95,6 +95,17 @@ pub fn answer(family: &str, lang: Lang) -> Option<&'static str> {
     })
 }
 
+/// The replies that answer an intent: its own shipped answer, and for a question about the
+/// assistant also the greeting's, which says what it can do. A greeting answered with a
+/// goodbye, or thanks with a greeting, answers nothing that was said.
+pub fn replies(family: &str, lang: Lang) -> Vec<String> {
+    let mut replies: Vec<String> = answer(family, lang).into_iter().map(String::from).collect();
+    if family == "direct.about" {
+        replies.extend(answer("direct.greeting", lang).map(String::from));
+    }
+    replies
+}
+
 /// The `i`-th direct request in `lang`, cycling through the intents and their phrasings.
 pub(crate) fn make(lang: Lang, i: usize, draw: &mut Draw) -> (&'static str, Made) {
     let intent = &INTENTS[i % INTENTS.len()];
@@ -116,6 +127,7 @@ pub(crate) fn make(lang: Lang, i: usize, draw: &mut Draw) -> (&'static str, Made
             expert: None,
             answer: None,
             docs: Vec::new(),
+            replies: replies(intent.family, lang),
         },
     };
     (intent.family, made)

@@ -169,6 +169,7 @@ async fn demonstration(problem: &Problem, registry: &Registry) -> Result<Demo, &
             expert: Some("calculator".into()),
             answer: Some(problem.answer.clone()),
             docs: Vec::new(),
+            replies: Vec::new(),
         },
         dialogue: Dialogue {
             system: None,

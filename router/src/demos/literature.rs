@@ -171,6 +171,7 @@ pub(crate) async fn make(
             expert: Some(LITERATURE.into()),
             answer: None,
             docs: vec![topic.id.clone()],
+            replies: Vec::new(),
         },
     })
 }

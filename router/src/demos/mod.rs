@@ -15,7 +15,7 @@ pub mod gsm8k;
 mod literature;
 mod plugin;
 
-pub use direct::answer as direct_answer;
+pub use direct::{answer as direct_answer, replies as direct_replies};
 pub use literature::{Topic, Topics, cited_ids, literature_answer};
 pub use plugin::plugin_demos;
 
@@ -64,12 +64,17 @@ pub enum Split {
 }
 
 /// What a correct run does, in the evaluation suites' terms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expect {
     pub expert: Option<String>,
     pub answer: Option<String>,
     #[serde(default)]
     pub docs: Vec<String>,
+    /// For a social act, the replies that answer it (a greeting is not answered with a
+    /// goodbye); empty where any reply without a call will do, as in a suite written by
+    /// hand that does not say which act a request is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<String>,
 }
 
 /// One generated demonstration: a request, the assistant's turn, and where it came from.
@@ -329,6 +334,7 @@ impl Made {
                 expert: Some(expert.into()),
                 answer: Some(result),
                 docs: Vec::new(),
+                replies: Vec::new(),
             },
         }
     }
@@ -442,6 +448,7 @@ async fn expert_demonstrations(registry: &Registry, copies: usize) -> Result<Vec
                         expert: Some(expert.name().to_string()),
                         answer: None,
                         docs: Vec::new(),
+                        replies: Vec::new(),
                     },
                 });
             }

@@ -58,6 +58,7 @@ pub async fn plugin_demos(
                         expert: Some(name.to_string()),
                         answer: Some(first.clone()),
                         docs: Vec::new(),
+                        replies: Vec::new(),
                     },
                     dialogue: Dialogue {
                         system: None,
