@@ -10,7 +10,7 @@ use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind, unary};
 
-use super::{AdamWStep, FusedOps, attention_scale};
+use super::{AdamWStep, FusedOps};
 
 impl<B: Backend + FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
     fn causal_attention(
@@ -18,12 +18,9 @@ impl<B: Backend + FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         k: FloatTensor<Self>,
         v: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let scale = attention_scale::<B>(q.primitive());
         let nodes = [q.node(), k.node(), v.node()];
         let (q, k, v) = (q.into_primitive(), k.into_primitive(), v.into_primitive());
-        let scores = B::float_matmul(q.clone(), B::float_transpose(k.clone()));
-        let probs = B::causal_softmax(scores, scale);
-        let out = B::float_matmul(probs.clone(), v.clone());
+        let (out, lse) = B::flash_attention(q.clone(), k.clone(), v.clone());
         match CausalAttention
             .prepare::<C>(nodes)
             .compute_bound()
@@ -31,16 +28,47 @@ impl<B: Backend + FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
         {
             OpsKind::Tracked(prep) => prep.finish(
                 AttentionState {
-                    q,
-                    k,
-                    v,
-                    probs,
-                    scale,
+                    qkv: [q, k, v],
+                    out: out.clone(),
+                    lse,
                 },
                 out,
             ),
             OpsKind::UnTracked(prep) => prep.finish(out),
         }
+    }
+
+    fn flash_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let (out, lse) =
+            B::flash_attention(q.into_primitive(), k.into_primitive(), v.into_primitive());
+        (untracked::<B, C>(out), untracked::<B, C>(lse))
+    }
+
+    fn flash_attention_backward(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        out: FloatTensor<Self>,
+        lse: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let (dq, dk, dv) = B::flash_attention_backward(
+            q.into_primitive(),
+            k.into_primitive(),
+            v.into_primitive(),
+            out.into_primitive(),
+            lse.into_primitive(),
+            grad.into_primitive(),
+        );
+        (
+            untracked::<B, C>(dq),
+            untracked::<B, C>(dk),
+            untracked::<B, C>(dv),
+        )
     }
 
     fn cross_entropy(logits: FloatTensor<Self>, targets: IntTensor<Self>) -> FloatTensor<Self> {
@@ -61,22 +89,6 @@ impl<B: Backend + FusedOps, C: CheckpointStrategy> FusedOps for Autodiff<B, C> {
             OpsKind::Tracked(prep) => prep.finish(x, out),
             OpsKind::UnTracked(prep) => prep.finish(out),
         }
-    }
-
-    fn causal_softmax(scores: FloatTensor<Self>, scale: f32) -> FloatTensor<Self> {
-        untracked::<B, C>(B::causal_softmax(scores.into_primitive(), scale))
-    }
-
-    fn causal_softmax_backward(
-        probs: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        scale: f32,
-    ) -> FloatTensor<Self> {
-        untracked::<B, C>(B::causal_softmax_backward(
-            probs.into_primitive(),
-            grad.into_primitive(),
-            scale,
-        ))
     }
 
     fn cross_entropy_backward(
@@ -151,15 +163,14 @@ fn untracked<B: Backend, C: CheckpointStrategy>(
 #[derive(Debug)]
 struct CausalAttention;
 
-/// What attention's backward needs: the inputs and the probabilities (not the scores, the
-/// mask, or the softmax's intermediate tensors, which the composed version keeps).
+/// What attention's backward needs: the inputs, the output and each query's log-sum-exp
+/// (not the probabilities, which the backward recomputes tile by tile, nor the scores, the
+/// mask or the softmax's intermediate tensors, which the composed version keeps).
 #[derive(Debug, Clone)]
 struct AttentionState<B: Backend> {
-    q: FloatTensor<B>,
-    k: FloatTensor<B>,
-    v: FloatTensor<B>,
-    probs: FloatTensor<B>,
-    scale: f32,
+    qkv: [FloatTensor<B>; 3],
+    out: FloatTensor<B>,
+    lse: FloatTensor<B>,
 }
 
 impl<B: Backend + FusedOps> Backward<B, 3> for CausalAttention {
@@ -167,28 +178,16 @@ impl<B: Backend + FusedOps> Backward<B, 3> for CausalAttention {
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let AttentionState {
-            q,
-            k,
-            v,
-            probs,
-            scale,
+            qkv: [q, k, v],
+            out,
+            lse,
         } = ops.state;
-        let [q_node, k_node, v_node] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        if let Some(node) = v_node {
-            let dv = B::float_matmul(B::float_transpose(probs.clone()), grad.clone());
-            grads.register::<B>(node.id, dv);
-        }
-        if q_node.is_none() && k_node.is_none() {
-            return;
-        }
-        let dprobs = B::float_matmul(grad, B::float_transpose(v));
-        let dscores = B::causal_softmax_backward(probs, dprobs, scale);
-        if let Some(node) = q_node {
-            grads.register::<B>(node.id, B::float_matmul(dscores.clone(), k));
-        }
-        if let Some(node) = k_node {
-            grads.register::<B>(node.id, B::float_matmul(B::float_transpose(dscores), q));
+        let (dq, dk, dv) = B::flash_attention_backward(q, k, v, out, lse, grad);
+        for (node, gradient) in ops.parents.into_iter().zip([dq, dk, dv]) {
+            if let Some(node) = node {
+                grads.register::<B>(node.id, gradient);
+            }
         }
     }
 }

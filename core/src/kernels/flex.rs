@@ -15,45 +15,6 @@ use super::{AdamWStep, FusedOps};
 const CHUNK: usize = 16 * 1024;
 
 impl FusedOps for Flex {
-    fn causal_softmax(scores: FloatTensor<Self>, scale: f32) -> FloatTensor<Self> {
-        let (rows, cols) = last_two(&scores);
-        let mut scores = contiguous(scores);
-        values_mut(&mut scores)
-            .par_chunks_mut(cols)
-            .enumerate()
-            .for_each(|(r, row)| {
-                vectorised(|| softmax_row(row, visible(r % rows, rows, cols), scale))
-            });
-        scores
-    }
-
-    fn causal_softmax_backward(
-        probs: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        scale: f32,
-    ) -> FloatTensor<Self> {
-        let (rows, cols) = last_two(&probs);
-        let probs = contiguous(probs);
-        let mut grad = contiguous(grad);
-        values_mut(&mut grad)
-            .par_chunks_mut(cols)
-            .zip(values(&probs).par_chunks(cols))
-            .enumerate()
-            .for_each(|(r, (g, p))| {
-                let live = visible(r % rows, rows, cols);
-                let (g, dead) = g.split_at_mut(live);
-                let p = &p[..live];
-                vectorised(|| {
-                    let dot = dot(g, p);
-                    for (g, p) in g.iter_mut().zip(p) {
-                        *g = scale * p * (*g - dot);
-                    }
-                });
-                dead.fill(0.0);
-            });
-        grad
-    }
-
     fn cross_entropy(logits: FloatTensor<Self>, targets: IntTensor<Self>) -> FloatTensor<Self> {
         let (rows, vocab) = last_two(&logits);
         let logits = contiguous(logits);
@@ -121,6 +82,59 @@ impl FusedOps for Flex {
                 })
             });
         grad
+    }
+
+    fn flash_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let shape = q.layout().shape().clone();
+        let (heads, t, d) = (shape[0] * shape[1], shape[2], shape[3]);
+        let (q, k, v) = (contiguous(q), contiguous(k), contiguous(v));
+        let (q, k, v) = (values_of(&q), values_of(&k), values_of(&v));
+        let mut out = vec![0.0f32; heads * t * d];
+        let mut lse = vec![0.0f32; heads * t];
+        out.par_chunks_mut(t * d)
+            .zip(lse.par_chunks_mut(t))
+            .enumerate()
+            .for_each(|(n, (out, lse))| {
+                let head = one_head(n, (q, k, v), (t, d));
+                vectorised(|| super::flash::forward(head, out, lse));
+            });
+        let lse_shape = [shape[0], shape[1], t];
+        (
+            FlexTensor::from_data(TensorData::new(out, shape)),
+            FlexTensor::from_data(TensorData::new(lse, lse_shape)),
+        )
+    }
+
+    fn flash_attention_backward(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        out: FloatTensor<Self>,
+        lse: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let shape = q.layout().shape().clone();
+        let (heads, t, d) = (shape[0] * shape[1], shape[2], shape[3]);
+        let [q, k, v, out, lse, grad] = [q, k, v, out, lse, grad].map(contiguous);
+        let (q, k, v) = (values_of(&q), values_of(&k), values_of(&v));
+        let (o, lse, grad) = (values_of(&out), values_of(&lse), values_of(&grad));
+        let [mut dq, mut dk, mut dv] = [(); 3].map(|_| vec![0.0f32; heads * t * d]);
+        dq.par_chunks_mut(t * d)
+            .zip(dk.par_chunks_mut(t * d))
+            .zip(dv.par_chunks_mut(t * d))
+            .enumerate()
+            .for_each(|(n, ((dq, dk), dv))| {
+                let head = one_head(n, (q, k, v), (t, d));
+                let rows = n * t * d..(n + 1) * t * d;
+                let saved = (&o[rows.clone()], &lse[n * t..(n + 1) * t], &grad[rows]);
+                vectorised(|| super::flash::backward(head, saved, (dq, dk, dv)));
+            });
+        let tensor = |g| FlexTensor::from_data(TensorData::new(g, shape.clone()));
+        (tensor(dq), tensor(dk), tensor(dv))
     }
 
     fn cached_attention(
@@ -195,6 +209,23 @@ fn adamw_chunk(w: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], k: &AdamW
         *v = k.beta2 * *v + k.one_minus_beta2 * g * g;
         let denom = v.sqrt() / k.sqrt_bias2 + k.eps;
         *w = *w * k.decay - k.step_size * *m / denom;
+    }
+}
+
+/// Head `n` of `[batch · heads]` heads, `t × d` each of queries, keys and values.
+fn one_head<'a>(
+    n: usize,
+    (q, k, v): (&'a [f32], &'a [f32], &'a [f32]),
+    (t, d): (usize, usize),
+) -> super::flash::Head<'a> {
+    let rows = n * t * d..(n + 1) * t * d;
+    super::flash::Head {
+        q: &q[rows.clone()],
+        k: &k[rows.clone()],
+        v: &v[rows],
+        t,
+        d,
+        scale: 1.0 / (d as f32).sqrt(),
     }
 }
 
@@ -277,23 +308,6 @@ fn vectorised<R>(f: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(f)
 }
 
-/// Columns `..visible` of row `i` of a `rows × cols` causal score matrix are unmasked: the
-/// mask is aligned bottom-right, so the last row sees every column.
-fn visible(i: usize, rows: usize, cols: usize) -> usize {
-    (i + 1 + cols).saturating_sub(rows).min(cols)
-}
-
-/// softmax(row[..live] · scale) in place, zeros after.
-#[inline(always)]
-fn softmax_row(row: &mut [f32], live: usize, scale: f32) {
-    let (live, dead) = row.split_at_mut(live);
-    let max = max(live);
-    live.iter_mut().for_each(|x| *x = exp((*x - max) * scale));
-    let inverse = 1.0 / sum(live);
-    live.iter_mut().for_each(|x| *x *= inverse);
-    dead.fill(0.0);
-}
-
 #[inline(always)]
 fn log_sum_exp(row: &[f32]) -> f32 {
     let max = max(row);
@@ -305,7 +319,7 @@ fn log_sum_exp(row: &[f32]) -> f32 {
 const LANES: usize = 16;
 
 #[inline(always)]
-fn sum(xs: &[f32]) -> f32 {
+pub(super) fn sum(xs: &[f32]) -> f32 {
     sum_map(xs, |x| x)
 }
 
@@ -325,7 +339,7 @@ fn sum_map(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
 
 /// Σ a·b.
 #[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0.0f32; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     let tail: f32 = a_chunks
@@ -344,7 +358,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// The largest element (−∞ for none); NaN if any is NaN, as the composed softmax gives.
 #[inline(always)]
-fn max(xs: &[f32]) -> f32 {
+pub(super) fn max(xs: &[f32]) -> f32 {
     let mut lanes = [f32::NEG_INFINITY; LANES];
     let chunks = xs.chunks_exact(LANES);
     let mut max = chunks
@@ -396,7 +410,7 @@ fn normal_cdf_pdf(x: f32) -> (f32, f32) {
 /// of libm's. Saturates below −87.3 (to ~1e-38, not 0) and above 88; NaN stays NaN (the
 /// clamps are comparisons, which NaN fails).
 #[inline(always)]
-fn exp(x: f32) -> f32 {
+pub(super) fn exp(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     // Adding and subtracting 1.5·2²³ rounds to the nearest integer, branch-free.
     const ROUND: f32 = 12_582_912.0;

@@ -1,10 +1,11 @@
 //! Fused kernels for training on the CPU: the operations where burn's composed versions spend
 //! the most passes over memory (docs/BENCHMARKS.md, "Where the time goes").
 //!
-//! - [`causal_attention`]: softmax(QKᵀ/√d)·V with the causal mask applied inside one softmax
-//!   pass, and a handwritten backward that keeps only the probabilities. burn's autodiff
-//!   attention is the composed fallback: it builds a mask tensor, fills the scores, and runs
-//!   max, subtract, exp, sum and divide as separate tensors, each saved for its backward.
+//! - [`causal_attention`]: softmax(QKᵀ/√d)·V in tiles, FlashAttention's way (`flash.rs`):
+//!   no `time × time` matrix of scores or probabilities is built, the backward recomputes
+//!   each tile's probabilities from the forward's log-sum-exps. burn's autodiff attention is
+//!   the composed fallback: it builds a mask tensor, fills the scores, and runs max,
+//!   subtract, exp, sum and divide as separate tensors, each saved for its backward.
 //! - [`cross_entropy`]: per-row softmax cross-entropy over the vocabulary in one pass, and
 //!   its gradient, softmax minus the one-hot target, in one more.
 //! - [`gelu`]: the exact GELU and its gradient with a fast, branch-free erf.
@@ -23,6 +24,7 @@
 
 mod autodiff;
 mod composed;
+mod flash;
 mod flex;
 mod rows;
 
@@ -56,23 +58,10 @@ pub struct AdamWStep {
 }
 
 /// The fused operations as a burn backend extension. The inner kernels
-/// (`causal_softmax`, `causal_softmax_backward`, `cross_entropy_backward`, `gelu_backward`)
-/// serve the autodiff backward passes; they are not themselves differentiable.
+/// (`flash_attention_backward`, `cross_entropy_backward`, `gelu_backward`) serve the
+/// autodiff backward passes; they are not themselves differentiable.
 #[backend_extension(Flex, Autodiff)]
 pub trait FusedOps: Backend {
-    /// softmax(scores · scale) over the last dimension, where row `i` of the last two
-    /// dimensions sees columns `..= i + (cols - rows)` (the causal mask aligned bottom-right)
-    /// and the others get probability 0.
-    fn causal_softmax(scores: FloatTensor<Self>, scale: f32) -> FloatTensor<Self>;
-
-    /// The gradient of the scores from the probabilities `probs` and their gradient:
-    /// `scale · P ⊙ (dP − rowsum(P ⊙ dP))`.
-    fn causal_softmax_backward(
-        probs: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        scale: f32,
-    ) -> FloatTensor<Self>;
-
     /// Causal self-attention of `[batch, heads, time, head_dim]` queries, keys and values,
     /// scaled by 1/√head_dim.
     fn causal_attention(
@@ -80,11 +69,28 @@ pub trait FusedOps: Backend {
         k: FloatTensor<Self>,
         v: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let scale = attention_scale::<Self>(&q);
-        let scores = Self::float_matmul(q, Self::float_transpose(k));
-        let probs = Self::causal_softmax(scores, scale);
-        Self::float_matmul(probs, v)
+        Self::flash_attention(q, k, v).0
     }
+
+    /// [`FusedOps::causal_attention`] computed in tiles, without a `time × time` matrix: the
+    /// output, and each query's log-sum-exp of its scaled scores (`[batch, heads, time]`),
+    /// which is all the backward keeps.
+    fn flash_attention(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// The gradients of `q`, `k` and `v` from the forward's output and log-sum-exps and the
+    /// output's gradient, each tile's probabilities recomputed from the log-sum-exps.
+    fn flash_attention_backward(
+        q: FloatTensor<Self>,
+        k: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        out: FloatTensor<Self>,
+        lse: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 
     /// Per-row cross-entropy of `[rows, vocab]` logits against `[rows]` target ids:
     /// `logsumexp(row) − row[target]`, `[rows]`. A target outside the vocabulary gives NaN.
@@ -132,13 +138,6 @@ pub trait FusedOps: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-/// 1/√head_dim for `[.., time, head_dim]` queries.
-fn attention_scale<B: Backend>(q: &FloatTensor<B>) -> f32 {
-    use burn::backend::TensorMetadata;
-    let dims = q.shape();
-    1.0 / (dims[dims.num_dims() - 1] as f32).sqrt()
-}
-
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
 /// Turns the fused kernels off (`false`) or on for the whole process: benchmarks measure
@@ -165,7 +164,7 @@ fn fused<const D: usize>(tensor: &Tensor<D>) -> bool {
 /// Causal self-attention, `[batch, heads, time, head_dim]` each. The kernel serves
 /// training; without autodiff, burn's own attention on Flex is already fused.
 pub fn causal_attention(q: Tensor<4>, k: Tensor<4>, v: Tensor<4>) -> Tensor<4> {
-    if !fused(&q) || !q.device().is_autodiff() {
+    if !fused(&q) || !q.device().is_autodiff() || q.dims() != k.dims() {
         return composed::causal_attention(q, k, v);
     }
     let out = <Dispatch as FusedOps>::causal_attention(
