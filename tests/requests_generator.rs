@@ -17,6 +17,7 @@ fn plan(requests: usize) -> Plan {
         institutions: 0.2,
         spacing: 0.2,
         complements: 0.0,
+        series: 0.2,
     }
 }
 
@@ -603,6 +604,61 @@ async fn a_part_and_a_whole_subtract_and_their_held_out_kinds_stay_held_out() {
     assert!(marked > 0, "no held-out kind was drawn");
     let without = compose(&registry(), &plan(200), 31).await.unwrap();
     assert!(of_family(&without, "compose.story.complement").is_empty());
+}
+
+/// A series (`series`: 1 + 2 + … + n, its even numbers, its odd ones, its cubes) is asked
+/// for in both languages, and its program's printed answer is the series' closed form for
+/// the request's n; a plan without the option asks for none.
+#[tokio::test]
+async fn a_series_sums_its_range_and_answers_the_closed_form() {
+    let with = Plan {
+        series: 1.0,
+        ..plan(300)
+    };
+    let demos = compose(&registry(), &with, 41).await.unwrap();
+    let closed = |family: &str, n: i128| match family {
+        "compose.program.range_sum" => n * (n + 1) / 2,
+        "compose.program.even_sum" => (n / 2) * (n / 2 + 1),
+        "compose.program.odd_sum" => ((n + 1) / 2) * ((n + 1) / 2),
+        "compose.program.cube_sum" => (n * (n + 1) / 2).pow(2),
+        other => panic!("{other} is not a series"),
+    };
+    let mut checked = 0;
+    for family in ["range_sum", "even_sum", "odd_sum", "cube_sum"] {
+        let family = format!("compose.program.{family}");
+        let series = of_family(&demos, &family);
+        for lang in [Lang::En, Lang::Zh] {
+            assert!(
+                series.iter().any(|c| c.demo.lang == lang),
+                "no {family} in {lang:?}"
+            );
+        }
+        for c in series {
+            let request = c.demo.request();
+            let n = (request.split(|ch: char| !ch.is_ascii_digit()))
+                .filter(|w| !w.is_empty())
+                .next_back()
+                .and_then(|w| w.parse::<i128>().ok())
+                .expect("the request names its n");
+            let answer = c.demo.expect.answer.as_deref().unwrap();
+            assert_eq!(answer, closed(&family, n).to_string(), "{request}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} series");
+    let without = compose(
+        &registry(),
+        &Plan {
+            series: 0.0,
+            ..plan(200)
+        },
+        41,
+    )
+    .await
+    .unwrap();
+    for family in ["range_sum", "even_sum", "odd_sum", "cube_sum"] {
+        assert!(of_family(&without, &format!("compose.program.{family}")).is_empty());
+    }
 }
 
 fn of_family<'d>(

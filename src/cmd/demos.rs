@@ -71,6 +71,10 @@ pub struct DemosArgs {
     /// of them are girls. How many are boys?").
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     complements: f32,
+    /// The share of program requests that sum a range ("the sum of the numbers from 1 to
+    /// 100", its even or odd numbers, its cubes).
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    series: f32,
 }
 
 impl DemosArgs {
@@ -99,6 +103,7 @@ impl DemosArgs {
                 institutions: self.institutions,
                 spacing: self.spacing,
                 complements: self.complements,
+                series: self.series,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -304,6 +304,9 @@ struct ComposeStage {
     /// The share of word problems told as a part and a whole (0 by default).
     #[serde(default)]
     complements: f32,
+    /// The share of program requests that sum a range (0 by default).
+    #[serde(default)]
+    series: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -331,6 +334,7 @@ impl DemosStage {
                 institutions: c.institutions,
                 spacing: c.spacing,
                 complements: c.complements,
+                series: c.series,
             }),
         }
     }

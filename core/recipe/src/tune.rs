@@ -163,6 +163,7 @@ impl Tuning {
                 institutions: 0.0,
                 spacing: 0.0,
                 complements: 0.0,
+                series: 0.0,
             }),
         };
         let dir = self.work.join("own");

@@ -75,6 +75,10 @@ pub struct Plan {
     /// of them are girls. How many are boys?", "一筐有60个苹果，其中红苹果有25个…"; [`story`]).
     /// 0 leaves every draw as it was before the option existed.
     pub complements: f32,
+    /// The share of program requests that sum a range: 1 + 2 + … + n, its even numbers, its
+    /// odd ones, its cubes ("Write a program that adds up the numbers from 1 to 100.";
+    /// [`program`]). 0 leaves every draw as it was before the option existed.
+    pub series: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -87,6 +91,7 @@ pub struct Shares {
     pub institutions: f32,
     pub spacing: f32,
     pub complements: f32,
+    pub series: f32,
 }
 
 impl Plan {
@@ -98,6 +103,7 @@ impl Plan {
             institutions: self.institutions,
             spacing: self.spacing,
             complements: self.complements,
+            series: self.series,
         }
     }
 
@@ -112,6 +118,7 @@ impl Plan {
             ("institutions", self.institutions),
             ("spacing", self.spacing),
             ("complements", self.complements),
+            ("series", self.series),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

@@ -17,10 +17,24 @@ pub enum Task {
     CountMultiples(i64, i64, i64),
     DigitSum(i64),
     SumSquares(i64),
+    /// 1 + 2 + … + n, and below the sums over a range of its even numbers, its odd ones and
+    /// its cubes: the series of [`crate::Plan::series`].
+    RangeSum(i64),
+    EvenSum(i64),
+    OddSum(i64),
+    CubeSum(i64),
 }
 
 impl Task {
     pub fn draw(ch: &mut Chooser) -> Task {
+        if ch.option(ch.shares().series) {
+            return match ch.int(0, 3) {
+                0 => Task::RangeSum(ch.int(10, 10_000)),
+                1 => Task::EvenSum(ch.int(10, 10_000)),
+                2 => Task::OddSum(ch.int(10, 10_000)),
+                _ => Task::CubeSum(ch.int(2, 1000)),
+            };
+        }
         match ch.int(0, 7) {
             0 => Task::PrimeSum(ch.int(10, 5000)),
             1 => Task::PrimeCount(ch.int(10, 5000)),
@@ -43,6 +57,10 @@ impl Task {
             Task::CountMultiples(..) => "count_multiples",
             Task::DigitSum(_) => "digit_sum",
             Task::SumSquares(_) => "sum_squares",
+            Task::RangeSum(_) => "range_sum",
+            Task::EvenSum(_) => "even_sum",
+            Task::OddSum(_) => "odd_sum",
+            Task::CubeSum(_) => "cube_sum",
         }
     }
 
@@ -53,7 +71,11 @@ impl Task {
             | Task::Factorial(n)
             | Task::Fibonacci(n)
             | Task::DigitSum(n)
-            | Task::SumSquares(n) => [("n", n), ("a", 0), ("b", 0)],
+            | Task::SumSquares(n)
+            | Task::RangeSum(n)
+            | Task::EvenSum(n)
+            | Task::OddSum(n)
+            | Task::CubeSum(n) => [("n", n), ("a", 0), ("b", 0)],
             Task::Gcd(a, b) => [("n", 0), ("a", a), ("b", b)],
             Task::CountMultiples(n, a, b) => [("n", n), ("a", a), ("b", b)],
         }
@@ -92,6 +114,12 @@ impl Task {
                 "let n = {n}; let s = 0; while n > 0 { s += n % 10; n /= 10; } s".into()
             }
             Task::SumSquares(_) => "let s = 0; for k in 1..={n} { s += k * k; } s".into(),
+            Task::RangeSum(_) => "let s = 0; for k in 1..={n} { s += k; } s".into(),
+            Task::EvenSum(_) => {
+                "let s = 0; for k in 1..={n} { if k % 2 == 0 { s += k; } } s".into()
+            }
+            Task::OddSum(_) => "let s = 0; for k in 1..={n} { if k % 2 == 1 { s += k; } } s".into(),
+            Task::CubeSum(_) => "let s = 0; for k in 1..={n} { s += k * k * k; } s".into(),
         })
     }
 
@@ -120,6 +148,10 @@ impl Task {
             }
             Task::DigitSum(n) => n.to_string().bytes().map(|d| i128::from(d - b'0')).sum(),
             Task::SumSquares(n) => (1..=i128::from(n)).map(|k| k * k).sum(),
+            Task::RangeSum(n) => (1..=i128::from(n)).sum(),
+            Task::EvenSum(n) => (1..=i128::from(n)).filter(|k| k % 2 == 0).sum(),
+            Task::OddSum(n) => (1..=i128::from(n)).filter(|k| k % 2 == 1).sum(),
+            Task::CubeSum(n) => (1..=i128::from(n)).map(|k| k * k * k).sum(),
         }
     }
 
@@ -133,6 +165,10 @@ impl Task {
             Task::CountMultiples(..) => 5,
             Task::DigitSum(_) => 6,
             Task::SumSquares(_) => 7,
+            Task::RangeSum(_) => 8,
+            Task::EvenSum(_) => 9,
+            Task::OddSum(_) => 10,
+            Task::CubeSum(_) => 11,
         };
         match lang {
             Lang::En => &EN_PHRASES[i],
@@ -166,7 +202,7 @@ const fn pool(train: &'static [&'static str], held: &'static [&'static str]) -> 
     }
 }
 
-const EN_PHRASES: [Pool<&str>; 8] = [
+const EN_PHRASES: [Pool<&str>; 12] = [
     pool(
         &[
             "the sum of all primes below {n}",
@@ -217,9 +253,35 @@ const EN_PHRASES: [Pool<&str>; 8] = [
         &["the sum of the squares from 1 to {n}", "1² + 2² + … + {n}²"],
         &["the total of k squared for k from 1 to {n}"],
     ),
+    pool(
+        &[
+            "the sum of the numbers from 1 to {n}",
+            "1 + 2 + 3 + … + {n}",
+            "all the whole numbers from 1 to {n} added together",
+        ],
+        &["the total of 1 through {n}"],
+    ),
+    pool(
+        &[
+            "the sum of the even numbers from 1 to {n}",
+            "all even numbers up to {n} added up",
+        ],
+        &["the total of every even integer not above {n}"],
+    ),
+    pool(
+        &[
+            "the sum of the odd numbers from 1 to {n}",
+            "all odd numbers up to {n} added up",
+        ],
+        &["what the odd integers between 1 and {n} add up to"],
+    ),
+    pool(
+        &["the sum of the cubes from 1 to {n}", "1³ + 2³ + … + {n}³"],
+        &["the total of k cubed for k from 1 to {n}"],
+    ),
 ];
 
-const ZH_PHRASES: [Pool<&str>; 8] = [
+const ZH_PHRASES: [Pool<&str>; 12] = [
     pool(
         &["小于{n}的所有质数之和", "{n}以内的素数的和"],
         &["{n}以下全部质数的总和"],
@@ -254,6 +316,23 @@ const ZH_PHRASES: [Pool<&str>; 8] = [
     pool(
         &["1到{n}的平方和", "1²+2²+…+{n}²"],
         &["从1的平方一直加到{n}的平方"],
+    ),
+    pool(
+        &["1到{n}的所有整数之和", "1+2+3+…+{n}"],
+        &["从1一直加到{n}的结果"],
+    ),
+    pool(
+        &["1到{n}之间所有偶数的和", "{n}以内的偶数之和"],
+        &["不超过{n}的全部偶数加起来"],
+    ),
+    pool(
+        &["1到{n}之间所有奇数的和", "{n}以内的奇数之和"],
+        &["不超过{n}的全部奇数加起来"],
+    ),
+    // Not "的立方": it is a held-out operation word of the calculator's requests.
+    pool(
+        &["1到{n}各数立方之和", "1³+2³+…+{n}³"],
+        &["从1的立方一直加到{n}的立方"],
     ),
 ];
 
@@ -311,5 +390,9 @@ mod tests {
         assert_eq!(Task::CountMultiples(10, 2, 3).answer(), 7);
         assert_eq!(Task::DigitSum(9875).answer(), 29);
         assert_eq!(Task::SumSquares(3).answer(), 14);
+        assert_eq!(Task::RangeSum(100).answer(), 5050);
+        assert_eq!(Task::EvenSum(10).answer(), 30);
+        assert_eq!(Task::OddSum(10).answer(), 25);
+        assert_eq!(Task::CubeSum(3).answer(), 36);
     }
 }
