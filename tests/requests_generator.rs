@@ -636,8 +636,7 @@ async fn a_series_sums_its_range_and_answers_the_closed_form() {
         for c in series {
             let request = c.demo.request();
             let n = (request.split(|ch: char| !ch.is_ascii_digit()))
-                .filter(|w| !w.is_empty())
-                .next_back()
+                .rfind(|w| !w.is_empty())
                 .and_then(|w| w.parse::<i128>().ok())
                 .expect("the request names its n");
             let answer = c.demo.expect.answer.as_deref().unwrap();
