@@ -93,6 +93,35 @@ fn the_rules_prefer_the_right_expert_the_right_answer_and_no_invented_numbers() 
 }
 
 #[test]
+fn the_rules_prefer_the_reply_that_answers_a_social_act() {
+    use miracle_router::demos::{Lang, direct_answer, direct_replies};
+    let prompt = Prompt {
+        id: "greeting-1".into(),
+        lang: Some("en".into()),
+        category: Some("direct".into()),
+        query: "Howdy!".into(),
+        expect: Some(Expect {
+            replies: direct_replies("direct.greeting", Lang::En),
+            ..Expect::default()
+        }),
+    };
+    let answer = |text: &str| Response {
+        steps: vec![traced(Step::Answer { text: text.into() })],
+        answer: text.into(),
+        outcome: Outcome::Answered,
+    };
+    let hello = answer(direct_answer("direct.greeting", Lang::En).unwrap());
+    let goodbye = answer(direct_answer("direct.farewell", Lang::En).unwrap());
+    let ((right, _), (wrong, verdicts)) = (score(&prompt, &hello), score(&prompt, &goodbye));
+    assert!(right > wrong, "{right} vs {wrong}: {verdicts:?}");
+    assert!(
+        verdicts
+            .iter()
+            .any(|v| v.rule == "the reply to the act" && v.points < 0.0)
+    );
+}
+
+#[test]
 fn a_pair_is_ordered_by_the_form_or_only_by_the_reference() {
     let prompt = calc_prompt();
     let right = call("calculator", "17 * 23", "391", "The answer is 391.");

@@ -23,7 +23,7 @@ use super::comparison::{Candidates, Comparison, Prompt, Response};
 use crate::agent::Outcome;
 use crate::demos::LITERATURE;
 use crate::grounding::numbers_in;
-use crate::judge::{answer_citations, found_papers, last_number, same_number};
+use crate::judge::{answer_citations, found_papers, last_number, replies_fit, same_number};
 use crate::protocol::Step;
 
 /// One rule's verdict on a response.
@@ -110,6 +110,10 @@ pub fn score(prompt: &Prompt, response: &Response) -> (f64, Vec<Verdict>) {
         if let Some(expected) = &expect.answer {
             let right = last_number(answer).is_some_and(|n| same_number(&n, expected));
             tally.reference("expected answer", if right { 4.0 } else { -1.0 });
+        }
+        if !expect.replies.is_empty() {
+            let fits = replies_fit(expect, answer);
+            tally.reference("the reply to the act", if fits { 4.0 } else { -1.0 });
         }
         let cited = answer_citations(answer);
         if expect.docs.iter().any(|d| cited.contains(d)) {
