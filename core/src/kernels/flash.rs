@@ -10,7 +10,7 @@
 use super::flex::{dot, exp, max, sum};
 
 /// Queries and keys per tile: a 64 × 64 tile of scores (16 KiB) and the 64 × d blocks
-/// beside it stay in L2, and gemm's kernels run near their speed at that size.
+/// beside it stay in the core's L2 (2 MiB here) with room to spare.
 const BLOCK: usize = 64;
 
 /// One head's queries, keys and values.
