@@ -176,9 +176,39 @@ impl Task {
         }
     }
 
-    /// The request, in `lang`: a noun phrase for the task inside a frame.
+    /// The series' verb phrases ("adds up all the numbers from 1 to {n}"); the other tasks
+    /// are asked for by noun phrases only, and draw nothing here, so that a plan without
+    /// series draws what it drew before.
+    fn verbs(self, lang: Lang) -> Option<&'static Pool<&'static str>> {
+        let i = match self {
+            Task::RangeSum(_) => 0,
+            Task::EvenSum(_) => 1,
+            Task::OddSum(_) => 2,
+            Task::CubeSum(_) => 3,
+            _ => return None,
+        };
+        Some(match lang {
+            Lang::En => &EN_VERBS[i],
+            Lang::Zh => &ZH_VERBS[i],
+        })
+    }
+
+    /// The request, in `lang`: a noun phrase for the task inside a frame, or for a series
+    /// half of the time a verb phrase ("Write a program that adds up …"), because people
+    /// ask for a sum by what the program does as often as by what it finds.
     pub fn tell(self, ch: &mut Chooser, lang: Lang) -> String {
         ch.feature(format!("program:{}", self.name()));
+        if let Some(verbs) = self.verbs(lang)
+            && ch.chance(0.5)
+        {
+            ch.feature("frame:verb");
+            let phrase = self.fill(ch.from(verbs));
+            let frames = match lang {
+                Lang::En => &EN_VERB_FRAMES,
+                Lang::Zh => &ZH_VERB_FRAMES,
+            };
+            return ch.from(frames).replace("{v}", &phrase);
+        }
         let phrase = self.fill(ch.from(self.phrases(lang)));
         let (frames, code_frames) = match lang {
             Lang::En => (&EN_FRAMES, &EN_CODE_FRAMES),
@@ -336,6 +366,86 @@ const ZH_PHRASES: [Pool<&str>; 12] = [
     ),
 ];
 
+const fn verbs(
+    train: &'static [&'static str],
+    held: &'static [&'static str],
+) -> Pool<&'static str> {
+    Pool {
+        name: "task verb",
+        train,
+        held,
+    }
+}
+
+/// What a series program does, in the order of [`Task::verbs`].
+const EN_VERBS: [Pool<&str>; 4] = [
+    verbs(
+        &[
+            "adds up all the numbers from 1 to {n}",
+            "adds together every whole number from 1 to {n}",
+            "sums the integers 1 to {n}",
+        ],
+        &["totals up each integer between 1 and {n}"],
+    ),
+    verbs(
+        &[
+            "adds up the even numbers from 1 to {n}",
+            "sums every even number up to {n}",
+        ],
+        &["totals up the evens no larger than {n}"],
+    ),
+    verbs(
+        &[
+            "adds up the odd numbers from 1 to {n}",
+            "sums every odd number up to {n}",
+        ],
+        &["totals up the odds no larger than {n}"],
+    ),
+    verbs(
+        &[
+            "adds up the cubes of the numbers from 1 to {n}",
+            "sums k³ for every k from 1 to {n}",
+        ],
+        &["totals up the cube of each integer from 1 to {n}"],
+    ),
+];
+
+// Not "的立方": it is a held-out operation word of the calculator's requests.
+const ZH_VERBS: [Pool<&str>; 4] = [
+    verbs(
+        &["把1到{n}的整数全部加起来", "把从1到{n}的每个数加在一起"],
+        &["将1至{n}逐个累加"],
+    ),
+    verbs(
+        &["把1到{n}之间的偶数都加起来", "把{n}以内的偶数加在一起"],
+        &["将{n}以内偶数逐个累加"],
+    ),
+    verbs(
+        &["把1到{n}之间的奇数都加起来", "把{n}以内的奇数加在一起"],
+        &["将{n}以内奇数逐个累加"],
+    ),
+    verbs(
+        &["把1到{n}每个数的三次方加起来", "把1³到{n}³都加在一起"],
+        &["将1至{n}各数立方逐个累加"],
+    ),
+];
+
+const EN_VERB_FRAMES: Pool<&str> = Pool {
+    name: "frame",
+    train: &[
+        "Write a program that {v}.",
+        "Can you write code that {v}?",
+        "I need a script that {v}.",
+        "Make a small program that {v} and tell me the result.",
+    ],
+    held: &["Could you knock together a function that {v}?"],
+};
+const ZH_VERB_FRAMES: Pool<&str> = Pool {
+    name: "frame",
+    train: &["写个程序，{v}。", "用代码{v}，告诉我结果。", "编个程序{v}"],
+    held: &["劳驾编一段小脚本来{v}"],
+};
+
 const EN_FRAMES: Pool<&str> = Pool {
     name: "frame",
     train: &[
@@ -372,8 +482,17 @@ pub fn held_forms(lang: Lang) -> Vec<&'static str> {
         Lang::En => (&EN_PHRASES, [&EN_FRAMES, &EN_CODE_FRAMES]),
         Lang::Zh => (&ZH_PHRASES, [&ZH_FRAMES, &ZH_CODE_FRAMES]),
     };
-    let phrases: Vec<&Pool<&str>> = phrases.iter().collect();
-    [choose::held_forms(&phrases), choose::held_forms(&frames)].concat()
+    let (verbs, verb_frames) = match lang {
+        Lang::En => (&EN_VERBS, &EN_VERB_FRAMES),
+        Lang::Zh => (&ZH_VERBS, &ZH_VERB_FRAMES),
+    };
+    let phrases: Vec<&Pool<&str>> = phrases.iter().chain(verbs).collect();
+    [
+        choose::held_forms(&phrases),
+        choose::held_forms(&frames),
+        choose::held_forms(&[verb_frames]),
+    ]
+    .concat()
 }
 
 #[cfg(test)]
