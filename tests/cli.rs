@@ -833,41 +833,60 @@ fn a_recipe_with_a_share_out_of_range_is_refused_before_any_stage_runs() {
     assert!(!out.exists(), "no stage ran");
 }
 
-/// A recipe whose pass names a config that does not exist is refused before any stage
-/// runs (it used to fail when that pass began: after the pretraining, for the default
-/// recipe's last pass about two hours in). Started at pass 2 so that a recipe that got past
-/// the check would write pass 2's demonstrations in seconds and fail, not train.
+/// A recipe whose pass names a config that does not exist, or one that does not read as a
+/// fine-tuning config, is refused before any stage runs (it used to fail when that pass
+/// began: after the pretraining, for the default recipe's last pass about two hours in).
+/// Started at pass 2 so that a recipe that got past the check would write pass 2's
+/// demonstrations in seconds and fail, not train.
 #[test]
-fn a_recipe_naming_a_missing_config_is_refused_before_any_stage_runs() {
+fn a_recipe_naming_a_missing_or_bad_config_is_refused_before_any_stage_runs() {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora");
-    let recipe = dir.path().join("recipe.yaml");
-    std::fs::write(
-        &recipe,
-        format!(
-            "tokenizer: {}\npretrain: {}\n\
-             demos: {{calc: 1, code: 1, literature: 1, direct: 1, expert_demonstrations: 0, seed: 1}}\n\
-             sft: [{}, defualt-sft-2.yaml]\n",
-            root.join("tokenizer/tokenizer.json").display(),
-            root.join("recipes/default-pretrain.yaml").display(),
-            root.join("recipes/default-sft.yaml").display(),
+    // The shipped second pass with one key misspelt.
+    let shipped = std::fs::read_to_string(root.join("recipes/default-sft-2.yaml")).unwrap();
+    let bad = dir.path().join("bad-sft-2.yaml");
+    std::fs::write(&bad, format!("{shipped}\nlearning_rat: 0.001\n")).unwrap();
+    for (pass, says) in [
+        (
+            "defualt-sft-2.yaml".to_string(),
+            "defualt-sft-2.yaml is not a file".to_string(),
         ),
-    )
-    .unwrap();
-    let out = dir.path().join("run");
-    let init = root.join("models/default");
-    let output = miracle(&[
-        "train",
-        "--recipe",
-        recipe.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--from-pass",
-        "2",
-        "--init",
-        init.to_str().unwrap(),
-    ]);
-    assert_clear_failure(&output, "sft pass 2: ");
-    assert_clear_failure(&output, "defualt-sft-2.yaml is not a file");
-    assert!(!out.exists(), "no stage ran");
+        (
+            bad.display().to_string(),
+            format!(
+                "{}: not a valid fine-tuning config: unknown field `learning_rat`",
+                bad.display()
+            ),
+        ),
+    ] {
+        let recipe = dir.path().join("recipe.yaml");
+        std::fs::write(
+            &recipe,
+            format!(
+                "tokenizer: {}\npretrain: {}\n\
+                 demos: {{calc: 1, code: 1, literature: 1, direct: 1, expert_demonstrations: 0, seed: 1}}\n\
+                 sft: [{}, {pass}]\n",
+                root.join("tokenizer/tokenizer.json").display(),
+                root.join("recipes/default-pretrain.yaml").display(),
+                root.join("recipes/default-sft.yaml").display(),
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join("run");
+        let init = root.join("models/default");
+        let output = miracle(&[
+            "train",
+            "--recipe",
+            recipe.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--from-pass",
+            "2",
+            "--init",
+            init.to_str().unwrap(),
+        ]);
+        assert_clear_failure(&output, "sft pass 2: ");
+        assert_clear_failure(&output, &says);
+        assert!(!out.exists(), "no stage ran");
+    }
 }

@@ -29,9 +29,13 @@ pub struct DpoFile {
     pub out: Option<PathBuf>,
 }
 
+impl crate::StageConfig for DpoFile {
+    const WHAT: &'static str = "DPO config";
+}
+
 /// Runs the DPO `config` describes; returns the tuned model's directory.
 pub fn run_dpo(config: &Path, wiring: &Wiring, out: &mut dyn Report) -> anyhow::Result<PathBuf> {
-    let file: DpoFile = crate::read_yaml(config, "DPO config")?;
+    let file: DpoFile = crate::read_config(config)?;
     let device = wiring.device()?;
     let init = wiring.input("init", config, file.init.as_ref());
     let sft = crate::load_model(init.as_deref(), &device).context("init")?;

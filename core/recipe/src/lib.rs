@@ -115,6 +115,16 @@ pub fn read_yaml<T: DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result
         .map_err(|e| anyhow::anyhow!("{}: not a valid {what}: {e}", path.display()))
 }
 
+/// A stage's config file (`miracle sft`'s, `miracle rm`'s …), named as errors name it.
+pub(crate) trait StageConfig: DeserializeOwned {
+    const WHAT: &'static str;
+}
+
+/// Reads a stage's config file, naming the file in every error.
+pub(crate) fn read_config<T: StageConfig>(path: &Path) -> anyhow::Result<T> {
+    read_yaml(path, T::WHAT)
+}
+
 /// Tells `report` where a rerun of a resumable run picks up: the newest complete checkpoint
 /// in `out`, if there is one (the run itself checks that it fits the config).
 fn say_if_resuming(out: &Path, report: &mut dyn Report) {

@@ -46,6 +46,10 @@ pub struct PpoFile {
     pub out: Option<PathBuf>,
 }
 
+impl crate::StageConfig for PpoFile {
+    const WHAT: &'static str = "PPO config";
+}
+
 fn one() -> usize {
     1
 }
@@ -63,7 +67,7 @@ pub fn run_ppo(
     wiring: &Wiring,
     out: &mut dyn Report,
 ) -> anyhow::Result<PathBuf> {
-    let file: PpoFile = crate::read_yaml(config, "PPO config")?;
+    let file: PpoFile = crate::read_config(config)?;
     anyhow::ensure!(
         file.temperature > 0.0 && file.temperature.is_finite() && file.heldout_every >= 1,
         "{}: temperature must be positive and heldout_every at least 1",

@@ -52,12 +52,16 @@ struct DataSection {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PretrainFile {
+pub(crate) struct PretrainFile {
     model: ModelSection,
     data: DataSection,
     train: Schedule,
     #[serde(default)]
     out: Option<PathBuf>,
+}
+
+impl crate::StageConfig for PretrainFile {
+    const WHAT: &'static str = "pretraining config";
 }
 
 /// Runs the pretraining that `config` (a YAML file) describes; returns the output folder.
@@ -67,7 +71,7 @@ pub fn run_pretrain(
     wiring: &Wiring,
     out: &mut dyn Report,
 ) -> anyhow::Result<PathBuf> {
-    let file: PretrainFile = crate::read_yaml(config_path, "pretraining config")?;
+    let file: PretrainFile = crate::read_config(config_path)?;
     let device = wiring.device()?;
     // Relative paths in the config are relative to the config file.
     let base = config_path.parent().unwrap_or(Path::new("."));

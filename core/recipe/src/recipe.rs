@@ -12,12 +12,17 @@ use anyhow::{Context, bail};
 use miracle_router::demos::Counts;
 use serde::Deserialize;
 
-use crate::Report;
 use crate::demos::{DemoSpec, write_demos};
+use crate::dpo::DpoFile;
+use crate::ppo::PpoFile;
+use crate::pretrain::PretrainFile;
 use crate::pretrain::run_pretrain;
 use crate::rlhf::run_rlhf;
+use crate::rm::RmFile;
+use crate::sft::SftFile;
 use crate::sft::run_sft;
 use crate::wiring::{Backend, Wiring};
+use crate::{Report, StageConfig};
 
 /// One run of a recipe: which, where it writes, on what device, where it starts, and
 /// whether its model replaces a model directory at the end.
@@ -121,35 +126,46 @@ impl Recipe {
     }
 
     /// Every config the stages from SFT pass `first` on will read (and the pretraining's,
-    /// when the run starts from scratch), relative to `base`: each must be a file.
+    /// when the run starts from scratch), relative to `base`: each must be a file that reads
+    /// as its stage's config, so that a typo in the last pass's file is found before the
+    /// pretraining, not two hours in.
     fn check_files(&self, base: &Path, first: usize, scratch: bool) -> Result<(), String> {
-        let mut files: Vec<(String, &Path)> = Vec::new();
+        let mut files: Vec<(String, &Path, ReadsAs)> = Vec::new();
         if scratch {
-            files.push(("pretrain".to_string(), &self.pretrain));
+            files.push(("pretrain".into(), &self.pretrain, reads::<PretrainFile>));
         }
         for (i, pass) in self.sft.passes().iter().enumerate().skip(first) {
-            files.push((format!("sft pass {}", i + 1), pass.config()));
+            files.push((
+                format!("sft pass {}", i + 1),
+                pass.config(),
+                reads::<SftFile>,
+            ));
         }
         if let Some(rlhf) = &self.rlhf {
-            let named = [
-                ("rm", Some(&rlhf.rm)),
-                ("ppo", rlhf.ppo.as_ref()),
-                ("dpo", rlhf.dpo.as_ref()),
-            ];
-            for (key, file) in named {
-                if let Some(file) = file {
-                    files.push((format!("rlhf: {key}"), file));
-                }
+            files.push(("rlhf: rm".into(), &rlhf.rm, reads::<RmFile>));
+            if let Some(ppo) = &rlhf.ppo {
+                files.push(("rlhf: ppo".into(), ppo, reads::<PpoFile>));
+            }
+            if let Some(dpo) = &rlhf.dpo {
+                files.push(("rlhf: dpo".into(), dpo, reads::<DpoFile>));
             }
         }
-        for (at, file) in files {
+        for (at, file, reads_as) in files {
             let path = base.join(file);
             if !path.is_file() {
                 return Err(format!("{at}: {} is not a file", path.display()));
             }
+            reads_as(&path).map_err(|e| format!("{at}: {e}"))?;
         }
         Ok(())
     }
+}
+
+/// Whether a file reads as one stage's config (the error names the file and the mistake).
+type ReadsAs = fn(&Path) -> anyhow::Result<()>;
+
+fn reads<T: StageConfig>(path: &Path) -> anyhow::Result<()> {
+    crate::read_config::<T>(path).map(drop)
 }
 
 /// InstructGPT's steps 2 and 3: prompts from the experts' generators, K responses sampled

@@ -38,9 +38,13 @@ pub struct RmFile {
     pub out: Option<PathBuf>,
 }
 
+impl crate::StageConfig for RmFile {
+    const WHAT: &'static str = "reward-model config";
+}
+
 /// Trains the reward model `config` describes; returns the reward directory.
 pub fn run_rm(config: &Path, wiring: &Wiring, out: &mut dyn Report) -> anyhow::Result<PathBuf> {
-    let file: RmFile = crate::read_yaml(config, "reward-model config")?;
+    let file: RmFile = crate::read_config(config)?;
     let device = wiring.device()?.autodiff();
     let init = wiring.input("init", config, file.init.as_ref());
     let start = crate::load_model(init.as_deref(), &device).context("init")?;
@@ -130,7 +134,7 @@ pub fn evaluate_rm(
     comparisons: &Path,
     out: &mut dyn Report,
 ) -> anyhow::Result<()> {
-    let file: RmFile = crate::read_yaml(config, "reward-model config")?;
+    let file: RmFile = crate::read_config(config)?;
     let dir = wiring.out_dir(config, file.out.as_ref()).join("model");
     let device = wiring.device()?;
     let (model, _, tokenizer) = RewardModel::load(&dir, &device)

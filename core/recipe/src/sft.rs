@@ -36,6 +36,10 @@ pub struct SftFile {
     pub out: Option<PathBuf>,
 }
 
+impl crate::StageConfig for SftFile {
+    const WHAT: &'static str = "fine-tuning config";
+}
+
 fn val_fraction() -> f64 {
     0.02
 }
@@ -47,7 +51,7 @@ pub fn run_sft(
     wiring: &Wiring,
     out: &mut dyn Report,
 ) -> anyhow::Result<PathBuf> {
-    let file: SftFile = crate::read_yaml(config, "fine-tuning config")?;
+    let file: SftFile = crate::read_config(config)?;
     if !(0.0..1.0).contains(&file.val_fraction) || file.lm_weight.is_nan() || file.lm_weight < 0.0 {
         bail!(
             "{}: val_fraction must be in [0, 1) and lm_weight at least 0",
