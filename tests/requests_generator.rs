@@ -18,6 +18,7 @@ fn plan(requests: usize) -> Plan {
         spacing: 0.2,
         complements: 0.0,
         series: 0.2,
+        averages: 0.0,
     }
 }
 
@@ -668,6 +669,99 @@ async fn a_series_sums_its_range_and_answers_the_closed_form() {
     .unwrap();
     for family in ["range_sum", "even_sum", "odd_sum", "cube_sum"] {
         assert!(of_family(&without, &format!("compose.program.{family}")).is_empty());
+    }
+}
+
+/// An average (`averages`) is taught over a tally's parts in both languages: every number
+/// of the story is summed, the sum divided by the count the question writes, and the answer
+/// is the mean. The scores' telling stays held out by its words, and with the option on it
+/// is no longer held out as a whole schema; a plan without the option teaches no average.
+#[tokio::test]
+async fn an_average_sums_the_parts_and_divides_and_its_scores_stay_held_out() {
+    let with = Plan {
+        averages: 1.0,
+        held_out_share: 0.3,
+        ..plan(300)
+    };
+    let demos = compose(&registry(), &with, 53).await.unwrap();
+    let averages = of_family(&demos, "compose.story.average");
+    let taught: Vec<_> = (averages.iter())
+        .filter(|c| c.demo.split == Split::Train)
+        .collect();
+    assert!(told(&averages, Lang::En, "on average"));
+    assert!(told(&averages, Lang::Zh, "平均每"));
+    for c in &taught {
+        let request = c.demo.request();
+        let calls = calls(c);
+        let (last, sums) = calls.split_last().expect("a call");
+        let (total, count) = last
+            .split_once(" / ")
+            .expect("the sum divided by the count");
+        let mut values: Vec<i128> = Vec::new();
+        for (i, call) in sums.iter().enumerate() {
+            let (a, b) = call.split_once(" + ").expect("a sum");
+            if i == 0 {
+                values.push(a.parse().unwrap());
+            }
+            values.push(b.parse().unwrap());
+        }
+        let sum: i128 = values.iter().sum();
+        assert_eq!(total, sum.to_string(), "{request}: {calls:?}");
+        assert_eq!(count, values.len().to_string(), "{request}: {calls:?}");
+        let word = ["two 两", "three 三", "four 四"][values.len() - 2];
+        // Chinese may be typed with spaces around digits ("这 2 个月").
+        let unspaced = request.replace(' ', "");
+        assert!(
+            (word.split(' ').chain([count]))
+                .any(|n| request.contains(&format!("the {n} "))
+                    || unspaced.contains(&format!("这{n}"))),
+            "{request}: the count is not written"
+        );
+        let mean = sum / values.len() as i128;
+        assert_eq!(mean * values.len() as i128, sum, "{request}");
+        assert_eq!(
+            c.demo.expect.answer.as_deref(),
+            Some(mean.to_string().as_str())
+        );
+    }
+    for lang in [Lang::En, Lang::Zh] {
+        assert!(
+            taught.iter().any(|c| c.demo.lang == lang),
+            "no taught average in {lang:?}"
+        );
+    }
+    let forms = held_forms();
+    for c in &demos {
+        let scores = (lexicon::EN_AVERAGE_HELD
+            .iter()
+            .chain(lexicon::ZH_AVERAGE_HELD))
+        .any(|f| contains_form(c.demo.request(), f, c.demo.lang));
+        if c.demo.split == Split::Train {
+            assert!(!scores, "{}", c.demo.request());
+            for (lang, form) in &forms {
+                assert!(!contains_form(c.demo.request(), form, *lang), "{form}");
+            }
+        } else if scores {
+            assert!(
+                c.marks.iter().any(|m| m == "frame:average score"),
+                "{:?}",
+                c.marks
+            );
+            assert!(
+                !c.marks.iter().any(|m| m == "schema:average"),
+                "{:?}",
+                c.marks
+            );
+        }
+    }
+    let without = compose(&registry(), &plan(300), 53).await.unwrap();
+    for c in of_family(&without, "compose.story.average") {
+        assert_eq!(c.demo.split, Split::HeldOut, "{}", c.demo.request());
+        assert!(
+            c.marks.iter().any(|m| m == "schema:average"),
+            "{:?}",
+            c.marks
+        );
     }
 }
 

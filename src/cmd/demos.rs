@@ -75,6 +75,10 @@ pub struct DemosArgs {
     /// 100", its even or odd numbers, its cubes).
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     series: f32,
+    /// The share of word problems told as an average over a tally's parts ("… How many
+    /// stamps did Tom sell per day on average over the 3 days?").
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    averages: f32,
 }
 
 impl DemosArgs {
@@ -104,6 +108,7 @@ impl DemosArgs {
                 spacing: self.spacing,
                 complements: self.complements,
                 series: self.series,
+                averages: self.averages,
             }),
         };
         write_demos(&spec, &self.out, out)

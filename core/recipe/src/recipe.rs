@@ -323,6 +323,9 @@ struct ComposeStage {
     /// The share of program requests that sum a range (0 by default).
     #[serde(default)]
     series: f32,
+    /// The share of word problems told as an average over a tally's parts (0 by default).
+    #[serde(default)]
+    averages: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -351,6 +354,7 @@ impl DemosStage {
                 spacing: c.spacing,
                 complements: c.complements,
                 series: c.series,
+                averages: c.averages,
             }),
         }
     }

@@ -164,6 +164,7 @@ impl Tuning {
                 spacing: 0.0,
                 complements: 0.0,
                 series: 0.0,
+                averages: 0.0,
             }),
         };
         let dir = self.work.join("own");

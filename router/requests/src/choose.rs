@@ -157,6 +157,13 @@ impl Chooser {
         self.marks.push((why.into(), Vec::new()));
     }
 
+    /// Records that the request is held out for `why`, a frame the text shows by one of
+    /// `forms`; only a held-out request may.
+    pub fn hold_written(&mut self, why: impl Into<String>, forms: &[&'static str]) {
+        debug_assert_eq!(self.split, Split::HeldOut);
+        self.marks.push((why.into(), forms.to_vec()));
+    }
+
     /// Whether the features drawn so far hold one of [`HELD_COMBINATIONS`]; a held-out
     /// request records it.
     pub fn held_combination(&mut self) -> bool {

@@ -388,6 +388,47 @@ pub const ZH_PERIODS: &[&[&str]] = &[
     &["第一天", "第二天", "第三天"],
 ];
 
+/// Times an average is told over, in order, with the unit it is asked per: up to four, as
+/// many as the held-out scores hold.
+pub const EN_AVERAGE_PERIODS: &[(&[&str], &str)] = &[
+    (
+        &["on Monday", "on Tuesday", "on Wednesday", "on Thursday"],
+        "day",
+    ),
+    (
+        &[
+            "on the first day",
+            "on the second day",
+            "on the third day",
+            "on the fourth day",
+        ],
+        "day",
+    ),
+    (&["last week", "this week"], "week"),
+    (&["in May", "in June", "in July", "in August"], "month"),
+];
+
+/// The same in Chinese, with the unit's measure ("这3天平均每天", "这两个月平均每个月").
+pub const ZH_AVERAGE_PERIODS: &[(&[&str], &str)] = &[
+    (&["星期一", "星期二", "星期三", "星期四"], "天"),
+    (&["第一天", "第二天", "第三天", "第四天"], "天"),
+    (&["上周", "本周"], "周"),
+    (&["五月", "六月", "七月", "八月"], "个月"),
+];
+
+/// The held-out telling of an average, test scores ("Ingrid scored 81, 67 and 92 on three
+/// tests. What is the average score?", "小明三次考试的成绩分别是…平均分是多少？"), known by
+/// these forms: no training request holds one, whatever the plan.
+pub const EN_AVERAGE_HELD: &[&str] = &["average score", "scored"];
+pub const ZH_AVERAGE_HELD: &[&str] = &["平均分是多少", "次考试的成绩"];
+
+pub fn held_average(lang: Lang) -> &'static [&'static str] {
+    match lang {
+        Lang::En => EN_AVERAGE_HELD,
+        Lang::Zh => ZH_AVERAGE_HELD,
+    }
+}
+
 /// Places that hold things in Chinese equal-groups problems, counted with 个 ("一个篮子放9个苹果"). No
 /// entry is held out, for the reason [`EN_PERIODS`] gives.
 pub const ZH_PLACES: &[&str] = &["篮子", "盘子", "柜子", "抽屉", "盒子", "口袋"];
@@ -437,6 +478,7 @@ pub fn held_forms(lang: Lang) -> Vec<&'static str> {
         ]
         .concat(),
     };
+    forms.extend(held_average(lang));
     forms.extend(crate::bare::held_forms(lang));
     forms.extend(crate::program::held_forms(lang));
     forms.extend(crate::literature::held_forms(lang));

@@ -8,7 +8,8 @@
 //!
 //! **Held out by construction** ([`choose`]): every lexical slot has training entries and
 //! held-out ones (names, things, containers, verbs of change, operation words, frames,
-//! politeness), one story schema (averages) is held out whole, and some pairs of features
+//! politeness), the average told as test scores is held out (and the whole schema, unless
+//! [`Plan::averages`] teaches it over tallies), and some pairs of features
 //! that training sees apart never meet in training (a share story asked question-first, a
 //! comparison in Chinese, …: [`choose::HELD_COMBINATIONS`]). A held-out request carries at
 //! least one of these, and says which ([`Composed::marks`]); a training request carries
@@ -38,7 +39,7 @@ use calc::Calculation;
 use choose::Chooser;
 use program::Task;
 use social::Act;
-use story::Story;
+use story::{AverageTold, Story};
 
 /// How many requests to compose, and what share of them is held out.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +80,12 @@ pub struct Plan {
     /// odd ones, its cubes ("Write a program that adds up the numbers from 1 to 100.";
     /// [`program`]). 0 leaves every draw as it was before the option existed.
     pub series: f32,
+    /// The share of word problems drawn as an average over a tally's parts ("Tom sold 8
+    /// stamps on Monday, 5 on Tuesday and 11 on Wednesday. How many stamps did Tom sell per
+    /// day on average over the 3 days?"; [`story`]). The held-out split's averages, told as
+    /// test scores, stay held out by their words. 0 leaves every draw as it was before the
+    /// option existed.
+    pub averages: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -92,6 +99,7 @@ pub struct Shares {
     pub spacing: f32,
     pub complements: f32,
     pub series: f32,
+    pub averages: f32,
 }
 
 impl Plan {
@@ -104,6 +112,7 @@ impl Plan {
             spacing: self.spacing,
             complements: self.complements,
             series: self.series,
+            averages: self.averages,
         }
     }
 
@@ -119,6 +128,7 @@ impl Plan {
             ("spacing", self.spacing),
             ("complements", self.complements),
             ("series", self.series),
+            ("averages", self.averages),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });
@@ -333,10 +343,18 @@ fn request(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Tur
     let roll = ch.int(0, 99);
     let (family, text, work, meaning) = match roll {
         0..=39 => {
-            let whole_schema = held && ch.chance(0.25);
-            let story = Story::draw(ch, whole_schema);
-            if matches!(story, Story::Average { .. }) {
-                ch.hold("schema:average");
+            let held_frame = held && ch.chance(0.25);
+            let story = Story::draw(ch, held_frame);
+            if let Story::Average {
+                told: AverageTold::Scores,
+                ..
+            } = story
+            {
+                // Held out by its words in every plan, and whole where no average is taught.
+                if ch.shares().averages <= 0.0 {
+                    ch.hold("schema:average");
+                }
+                ch.hold_written("frame:average score", lexicon::held_average(lang));
             }
             let calc = story.calculation()?;
             let text = story.tell(ch, lang);

@@ -8,10 +8,10 @@ use miracle_router::demos::Lang;
 use crate::calc::{Calculation, Op, Operand};
 use crate::choose::{Chooser, Pool};
 use crate::lexicon::{
-    Body, EN_BODIES, EN_BODY_GAIN, EN_BODY_LOSE, EN_CONTAINERS, EN_GAIN, EN_LOSE, EN_PARTS,
-    EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun, Person, Verb, ZH_BODIES,
-    ZH_BODY_GAIN, ZH_BODY_LOSE, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE, ZH_PARTS, ZH_PEOPLE, ZH_PERIODS,
-    ZH_PLACES, ZH_SMALL, ZH_TALLY, ZH_THINGS, ZhNoun,
+    Body, EN_AVERAGE_PERIODS, EN_BODIES, EN_BODY_GAIN, EN_BODY_LOSE, EN_CONTAINERS, EN_GAIN,
+    EN_LOSE, EN_PARTS, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun, Person, Verb,
+    ZH_AVERAGE_PERIODS, ZH_BODIES, ZH_BODY_GAIN, ZH_BODY_LOSE, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE,
+    ZH_PARTS, ZH_PEOPLE, ZH_PERIODS, ZH_PLACES, ZH_SMALL, ZH_TALLY, ZH_THINGS, ZhNoun,
 };
 
 /// What happens to a stock of things.
@@ -40,6 +40,18 @@ pub enum CombineAsk {
     Total,
     /// How many more the larger of two parts has than the smaller: the contrast question.
     Difference,
+}
+
+/// How an average is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AverageTold {
+    /// Over a tally's parts, asked per period: "Tom sold 8 stamps on Monday, 5 on Tuesday
+    /// and 11 on Wednesday. How many stamps did Tom sell per day on average over the 3
+    /// days?" (taught at [`crate::Plan::averages`]).
+    Tally,
+    /// As test scores: "Ingrid scored 81, 67 and 92 on three tests. What is the average
+    /// score?". Held out in every plan ([`crate::lexicon::EN_AVERAGE_HELD`]).
+    Scores,
 }
 
 /// The indices of a two-part tally's larger part and its smaller one (they differ).
@@ -101,9 +113,12 @@ pub enum Story {
         whole: i128,
         part: i128,
     },
-    /// Held out whole: its operations (sums, one division) are trained elsewhere.
+    /// The mean of `values` (their sum divides by their count). Told as scores it is held
+    /// out; a plan that teaches no average ([`crate::Plan::averages`] 0) holds out the
+    /// whole schema, whose operations (sums, one division) it teaches elsewhere.
     Average {
         values: Vec<i128>,
+        told: AverageTold,
     },
 }
 
@@ -122,15 +137,19 @@ impl Story {
         }
     }
 
-    /// A story's meaning, drawn; `Average` only for held-out requests.
-    pub fn draw(ch: &mut Chooser, held_schema: bool) -> Story {
-        if held_schema {
+    /// A story's meaning, drawn; an average told as scores only for held-out requests
+    /// (`held_frame`).
+    pub fn draw(ch: &mut Chooser, held_frame: bool) -> Story {
+        if held_frame {
             let count = ch.int(3, 4) as usize;
             let mut values: Vec<i128> = (0..count).map(|_| ch.int(40, 100) as i128).collect();
             // The sum must divide by the count: the last value takes up the remainder.
             let rest = values.iter().sum::<i128>() % count as i128;
             values[count - 1] -= rest;
-            return Story::Average { values };
+            return Story::Average {
+                values,
+                told: AverageTold::Scores,
+            };
         }
         let shares = ch.shares();
         if ch.option(shares.combine) {
@@ -146,6 +165,19 @@ impl Story {
             let whole = ch.number(3).max(3) as i128;
             let part = ch.int(1, whole as i64 - 1) as i128;
             return Story::Complement { whole, part };
+        }
+        if ch.option(shares.averages) {
+            let count = ch.int(2, 4) as i128;
+            let mut values: Vec<i128> = (0..count).map(|_| ch.number(3) as i128).collect();
+            // The sum must divide by the count: the last value makes it up.
+            let rest = values.iter().sum::<i128>() % count;
+            if rest != 0 {
+                values[count as usize - 1] += count - rest;
+            }
+            return Story::Average {
+                values,
+                told: AverageTold::Tally,
+            };
         }
         match ch.int(0, 9) {
             0..=4 => Self::change(ch),
@@ -310,7 +342,7 @@ impl Story {
                     calc.op(given(parts[big]), Op::Sub, given(parts[small]))?;
                 }
             },
-            Story::Average { values } => {
+            Story::Average { values, .. } => {
                 let mut sum = given(values[0]);
                 for value in &values[1..] {
                     sum = calc.op(sum, Op::Add, given(*value))?;
@@ -711,7 +743,14 @@ impl En {
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Groups { each, count } => self.groups(ch, *each, *count),
             Story::Complement { whole, part } => self.complement(ch, *whole, *part),
-            Story::Average { values } => {
+            Story::Average {
+                values,
+                told: AverageTold::Tally,
+            } => self.average(ch, values),
+            Story::Average {
+                values,
+                told: AverageTold::Scores,
+            } => {
                 let count = EN_SMALL[values.len() - 2];
                 let listed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
                 let (last, rest) = listed.split_last().expect("three values or more");
@@ -803,11 +842,60 @@ impl En {
     /// A tally: "Tom sold 8 stamps on Monday and 6 on Tuesday. How many stamps did Tom
     /// sell in all?", each part in one clause or in a sentence of its own.
     fn tally(&self, ch: &mut Chooser, parts: &[i128], ask: CombineAsk) -> (Vec<String>, String) {
-        let (opener, name, things) = (self.opener(), self.name(), self.what.many);
+        let (name, things) = (self.name(), self.what.many);
         let periods = pick_periods(ch, EN_PERIODS, parts.len());
         let (verb, did) = *ch.pick(EN_TALLY);
+        let sentences = self.parts(ch, parts, periods, did);
+        let question = match ask {
+            CombineAsk::Total => {
+                let all = ch.pick(&["in all", "altogether", "in total"]);
+                format!("How many {things} did {name} {verb} {all}?")
+            }
+            CombineAsk::Difference => {
+                let (big, small) = larger_first(parts);
+                format!(
+                    "How many more {things} did {name} {verb} {} than {}?",
+                    periods[big], periods[small]
+                )
+            }
+        };
+        (sentences, question)
+    }
+
+    /// The mean of a tally's parts, per period: "… How many stamps did Tom sell per day on
+    /// average over the 3 days?". The count is written, since a call may use only numbers
+    /// the request wrote.
+    fn average(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+        let (name, things) = (self.name(), self.what.many);
+        let fitting: Vec<_> = (EN_AVERAGE_PERIODS.iter())
+            .filter(|(periods, _)| periods.len() >= values.len())
+            .collect();
+        let (periods, unit) = **ch.pick(&fitting);
+        let (verb, did) = *ch.pick(EN_TALLY);
+        let sentences = self.parts(ch, values, periods, did);
+        // Not "over the 3 days": "over" is a held-out word for division ("12 over 4").
+        let span = format!("the {} {unit}s", en_number(ch, values.len() as i128));
+        let question = match ch.int(0, 3) {
+            0 => format!("How many {things} did {name} {verb} per {unit} on average in {span}?"),
+            1 => format!(
+                "On average, how many {things} did {name} {verb} each {unit} across {span}?"
+            ),
+            2 => {
+                format!("What is the average number of {things} {name} {did} per {unit} in {span}?")
+            }
+            _ => {
+                format!("Across {span}, how many {things} did {name} {verb} per {unit} on average?")
+            }
+        };
+        (sentences, question)
+    }
+
+    /// A tally's parts told over `periods`, in one sentence or one a part: "Tom sold 8
+    /// stamps on Monday, 5 on Tuesday and 6 on Wednesday."
+    fn parts(&self, ch: &mut Chooser, parts: &[i128], periods: &[&str], did: &str) -> Vec<String> {
+        let (opener, name, things) = (self.opener(), self.name(), self.what.many);
         let told: Vec<String> = parts.iter().map(|&n| en_number(ch, n)).collect();
-        let sentences = if ch.chance(0.5) {
+        if ch.chance(0.5) {
             // One sentence: "… 8 stamps on Monday, 5 on Tuesday and 6 on Wednesday."
             let mut clauses: Vec<String> = (told.iter().zip(periods))
                 .map(|(n, when)| format!("{n} {when}"))
@@ -833,21 +921,7 @@ impl En {
                 });
             }
             sentences
-        };
-        let question = match ask {
-            CombineAsk::Total => {
-                let all = ch.pick(&["in all", "altogether", "in total"]);
-                format!("How many {things} did {name} {verb} {all}?")
-            }
-            CombineAsk::Difference => {
-                let (big, small) = larger_first(parts);
-                format!(
-                    "How many more {things} did {name} {verb} {} than {}?",
-                    periods[big], periods[small]
-                )
-            }
-        };
-        (sentences, question)
+        }
     }
 
     fn event(&self, ch: &mut Chooser, event: Event) -> String {
@@ -1126,7 +1200,14 @@ impl Zh {
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Groups { each, count } => self.groups(ch, *each, *count),
             Story::Complement { whole, part } => self.complement(ch, *whole, *part),
-            Story::Average { values } => {
+            Story::Average {
+                values,
+                told: AverageTold::Tally,
+            } => self.average(ch, values),
+            Story::Average {
+                values,
+                told: AverageTold::Scores,
+            } => {
                 let count = ZH_SMALL[values.len() - 2];
                 let listed: Vec<String> = values.iter().map(|v| format!("{v}分")).collect();
                 (
@@ -1207,15 +1288,7 @@ impl Zh {
         let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
         let periods = pick_periods(ch, ZH_PERIODS, parts.len());
         let (verb, did) = *ch.pick(ZH_TALLY);
-        let clauses: Vec<String> = (parts.iter().zip(periods).enumerate())
-            .map(|(i, (&n, when))| {
-                let n = zh_number(ch, n);
-                match i {
-                    0 => format!("{who}{when}{did}{n}{m}{noun}"),
-                    _ => format!("{when}{did}{n}{m}"),
-                }
-            })
-            .collect();
+        let told = self.parts(ch, parts, periods, did);
         let question = match ask {
             CombineAsk::Total => {
                 let all = ch.pick(&["一共", "总共", "合起来一共"]);
@@ -1226,7 +1299,41 @@ impl Zh {
                 format!("{}比{}多{verb}了多少{m}？", periods[big], periods[small])
             }
         };
-        (vec![format!("{}。", clauses.join("，"))], question)
+        (vec![told], question)
+    }
+
+    /// The mean of a tally's parts, per period: "…这3天平均每天卖出了多少个苹果？".
+    fn average(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+        let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
+        let fitting: Vec<_> = (ZH_AVERAGE_PERIODS.iter())
+            .filter(|(periods, _)| periods.len() >= values.len())
+            .collect();
+        let (periods, unit) = **ch.pick(&fitting);
+        let (verb, did) = *ch.pick(ZH_TALLY);
+        let told = self.parts(ch, values, periods, did);
+        let count = zh_number(ch, values.len() as i128);
+        let question = match ch.int(0, 2) {
+            0 => format!("{who}这{count}{unit}平均每{unit}{verb}了多少{m}{noun}？"),
+            1 => format!("这{count}{unit}里，{who}平均每{unit}{verb}多少{m}？"),
+            _ => format!("平均下来，{who}这{count}{unit}每{unit}{verb}了多少{m}{noun}？"),
+        };
+        (vec![told], question)
+    }
+
+    /// A tally's parts told over `periods` in one sentence: "李华星期一卖出了8个苹果，星期二
+    /// 卖出了5个。".
+    fn parts(&self, ch: &mut Chooser, parts: &[i128], periods: &[&str], did: &str) -> String {
+        let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
+        let clauses: Vec<String> = (parts.iter().zip(periods).enumerate())
+            .map(|(i, (&n, when))| {
+                let n = zh_number(ch, n);
+                match i {
+                    0 => format!("{who}{when}{did}{n}{m}{noun}"),
+                    _ => format!("{when}{did}{n}{m}"),
+                }
+            })
+            .collect();
+        format!("{}。", clauses.join("，"))
     }
 
     fn event(&self, ch: &mut Chooser, event: Event) -> String {
