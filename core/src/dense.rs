@@ -1,8 +1,9 @@
 //! A dense retriever trained with burn, without relevance judgments: a bag-of-words
 //! bi-encoder (a text's vector is the weighted sum of its words' vectors, normalised), both
 //! tables starting from word vectors ([`crate::words`]) and trained contrastively on pairs
-//! of texts that belong together, a paper's title and its abstract, against the other pairs
-//! of the batch (InfoNCE, both directions, as in CLIP and DPR's in-batch negatives).
+//! of texts that belong together (a paper's title and its abstract; one sentence of an
+//! abstract and the rest of it, the inverse cloze task), against the other pairs of the
+//! batch (InfoNCE, both directions, as in CLIP and DPR's in-batch negatives).
 //!
 //! A word's weight starts at SIF's a/(a + p(w)) (Arora et al. 2017: frequent words count
 //! less) and is learned with the vectors.
@@ -29,6 +30,12 @@ pub struct EncoderConfig {
     /// SIF's a: a word of corpus share p starts with weight a/(a + p).
     pub sif: f64,
     pub seed: u64,
+    /// Per paper, how many of its abstract's sentences are also paired with the rest of the
+    /// abstract, beside its title (the inverse cloze task, Lee et al. 2019): a patron's
+    /// claim reads more like one sentence of an abstract than like a title. 0 pairs titles
+    /// only, as the encoder was trained before the field existed.
+    #[serde(default)]
+    pub sentence_pairs: usize,
 }
 
 impl EncoderConfig {
@@ -40,6 +47,7 @@ impl EncoderConfig {
         temperature: 0.05,
         sif: 1e-3,
         seed: 1,
+        sentence_pairs: 10,
     };
 }
 
