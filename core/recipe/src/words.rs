@@ -193,37 +193,16 @@ impl Texts {
 
     /// Every paper's abstract sentences as rows of `corpus`'s vocabulary.
     fn sentence_rows(&self, corpus: &Corpus) -> Vec<Vec<Vec<u32>>> {
-        let ids: HashMap<&str, u32> = (corpus.words.iter().enumerate())
-            .map(|(i, w)| (w.as_str(), i as u32))
-            .collect();
+        let known = known_rows(corpus);
         (self.sentences.iter())
-            .map(|paper| {
-                (paper.iter())
-                    .map(|s| {
-                        s.iter()
-                            .filter_map(|w| ids.get(w.as_str()).copied())
-                            .collect()
-                    })
-                    .collect()
-            })
+            .map(|paper| paper.iter().map(|s| known(s)).collect())
             .collect()
     }
 
     /// Every paper's title, abstract and keywords as rows of `corpus`'s vocabulary (terms
     /// without a vector left out).
     fn rows(&self, corpus: &Corpus) -> Vec<[Vec<u32>; 3]> {
-        let ids: HashMap<&str, u32> = corpus
-            .words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.as_str(), i as u32))
-            .collect();
-        let known = |terms: &[String]| -> Vec<u32> {
-            terms
-                .iter()
-                .filter_map(|w| ids.get(w.as_str()).copied())
-                .collect()
-        };
+        let known = known_rows(corpus);
         self.terms
             .iter()
             .map(|[title, text, keywords]| [known(title), known(text), known(keywords)])
@@ -260,6 +239,18 @@ fn train_words(
     let words = WordVectors::new(listed, vectors.dim, vectors.data.clone(), trained)
         .map_err(|e| anyhow::anyhow!("the trained vectors: {e}"))?;
     Ok((words, corpus, vectors))
+}
+
+/// Terms as a row of `corpus`'s vocabulary, those without a vector left out.
+fn known_rows(corpus: &Corpus) -> impl Fn(&[String]) -> Vec<u32> + '_ {
+    let ids: HashMap<&str, u32> = (corpus.words.iter().enumerate())
+        .map(|(i, w)| (w.as_str(), i as u32))
+        .collect();
+    move |terms| {
+        (terms.iter())
+            .filter_map(|w| ids.get(w.as_str()).copied())
+            .collect()
+    }
 }
 
 /// A text's sentences: split after a full stop, question or exclamation mark followed by a
