@@ -4,21 +4,20 @@
 use miracle_experts::{Calculator, Code, Registry, Search};
 use miracle_requests::{Plan, compose, contains_form, lexicon};
 use miracle_router::demos::{CALCULATOR, CODE, Category, LITERATURE, Lang, Split};
+use miracle_router::grounding::numbers_in;
 use miracle_router::protocol::Step;
 
 fn plan(requests: usize) -> Plan {
     Plan {
         requests,
         held_out_share: 0.2,
-        fresh_turns: 0.0,
         joins: 0.3,
         combine: 0.2,
         groups: 0.1,
         institutions: 0.2,
         spacing: 0.2,
-        complements: 0.0,
         series: 0.2,
-        averages: 0.0,
+        ..Plan::default()
     }
 }
 
@@ -691,37 +690,15 @@ async fn an_average_sums_the_parts_and_divides_and_its_scores_stay_held_out() {
     assert!(told(&averages, Lang::En, "on average"));
     assert!(told(&averages, Lang::Zh, "平均每"));
     for c in &taught {
-        let request = c.demo.request();
-        let calls = calls(c);
-        let (last, sums) = calls.split_last().expect("a call");
-        let (total, count) = last
-            .split_once(" / ")
-            .expect("the sum divided by the count");
-        let mut values: Vec<i128> = Vec::new();
-        for (i, call) in sums.iter().enumerate() {
-            let (a, b) = call.split_once(" + ").expect("a sum");
-            if i == 0 {
-                values.push(a.parse().unwrap());
-            }
-            values.push(b.parse().unwrap());
-        }
-        let sum: i128 = values.iter().sum();
-        assert_eq!(total, sum.to_string(), "{request}: {calls:?}");
-        assert_eq!(count, values.len().to_string(), "{request}: {calls:?}");
-        let word = ["two 两", "three 三", "four 四"][values.len() - 2];
+        let count = a_mean(c).len();
+        let word = ["two 两", "three 三", "four 四"][count - 2];
         // Chinese may be typed with spaces around digits ("这 2 个月").
-        let unspaced = request.replace(' ', "");
+        let (request, unspaced) = (c.demo.request(), c.demo.request().replace(' ', ""));
         assert!(
-            (word.split(' ').chain([count]))
+            (word.split(' ').chain([count.to_string().as_str()]))
                 .any(|n| request.contains(&format!("the {n} "))
                     || unspaced.contains(&format!("这{n}"))),
             "{request}: the count is not written"
-        );
-        let mean = sum / values.len() as i128;
-        assert_eq!(mean * values.len() as i128, sum, "{request}");
-        assert_eq!(
-            c.demo.expect.answer.as_deref(),
-            Some(mean.to_string().as_str())
         );
     }
     for lang in [Lang::En, Lang::Zh] {
@@ -730,8 +707,119 @@ async fn an_average_sums_the_parts_and_divides_and_its_scores_stay_held_out() {
             "no taught average in {lang:?}"
         );
     }
+    scores_stay_held_out(&demos);
+    let without = compose(&registry(), &plan(300), 53).await.unwrap();
+    for c in of_family(&without, "compose.story.average") {
+        assert_eq!(c.demo.split, Split::HeldOut, "{}", c.demo.request());
+        assert!(
+            c.marks.iter().any(|m| m == "schema:average"),
+            "{:?}",
+            c.marks
+        );
+    }
+}
+
+/// Averages told in other frames (`average_frames`): a list of numbers with its count,
+/// measures of things, what several people have. Each sums every number it tells and
+/// divides by the count it writes, in both languages; the scores stay held out.
+#[tokio::test]
+async fn averages_in_other_frames_divide_by_the_count_they_write() {
+    let with = Plan {
+        averages: 1.0,
+        average_frames: 1.0,
+        held_out_share: 0.3,
+        ..plan(300)
+    };
+    let demos = compose(&registry(), &with, 59).await.unwrap();
+    let averages = of_family(&demos, "compose.story.average");
+    let taught: Vec<_> = (averages.iter())
+        .filter(|c| c.demo.split == Split::Train)
+        .collect();
+    // One telling each: a list, measures (by their units), people.
+    for (lang, tellings) in [
+        (
+            Lang::En,
+            [
+                &["numbers"][..],
+                &[" kg", " cm", " m ", " m.", " minutes"],
+                &["friends", "of them"],
+            ],
+        ),
+        (
+            Lang::Zh,
+            [&["个数"][..], &["千克", "厘米", "米"], &["每人"]],
+        ),
+    ] {
+        for words in tellings {
+            assert!(
+                words.iter().any(|w| told(&averages, lang, w)),
+                "no {lang:?} average says {words:?}"
+            );
+        }
+    }
+    for c in &taught {
+        // The count is written beside the values, as digits or a word: it is named once
+        // more than the values that equal it.
+        let values = a_mean(c);
+        let count = values.len();
+        let request = c.demo.request().to_lowercase();
+        let digits = numbers_in(&request)
+            .iter()
+            .filter(|n| **n == count.to_string())
+            .count();
+        let words = [["two", "两"], ["three", "三"], ["four", "四"]][count - 2];
+        let worded: usize = (words.iter())
+            .map(|w| match c.demo.lang {
+                Lang::En => request
+                    .split(|ch: char| !ch.is_alphabetic())
+                    .filter(|t| t == w)
+                    .count(),
+                Lang::Zh => request.matches(w).count(),
+            })
+            .sum();
+        let equal = values.iter().filter(|v| **v == count as i128).count();
+        assert!(
+            digits + worded > equal,
+            "{request}: the count is not written"
+        );
+    }
+    scores_stay_held_out(&demos);
+}
+
+/// Checks that a taught average sums every number it tells, divides the sum by their
+/// count and answers the mean; returns the numbers.
+fn a_mean(c: &miracle_requests::Composed) -> Vec<i128> {
+    let request = c.demo.request();
+    let calls = calls(c);
+    let (last, sums) = calls.split_last().expect("a call");
+    let (total, count) = last
+        .split_once(" / ")
+        .expect("the sum divided by the count");
+    let mut values: Vec<i128> = Vec::new();
+    for (i, call) in sums.iter().enumerate() {
+        let (a, b) = call.split_once(" + ").expect("a sum");
+        if i == 0 {
+            values.push(a.parse().unwrap());
+        }
+        values.push(b.parse().unwrap());
+    }
+    let sum: i128 = values.iter().sum();
+    assert_eq!(total, sum.to_string(), "{request}: {calls:?}");
+    assert_eq!(count, values.len().to_string(), "{request}: {calls:?}");
+    let mean = sum / values.len() as i128;
+    assert_eq!(mean * values.len() as i128, sum, "{request}");
+    assert_eq!(
+        c.demo.expect.answer.as_deref(),
+        Some(mean.to_string().as_str())
+    );
+    values
+}
+
+/// No training request tells an average as test scores or holds any held-out form; a
+/// held-out one that does is marked for its frame, not its schema.
+fn scores_stay_held_out(demos: &[miracle_requests::Composed]) {
     let forms = held_forms();
-    for c in &demos {
+    for c in demos {
         let scores = (lexicon::held_average(c.demo.lang).iter())
             .any(|f| contains_form(c.demo.request(), f, c.demo.lang));
         if c.demo.split == Split::Train {
@@ -751,15 +839,6 @@ async fn an_average_sums_the_parts_and_divides_and_its_scores_stay_held_out() {
                 c.marks
             );
         }
-    }
-    let without = compose(&registry(), &plan(300), 53).await.unwrap();
-    for c in of_family(&without, "compose.story.average") {
-        assert_eq!(c.demo.split, Split::HeldOut, "{}", c.demo.request());
-        assert!(
-            c.marks.iter().any(|m| m == "schema:average"),
-            "{:?}",
-            c.marks
-        );
     }
 }
 

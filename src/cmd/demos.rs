@@ -79,6 +79,10 @@ pub struct DemosArgs {
     /// stamps did Tom sell per day on average over the 3 days?").
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     averages: f32,
+    /// The share of those averages told as a list of numbers, as measures ("Three parcels
+    /// weigh 12 kg, 15 kg and 18 kg.") or as what several people have.
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    average_frames: f32,
 }
 
 impl DemosArgs {
@@ -109,6 +113,7 @@ impl DemosArgs {
                 complements: self.complements,
                 series: self.series,
                 averages: self.averages,
+                average_frames: self.average_frames,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -326,6 +326,10 @@ struct ComposeStage {
     /// The share of word problems told as an average over a tally's parts (0 by default).
     #[serde(default)]
     averages: f32,
+    /// The share of those averages told as lists, measures or what people have (0 by
+    /// default).
+    #[serde(default)]
+    average_frames: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -355,6 +359,7 @@ impl DemosStage {
                 complements: c.complements,
                 series: c.series,
                 averages: c.averages,
+                average_frames: c.average_frames,
             }),
         }
     }

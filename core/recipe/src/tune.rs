@@ -155,16 +155,7 @@ impl Tuning {
             seed: self.seed,
             compose: Some(miracle_requests::Plan {
                 requests: share(4000.0),
-                held_out_share: 0.0,
-                fresh_turns: 0.0,
-                joins: 0.0,
-                combine: 0.0,
-                groups: 0.0,
-                institutions: 0.0,
-                spacing: 0.0,
-                complements: 0.0,
-                series: 0.0,
-                averages: 0.0,
+                ..Default::default()
             }),
         };
         let dir = self.work.join("own");

@@ -416,6 +416,92 @@ pub const ZH_AVERAGE_PERIODS: &[(&[&str], &str)] = &[
     (&["五月", "六月", "七月", "八月"], "个月"),
 ];
 
+/// Things measured one by one, whose mean an average asks for ([`crate::Plan::average_frames`]):
+/// "Three parcels weigh 12 kg, 15 kg and 18 kg. What is their average weight?".
+#[derive(Debug, Clone, Copy)]
+pub struct Measure {
+    pub many: &'static str,
+    pub one: &'static str,
+    /// The measures told, around `{}`: "weigh {}", "are {} tall".
+    pub told: &'static str,
+    pub unit: &'static str,
+    /// What the mean is of: "weight".
+    pub quantity: &'static str,
+    /// The question per thing, after "On average, ": "how much does a parcel weigh".
+    pub each: &'static str,
+}
+
+const fn measure(
+    many: &'static str,
+    one: &'static str,
+    told: &'static str,
+    unit: &'static str,
+    quantity: &'static str,
+    each: &'static str,
+) -> Measure {
+    Measure {
+        many,
+        one,
+        told,
+        unit,
+        quantity,
+        each,
+    }
+}
+
+pub const EN_MEASURES: &[Measure] = &[
+    measure(
+        "parcels",
+        "parcel",
+        "weigh {}",
+        "kg",
+        "weight",
+        "how much does a parcel weigh",
+    ),
+    measure(
+        "pumpkins",
+        "pumpkin",
+        "weigh {}",
+        "kg",
+        "weight",
+        "how much does a pumpkin weigh",
+    ),
+    measure(
+        "sunflowers",
+        "sunflower",
+        "are {} tall",
+        "cm",
+        "height",
+        "how tall is a sunflower",
+    ),
+    measure(
+        "ropes",
+        "rope",
+        "are {} long",
+        "m",
+        "length",
+        "how long is a rope",
+    ),
+    measure(
+        "journeys",
+        "journey",
+        "take {}",
+        "minutes",
+        "time",
+        "how long does a journey take",
+    ),
+];
+
+/// The same in Chinese: (thing, its measure word, the verb, unit, what the mean is of):
+/// "3个箱子分别重12千克、15千克和18千克".
+pub const ZH_MEASURES: &[(&str, &str, &str, &str, &str)] = &[
+    ("箱子", "个", "重", "千克", "重量"),
+    ("西瓜", "个", "重", "千克", "重量"),
+    ("向日葵", "棵", "高", "厘米", "高度"),
+    ("绳子", "根", "长", "米", "长度"),
+    ("木板", "块", "长", "厘米", "长度"),
+];
+
 /// The held-out telling of an average, test scores ("Ingrid scored 81, 67 and 92 on three
 /// tests. What is the average score?", "小明三次考试的成绩分别是…平均分是多少？"), known by
 /// these forms: no training request holds one, whatever the plan.

@@ -41,8 +41,9 @@ use program::Task;
 use social::Act;
 use story::{AverageTold, Story};
 
-/// How many requests to compose, and what share of them is held out.
-#[derive(Debug, Clone, PartialEq)]
+/// How many requests to compose, and what share of them is held out. The default composes
+/// nothing and draws every option at 0.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
     pub requests: usize,
     /// The share of requests drawn as held-out ones (the rest are training requests).
@@ -86,6 +87,12 @@ pub struct Plan {
     /// test scores, stay held out by their words. 0 leaves every draw as it was before the
     /// option existed.
     pub averages: f32,
+    /// The share of those averages told in other frames than a tally: a list of numbers
+    /// with its count ("What is the average of the 3 numbers 12, 18 and 30?"), measures
+    /// ("Three parcels weigh 12 kg, 15 kg and 18 kg. What is their average weight?") or what
+    /// each of several people has ([`story::AverageTold`]). The scores stay held out. 0
+    /// leaves every draw as it was before the option existed.
+    pub average_frames: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -100,6 +107,7 @@ pub struct Shares {
     pub complements: f32,
     pub series: f32,
     pub averages: f32,
+    pub average_frames: f32,
 }
 
 impl Plan {
@@ -113,6 +121,7 @@ impl Plan {
             complements: self.complements,
             series: self.series,
             averages: self.averages,
+            average_frames: self.average_frames,
         }
     }
 
@@ -129,6 +138,7 @@ impl Plan {
             ("complements", self.complements),
             ("series", self.series),
             ("averages", self.averages),
+            ("average-frames", self.average_frames),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

@@ -9,9 +9,10 @@ use crate::calc::{Calculation, Op, Operand};
 use crate::choose::{Chooser, Pool};
 use crate::lexicon::{
     Body, EN_AVERAGE_PERIODS, EN_BODIES, EN_BODY_GAIN, EN_BODY_LOSE, EN_CONTAINERS, EN_GAIN,
-    EN_LOSE, EN_PARTS, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun, Person, Verb,
-    ZH_AVERAGE_PERIODS, ZH_BODIES, ZH_BODY_GAIN, ZH_BODY_LOSE, ZH_CONTAINERS, ZH_GAIN, ZH_LOSE,
-    ZH_PARTS, ZH_PEOPLE, ZH_PERIODS, ZH_PLACES, ZH_SMALL, ZH_TALLY, ZH_THINGS, ZhNoun,
+    EN_LOSE, EN_MEASURES, EN_PARTS, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun,
+    Person, Verb, ZH_AVERAGE_PERIODS, ZH_BODIES, ZH_BODY_GAIN, ZH_BODY_LOSE, ZH_CONTAINERS,
+    ZH_GAIN, ZH_LOSE, ZH_MEASURES, ZH_PARTS, ZH_PEOPLE, ZH_PERIODS, ZH_PLACES, ZH_SMALL, ZH_TALLY,
+    ZH_THINGS, ZhNoun,
 };
 
 /// What happens to a stock of things.
@@ -49,9 +50,29 @@ pub enum AverageTold {
     /// and 11 on Wednesday. How many stamps did Tom sell per day on average over the 3
     /// days?" (taught at [`crate::Plan::averages`]).
     Tally,
+    /// As a list of numbers and their count: "What is the average of the 3 numbers 12, 18
+    /// and 30?" (taught at [`crate::Plan::average_frames`], as are the two below).
+    Listed,
+    /// As measures of things: "Three parcels weigh 12 kg, 15 kg and 18 kg. What is their
+    /// average weight?".
+    Measures,
+    /// As what each of several people has: "Ann has 12 stickers, Ben has 18 and Cal has 30.
+    /// On average, how many stickers does each of the 3 of them have?".
+    People,
     /// As test scores: "Ingrid scored 81, 67 and 92 on three tests. What is the average
     /// score?". Held out in every plan ([`crate::lexicon::EN_AVERAGE_HELD`]).
     Scores,
+}
+
+/// `count` numbers of up to `max_digits` digits whose sum divides by `count`: the last one
+/// makes it up.
+fn divisible(ch: &mut Chooser, count: i128, max_digits: u32) -> Vec<i128> {
+    let mut values: Vec<i128> = (0..count).map(|_| ch.number(max_digits) as i128).collect();
+    let rest = values.iter().sum::<i128>() % count;
+    if rest != 0 {
+        values[count as usize - 1] += count - rest;
+    }
+    values
 }
 
 /// The indices of a two-part tally's larger part and its smaller one (they differ).
@@ -167,17 +188,24 @@ impl Story {
             return Story::Complement { whole, part };
         }
         if ch.option(shares.averages) {
-            let count = ch.int(2, 4) as i128;
-            let mut values: Vec<i128> = (0..count).map(|_| ch.number(3) as i128).collect();
-            // The sum must divide by the count: the last value makes it up.
-            let rest = values.iter().sum::<i128>() % count;
-            if rest != 0 {
-                values[count as usize - 1] += count - rest;
-            }
-            return Story::Average {
-                values,
-                told: AverageTold::Tally,
+            let told = if ch.option(shares.average_frames) {
+                *ch.pick(&[
+                    AverageTold::Listed,
+                    AverageTold::Measures,
+                    AverageTold::People,
+                ])
+            } else {
+                AverageTold::Tally
             };
+            let count = ch.int(2, 4) as i128;
+            // Measures and what people have are told in two digits at most.
+            let digits = if matches!(told, AverageTold::Listed | AverageTold::Tally) {
+                3
+            } else {
+                2
+            };
+            let values = divisible(ch, count, digits);
+            return Story::Average { values, told };
         }
         match ch.int(0, 9) {
             0..=4 => Self::change(ch),
@@ -364,6 +392,11 @@ impl Story {
             Lang::En => En::new(ch, self).tell(ch, self),
             Lang::Zh => Zh::new(ch, self).tell(ch, self),
         };
+        if sentences.is_empty() {
+            // A question that tells its own numbers ("What is the average of the 3 numbers
+            // 12, 18 and 30?") has no story to put it before or to hide a sentence in.
+            return question;
+        }
         if ch.chance(0.2) {
             let at = ch.int(1, sentences.len() as i64) as usize;
             sentences.insert(at, distractor(ch, lang));
@@ -485,6 +518,50 @@ fn en_number(ch: &mut Chooser, n: i128) -> String {
         return format!("{head},{tail}");
     }
     n.to_string()
+}
+
+/// A count as a person writes it before a noun: a word half the time ("the three numbers").
+fn en_count(ch: &mut Chooser, n: usize) -> String {
+    if ch.chance(0.5) {
+        EN_SMALL[n - 2].to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn en_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// "a和b", "a、b和c".
+fn zh_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{}和{last}", rest.join("、")),
+    }
+}
+
+/// `first` and `count - 1` more people drawn by `draw`, each named once.
+fn others(
+    ch: &mut Chooser,
+    first: String,
+    count: usize,
+    draw: impl Fn(&mut Chooser) -> String,
+) -> Vec<String> {
+    let mut names = vec![first];
+    while names.len() < count {
+        let name = draw(ch);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
 }
 
 fn zh_number(ch: &mut Chooser, n: i128) -> String {
@@ -749,6 +826,18 @@ impl En {
             } => self.average(ch, values),
             Story::Average {
                 values,
+                told: AverageTold::Listed,
+            } => self.listed_mean(ch, values),
+            Story::Average {
+                values,
+                told: AverageTold::Measures,
+            } => self.measured_mean(ch, values),
+            Story::Average {
+                values,
+                told: AverageTold::People,
+            } => self.people_mean(ch, values),
+            Story::Average {
+                values,
                 told: AverageTold::Scores,
             } => {
                 let count = EN_SMALL[values.len() - 2];
@@ -888,6 +977,97 @@ impl En {
             }
         };
         (sentences, question)
+    }
+
+    /// The mean of numbers listed with their count: "What is the average of the 3 numbers
+    /// 12, 18 and 30?", "Here are four numbers: …. What is their mean?".
+    fn listed_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+        let told: Vec<String> = values.iter().map(|&v| en_number(ch, v)).collect();
+        let (list, n) = (en_and(&told), en_count(ch, values.len()));
+        let (opener, name) = (self.opener(), self.name());
+        match ch.int(0, 4) {
+            0 => (
+                vec![],
+                format!("What is the average of the {n} numbers {list}?"),
+            ),
+            1 => (
+                vec![],
+                format!("Find the mean of these {n} numbers: {}.", told.join(", ")),
+            ),
+            2 => (
+                vec![format!("Here are {n} numbers: {list}.")],
+                "What is their mean?".to_string(),
+            ),
+            3 => (
+                vec![format!("{opener} wrote down {n} numbers: {list}.")],
+                format!("What is the average of {name}'s numbers?"),
+            ),
+            _ => (
+                vec![format!("The {n} numbers are {list}.")],
+                "On average, how big is each number?".to_string(),
+            ),
+        }
+    }
+
+    /// The mean of things measured one by one: "Three parcels weigh 12 kg, 15 kg and 18 kg.
+    /// What is their average weight?".
+    fn measured_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+        let m = *ch.pick(EN_MEASURES);
+        let told: Vec<String> = (values.iter())
+            .map(|&v| format!("{} {}", en_number(ch, v), m.unit))
+            .collect();
+        let n = en_count(ch, values.len());
+        let sentence = match ch.int(0, 1) {
+            0 => format!(
+                "{} {} {}.",
+                capitalise(&n),
+                m.many,
+                m.told.replace("{}", &en_and(&told))
+            ),
+            _ => format!(
+                "{} measured {n} {}: they {}.",
+                self.opener(),
+                m.many,
+                m.told.replace("{}", &en_and(&told))
+            ),
+        };
+        let question = match ch.int(0, 2) {
+            0 => format!("What is their average {}?", m.quantity),
+            1 => format!("What is the average {} of the {n} {}?", m.quantity, m.many),
+            _ => format!("On average, {}?", m.each),
+        };
+        (vec![sentence], question)
+    }
+
+    /// The mean of what several people have: "Ann has 12 stickers, Ben has 18 and Cal has
+    /// 30. On average, how many stickers does each of the 3 of them have?".
+    fn people_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+        let things = self.what.many;
+        let names = others(ch, self.name(), values.len(), |ch| {
+            ch.from(&EN_PEOPLE).name.to_string()
+        });
+        let (has, does) = (self.has(), self.does());
+        let clauses: Vec<String> = (names.iter().zip(values).enumerate())
+            .map(|(i, (who, &v))| {
+                let v = en_number(ch, v);
+                match i {
+                    0 => format!("{who} {has} {v} {things}"),
+                    _ => format!("{who} {has} {v}"),
+                }
+            })
+            .collect();
+        let n = en_count(ch, values.len());
+        let question = match ch.int(0, 2) {
+            0 => format!("On average, how many {things} {does} each of the {n} of them have?"),
+            1 => {
+                let have = if self.past { "had" } else { "have" };
+                format!("What is the average number of {things} the {n} friends {have}?")
+            }
+            _ => format!(
+                "If the {n} friends shared them equally, how many {things} would each have?"
+            ),
+        };
+        (vec![format!("{}.", en_and(&clauses))], question)
     }
 
     /// A tally's parts told over `periods`, in one sentence or one a part: "Tom sold 8
@@ -1206,6 +1386,18 @@ impl Zh {
             } => self.average(ch, values),
             Story::Average {
                 values,
+                told: AverageTold::Listed,
+            } => self.listed_mean(ch, values),
+            Story::Average {
+                values,
+                told: AverageTold::Measures,
+            } => self.measured_mean(ch, values),
+            Story::Average {
+                values,
+                told: AverageTold::People,
+            } => self.people_mean(ch, values),
+            Story::Average {
+                values,
                 told: AverageTold::Scores,
             } => {
                 let count = ZH_SMALL[values.len() - 2];
@@ -1318,6 +1510,66 @@ impl Zh {
             _ => format!("平均下来，{who}这{count}{unit}每{unit}{verb}了多少{m}{noun}？"),
         };
         (vec![told], question)
+    }
+
+    /// The mean of numbers listed with their count: "12、18和30这3个数的平均数是多少？".
+    fn listed_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+        let told: Vec<String> = values.iter().map(|&v| zh_number(ch, v)).collect();
+        let (list, n) = (zh_and(&told), zh_number(ch, values.len() as i128));
+        match ch.int(0, 3) {
+            0 => (vec![], format!("{list}这{n}个数的平均数是多少？")),
+            1 => (vec![], format!("求{}这{n}个数的平均数。", told.join("、"))),
+            2 => (
+                vec![format!("{}写下了{n}个数：{}。", self.who, told.join("、"))],
+                "这些数的平均数是多少？".to_string(),
+            ),
+            _ => (
+                vec![format!("有{n}个数，分别是{list}。")],
+                "它们平均是多少？".to_string(),
+            ),
+        }
+    }
+
+    /// The mean of things measured one by one: "3个箱子分别重12千克、15千克和18千克，平均每个箱子
+    /// 重多少千克？".
+    fn measured_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+        let (noun, m, verb, unit, quantity) = *ch.pick(ZH_MEASURES);
+        let told: Vec<String> = (values.iter())
+            .map(|&v| format!("{}{unit}", zh_number(ch, v)))
+            .collect();
+        let n = zh_number(ch, values.len() as i128);
+        let sentence = format!("{n}{m}{noun}分别{verb}{}。", zh_and(&told));
+        let question = match ch.int(0, 2) {
+            0 => format!("平均每{m}{noun}{verb}多少{unit}？"),
+            1 => format!("这{n}{m}{noun}的平均{quantity}是多少{unit}？"),
+            _ => format!("它们平均{verb}多少{unit}？"),
+        };
+        (vec![sentence], question)
+    }
+
+    /// The mean of what several people have: "小明有12张贴纸，小红有18张，小刚有30张。他们3人平均
+    /// 每人有多少张贴纸？".
+    fn people_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+        let (m, noun) = (self.what.measure, self.what.noun);
+        let names = others(ch, self.who.to_string(), values.len(), |ch| {
+            ch.from(&ZH_PEOPLE).to_string()
+        });
+        let clauses: Vec<String> = (names.iter().zip(values).enumerate())
+            .map(|(i, (who, &v))| {
+                let v = zh_number(ch, v);
+                match i {
+                    0 => format!("{who}有{v}{m}{noun}"),
+                    _ => format!("{who}有{v}{m}"),
+                }
+            })
+            .collect();
+        let n = zh_number(ch, values.len() as i128);
+        let question = match ch.int(0, 2) {
+            0 => format!("他们{n}人平均每人有多少{m}{noun}？"),
+            1 => format!("这{n}个人平均每人有多少{m}？"),
+            _ => format!("如果{n}个人平分这些{noun}，每人能分到多少{m}？"),
+        };
+        (vec![format!("{}。", clauses.join("，"))], question)
     }
 
     /// A tally's parts told over `periods` in one sentence: "李华星期一卖出了8个苹果，星期二
