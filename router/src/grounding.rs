@@ -241,11 +241,25 @@ pub fn numbers_in(text: &str) -> Vec<String> {
 ///   days, a year 12 months, 52 weeks or 365 days, a dollar 100 cents; "小时", "分钟", "天",
 ///   "星期", "周", "年" alike.
 ///
+/// - how many values a mean is taken over: a request that asks for an average ("average",
+///   "mean", "平均") admits every count from 2 to the numbers it writes, since "the average
+///   of 12, 20 and 28" divides by a 3 it never writes.
+///
 /// GSM8K's worked solutions use such numbers in most multi-step problems ("half as many":
 /// `48/2`; "$12 an hour … 50 minutes": `12/60`).
 pub fn implied_numbers(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     let lower = text.to_lowercase();
+    if asks_a_mean(&lower) {
+        // Values may be digits or words ("八个", "five"); counting every word that reads as
+        // a number can only admit a count too many, never one too few.
+        let in_words = (lower.split(|c: char| !c.is_ascii_alphabetic()))
+            .filter(|w| english_number(w).is_some())
+            .count()
+            + chinese_numbers(text).len();
+        let written = (numbers_in(text).len() + in_words).min(MAX_MEAN_COUNT);
+        found.extend((2..=written).map(|n| n.to_string()));
+    }
     for word in lower.split(|c: char| !c.is_ascii_alphabetic() && c != '-') {
         let parts: Vec<&str> = word.split('-').filter(|p| !p.is_empty()).collect();
         if let [tens, unit] = parts[..]
@@ -275,6 +289,17 @@ pub fn implied_numbers(text: &str) -> Vec<String> {
     found.sort();
     found.dedup();
     found
+}
+
+/// The most values a mean's unwritten count is admitted for: a request that lists more
+/// tends to write how many.
+const MAX_MEAN_COUNT: usize = 12;
+
+/// Whether a request (lower-cased) asks for a mean: "average", "mean", "平均".
+fn asks_a_mean(lower: &str) -> bool {
+    lower.contains("平均")
+        || (lower.split(|c: char| !c.is_ascii_alphabetic()))
+            .any(|w| matches!(w, "average" | "averages" | "averaged" | "mean"))
 }
 
 fn english_number(word: &str) -> Option<u64> {
@@ -643,6 +668,10 @@ mod tests {
         assert_eq!(implied("What is 13 squared?"), ["2"]);
         assert_eq!(implied("8 cubed"), ["3"]);
         assert_eq!(implied("13的平方，9的立方"), ["2", "3"]);
+        assert_eq!(implied("What's the average of 12, 20 and 28?"), ["2", "3"]);
+        assert_eq!(implied("求3、7、11的平均值。"), ["2", "3"]);
+        assert_eq!(implied("The mean of 4 and 9?"), ["2"]);
+        assert!(implied("By all means, explain the meaning of 12, 20 and 28.").is_empty());
         assert!(implied("What is 357 times 995?").is_empty());
         assert!(implied("Find papers about graphene batteries.").is_empty());
         let mut grounding = Grounding::default();

@@ -979,68 +979,84 @@ impl En {
         (sentences, question)
     }
 
-    /// The mean of numbers listed with their count: "What is the average of the 3 numbers
-    /// 12, 18 and 30?", "Here are four numbers: …. What is their mean?".
+    /// The mean of listed numbers, their count written half of the time (a mean admits
+    /// its count unwritten, [`miracle_router::grounding::implied_numbers`]): "What is the
+    /// average of the 3 numbers 12, 18 and 30?", "Find the mean of 12, 18, 30.".
     fn listed_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
         let told: Vec<String> = values.iter().map(|&v| en_number(ch, v)).collect();
-        let (list, n) = (en_and(&told), en_count(ch, values.len()));
+        let (list, commas) = (en_and(&told), told.join(", "));
+        let n = en_count(ch, values.len());
+        let counted = ch.chance(0.5);
+        let some = if counted {
+            format!("{n} numbers")
+        } else {
+            "some numbers".into()
+        };
         let (opener, name) = (self.opener(), self.name());
         match ch.int(0, 4) {
-            0 => (
+            0 if counted => (
                 vec![],
                 format!("What is the average of the {n} numbers {list}?"),
             ),
-            1 => (
+            0 => (vec![], format!("What is the average of {list}?")),
+            1 if counted => (
                 vec![],
-                format!("Find the mean of these {n} numbers: {}.", told.join(", ")),
+                format!("Find the mean of these {n} numbers: {commas}."),
             ),
+            1 => (vec![], format!("Find the mean of {commas}.")),
             2 => (
-                vec![format!("Here are {n} numbers: {list}.")],
+                vec![format!("Here are {some}: {list}.")],
                 "What is their mean?".to_string(),
             ),
             3 => (
-                vec![format!("{opener} wrote down {n} numbers: {list}.")],
+                vec![format!("{opener} wrote down {some}: {list}.")],
                 format!("What is the average of {name}'s numbers?"),
             ),
             _ => (
-                vec![format!("The {n} numbers are {list}.")],
+                vec![format!(
+                    "The {} are {list}.",
+                    if counted { &some } else { "numbers" }
+                )],
                 "On average, how big is each number?".to_string(),
             ),
         }
     }
 
-    /// The mean of things measured one by one: "Three parcels weigh 12 kg, 15 kg and 18 kg.
-    /// What is their average weight?".
+    /// The mean of things measured one by one, counted half of the time: "Three parcels
+    /// weigh 12 kg, 15 kg and 18 kg. What is their average weight?".
     fn measured_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
         let m = *ch.pick(EN_MEASURES);
         let told: Vec<String> = (values.iter())
-            .map(|&v| format!("{} {}", en_number(ch, v), m.unit))
+            // Digits before a unit: "12 kg", not "twelve kg".
+            .map(|&v| format!("{v} {}", m.unit))
             .collect();
+        let measures = m.told.replace("{}", &en_and(&told));
         let n = en_count(ch, values.len());
+        // "the 3 parcels" or "the parcels".
+        let the = if ch.chance(0.5) {
+            format!("the {n}")
+        } else {
+            "the".into()
+        };
         let sentence = match ch.int(0, 1) {
-            0 => format!(
-                "{} {} {}.",
-                capitalise(&n),
-                m.many,
-                m.told.replace("{}", &en_and(&told))
-            ),
+            0 => format!("{} {} {measures}.", capitalise(&the), m.many),
             _ => format!(
-                "{} measured {n} {}: they {}.",
+                "{} measured {the} {}: they {measures}.",
                 self.opener(),
-                m.many,
-                m.told.replace("{}", &en_and(&told))
+                m.many
             ),
         };
         let question = match ch.int(0, 2) {
             0 => format!("What is their average {}?", m.quantity),
-            1 => format!("What is the average {} of the {n} {}?", m.quantity, m.many),
+            1 => format!("What is the average {} of {the} {}?", m.quantity, m.many),
             _ => format!("On average, {}?", m.each),
         };
         (vec![sentence], question)
     }
 
-    /// The mean of what several people have: "Ann has 12 stickers, Ben has 18 and Cal has
-    /// 30. On average, how many stickers does each of the 3 of them have?".
+    /// The mean of what several people have, counted half of the time: "Ann has 12
+    /// stickers, Ben has 18 and Cal has 30. On average, how many stickers does each of the 3
+    /// of them have?".
     fn people_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
         let things = self.what.many;
         let names = others(ch, self.name(), values.len(), |ch| {
@@ -1057,12 +1073,19 @@ impl En {
             })
             .collect();
         let n = en_count(ch, values.len());
+        let the = if ch.chance(0.5) {
+            format!("the {n}")
+        } else {
+            "the".into()
+        };
         let question = match ch.int(0, 2) {
-            0 => format!("On average, how many {things} {does} each of the {n} of them have?"),
+            0 if the == "the" => format!("On average, how many {things} {does} each of them have?"),
+            0 => format!("On average, how many {things} {does} each of {the} of them have?"),
             1 => {
                 let have = if self.past { "had" } else { "have" };
-                format!("What is the average number of {things} the {n} friends {have}?")
+                format!("What is the average number of {things} {the} friends {have}?")
             }
+            // Sharing is no mean to grounding: its count is always written.
             _ => format!(
                 "If the {n} friends shared them equally, how many {things} would each have?"
             ),
@@ -1512,43 +1535,58 @@ impl Zh {
         (vec![told], question)
     }
 
-    /// The mean of numbers listed with their count: "12、18和30这3个数的平均数是多少？".
+    /// The mean of listed numbers, their count written half of the time:
+    /// "12、18和30这3个数的平均数是多少？", "求3、7、11的平均数。".
     fn listed_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
         let told: Vec<String> = values.iter().map(|&v| zh_number(ch, v)).collect();
-        let (list, n) = (zh_and(&told), zh_number(ch, values.len() as i128));
+        let (list, commas) = (zh_and(&told), told.join("、"));
+        let n = zh_number(ch, values.len() as i128);
+        // "这3个数" or nothing; "3个数" or "几个数".
+        let (these, some) = if ch.chance(0.5) {
+            (format!("这{n}个数"), format!("{n}个数"))
+        } else {
+            (String::new(), "几个数".to_string())
+        };
         match ch.int(0, 3) {
-            0 => (vec![], format!("{list}这{n}个数的平均数是多少？")),
-            1 => (vec![], format!("求{}这{n}个数的平均数。", told.join("、"))),
+            0 => (vec![], format!("{list}{these}的平均数是多少？")),
+            1 => (vec![], format!("求{commas}{these}的平均数。")),
             2 => (
-                vec![format!("{}写下了{n}个数：{}。", self.who, told.join("、"))],
+                vec![format!("{}写下了{some}：{commas}。", self.who)],
                 "这些数的平均数是多少？".to_string(),
             ),
             _ => (
-                vec![format!("有{n}个数，分别是{list}。")],
+                vec![format!("有{some}，分别是{list}。")],
                 "它们平均是多少？".to_string(),
             ),
         }
     }
 
-    /// The mean of things measured one by one: "3个箱子分别重12千克、15千克和18千克，平均每个箱子
-    /// 重多少千克？".
+    /// The mean of things measured one by one, counted half of the time: "3个箱子分别重12千克、
+    /// 15千克和18千克，平均每个箱子重多少千克？".
     fn measured_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
         let (noun, m, verb, unit, quantity) = *ch.pick(ZH_MEASURES);
         let told: Vec<String> = (values.iter())
-            .map(|&v| format!("{}{unit}", zh_number(ch, v)))
+            // Digits: "八千克" would read as 8,000 and 克.
+            .map(|&v| format!("{v}{unit}"))
             .collect();
         let n = zh_number(ch, values.len() as i128);
-        let sentence = format!("{n}{m}{noun}分别{verb}{}。", zh_and(&told));
+        // "3个箱子 … 这3个箱子" or "几个箱子 … 这些箱子".
+        let (some, these) = if ch.chance(0.5) {
+            (format!("{n}{m}"), format!("这{n}{m}"))
+        } else {
+            (format!("几{m}"), "这些".to_string())
+        };
+        let sentence = format!("{some}{noun}分别{verb}{}。", zh_and(&told));
         let question = match ch.int(0, 2) {
             0 => format!("平均每{m}{noun}{verb}多少{unit}？"),
-            1 => format!("这{n}{m}{noun}的平均{quantity}是多少{unit}？"),
+            1 => format!("{these}{noun}的平均{quantity}是多少{unit}？"),
             _ => format!("它们平均{verb}多少{unit}？"),
         };
         (vec![sentence], question)
     }
 
-    /// The mean of what several people have: "小明有12张贴纸，小红有18张，小刚有30张。他们3人平均
-    /// 每人有多少张贴纸？".
+    /// The mean of what several people have, counted half of the time: "小明有12张贴纸，小红有
+    /// 18张，小刚有30张。他们3人平均每人有多少张贴纸？".
     fn people_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
         let (m, noun) = (self.what.measure, self.what.noun);
         let names = others(ch, self.who.to_string(), values.len(), |ch| {
@@ -1564,9 +1602,13 @@ impl Zh {
             })
             .collect();
         let n = zh_number(ch, values.len() as i128);
+        let counted = ch.chance(0.5);
         let question = match ch.int(0, 2) {
-            0 => format!("他们{n}人平均每人有多少{m}{noun}？"),
-            1 => format!("这{n}个人平均每人有多少{m}？"),
+            0 if counted => format!("他们{n}人平均每人有多少{m}{noun}？"),
+            0 => format!("他们平均每人有多少{m}{noun}？"),
+            1 if counted => format!("这{n}个人平均每人有多少{m}？"),
+            1 => format!("这几个人平均每人有多少{m}？"),
+            // Sharing is no mean to grounding: its count is always written.
             _ => format!("如果{n}个人平分这些{noun}，每人能分到多少{m}？"),
         };
         (vec![format!("{}。", clauses.join("，"))], question)

@@ -101,8 +101,10 @@ fn typo(ch: &mut Chooser, text: &str, protected: &[&str]) -> String {
         .filter(|(start, word)| {
             word.len() >= 5
                 && word.bytes().all(|b| b.is_ascii_lowercase())
-                // A misspelt number word would change the quantity.
+                // A misspelt number word would change the quantity, and a misspelt
+                // "average" would lose the count a mean admits unwritten.
                 && !crate::lexicon::EN_SMALL.contains(word)
+                && !word.starts_with("average")
                 && !protected.iter().any(|p| {
                     text.find(p)
                         .is_some_and(|at| *start >= at && *start < at + p.len())
