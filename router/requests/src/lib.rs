@@ -88,7 +88,7 @@ pub struct Plan {
     /// option existed.
     pub averages: f32,
     /// The share of those averages told in other frames than a tally: a list of numbers
-    /// with its count ("What is the average of the 3 numbers 12, 18 and 30?"), measures
+    /// ("What is the average of 12, 18 and 30?", the count written half of the time), measures
     /// ("Three parcels weigh 12 kg, 15 kg and 18 kg. What is their average weight?") or what
     /// each of several people has ([`story::AverageTold`]). The scores stay held out. 0
     /// leaves every draw as it was before the option existed.

@@ -50,8 +50,10 @@ pub enum AverageTold {
     /// and 11 on Wednesday. How many stamps did Tom sell per day on average over the 3
     /// days?" (taught at [`crate::Plan::averages`]).
     Tally,
-    /// As a list of numbers and their count: "What is the average of the 3 numbers 12, 18
-    /// and 30?" (taught at [`crate::Plan::average_frames`], as are the two below).
+    /// As a list of numbers, its count written or not: "What is the average of the 3
+    /// numbers 12, 18 and 30?", "Find the mean of 12, 18, 30." (taught at
+    /// [`crate::Plan::average_frames`], as are the two below; a mean grounds its count
+    /// unwritten, [`miracle_router::grounding::implied_numbers`]).
     Listed,
     /// As measures of things: "Three parcels weigh 12 kg, 15 kg and 18 kg. What is their
     /// average weight?".
