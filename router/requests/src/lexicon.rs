@@ -421,7 +421,6 @@ pub const ZH_AVERAGE_PERIODS: &[(&[&str], &str)] = &[
 #[derive(Debug, Clone, Copy)]
 pub struct Measure {
     pub many: &'static str,
-    pub one: &'static str,
     /// The measures told, around `{}`: "weigh {}", "are {} tall".
     pub told: &'static str,
     pub unit: &'static str,
@@ -433,7 +432,6 @@ pub struct Measure {
 
 const fn measure(
     many: &'static str,
-    one: &'static str,
     told: &'static str,
     unit: &'static str,
     quantity: &'static str,
@@ -441,7 +439,6 @@ const fn measure(
 ) -> Measure {
     Measure {
         many,
-        one,
         told,
         unit,
         quantity,
@@ -452,7 +449,6 @@ const fn measure(
 pub const EN_MEASURES: &[Measure] = &[
     measure(
         "parcels",
-        "parcel",
         "weigh {}",
         "kg",
         "weight",
@@ -460,7 +456,6 @@ pub const EN_MEASURES: &[Measure] = &[
     ),
     measure(
         "pumpkins",
-        "pumpkin",
         "weigh {}",
         "kg",
         "weight",
@@ -468,23 +463,14 @@ pub const EN_MEASURES: &[Measure] = &[
     ),
     measure(
         "sunflowers",
-        "sunflower",
         "are {} tall",
         "cm",
         "height",
         "how tall is a sunflower",
     ),
-    measure(
-        "ropes",
-        "rope",
-        "are {} long",
-        "m",
-        "length",
-        "how long is a rope",
-    ),
+    measure("ropes", "are {} long", "m", "length", "how long is a rope"),
     measure(
         "journeys",
-        "journey",
         "take {}",
         "minutes",
         "time",

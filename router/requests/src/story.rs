@@ -822,38 +822,30 @@ impl En {
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Groups { each, count } => self.groups(ch, *each, *count),
             Story::Complement { whole, part } => self.complement(ch, *whole, *part),
-            Story::Average {
-                values,
-                told: AverageTold::Tally,
-            } => self.average(ch, values),
-            Story::Average {
-                values,
-                told: AverageTold::Listed,
-            } => self.listed_mean(ch, values),
-            Story::Average {
-                values,
-                told: AverageTold::Measures,
-            } => self.measured_mean(ch, values),
-            Story::Average {
-                values,
-                told: AverageTold::People,
-            } => self.people_mean(ch, values),
-            Story::Average {
-                values,
-                told: AverageTold::Scores,
-            } => {
-                let count = EN_SMALL[values.len() - 2];
-                let listed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
-                let (last, rest) = listed.split_last().expect("three values or more");
-                (
-                    vec![format!(
-                        "{name} scored {} and {last} on {count} tests.",
-                        rest.join(", ")
-                    )],
-                    "What is the average score?".to_string(),
-                )
-            }
+            Story::Average { values, told } => match told {
+                AverageTold::Tally => self.average(ch, values),
+                AverageTold::Listed => self.listed_mean(ch, values),
+                AverageTold::Measures => self.measured_mean(ch, values),
+                AverageTold::People => self.people_mean(ch, values),
+                AverageTold::Scores => self.scores(values),
+            },
         }
+    }
+
+    /// The held-out telling: "Ingrid scored 81, 67 and 92 on three tests. What is the
+    /// average score?".
+    fn scores(&self, values: &[i128]) -> (Vec<String>, String) {
+        let count = EN_SMALL[values.len() - 2];
+        let listed: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let (last, rest) = listed.split_last().expect("three values or more");
+        (
+            vec![format!(
+                "{} scored {} and {last} on {count} tests.",
+                self.name(),
+                rest.join(", ")
+            )],
+            "What is the average score?".to_string(),
+        )
     }
 
     /// Equal groups: "Each box holds 6 eggs. How many eggs are in 8 boxes?".
@@ -1405,37 +1397,28 @@ impl Zh {
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Groups { each, count } => self.groups(ch, *each, *count),
             Story::Complement { whole, part } => self.complement(ch, *whole, *part),
-            Story::Average {
-                values,
-                told: AverageTold::Tally,
-            } => self.average(ch, values),
-            Story::Average {
-                values,
-                told: AverageTold::Listed,
-            } => self.listed_mean(ch, values),
-            Story::Average {
-                values,
-                told: AverageTold::Measures,
-            } => self.measured_mean(ch, values),
-            Story::Average {
-                values,
-                told: AverageTold::People,
-            } => self.people_mean(ch, values),
-            Story::Average {
-                values,
-                told: AverageTold::Scores,
-            } => {
-                let count = ZH_SMALL[values.len() - 2];
-                let listed: Vec<String> = values.iter().map(|v| format!("{v}分")).collect();
-                (
-                    vec![format!(
-                        "{who}{count}次考试的成绩分别是{}。",
-                        listed.join("、")
-                    )],
-                    "平均分是多少？".to_string(),
-                )
-            }
+            Story::Average { values, told } => match told {
+                AverageTold::Tally => self.average(ch, values),
+                AverageTold::Listed => self.listed_mean(ch, values),
+                AverageTold::Measures => self.measured_mean(ch, values),
+                AverageTold::People => self.people_mean(ch, values),
+                AverageTold::Scores => self.scores(values),
+            },
         }
+    }
+
+    /// The held-out telling: "小明三次考试的成绩分别是81分、67分、92分。平均分是多少？".
+    fn scores(&self, values: &[i128]) -> (Vec<String>, String) {
+        let count = ZH_SMALL[values.len() - 2];
+        let listed: Vec<String> = values.iter().map(|v| format!("{v}分")).collect();
+        (
+            vec![format!(
+                "{}{count}次考试的成绩分别是{}。",
+                self.who,
+                listed.join("、")
+            )],
+            "平均分是多少？".to_string(),
+        )
     }
 
     /// Part and whole: "一筐有60个苹果，其中红苹果有25个，青苹果有多少个？".
