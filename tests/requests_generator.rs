@@ -758,22 +758,8 @@ async fn averages_in_other_frames_divide_by_the_count_they_write() {
         }
     }
     for c in &taught {
-        // Every number a call uses is one the request grounds: written, named in words, a
-        // mean's count (unwritten half of the time), or an earlier result.
         a_mean(c);
-        let request = c.demo.request();
-        let mut grounded = [numbers_in(request), implied_numbers(request)].concat();
-        for step in &c.demo.dialogue.exchanges[0].steps {
-            match step {
-                Step::Call { input, .. } => {
-                    for n in numbers_in(input) {
-                        assert!(grounded.contains(&n), "{request}: {input} uses {n}");
-                    }
-                }
-                Step::Result { text } => grounded.extend(numbers_in(text)),
-                _ => {}
-            }
-        }
+        calls_are_grounded(c);
     }
     assert!(
         taught.iter().any(|c| c.demo.lang == Lang::En
@@ -782,6 +768,84 @@ async fn averages_in_other_frames_divide_by_the_count_they_write() {
         "no average of an unwritten count"
     );
     scores_stay_held_out(&demos);
+}
+
+/// Contrast questions on the same lists, measures and people (`average_contrasts`):
+/// asked their total, a demonstration sums every number the story tells and divides by
+/// nothing; asked how many more one person has than another, it subtracts the smaller of
+/// the two people's numbers from the larger. Both languages, every call grounded, the
+/// scores still held out.
+#[tokio::test]
+async fn average_contrasts_ask_a_total_or_a_gap_of_the_same_story() {
+    let with = Plan {
+        averages: 1.0,
+        average_frames: 1.0,
+        average_contrasts: 0.5,
+        held_out_share: 0.2,
+        ..plan(300)
+    };
+    let demos = compose(&registry(), &with, 61).await.unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for c in of_family(&demos, "compose.story.average") {
+        if c.demo.split != Split::Train {
+            continue;
+        }
+        calls_are_grounded(c);
+        let (request, calls) = (c.demo.request(), calls(c));
+        let answer = c.demo.expect.answer.clone().expect("an answer");
+        let kind = if calls.last().is_some_and(|call| call.contains(" / ")) {
+            a_mean(c);
+            "mean"
+        } else if calls.len() == 1 && calls[0].contains(" - ") {
+            let gap = &calls[0];
+            let (a, b) = gap.split_once(" - ").unwrap();
+            let (a, b): (i128, i128) = (a.parse().unwrap(), b.parse().unwrap());
+            assert!(a > b, "{request}: {gap}");
+            assert_eq!(answer, (a - b).to_string(), "{request}");
+            assert!(
+                request.contains("How many more") || request.contains("多多少"),
+                "{request}"
+            );
+            "gap"
+        } else {
+            // A total: one running sum, nothing divided, the answer its last result.
+            let mut sum: Option<i128> = None;
+            for call in &calls {
+                let (a, b) = call.split_once(" + ").expect("a total adds");
+                let a: i128 = a.parse().unwrap();
+                assert!(sum.is_none_or(|s| s == a), "{request}: {calls:?}");
+                sum = Some(a + b.parse::<i128>().unwrap());
+            }
+            assert_eq!(Some(answer), sum.map(|s| s.to_string()), "{request}");
+            assert!(!request.contains("average") && !request.contains("平均"));
+            "total"
+        };
+        seen.insert((c.demo.lang == Lang::En, kind));
+    }
+    for lang in [true, false] {
+        for kind in ["mean", "total", "gap"] {
+            assert!(seen.contains(&(lang, kind)), "no {kind} in English={lang}");
+        }
+    }
+    scores_stay_held_out(&demos);
+}
+
+/// Every number a demonstration's calls use is one its request grounds: written, named in
+/// words, a mean's count (unwritten half of the time), or an earlier result.
+fn calls_are_grounded(c: &miracle_requests::Composed) {
+    let request = c.demo.request();
+    let mut grounded = [numbers_in(request), implied_numbers(request)].concat();
+    for step in &c.demo.dialogue.exchanges[0].steps {
+        match step {
+            Step::Call { input, .. } => {
+                for n in numbers_in(input) {
+                    assert!(grounded.contains(&n), "{request}: {input} uses {n}");
+                }
+            }
+            Step::Result { text } => grounded.extend(numbers_in(text)),
+            _ => {}
+        }
+    }
 }
 
 /// Checks that a taught average sums every number it tells, divides the sum by their

@@ -83,6 +83,10 @@ pub struct DemosArgs {
     /// weigh 12 kg, 15 kg and 18 kg.") or as what several people have.
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     average_frames: f32,
+    /// The share of those other frames' averages asked another question of the same story:
+    /// the total, or how many more one person has than another.
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    average_contrasts: f32,
 }
 
 impl DemosArgs {
@@ -114,6 +118,7 @@ impl DemosArgs {
                 series: self.series,
                 averages: self.averages,
                 average_frames: self.average_frames,
+                average_contrasts: self.average_contrasts,
             }),
         };
         write_demos(&spec, &self.out, out)

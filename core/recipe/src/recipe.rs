@@ -330,6 +330,9 @@ struct ComposeStage {
     /// default).
     #[serde(default)]
     average_frames: f32,
+    /// The share of those asked their total or a gap instead of their mean (0 by default).
+    #[serde(default)]
+    average_contrasts: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -360,6 +363,7 @@ impl DemosStage {
                 series: c.series,
                 averages: c.averages,
                 average_frames: c.average_frames,
+                average_contrasts: c.average_contrasts,
             }),
         }
     }

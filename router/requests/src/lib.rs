@@ -93,6 +93,12 @@ pub struct Plan {
     /// each of several people has ([`story::AverageTold`]). The scores stay held out. 0
     /// leaves every draw as it was before the option existed.
     pub average_frames: f32,
+    /// The share of averages told in those other frames that ask another question of the
+    /// same story: the total of the list, of the measures or of what the people have, or how
+    /// many more one person has than another ([`story::ValuesAsk`]), so that listed numbers
+    /// are not read as "add them up and divide" whatever the question asks. 0 leaves every
+    /// draw as it was before the option existed.
+    pub average_contrasts: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -108,6 +114,7 @@ pub struct Shares {
     pub series: f32,
     pub averages: f32,
     pub average_frames: f32,
+    pub average_contrasts: f32,
 }
 
 impl Plan {
@@ -122,6 +129,7 @@ impl Plan {
             series: self.series,
             averages: self.averages,
             average_frames: self.average_frames,
+            average_contrasts: self.average_contrasts,
         }
     }
 
@@ -139,6 +147,7 @@ impl Plan {
             ("series", self.series),
             ("averages", self.averages),
             ("average-frames", self.average_frames),
+            ("average-contrasts", self.average_contrasts),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

@@ -66,6 +66,22 @@ pub enum AverageTold {
     Scores,
 }
 
+/// What a story over several values asks. An average told as a list, as measures or as
+/// what people have asks for their mean; a share of them ([`crate::Plan::average_contrasts`])
+/// asks another question of the same story, so that a list of numbers is not read as "add
+/// them all up" whatever the question says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValuesAsk {
+    /// Their mean.
+    Mean,
+    /// Their total: "How many stickers do they have altogether?", "What is the sum of 12,
+    /// 18 and 30?".
+    Total,
+    /// How many more one person has than another: the indices of the two values, the
+    /// larger first (they differ). "How many more stickers does Cal have than Ann?".
+    Gap(usize, usize),
+}
+
 /// `count` numbers of up to `max_digits` digits whose sum divides by `count`: the last one
 /// makes it up.
 fn divisible(ch: &mut Chooser, count: i128, max_digits: u32) -> Vec<i128> {
@@ -142,6 +158,7 @@ pub enum Story {
     Average {
         values: Vec<i128>,
         told: AverageTold,
+        ask: ValuesAsk,
     },
 }
 
@@ -172,6 +189,7 @@ impl Story {
             return Story::Average {
                 values,
                 told: AverageTold::Scores,
+                ask: ValuesAsk::Mean,
             };
         }
         let shares = ch.shares();
@@ -206,8 +224,9 @@ impl Story {
             } else {
                 2
             };
-            let values = divisible(ch, count, digits);
-            return Story::Average { values, told };
+            let mut values = divisible(ch, count, digits);
+            let ask = Self::values_ask(ch, told, &mut values);
+            return Story::Average { values, told, ask };
         }
         match ch.int(0, 9) {
             0..=4 => Self::change(ch),
@@ -243,6 +262,34 @@ impl Story {
                 units: ch.int(2, 12) as i128,
                 days: ch.chance(0.4).then(|| ch.int(2, 30) as i128),
             },
+        }
+    }
+
+    /// What an average's story asks: a contrast question, at the plan's share, where the
+    /// frame has one (a total of lists, measures and people; a gap between two people,
+    /// one of whom gets one more where the two have as many).
+    fn values_ask(ch: &mut Chooser, told: AverageTold, values: &mut [i128]) -> ValuesAsk {
+        let contrast = matches!(
+            told,
+            AverageTold::Listed | AverageTold::Measures | AverageTold::People
+        ) && ch.option(ch.shares().average_contrasts);
+        if !contrast {
+            return ValuesAsk::Mean;
+        }
+        if told != AverageTold::People || ch.chance(0.5) {
+            return ValuesAsk::Total;
+        }
+        let last = values.len() as i64 - 1;
+        let (a, b) = (ch.int(0, last) as usize, ch.int(0, last - 1) as usize);
+        // Two different people: b skips over a.
+        let b = if b >= a { b + 1 } else { b };
+        if values[a] == values[b] {
+            values[a] += 1;
+        }
+        if values[a] > values[b] {
+            ValuesAsk::Gap(a, b)
+        } else {
+            ValuesAsk::Gap(b, a)
         }
     }
 
@@ -372,13 +419,20 @@ impl Story {
                     calc.op(given(parts[big]), Op::Sub, given(parts[small]))?;
                 }
             },
-            Story::Average { values, .. } => {
-                let mut sum = given(values[0]);
-                for value in &values[1..] {
-                    sum = calc.op(sum, Op::Add, given(*value))?;
+            Story::Average { values, ask, .. } => match *ask {
+                ValuesAsk::Gap(big, small) => {
+                    calc.op(given(values[big]), Op::Sub, given(values[small]))?;
                 }
-                calc.op(sum, Op::Div, given(values.len() as i128))?;
-            }
+                ValuesAsk::Mean | ValuesAsk::Total => {
+                    let mut sum = given(values[0]);
+                    for value in &values[1..] {
+                        sum = calc.op(sum, Op::Add, given(*value))?;
+                    }
+                    if *ask == ValuesAsk::Mean {
+                        calc.op(sum, Op::Div, given(values.len() as i128))?;
+                    }
+                }
+            },
         }
         (!calc.calls.is_empty()).then_some(calc)
     }
@@ -822,11 +876,11 @@ impl En {
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Groups { each, count } => self.groups(ch, *each, *count),
             Story::Complement { whole, part } => self.complement(ch, *whole, *part),
-            Story::Average { values, told } => match told {
+            Story::Average { values, told, ask } => match told {
                 AverageTold::Tally => self.average(ch, values),
-                AverageTold::Listed => self.listed_mean(ch, values),
-                AverageTold::Measures => self.measured_mean(ch, values),
-                AverageTold::People => self.people_mean(ch, values),
+                AverageTold::Listed => self.listed_mean(ch, values, *ask),
+                AverageTold::Measures => self.measured_mean(ch, values, *ask),
+                AverageTold::People => self.people_mean(ch, values, *ask),
                 AverageTold::Scores => self.scores(values),
             },
         }
@@ -976,7 +1030,12 @@ impl En {
     /// The mean of listed numbers, their count written half of the time (a mean admits
     /// its count unwritten, [`miracle_router::grounding::implied_numbers`]): "What is the
     /// average of the 3 numbers 12, 18 and 30?", "Find the mean of 12, 18, 30.".
-    fn listed_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+    fn listed_mean(
+        &self,
+        ch: &mut Chooser,
+        values: &[i128],
+        ask: ValuesAsk,
+    ) -> (Vec<String>, String) {
         let told: Vec<String> = values.iter().map(|&v| en_number(ch, v)).collect();
         let (list, commas) = (en_and(&told), told.join(", "));
         let n = en_count(ch, values.len());
@@ -986,6 +1045,16 @@ impl En {
         } else {
             "some numbers".into()
         };
+        if ask != ValuesAsk::Mean {
+            return match ch.int(0, 2) {
+                0 => (vec![], format!("What is the sum of {list}?")),
+                1 => (vec![], format!("Add up {commas}.")),
+                _ => (
+                    vec![format!("Here are {some}: {list}.")],
+                    "What is their total?".to_string(),
+                ),
+            };
+        }
         let (opener, name) = (self.opener(), self.name());
         match ch.int(0, 4) {
             0 if counted => (
@@ -1018,8 +1087,17 @@ impl En {
 
     /// The mean of things measured one by one, counted half of the time: "Three parcels
     /// weigh 12 kg, 15 kg and 18 kg. What is their average weight?".
-    fn measured_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
-        let m = *ch.pick(EN_MEASURES);
+    fn measured_mean(
+        &self,
+        ch: &mut Chooser,
+        values: &[i128],
+        ask: ValuesAsk,
+    ) -> (Vec<String>, String) {
+        // Heights make no total.
+        let fitting: Vec<_> = (EN_MEASURES.iter())
+            .filter(|m| ask == ValuesAsk::Mean || m.quantity != "height")
+            .collect();
+        let m = **ch.pick(&fitting);
         let told: Vec<String> = (values.iter())
             // Digits before a unit: "12 kg", not "twelve kg".
             .map(|&v| format!("{v} {}", m.unit))
@@ -1040,10 +1118,14 @@ impl En {
                 m.many
             ),
         };
-        let question = match ch.int(0, 2) {
-            0 => format!("What is their average {}?", m.quantity),
-            1 => format!("What is the average {} of {the} {}?", m.quantity, m.many),
-            _ => format!("On average, {}?", m.each),
+        let question = match (ask, ch.int(0, 2)) {
+            (ValuesAsk::Mean, 0) => format!("What is their average {}?", m.quantity),
+            (ValuesAsk::Mean, 1) => {
+                format!("What is the average {} of {the} {}?", m.quantity, m.many)
+            }
+            (ValuesAsk::Mean, _) => format!("On average, {}?", m.each),
+            (_, 0) => format!("What is their total {}?", m.quantity),
+            _ => format!("What is the total {} of {the} {}?", m.quantity, m.many),
         };
         (vec![sentence], question)
     }
@@ -1051,7 +1133,12 @@ impl En {
     /// The mean of what several people have, counted half of the time: "Ann has 12
     /// stickers, Ben has 18 and Cal has 30. On average, how many stickers does each of the 3
     /// of them have?".
-    fn people_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+    fn people_mean(
+        &self,
+        ch: &mut Chooser,
+        values: &[i128],
+        ask: ValuesAsk,
+    ) -> (Vec<String>, String) {
         let things = self.what.many;
         let names = others(ch, self.name(), values.len(), |ch| {
             ch.from(&EN_PEOPLE).name.to_string()
@@ -1072,10 +1159,21 @@ impl En {
         } else {
             "the".into()
         };
-        let question = match ch.int(0, 2) {
-            0 if the == "the" => format!("On average, how many {things} {does} each of them have?"),
-            0 => format!("On average, how many {things} {does} each of {the} of them have?"),
-            1 => {
+        let question = match (ask, ch.int(0, 2)) {
+            (ValuesAsk::Total, _) => {
+                let all = ch.pick(&["altogether", "in all", "in total"]);
+                let they = if self.past { "did" } else { "do" };
+                format!("How many {things} {they} they have {all}?")
+            }
+            (ValuesAsk::Gap(big, small), _) => format!(
+                "How many more {things} {does} {} have than {}?",
+                names[big], names[small]
+            ),
+            (_, 0) if the == "the" => {
+                format!("On average, how many {things} {does} each of them have?")
+            }
+            (_, 0) => format!("On average, how many {things} {does} each of {the} of them have?"),
+            (_, 1) => {
                 let have = if self.past { "had" } else { "have" };
                 format!("What is the average number of {things} {the} friends {have}?")
             }
@@ -1397,11 +1495,11 @@ impl Zh {
             Story::Combine { parts, ask } => self.tally(ch, parts, *ask),
             Story::Groups { each, count } => self.groups(ch, *each, *count),
             Story::Complement { whole, part } => self.complement(ch, *whole, *part),
-            Story::Average { values, told } => match told {
+            Story::Average { values, told, ask } => match told {
                 AverageTold::Tally => self.average(ch, values),
-                AverageTold::Listed => self.listed_mean(ch, values),
-                AverageTold::Measures => self.measured_mean(ch, values),
-                AverageTold::People => self.people_mean(ch, values),
+                AverageTold::Listed => self.listed_mean(ch, values, *ask),
+                AverageTold::Measures => self.measured_mean(ch, values, *ask),
+                AverageTold::People => self.people_mean(ch, values, *ask),
                 AverageTold::Scores => self.scores(values),
             },
         }
@@ -1522,7 +1620,12 @@ impl Zh {
 
     /// The mean of listed numbers, their count written half of the time:
     /// "12、18和30这3个数的平均数是多少？", "求3、7、11的平均数。".
-    fn listed_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+    fn listed_mean(
+        &self,
+        ch: &mut Chooser,
+        values: &[i128],
+        ask: ValuesAsk,
+    ) -> (Vec<String>, String) {
         let told: Vec<String> = values.iter().map(|&v| zh_number(ch, v)).collect();
         let (list, commas) = (zh_and(&told), told.join("、"));
         let n = zh_number(ch, values.len() as i128);
@@ -1532,6 +1635,16 @@ impl Zh {
         } else {
             (String::new(), "几个数".to_string())
         };
+        if ask != ValuesAsk::Mean {
+            return match ch.int(0, 2) {
+                0 => (vec![], format!("{list}{these}的和是多少？")),
+                1 => (vec![], format!("求{commas}{these}的和。")),
+                _ => (
+                    vec![format!("有{some}，分别是{list}。")],
+                    "它们的和是多少？".to_string(),
+                ),
+            };
+        }
         match ch.int(0, 3) {
             0 => (vec![], format!("{list}{these}的平均数是多少？")),
             1 => (vec![], format!("求{commas}{these}的平均数。")),
@@ -1548,8 +1661,17 @@ impl Zh {
 
     /// The mean of things measured one by one, counted half of the time: "3个箱子分别重12千克、
     /// 15千克和18千克，平均每个箱子重多少千克？".
-    fn measured_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
-        let (noun, m, verb, unit, quantity) = *ch.pick(ZH_MEASURES);
+    fn measured_mean(
+        &self,
+        ch: &mut Chooser,
+        values: &[i128],
+        ask: ValuesAsk,
+    ) -> (Vec<String>, String) {
+        // Heights make no total.
+        let fitting: Vec<_> = (ZH_MEASURES.iter())
+            .filter(|(.., quantity)| ask == ValuesAsk::Mean || *quantity != "高度")
+            .collect();
+        let (noun, m, verb, unit, quantity) = **ch.pick(&fitting);
         let told: Vec<String> = (values.iter())
             // Digits: "八千克" would read as 8,000 and 克.
             .map(|&v| format!("{v}{unit}"))
@@ -1562,17 +1684,25 @@ impl Zh {
             (format!("几{m}"), "这些".to_string())
         };
         let sentence = format!("{some}{noun}分别{verb}{}。", zh_and(&told));
-        let question = match ch.int(0, 2) {
-            0 => format!("平均每{m}{noun}{verb}多少{unit}？"),
-            1 => format!("{these}{noun}的平均{quantity}是多少{unit}？"),
-            _ => format!("它们平均{verb}多少{unit}？"),
+        let question = match (ask, ch.int(0, 2)) {
+            (ValuesAsk::Mean, 0) => format!("平均每{m}{noun}{verb}多少{unit}？"),
+            (ValuesAsk::Mean, 1) => format!("{these}{noun}的平均{quantity}是多少{unit}？"),
+            (ValuesAsk::Mean, _) => format!("它们平均{verb}多少{unit}？"),
+            (_, 0) => format!("{these}{noun}一共{verb}多少{unit}？"),
+            (_, 1) => format!("{these}{noun}的总{quantity}是多少{unit}？"),
+            _ => format!("它们一共{verb}多少{unit}？"),
         };
         (vec![sentence], question)
     }
 
     /// The mean of what several people have, counted half of the time: "小明有12张贴纸，小红有
     /// 18张，小刚有30张。他们3人平均每人有多少张贴纸？".
-    fn people_mean(&self, ch: &mut Chooser, values: &[i128]) -> (Vec<String>, String) {
+    fn people_mean(
+        &self,
+        ch: &mut Chooser,
+        values: &[i128],
+        ask: ValuesAsk,
+    ) -> (Vec<String>, String) {
         let (m, noun) = (self.what.measure, self.what.noun);
         let names = others(ch, self.who.to_string(), values.len(), |ch| {
             ch.from(&ZH_PEOPLE).to_string()
@@ -1588,11 +1718,16 @@ impl Zh {
             .collect();
         let n = zh_number(ch, values.len() as i128);
         let counted = ch.chance(0.5);
-        let question = match ch.int(0, 2) {
-            0 if counted => format!("他们{n}人平均每人有多少{m}{noun}？"),
-            0 => format!("他们平均每人有多少{m}{noun}？"),
-            1 if counted => format!("这{n}个人平均每人有多少{m}？"),
-            1 => format!("这几个人平均每人有多少{m}？"),
+        let question = match (ask, ch.int(0, 2)) {
+            (ValuesAsk::Total, 0) => format!("他们一共有多少{m}{noun}？"),
+            (ValuesAsk::Total, _) => format!("这几个人合起来一共有多少{m}？"),
+            (ValuesAsk::Gap(big, small), _) => {
+                format!("{}比{}多多少{m}？", names[big], names[small])
+            }
+            (_, 0) if counted => format!("他们{n}人平均每人有多少{m}{noun}？"),
+            (_, 0) => format!("他们平均每人有多少{m}{noun}？"),
+            (_, 1) if counted => format!("这{n}个人平均每人有多少{m}？"),
+            (_, 1) => format!("这几个人平均每人有多少{m}？"),
             // Sharing is no mean to grounding: its count is always written.
             _ => format!("如果{n}个人平分这些{noun}，每人能分到多少{m}？"),
         };
