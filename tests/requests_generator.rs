@@ -124,6 +124,49 @@ async fn every_kind_language_and_split_is_made_and_each_answer_is_what_the_exper
     }
 }
 
+/// The wider list of social phrases (`social_phrases`): training requests take them, and
+/// none holds a held-out phrase; each is answered with its act's reply, in both
+/// languages; held-out acts still use only held-out phrases.
+#[tokio::test]
+async fn wider_social_phrases_teach_the_act_and_keep_held_out_phrases_apart() {
+    let with = Plan {
+        social_phrases: 1.0,
+        held_out_share: 0.3,
+        ..plan(1200)
+    };
+    let demos = compose(&registry(), &with, 67).await.unwrap();
+    let (wider, forms) = (["Much appreciated", "我先走了"], held_forms());
+    for phrase in wider {
+        assert!(
+            demos
+                .iter()
+                .any(|c| c.demo.split == Split::Train && c.demo.request().contains(phrase)),
+            "no training request says {phrase:?}"
+        );
+    }
+    for c in demos.iter().filter(|c| c.demo.category == Category::Direct) {
+        let request = c.demo.request();
+        let Some(Step::Answer { text }) = c.demo.dialogue.exchanges[0].steps.last() else {
+            panic!("{request}: no answer")
+        };
+        assert!(c.demo.expect.replies.contains(text), "{request}: {text}");
+        let held = (forms.iter()).any(|(lang, form)| contains_form(request, form, *lang));
+        assert_eq!(held, c.demo.split == Split::HeldOut, "{request}");
+    }
+    // "Much appreciated" is thanks: the answer thanks are given.
+    let thanks = (demos.iter())
+        .find(|c| c.demo.request().starts_with("Much appreciated"))
+        .expect("thanks");
+    assert!(
+        thanks
+            .demo
+            .expect
+            .replies
+            .iter()
+            .any(|r| r.contains("welcome"))
+    );
+}
+
 /// Every held-out form of both languages, with its language.
 fn held_forms() -> Vec<(Lang, &'static str)> {
     [Lang::En, Lang::Zh]

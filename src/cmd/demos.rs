@@ -87,6 +87,10 @@ pub struct DemosArgs {
     /// the total, or how many more one person has than another.
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     average_contrasts: f32,
+    /// The share of training social acts told with a phrase from a wider list (eight more
+    /// per act and language).
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    social_phrases: f32,
 }
 
 impl DemosArgs {
@@ -119,6 +123,7 @@ impl DemosArgs {
                 averages: self.averages,
                 average_frames: self.average_frames,
                 average_contrasts: self.average_contrasts,
+                social_phrases: self.social_phrases,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -333,6 +333,10 @@ struct ComposeStage {
     /// The share of those asked their total or a gap instead of their mean (0 by default).
     #[serde(default)]
     average_contrasts: f32,
+    /// The share of training social acts told with a phrase from a wider list (0 by
+    /// default).
+    #[serde(default)]
+    social_phrases: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -364,6 +368,7 @@ impl DemosStage {
                 averages: c.averages,
                 average_frames: c.average_frames,
                 average_contrasts: c.average_contrasts,
+                social_phrases: c.social_phrases,
             }),
         }
     }

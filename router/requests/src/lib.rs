@@ -99,6 +99,11 @@ pub struct Plan {
     /// are not read as "add them up and divide" whatever the question asks. 0 leaves every
     /// draw as it was before the option existed.
     pub average_contrasts: f32,
+    /// The share of training social acts whose phrase comes from a wider list (eight more
+    /// per act and language: "Much appreciated", "See ya", "What is Miracle", "我先走了",
+    /// …), so that an act is learnt from many phrases; held-out phrases stay held out. 0
+    /// leaves every draw as it was before the option existed.
+    pub social_phrases: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -115,6 +120,7 @@ pub struct Shares {
     pub averages: f32,
     pub average_frames: f32,
     pub average_contrasts: f32,
+    pub social_phrases: f32,
 }
 
 impl Plan {
@@ -130,6 +136,7 @@ impl Plan {
             averages: self.averages,
             average_frames: self.average_frames,
             average_contrasts: self.average_contrasts,
+            social_phrases: self.social_phrases,
         }
     }
 
@@ -148,6 +155,7 @@ impl Plan {
             ("averages", self.averages),
             ("average-frames", self.average_frames),
             ("average-contrasts", self.average_contrasts),
+            ("social-phrases", self.social_phrases),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

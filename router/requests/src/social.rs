@@ -1,7 +1,7 @@
 //! Social acts — greetings, thanks, farewells, questions about the assistant — composed
 //! from parts, answered without an expert as the shipped demonstrations answer them.
 
-use miracle_router::demos::Lang;
+use miracle_router::demos::{Lang, Split};
 
 use crate::choose::{self, Chooser, Pool};
 
@@ -31,7 +31,14 @@ impl Act {
     pub fn tell(self, ch: &mut Chooser, lang: Lang) -> String {
         ch.feature(format!("social:{}", self.family()));
         let (heads, tails) = parts(self, lang);
-        let head = ch.from(&heads);
+        // A training request may take its phrase from the wider list
+        // ([`crate::Plan::social_phrases`]); a held-out one never does.
+        let wider = ch.split() == Split::Train && ch.option(ch.shares().social_phrases);
+        let head = if wider {
+            *ch.pick(more(self, lang))
+        } else {
+            ch.from(&heads)
+        };
         let tail = *ch.pick(tails);
         format!("{head}{tail}")
     }
@@ -171,6 +178,94 @@ fn parts(act: Act, lang: Lang) -> (Pool<&'static str>, &'static [&'static str]) 
             ),
             &["？", "", "？好奇问问。"],
         ),
+    }
+}
+
+/// More training phrases for each act, as people write them: taught at
+/// [`crate::Plan::social_phrases`], so that an act is learnt from many phrases rather than
+/// from a handful. None holds a held-out phrase of [`parts`] (a test checks).
+fn more(act: Act, lang: Lang) -> &'static [&'static str] {
+    match (act, lang) {
+        (Act::Greeting, Lang::En) => &[
+            "Hey there",
+            "Morning",
+            "Hello again",
+            "Hi Miracle",
+            "Good to see you",
+            "Hey, hello",
+            "Hello, anyone there",
+            "Hi, it's me again",
+        ],
+        (Act::Thanks, Lang::En) => &[
+            "Thank you kindly",
+            "Thanks so much",
+            "Much appreciated",
+            "That's great, thanks",
+            "Thanks, that was helpful",
+            "Cheers mate",
+            "Thank you, that's just what I needed",
+            "Brilliant, thank you",
+        ],
+        (Act::Farewell, Lang::En) => &[
+            "Bye bye",
+            "See ya",
+            "I'm off now",
+            "Goodbye for today",
+            "Have a good one",
+            "Take it easy",
+            "That's all for today, bye",
+            "Good night and thanks",
+        ],
+        (Act::About, Lang::En) => &[
+            "What are you",
+            "What is Miracle",
+            "What jobs can you handle",
+            "Are you a bot",
+            "What are your abilities",
+            "How do you work",
+            "What sort of help do you offer",
+            "What things can you help me with",
+        ],
+        (Act::Greeting, Lang::Zh) => &[
+            "嗨，你好",
+            "在吗",
+            "你好啊",
+            "上午好",
+            "大家好",
+            "嘿，你好",
+            "您好呀",
+            "你好，在不在",
+        ],
+        (Act::Thanks, Lang::Zh) => &[
+            "谢谢啦",
+            "感谢你",
+            "谢谢您",
+            "多谢了",
+            "太好了，谢谢",
+            "麻烦你了",
+            "谢谢你呀",
+            "真是太谢谢你了",
+        ],
+        (Act::Farewell, Lang::Zh) => &[
+            "再见啦",
+            "拜",
+            "我先走了",
+            "下回见",
+            "明儿见",
+            "回见",
+            "今天就到这儿，再见",
+            "那我走了",
+        ],
+        (Act::About, Lang::Zh) => &[
+            "你会做什么",
+            "你是什么",
+            "你有什么用",
+            "你能做点什么",
+            "你都能帮什么忙",
+            "说说你自己",
+            "你是干什么的",
+            "你能提供什么服务",
+        ],
     }
 }
 
