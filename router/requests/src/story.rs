@@ -154,7 +154,8 @@ pub enum Story {
     },
     /// The mean of `values` (their sum divides by their count). Told as scores it is held
     /// out; a plan that teaches no average ([`crate::Plan::averages`] 0) holds out the
-    /// whole schema, whose operations (sums, one division) it teaches elsewhere.
+    /// whole schema, whose operations (sums, one division) it teaches elsewhere. `ask` is
+    /// the mean but in a contrast question ([`ValuesAsk`]).
     Average {
         values: Vec<i128>,
         told: AverageTold,
