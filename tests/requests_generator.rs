@@ -523,6 +523,68 @@ async fn equal_groups_multiply_in_both_languages() {
     }
 }
 
+/// Equal groups told by where the things are ("There are 24 books on a shelf. How many
+/// books are on 5 shelves?", "书架上有24本书，5个书架一共有多少本书？") multiply in both
+/// languages; a held-out place is said by held-out requests only, and a plan without the
+/// option tells no group by its place.
+#[tokio::test]
+async fn equal_groups_told_by_their_place_multiply_and_keep_held_out_places_apart() {
+    let with = Plan {
+        groups: 1.0,
+        group_places: 1.0,
+        ..plan(300)
+    };
+    let demos = compose(&registry(), &with, 31).await.unwrap();
+    let groups = of_family(&demos, "compose.story.groups");
+    let told = |lang, word| told(&groups, lang, word);
+    assert!(told(Lang::En, " shelves") || told(Lang::En, " shelf"));
+    assert!(told(Lang::Zh, "个书架"), "{}", groups.len());
+    assert!(
+        told(Lang::Zh, "书架上有"),
+        "the issue's frame is never told"
+    );
+    for c in &groups {
+        let calls = calls(c);
+        assert!(
+            calls.len() == 1 && calls[0].contains(" * "),
+            "{}: {calls:?}",
+            c.demo.request()
+        );
+        calls_are_grounded(c);
+    }
+    let places = [
+        (Lang::En, "wagons"),
+        (Lang::En, "wagon"),
+        (Lang::En, "benches"),
+        (Lang::En, "bench"),
+        (Lang::Zh, "花盆"),
+        (Lang::Zh, "推车"),
+    ];
+    let holds = |c: &miracle_requests::Composed| {
+        let (request, lang) = (c.demo.request(), c.demo.lang);
+        (places.iter()).any(|(l, p)| *l == lang && contains_form(request, p, lang))
+    };
+    assert!(groups.iter().any(|c| holds(c)), "no held-out place is told");
+    for c in groups.iter().filter(|c| holds(c)) {
+        assert_eq!(c.demo.split, Split::HeldOut, "{}", c.demo.request());
+    }
+    let without = Plan {
+        groups: 1.0,
+        ..plan(120)
+    };
+    let plain = compose(&registry(), &without, 31).await.unwrap();
+    let plain = of_family(&plain, "compose.story.groups");
+    assert!(!plain.is_empty());
+    for c in plain {
+        let request = c.demo.request();
+        let by_place = ["shelf", "shelves", "rack", "racks"]
+            .iter()
+            .any(|w| contains_form(request, w, Lang::En))
+            || request.contains("书架");
+        assert!(!by_place, "{request}");
+    }
+}
+
 /// Change stories and tallies are told of institutions too ("A library had 67 magazines.
 /// It discarded 5 and received 9 new ones."), in both languages, and what an institution
 /// discards is taken away. A plan without them tells none.

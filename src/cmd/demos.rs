@@ -91,6 +91,10 @@ pub struct DemosArgs {
     /// per act and language).
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     social_phrases: f32,
+    /// The share of equal groups told by where the things are ("There are 24 books on a
+    /// shelf.", "书架上有24本书") rather than by a container.
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    group_places: f32,
 }
 
 impl DemosArgs {
@@ -124,6 +128,7 @@ impl DemosArgs {
                 average_frames: self.average_frames,
                 average_contrasts: self.average_contrasts,
                 social_phrases: self.social_phrases,
+                group_places: self.group_places,
             }),
         };
         write_demos(&spec, &self.out, out)

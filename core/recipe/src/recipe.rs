@@ -337,6 +337,10 @@ struct ComposeStage {
     /// default).
     #[serde(default)]
     social_phrases: f32,
+    /// The share of equal groups told by where the things are, a shelf or a basket,
+    /// rather than by a container (0 by default).
+    #[serde(default)]
+    group_places: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -369,6 +373,7 @@ impl DemosStage {
                 average_frames: c.average_frames,
                 average_contrasts: c.average_contrasts,
                 social_phrases: c.social_phrases,
+                group_places: c.group_places,
             }),
         }
     }

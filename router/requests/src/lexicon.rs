@@ -505,6 +505,57 @@ pub fn held_average(lang: Lang) -> &'static [&'static str] {
 /// entry is held out, for the reason [`EN_PERIODS`] gives.
 pub const ZH_PLACES: &[&str] = &["篮子", "盘子", "柜子", "抽屉", "盒子", "口袋"];
 
+/// A place things are kept, for equal groups told by where they are ([`crate::Plan::group_places`]):
+/// "There are 24 books on a shelf." / "书架上有24本书". Held out by its own word.
+#[derive(Debug, Clone, Copy)]
+pub struct Holder {
+    /// Plural and singular (the Chinese name twice: 书架, counted with 个).
+    pub many: &'static str,
+    pub one: &'static str,
+    /// Where on it: "on", "in"; in Chinese the word after the place (上, 里).
+    pub at: &'static str,
+}
+
+impl Forms for Holder {
+    fn forms(&self) -> Vec<&'static str> {
+        if self.many == self.one {
+            vec![self.one]
+        } else {
+            vec![self.many, self.one]
+        }
+    }
+}
+
+const fn h(many: &'static str, one: &'static str, at: &'static str) -> Holder {
+    Holder { many, one, at }
+}
+
+pub const EN_HOLDERS: Pool<Holder> = Pool {
+    name: "holder",
+    train: &[
+        h("shelves", "shelf", "on"),
+        h("baskets", "basket", "in"),
+        h("drawers", "drawer", "in"),
+        h("tables", "table", "on"),
+        h("plates", "plate", "on"),
+        h("racks", "rack", "on"),
+    ],
+    held: &[h("wagons", "wagon", "in"), h("benches", "bench", "on")],
+};
+
+pub const ZH_HOLDERS: Pool<Holder> = Pool {
+    name: "holder",
+    train: &[
+        h("书架", "书架", "上"),
+        h("篮子", "篮子", "里"),
+        h("抽屉", "抽屉", "里"),
+        h("盘子", "盘子", "里"),
+        h("柜子", "柜子", "里"),
+        h("箱子", "箱子", "里"),
+    ],
+    held: &[h("花盆", "花盆", "里"), h("推车", "推车", "里")],
+};
+
 /// Verbs a tally counts, as (base, past): "How many did she sell?" / "She sold 8.". Not
 /// "collected": it is a held-out verb of getting more.
 pub const EN_TALLY: &[(&str, &str)] = &[
@@ -540,6 +591,7 @@ pub fn held_forms(lang: Lang) -> Vec<&'static str> {
             choose::held_forms(&[&EN_GAIN, &EN_LOSE, &EN_BODY_GAIN, &EN_BODY_LOSE]),
             choose::held_forms(&[&EN_BODIES]),
             choose::held_forms(&[&EN_PARTS]),
+            choose::held_forms(&[&EN_HOLDERS]),
         ]
         .concat(),
         Lang::Zh => [
@@ -547,6 +599,7 @@ pub fn held_forms(lang: Lang) -> Vec<&'static str> {
             choose::held_forms(&[&ZH_BODIES, &ZH_BODY_GAIN, &ZH_BODY_LOSE]),
             choose::held_forms(&[&ZH_THINGS]),
             choose::held_forms(&[&ZH_PARTS]),
+            choose::held_forms(&[&ZH_HOLDERS]),
         ]
         .concat(),
     };

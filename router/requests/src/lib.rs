@@ -104,6 +104,11 @@ pub struct Plan {
     /// …), so that an act is learnt from many phrases; held-out phrases stay held out. 0
     /// leaves every draw as it was before the option existed.
     pub social_phrases: f32,
+    /// The share of equal-groups stories told by where the things are rather than by a
+    /// container ("There are 24 books on a shelf. How many books are on 5 shelves?",
+    /// "书架上有24本书，5个书架一共有多少本书？"; [`story`]), a place held out by its word. 0
+    /// leaves every draw as it was before the option existed.
+    pub group_places: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -121,6 +126,7 @@ pub struct Shares {
     pub average_frames: f32,
     pub average_contrasts: f32,
     pub social_phrases: f32,
+    pub group_places: f32,
 }
 
 impl Plan {
@@ -137,6 +143,7 @@ impl Plan {
             average_frames: self.average_frames,
             average_contrasts: self.average_contrasts,
             social_phrases: self.social_phrases,
+            group_places: self.group_places,
         }
     }
 
@@ -156,6 +163,7 @@ impl Plan {
             ("average-frames", self.average_frames),
             ("average-contrasts", self.average_contrasts),
             ("social-phrases", self.social_phrases),
+            ("group-places", self.group_places),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

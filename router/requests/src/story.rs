@@ -9,10 +9,10 @@ use crate::calc::{Calculation, Op, Operand};
 use crate::choose::{Chooser, Pool};
 use crate::lexicon::{
     Body, EN_AVERAGE_PERIODS, EN_BODIES, EN_BODY_GAIN, EN_BODY_LOSE, EN_CONTAINERS, EN_GAIN,
-    EN_LOSE, EN_MEASURES, EN_PARTS, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, Noun,
-    Person, Verb, ZH_AVERAGE_PERIODS, ZH_BODIES, ZH_BODY_GAIN, ZH_BODY_LOSE, ZH_CONTAINERS,
-    ZH_GAIN, ZH_LOSE, ZH_MEASURES, ZH_PARTS, ZH_PEOPLE, ZH_PERIODS, ZH_PLACES, ZH_SMALL, ZH_TALLY,
-    ZH_THINGS, ZhNoun,
+    EN_HOLDERS, EN_LOSE, EN_MEASURES, EN_PARTS, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY,
+    EN_THINGS, Noun, Person, Verb, ZH_AVERAGE_PERIODS, ZH_BODIES, ZH_BODY_GAIN, ZH_BODY_LOSE,
+    ZH_CONTAINERS, ZH_GAIN, ZH_HOLDERS, ZH_LOSE, ZH_MEASURES, ZH_PARTS, ZH_PEOPLE, ZH_PERIODS,
+    ZH_PLACES, ZH_SMALL, ZH_TALLY, ZH_THINGS, ZhNoun,
 };
 
 /// What happens to a stock of things.
@@ -905,6 +905,9 @@ impl En {
 
     /// Equal groups: "Each box holds 6 eggs. How many eggs are in 8 boxes?".
     fn groups(&self, ch: &mut Chooser, each: i128, count: i128) -> (Vec<String>, String) {
+        if ch.option(ch.shares().group_places) {
+            return self.groups_at(ch, each, count);
+        }
         let (name, things) = (self.name(), self.what.many);
         let bin = ch.from(&EN_CONTAINERS);
         let (bins, one) = (bin.many, bin.one);
@@ -938,6 +941,37 @@ impl En {
                     "There are {m} {things} in every {one}, and {k} {bins}."
                 )],
                 format!("How many {things} are there {all}?"),
+            ),
+        }
+    }
+
+    /// Equal groups told by where the things are, not by a container: "There are 24 books
+    /// on a shelf. How many books are on 5 shelves?" ([`crate::Plan::group_places`]).
+    fn groups_at(&self, ch: &mut Chooser, each: i128, count: i128) -> (Vec<String>, String) {
+        let (name, things) = (self.name(), self.what.many);
+        let spot = ch.from(&EN_HOLDERS);
+        let (many, one, at) = (spot.many, spot.one, spot.at);
+        let (m, k) = (en_number(ch, each), en_number(ch, count));
+        let all = *ch.pick(&["in all", "altogether", "in total"]);
+        match ch.int(0, 3) {
+            0 => (
+                vec![format!("There are {m} {things} {at} a {one}.")],
+                format!("How many {things} are {at} {k} {many}?"),
+            ),
+            1 => (
+                vec![format!("A {one} has {m} {things} {at} it.")],
+                format!("How many {things} are there {at} {k} {many}?"),
+            ),
+            2 => (
+                vec![format!(
+                    "{name} {} {k} {many}, and every {one} has {m} {things} {at} it.",
+                    self.has()
+                )],
+                format!("How many {things} {} {name} have {all}?", self.does()),
+            ),
+            _ => (
+                vec![format!("{} {things} fit {at} one {one}.", capitalise(&m))],
+                format!("How many fit {at} {k} {many}?"),
             ),
         }
     }
@@ -1548,6 +1582,9 @@ impl Zh {
 
     /// Equal groups: "一个篮子放9个苹果，2个篮子能放多少个苹果？", "每盒有8支铅笔，5盒一共有多少支？".
     fn groups(&self, ch: &mut Chooser, each: i128, count: i128) -> (Vec<String>, String) {
+        if ch.option(ch.shares().group_places) {
+            return self.groups_at(ch, each, count);
+        }
         let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
         let (n, k) = (zh_number(ch, each), zh_number(ch, count));
         match ch.int(0, 3) {
@@ -1579,6 +1616,37 @@ impl Zh {
                     format!("{who}一共有多少{m}{noun}？"),
                 )
             }
+        }
+    }
+
+    /// Equal groups told by where the things are: "书架上有24本书，5个书架一共有多少本书？"
+    /// ([`crate::Plan::group_places`]).
+    fn groups_at(&self, ch: &mut Chooser, each: i128, count: i128) -> (Vec<String>, String) {
+        let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
+        let spot = ch.from(&ZH_HOLDERS);
+        let (place, at) = (spot.one, spot.at);
+        let (n, k) = (zh_number(ch, each), zh_number(ch, count));
+        let all = *ch.pick(&["一共", "总共"]);
+        match ch.int(0, 3) {
+            // The whole request in one sentence, as people write it: no story to reorder.
+            0 => (
+                Vec::new(),
+                format!("{place}{at}有{n}{m}{noun}，{k}个{place}{all}有多少{m}{noun}？"),
+            ),
+            1 => (
+                vec![format!("一个{place}{at}有{n}{m}{noun}。")],
+                format!("{k}个{place}{at}{all}有多少{m}{noun}？"),
+            ),
+            2 => (
+                vec![format!(
+                    "{who}有{k}个{place}，每个{place}{at}有{n}{m}{noun}。"
+                )],
+                format!("{who}{all}有多少{m}{noun}？"),
+            ),
+            _ => (
+                vec![format!("每个{place}{at}放着{n}{m}{noun}。")],
+                format!("{k}个{place}{at}{all}放着多少{m}{noun}？"),
+            ),
         }
     }
 
