@@ -583,6 +583,58 @@ async fn equal_groups_told_by_their_place_multiply_and_keep_held_out_places_apar
     }
 }
 
+/// At `group_sizes`, grouped gains are drawn as few and as small as grouped losses, so that
+/// "Roger has 5 tennis balls. He buys 2 more cans … Each can has 3" is taught as an
+/// addition: about half of them are of groups under ten, in both languages, against about
+/// one in eight without the option.
+#[tokio::test]
+async fn grouped_gains_come_in_small_groups_as_losses_do() {
+    let small_share = |demos: &[miracle_requests::Composed]| {
+        let gains: Vec<(Lang, bool)> = of_family(demos, "compose.story.change")
+            .into_iter()
+            .flat_map(|c| {
+                grouped_gains(c)
+                    .into_iter()
+                    .map(|small| (c.demo.lang, small))
+            })
+            .collect();
+        let small = |lang| gains.iter().filter(|&&(l, s)| l == lang && s).count();
+        assert!(small(Lang::En) > 0 && small(Lang::Zh) > 0, "{gains:?}");
+        (small(Lang::En) + small(Lang::Zh)) as f32 / gains.len() as f32
+    };
+    let with = Plan {
+        group_sizes: 1.0,
+        ..plan(600)
+    };
+    let with = small_share(&compose(&registry(), &with, 37).await.unwrap());
+    let without = small_share(&compose(&registry(), &plan(600), 37).await.unwrap());
+    assert!(with > 0.3 && without < 0.2, "{with} {without}");
+}
+
+/// For each group product of `c`'s calls that a later call adds to something, whether both
+/// of its factors are under ten.
+fn grouped_gains(c: &miracle_requests::Composed) -> Vec<bool> {
+    let calls = calls(c);
+    let factors = |call: &str| -> Option<(i64, i64)> {
+        let (a, b) = call.split_once(" * ")?;
+        Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+    };
+    let mut gains = Vec::new();
+    for (i, call) in calls.iter().enumerate() {
+        let Some((a, b)) = factors(call) else {
+            continue;
+        };
+        let product = (a * b).to_string();
+        let added = calls[i + 1..]
+            .iter()
+            .any(|later| later.contains(" + ") && later.split(" + ").any(|x| x.trim() == product));
+        if added {
+            gains.push(a < 10 && b < 10);
+        }
+    }
+    gains
+}
+
 /// Change stories and tallies are told of institutions too ("A library had 67 magazines.
 /// It discarded 5 and received 9 new ones."), in both languages, and what an institution
 /// discards is taken away. A plan without them tells none.

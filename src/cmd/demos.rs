@@ -95,6 +95,10 @@ pub struct DemosArgs {
     /// shelf.", "书架上有24本书") rather than by a container.
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     group_places: f32,
+    /// The share of grouped gains in change stories drawn as few and as small as grouped
+    /// losses ("He buys 2 more cans … Each can has 3"), so that size does not tell them apart.
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    group_sizes: f32,
 }
 
 impl DemosArgs {
@@ -129,6 +133,7 @@ impl DemosArgs {
                 average_contrasts: self.average_contrasts,
                 social_phrases: self.social_phrases,
                 group_places: self.group_places,
+                group_sizes: self.group_sizes,
             }),
         };
         write_demos(&spec, &self.out, out)

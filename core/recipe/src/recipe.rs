@@ -341,6 +341,10 @@ struct ComposeStage {
     /// rather than by a container (0 by default).
     #[serde(default)]
     group_places: f32,
+    /// The share of grouped gains drawn as few and as small as grouped losses, so that a
+    /// group's size does not tell a gain from a loss (0 by default).
+    #[serde(default)]
+    group_sizes: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -374,6 +378,7 @@ impl DemosStage {
                 average_contrasts: c.average_contrasts,
                 social_phrases: c.social_phrases,
                 group_places: c.group_places,
+                group_sizes: c.group_sizes,
             }),
         }
     }

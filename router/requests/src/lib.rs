@@ -109,6 +109,11 @@ pub struct Plan {
     /// "书架上有24本书，5个书架一共有多少本书？"; [`story`]), a place held out by its word. 0
     /// leaves every draw as it was before the option existed.
     pub group_places: f32,
+    /// The share of grouped gains in change stories drawn as few and as small as grouped
+    /// losses are ("He buys 2 more cans of tennis balls. Each can has 3 tennis balls."), so
+    /// that the size of a group does not tell a gain from a loss ([`story`]). 0 leaves every
+    /// draw as it was before the option existed.
+    pub group_sizes: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -127,6 +132,7 @@ pub struct Shares {
     pub average_contrasts: f32,
     pub social_phrases: f32,
     pub group_places: f32,
+    pub group_sizes: f32,
 }
 
 impl Plan {
@@ -144,6 +150,7 @@ impl Plan {
             average_contrasts: self.average_contrasts,
             social_phrases: self.social_phrases,
             group_places: self.group_places,
+            group_sizes: self.group_sizes,
         }
     }
 
@@ -164,6 +171,7 @@ impl Plan {
             ("average-contrasts", self.average_contrasts),
             ("social-phrases", self.social_phrases),
             ("group-places", self.group_places),
+            ("group-sizes", self.group_sizes),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

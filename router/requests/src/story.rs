@@ -302,7 +302,7 @@ impl Story {
             let event = match ch.int(0, 3) {
                 0 => Event::Gain(ch.number(3) as i128),
                 1 if stock > 2 => Event::Lose(ch.int(2, stock as i64 - 1) as i128),
-                2 => Event::GainGroups(ch.int(2, 12) as i128, ch.int(2, 50) as i128),
+                2 => Self::grouped_gain(ch),
                 3 if stock > 4 => {
                     let k = ch.int(2, 6) as i128;
                     let most = (stock - 1) / k;
@@ -333,6 +333,19 @@ impl Story {
             ChangeAsk::Now
         };
         Story::Change { start, events, ask }
+    }
+
+    /// Groups gained: 2 to 12 of 2 to 50 things, or at the plan's `group_sizes` 2 to 6 of
+    /// one or two digits, as few and as small as a loss's groups mostly are. A loss's
+    /// groups must fit the stock, so they are small whenever it is; gains drawn only from
+    /// the wider range taught the model that small groups go away: it read "Roger has 5
+    /// tennis balls. He buys 2 more cans … Each can has 3" as `5 - 6` and 4 cans of 12 as
+    /// `5 + 48`.
+    fn grouped_gain(ch: &mut Chooser) -> Event {
+        if ch.option(ch.shares().group_sizes) {
+            return Event::GainGroups(ch.int(2, 6) as i128, ch.number(2) as i128);
+        }
+        Event::GainGroups(ch.int(2, 12) as i128, ch.int(2, 50) as i128)
     }
 
     fn combine(ch: &mut Chooser) -> Story {
