@@ -611,6 +611,53 @@ async fn grouped_gains_come_in_small_groups_as_losses_do() {
     assert!(with > 0.3 && without < 0.2, "{with} {without}");
 }
 
+/// At `wide_words`, training stories tell of the wider lists' things, containers and verbs
+/// in both languages, and still hold no held-out form; the held-out requests are those a
+/// plan without the option draws.
+#[tokio::test]
+async fn wider_words_reach_training_stories_and_nothing_held_out() {
+    let with = Plan {
+        wide_words: 1.0,
+        ..plan(400)
+    };
+    let demos = compose(&registry(), &with, 41).await.unwrap();
+    let train: Vec<_> = (demos.iter())
+        .filter(|c| c.demo.split == Split::Train)
+        .collect();
+    let says = |lang, word: &str| {
+        (train.iter()).any(|c| c.demo.lang == lang && contains_form(c.demo.request(), word, lang))
+    };
+    let told = |lang, words: Vec<&str>| words.into_iter().filter(|w| says(lang, w)).count();
+    let en_nouns = |nouns: &[lexicon::Noun]| nouns.iter().map(|n| n.many).collect();
+    let en_verbs = |verbs: &[lexicon::Verb]| verbs.iter().flat_map(|v| [v.now, v.past]).collect();
+    assert!(told(Lang::En, en_nouns(lexicon::EN_THINGS_MORE)) >= 5);
+    assert!(told(Lang::En, en_nouns(lexicon::EN_CONTAINERS_MORE)) >= 2);
+    assert!(told(Lang::En, en_verbs(lexicon::EN_GAIN_MORE)) >= 4);
+    assert!(told(Lang::En, en_verbs(lexicon::EN_LOSE_MORE)) >= 4);
+    let zh_things = lexicon::ZH_THINGS_MORE.iter().map(|z| z.noun).collect();
+    assert!(told(Lang::Zh, zh_things) >= 5);
+    assert!(told(Lang::Zh, lexicon::ZH_GAIN_MORE.to_vec()) >= 4);
+    assert!(told(Lang::Zh, lexicon::ZH_LOSE_MORE.to_vec()) >= 4);
+    for c in &train {
+        for (lang, form) in held_forms() {
+            assert!(
+                !contains_form(c.demo.request(), form, lang),
+                "training request {:?} holds the held-out {form:?}",
+                c.demo.request()
+            );
+        }
+    }
+    let held = |demos: &[miracle_requests::Composed]| -> Vec<String> {
+        (demos.iter())
+            .filter(|c| c.demo.split == Split::HeldOut)
+            .map(|c| c.demo.request().to_string())
+            .collect()
+    };
+    let without = compose(&registry(), &plan(400), 41).await.unwrap();
+    assert_eq!(held(&demos), held(&without));
+    assert!(!held(&demos).is_empty());
+}
+
 /// For each group product of `c`'s calls that a later call adds to something, whether both
 /// of its factors are under ten.
 fn grouped_gains(c: &miracle_requests::Composed) -> Vec<bool> {

@@ -99,6 +99,10 @@ pub struct DemosArgs {
     /// losses ("He buys 2 more cans … Each can has 3"), so that size does not tell them apart.
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     group_sizes: f32,
+    /// The share of a training story's things, containers and verbs of change drawn from a
+    /// wider list ("balloons", "hands out", "cartons", 气球, 弄丢了, 筐, …).
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    wide_words: f32,
 }
 
 impl DemosArgs {
@@ -134,6 +138,7 @@ impl DemosArgs {
                 social_phrases: self.social_phrases,
                 group_places: self.group_places,
                 group_sizes: self.group_sizes,
+                wide_words: self.wide_words,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -345,6 +345,10 @@ struct ComposeStage {
     /// group's size does not tell a gain from a loss (0 by default).
     #[serde(default)]
     group_sizes: f32,
+    /// The share of a training story's things, containers and verbs of change drawn from
+    /// a wider list (0 by default).
+    #[serde(default)]
+    wide_words: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -379,6 +383,7 @@ impl DemosStage {
                 social_phrases: c.social_phrases,
                 group_places: c.group_places,
                 group_sizes: c.group_sizes,
+                wide_words: c.wide_words,
             }),
         }
     }

@@ -145,6 +145,17 @@ impl Chooser {
         entry
     }
 
+    /// An entry of `pool`, or for a training request at the plan's `wide_words` share one
+    /// of `more`, the slot's wider list ([`crate::Plan::wide_words`]). A held-out request
+    /// never draws from it, and nothing is drawn for it when the share is 0 or `more` is
+    /// empty, so that such a plan draws what it drew before.
+    pub fn from_wide<T: Forms>(&mut self, pool: &Pool<T>, more: &'static [T]) -> T {
+        if self.split == Split::Train && !more.is_empty() && self.option(self.shares.wide_words) {
+            return *self.pick(more);
+        }
+        self.from(pool)
+    }
+
     /// Records a feature of the request (a schema, an order, a form).
     pub fn feature(&mut self, feature: impl Into<String>) {
         self.features.push(feature.into());

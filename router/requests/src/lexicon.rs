@@ -282,6 +282,90 @@ pub const EN_LOSE: Pool<Verb> = Pool {
     held: &[v("donates", "donated")],
 };
 
+/// More training entries for a story's slots, drawn at [`crate::Plan::wide_words`]: the
+/// things, containers and verbs of change people write beside the few above. None is a
+/// held-out form of any slot (a test reads every training request for them).
+pub const EN_THINGS_MORE: &[Noun] = &[
+    n("balloons", "balloon"),
+    n("candies", "candy"),
+    n("toys", "toy"),
+    n("coins", "coin"),
+    n("photos", "photo"),
+    n("comics", "comic"),
+    n("beads", "bead"),
+    n("pens", "pen"),
+    n("erasers", "eraser"),
+    n("cupcakes", "cupcake"),
+];
+
+pub const ZH_THINGS_MORE: &[ZhNoun] = &[
+    z("气球", "个"),
+    z("糖果", "颗"),
+    z("玩具", "个"),
+    z("硬币", "枚"),
+    z("照片", "张"),
+    z("钢笔", "支"),
+    z("橡皮", "块"),
+    z("香蕉", "根"),
+    z("珠子", "颗"),
+    z("明信片", "张"),
+];
+
+pub const EN_CONTAINERS_MORE: &[Noun] = &[
+    n("packets", "packet"),
+    n("cartons", "carton"),
+    n("tins", "tin"),
+    n("sacks", "sack"),
+];
+
+pub const ZH_CONTAINERS_MORE: &[&str] = &["筐", "盘", "桶", "套"];
+
+/// Getting more, as people write it: "picks up", "is handed", "brings home".
+pub const EN_GAIN_MORE: &[Verb] = &[
+    v("picks up", "picked up"),
+    v("is handed", "was handed"),
+    v("brings home", "brought home"),
+    v("earns", "earned"),
+    v("borrows", "borrowed"),
+    v("adds", "added"),
+    v("is sent", "was sent"),
+    v("takes home", "took home"),
+];
+
+/// Giving up, as people write it: "hands out", "returns", "drops".
+pub const EN_LOSE_MORE: &[Verb] = &[
+    v("gives out", "gave out"),
+    v("hands out", "handed out"),
+    v("drops", "dropped"),
+    v("throws away", "threw away"),
+    v("trades away", "traded away"),
+    v("gives back", "gave back"),
+    v("returns", "returned"),
+    v("leaves behind", "left behind"),
+];
+
+pub const ZH_GAIN_MORE: &[&str] = &[
+    "拿到了",
+    "借来了",
+    "换来了",
+    "分到了",
+    "买来了",
+    "添了",
+    "收集了",
+    "带回了",
+];
+
+pub const ZH_LOSE_MORE: &[&str] = &[
+    "弄丢了",
+    "扔掉了",
+    "分给弟弟",
+    "送给邻居",
+    "还给老师",
+    "寄走了",
+    "卖出了",
+    "用了",
+];
+
 /// An institution that keeps a stock ("A library had 67 magazines. It discarded 5."): told
 /// with "A" at first, then "the library" or "it" ([`crate::Plan::institutions`]).
 #[derive(Debug, Clone, Copy)]

@@ -114,6 +114,13 @@ pub struct Plan {
     /// that the size of a group does not tell a gain from a loss ([`story`]). 0 leaves every
     /// draw as it was before the option existed.
     pub group_sizes: f32,
+    /// The share of a training story's things, containers and verbs of change drawn from a
+    /// wider list (ten more things per language, eight more verbs of getting and of giving
+    /// up, four more containers: "balloons", "hands out", "cartons", 气球, 弄丢了, 筐, …;
+    /// [`lexicon`]), so that a story is learnt over many words rather than a handful;
+    /// held-out entries stay held out. 0 leaves every draw as it was before the option
+    /// existed.
+    pub wide_words: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -133,6 +140,7 @@ pub struct Shares {
     pub social_phrases: f32,
     pub group_places: f32,
     pub group_sizes: f32,
+    pub wide_words: f32,
 }
 
 impl Plan {
@@ -151,6 +159,7 @@ impl Plan {
             social_phrases: self.social_phrases,
             group_places: self.group_places,
             group_sizes: self.group_sizes,
+            wide_words: self.wide_words,
         }
     }
 
@@ -172,6 +181,7 @@ impl Plan {
             ("social-phrases", self.social_phrases),
             ("group-places", self.group_places),
             ("group-sizes", self.group_sizes),
+            ("wide-words", self.wide_words),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

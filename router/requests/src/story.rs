@@ -8,12 +8,18 @@ use miracle_router::demos::Lang;
 use crate::calc::{Calculation, Op, Operand};
 use crate::choose::{Chooser, Pool};
 use crate::lexicon::{
-    Body, EN_AVERAGE_PERIODS, EN_BODIES, EN_BODY_GAIN, EN_BODY_LOSE, EN_CONTAINERS, EN_GAIN,
-    EN_HOLDERS, EN_LOSE, EN_MEASURES, EN_PARTS, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY,
-    EN_THINGS, Noun, Person, Verb, ZH_AVERAGE_PERIODS, ZH_BODIES, ZH_BODY_GAIN, ZH_BODY_LOSE,
-    ZH_CONTAINERS, ZH_GAIN, ZH_HOLDERS, ZH_LOSE, ZH_MEASURES, ZH_PARTS, ZH_PEOPLE, ZH_PERIODS,
-    ZH_PLACES, ZH_SMALL, ZH_TALLY, ZH_THINGS, ZhNoun,
+    Body, EN_AVERAGE_PERIODS, EN_BODIES, EN_BODY_GAIN, EN_BODY_LOSE, EN_CONTAINERS,
+    EN_CONTAINERS_MORE, EN_GAIN, EN_GAIN_MORE, EN_HOLDERS, EN_LOSE, EN_LOSE_MORE, EN_MEASURES,
+    EN_PARTS, EN_PEOPLE, EN_PERIODS, EN_SMALL, EN_TALLY, EN_THINGS, EN_THINGS_MORE, Noun, Person,
+    Verb, ZH_AVERAGE_PERIODS, ZH_BODIES, ZH_BODY_GAIN, ZH_BODY_LOSE, ZH_CONTAINERS,
+    ZH_CONTAINERS_MORE, ZH_GAIN, ZH_GAIN_MORE, ZH_HOLDERS, ZH_LOSE, ZH_LOSE_MORE, ZH_MEASURES,
+    ZH_PARTS, ZH_PEOPLE, ZH_PERIODS, ZH_PLACES, ZH_SMALL, ZH_TALLY, ZH_THINGS, ZH_THINGS_MORE,
+    ZhNoun,
 };
+
+/// A lexical slot: its pool and the wider list a training request may draw from
+/// ([`crate::Plan::wide_words`]).
+type Slot<T> = (&'static Pool<T>, &'static [T]);
 
 /// What happens to a stock of things.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -685,7 +691,7 @@ impl En {
         };
         En {
             who,
-            what: ch.from(&EN_THINGS),
+            what: ch.from_wide(&EN_THINGS, EN_THINGS_MORE),
             past: ch.chance(0.4),
         }
     }
@@ -731,10 +737,12 @@ impl En {
     }
 
     /// The verbs of getting more and of having fewer that fit the protagonist.
-    fn changes(&self) -> (&'static Pool<Verb>, &'static Pool<Verb>) {
+    /// The verbs of getting more and of giving up, each with its wider list
+    /// ([`crate::Plan::wide_words`]; an institution's verbs have none).
+    fn changes(&self) -> (Slot<Verb>, Slot<Verb>) {
         match self.who {
-            Owner::Person(_) => (&EN_GAIN, &EN_LOSE),
-            Owner::Body(_) => (&EN_BODY_GAIN, &EN_BODY_LOSE),
+            Owner::Person(_) => ((&EN_GAIN, EN_GAIN_MORE), (&EN_LOSE, EN_LOSE_MORE)),
+            Owner::Body(_) => ((&EN_BODY_GAIN, &[]), (&EN_BODY_LOSE, &[])),
         }
     }
 
@@ -793,7 +801,7 @@ impl En {
             }
             Story::Share { total, parts } => {
                 let (total, parts) = (en_number(ch, *total), en_number(ch, *parts));
-                let container = ch.from(&EN_CONTAINERS);
+                let container = ch.from_wide(&EN_CONTAINERS, EN_CONTAINERS_MORE);
                 let (bins, bin) = (container.many, container.one);
                 match ch.int(0, 1) {
                     0 => (
@@ -922,7 +930,7 @@ impl En {
             return self.groups_at(ch, each, count);
         }
         let (name, things) = (self.name(), self.what.many);
-        let bin = ch.from(&EN_CONTAINERS);
+        let bin = ch.from_wide(&EN_CONTAINERS, EN_CONTAINERS_MORE);
         let (bins, one) = (bin.many, bin.one);
         let (m, k) = (en_number(ch, each), en_number(ch, count));
         let all = *ch.pick(&["in all", "altogether", "in total"]);
@@ -1273,7 +1281,7 @@ impl En {
         let (gain, lose) = self.changes();
         match (event, self.who) {
             (Event::Gain(n), Owner::Person(_)) => {
-                let (verb, n) = (self.verb(ch.from(gain)), en_number(ch, n));
+                let (verb, n) = (self.verb(ch.from_wide(gain.0, gain.1)), en_number(ch, n));
                 match ch.int(0, 2) {
                     0 => format!("{who} {verb} {n} more."),
                     1 => format!("Then {} {verb} {n} {things}.", after_then(who)),
@@ -1281,7 +1289,7 @@ impl En {
                 }
             }
             (Event::Gain(n), Owner::Body(_)) => {
-                let (verb, n) = (self.verb(ch.from(gain)), en_number(ch, n));
+                let (verb, n) = (self.verb(ch.from_wide(gain.0, gain.1)), en_number(ch, n));
                 match ch.int(0, 3) {
                     0 => format!("{who} {verb} {n} more."),
                     1 => format!("{who} {verb} {n} new ones."),
@@ -1290,7 +1298,7 @@ impl En {
                 }
             }
             (Event::Lose(n), Owner::Person(person)) => {
-                let (verb, n) = (self.verb(ch.from(lose)), en_number(ch, n));
+                let (verb, n) = (self.verb(ch.from_wide(lose.0, lose.1)), en_number(ch, n));
                 let gives = if self.past { "gave" } else { "gives" };
                 let whom = *ch.pick(&[
                     "a friend",
@@ -1314,7 +1322,7 @@ impl En {
                 }
             }
             (Event::Lose(n), Owner::Body(_)) => {
-                let (verb, n) = (self.verb(ch.from(lose)), en_number(ch, n));
+                let (verb, n) = (self.verb(ch.from_wide(lose.0, lose.1)), en_number(ch, n));
                 let gives = if self.past { "gave" } else { "gives" };
                 let whom = *ch.pick(&["a charity", "a hospital", "a shelter"]);
                 match ch.int(0, 3) {
@@ -1330,8 +1338,8 @@ impl En {
                 } else {
                     lose
                 };
-                let verb = self.verb(ch.from(pool));
-                let container = ch.from(&EN_CONTAINERS);
+                let verb = self.verb(ch.from_wide(pool.0, pool.1));
+                let container = ch.from_wide(&EN_CONTAINERS, EN_CONTAINERS_MORE);
                 let (k, m) = (en_number(ch, k), en_number(ch, m));
                 let (bins, bin) = (container.many, container.one);
                 let has = self.has();
@@ -1423,16 +1431,16 @@ impl Zh {
         Zh {
             who: ch.from(if body { &ZH_BODIES } else { &ZH_PEOPLE }),
             body,
-            what: ch.from(&ZH_THINGS),
+            what: ch.from_wide(&ZH_THINGS, ZH_THINGS_MORE),
         }
     }
 
     /// The verbs of getting more and of having fewer that fit the protagonist.
-    fn changes(&self) -> (&'static Pool<&'static str>, &'static Pool<&'static str>) {
+    fn changes(&self) -> (Slot<&'static str>, Slot<&'static str>) {
         if self.body {
-            (&ZH_BODY_GAIN, &ZH_BODY_LOSE)
+            ((&ZH_BODY_GAIN, &[]), (&ZH_BODY_LOSE, &[]))
         } else {
-            (&ZH_GAIN, &ZH_LOSE)
+            ((&ZH_GAIN, ZH_GAIN_MORE), (&ZH_LOSE, ZH_LOSE_MORE))
         }
     }
 
@@ -1474,7 +1482,7 @@ impl Zh {
                         format!("每人分到多少{m}？"),
                     ),
                     _ => {
-                        let bin = ch.from(&ZH_CONTAINERS);
+                        let bin = ch.from_wide(&ZH_CONTAINERS, ZH_CONTAINERS_MORE);
                         (
                             vec![format!("{total}{m}{noun}平均装进{parts}{bin}。")],
                             format!("每{bin}装多少{m}？"),
@@ -1609,21 +1617,21 @@ impl Zh {
                 )
             }
             1 => {
-                let bin = ch.from(&ZH_CONTAINERS);
+                let bin = ch.from_wide(&ZH_CONTAINERS, ZH_CONTAINERS_MORE);
                 (
                     vec![format!("每{bin}装{n}{m}{noun}。")],
                     format!("{k}{bin}一共装多少{m}？"),
                 )
             }
             2 => {
-                let bin = ch.from(&ZH_CONTAINERS);
+                let bin = ch.from_wide(&ZH_CONTAINERS, ZH_CONTAINERS_MORE);
                 (
                     vec![format!("一{bin}有{n}{m}{noun}。")],
                     format!("{k}{bin}{}有多少{m}？", ch.pick(&["一共", "总共"])),
                 )
             }
             _ => {
-                let bin = ch.from(&ZH_CONTAINERS);
+                let bin = ch.from_wide(&ZH_CONTAINERS, ZH_CONTAINERS_MORE);
                 (
                     vec![format!("{who}有{k}{bin}{noun}，每{bin}{n}{m}。")],
                     format!("{who}一共有多少{m}{noun}？"),
@@ -1837,20 +1845,20 @@ impl Zh {
         let (gain, lose) = self.changes();
         match event {
             Event::Gain(n) => {
-                let verb = ch.from(gain);
+                let verb = ch.from_wide(gain.0, gain.1);
                 format!("又{verb}{}{m}。", zh_number(ch, n))
             }
             Event::Lose(n) => {
-                let verb = ch.from(lose);
+                let verb = ch.from_wide(lose.0, lose.1);
                 format!("{verb}{}{m}。", zh_number(ch, n))
             }
             Event::GainGroups(k, per) | Event::LoseGroups(k, per) => {
                 let verb = if matches!(event, Event::GainGroups(..)) {
-                    format!("又{}", ch.from(gain))
+                    format!("又{}", ch.from_wide(gain.0, gain.1))
                 } else {
-                    ch.from(lose).to_string()
+                    ch.from_wide(lose.0, lose.1).to_string()
                 };
-                let bin = ch.from(&ZH_CONTAINERS);
+                let bin = ch.from_wide(&ZH_CONTAINERS, ZH_CONTAINERS_MORE);
                 let (k, per) = (zh_number(ch, k), zh_number(ch, per));
                 format!("{verb}{k}{bin}，每{bin}{per}{m}。")
             }
