@@ -736,7 +736,6 @@ impl En {
         }
     }
 
-    /// The verbs of getting more and of having fewer that fit the protagonist.
     /// The verbs of getting more and of giving up, each with its wider list
     /// ([`crate::Plan::wide_words`]; an institution's verbs have none).
     fn changes(&self) -> (Slot<Verb>, Slot<Verb>) {
@@ -1435,7 +1434,8 @@ impl Zh {
         }
     }
 
-    /// The verbs of getting more and of having fewer that fit the protagonist.
+    /// The verbs of getting more and of giving up, each with its wider list (an
+    /// institution's verbs have none).
     fn changes(&self) -> (Slot<&'static str>, Slot<&'static str>) {
         if self.body {
             ((&ZH_BODY_GAIN, &[]), (&ZH_BODY_LOSE, &[]))
