@@ -658,6 +658,67 @@ async fn wider_words_reach_training_stories_and_nothing_held_out() {
     assert!(!held(&demos).is_empty());
 }
 
+/// At `running_totals`, a training change story is worked one event per call on the result
+/// before it ("21 + 12 * 49", then "609 - 4 * 46"), a group inside its event's call, with
+/// no plan first; without the option the same stories plan first. Held-out requests are
+/// those a plan without the option draws.
+#[tokio::test]
+async fn change_stories_are_worked_as_running_totals() {
+    let with = Plan {
+        running_totals: 1.0,
+        ..plan(400)
+    };
+    let demos = compose(&registry(), &with, 43).await.unwrap();
+    let mut changes = of_family(&demos, "compose.story.change");
+    changes.retain(|c| c.demo.split == Split::Train);
+    let thinks = |c: &miracle_requests::Composed| {
+        (c.demo.dialogue.exchanges[0].steps.iter()).any(|s| matches!(s, Step::Think { .. }))
+    };
+    let mut grouped = [0, 0];
+    for c in &changes {
+        assert!(!thinks(c), "{}", c.demo.request());
+        let steps = &c.demo.dialogue.exchanges[0].steps;
+        let mut before: Option<&str> = None;
+        for step in steps {
+            match step {
+                Step::Call { input, .. } => {
+                    if let Some(result) = before {
+                        let rest = input.strip_prefix(result).unwrap_or_else(|| {
+                            panic!("{}: {input} does not go on from {result}", c.demo.request())
+                        });
+                        assert!(
+                            rest.starts_with(" + ") || rest.starts_with(" - "),
+                            "{input}"
+                        );
+                        if rest.contains(" * ") {
+                            grouped[(c.demo.lang == Lang::Zh) as usize] += 1;
+                        }
+                    }
+                }
+                Step::Result { text } => before = Some(text),
+                _ => {}
+            }
+        }
+    }
+    assert!(grouped[0] > 0 && grouped[1] > 0, "{grouped:?}");
+    let without = compose(&registry(), &plan(400), 43).await.unwrap();
+    let planned = of_family(&without, "compose.story.change");
+    assert!((planned.iter()).any(|c| calls(c).len() >= 2 && thinks(c)));
+    assert!(
+        (planned.iter())
+            .filter(|c| calls(c).len() >= 2)
+            .all(|c| thinks(c))
+    );
+    let held = |demos: &[miracle_requests::Composed]| -> Vec<String> {
+        (demos.iter())
+            .filter(|c| c.demo.split == Split::HeldOut)
+            .map(|c| c.demo.request().to_string())
+            .collect()
+    };
+    assert_eq!(held(&demos), held(&without));
+    assert!(!held(&demos).is_empty());
+}
+
 /// For each group product of `c`'s calls that a later call adds to something, whether both
 /// of its factors are under ten.
 fn grouped_gains(c: &miracle_requests::Composed) -> Vec<bool> {

@@ -103,6 +103,10 @@ pub struct DemosArgs {
     /// wider list ("balloons", "hands out", "cartons", 气球, 弄丢了, 筐, …).
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     wide_words: f32,
+    /// The share of change stories worked as a running total, one call per event ("133 -
+    /// 5 * 7", then "98 - 14"), with no plan written first.
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    running_totals: f32,
 }
 
 impl DemosArgs {
@@ -139,6 +143,7 @@ impl DemosArgs {
                 group_places: self.group_places,
                 group_sizes: self.group_sizes,
                 wide_words: self.wide_words,
+                running_totals: self.running_totals,
             }),
         };
         write_demos(&spec, &self.out, out)

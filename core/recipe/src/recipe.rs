@@ -349,6 +349,10 @@ struct ComposeStage {
     /// a wider list (0 by default).
     #[serde(default)]
     wide_words: f32,
+    /// The share of change stories worked as a running total, one call per event, with no
+    /// plan written first (0 by default).
+    #[serde(default)]
+    running_totals: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -384,6 +388,7 @@ impl DemosStage {
                 group_places: c.group_places,
                 group_sizes: c.group_sizes,
                 wide_words: c.wide_words,
+                running_totals: c.running_totals,
             }),
         }
     }

@@ -36,11 +36,13 @@ impl Op {
     }
 }
 
-/// One operand of a call: a quantity the request gives, or the result of an earlier call.
+/// One operand of a call: a quantity the request gives, the result of an earlier call, or
+/// groups the request gives (`k` of `m`), written `k * m` inside a running total's call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operand {
     Given(i128),
     Result(usize),
+    Groups(i128, i128),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +58,10 @@ pub struct Call {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Calculation {
     pub calls: Vec<Call>,
+    /// Worked as a running total, one call per event of a story ("133 - 5 * 7", then
+    /// "98 - 14"), with no plan written first: each call reads one sentence and the result
+    /// before it, where a plan must read the whole story before the first call.
+    pub running: bool,
 }
 
 impl Calculation {
@@ -63,6 +69,15 @@ impl Calculation {
         match operand {
             Operand::Given(n) => n,
             Operand::Result(i) => self.calls[i].value,
+            Operand::Groups(k, m) => k * m,
+        }
+    }
+
+    /// An operand as the calculator reads it.
+    fn written(&self, operand: Operand) -> String {
+        match operand {
+            Operand::Groups(k, m) => format!("{k} * {m}"),
+            other => self.value_of(other).to_string(),
         }
     }
 
@@ -89,17 +104,18 @@ impl Calculation {
         let call = &self.calls[i];
         format!(
             "{} {} {}",
-            self.value_of(call.left),
+            self.written(call.left),
             call.op.symbol(),
-            self.value_of(call.right)
+            self.written(call.right)
         )
     }
 
     /// The plan, in the request's language, for a calculation of two calls or more:
     /// "Multiply 2 by 3, then add 5 to it." / "先算2乘3，再加上5。" It is written before any
-    /// call, so it names the request's numbers only, never a result.
+    /// call, so it names the request's numbers only, never a result. A running total has
+    /// none.
     pub fn plan(&self, lang: Lang) -> Option<String> {
-        if self.calls.len() < 2 {
+        if self.calls.len() < 2 || self.running {
             return None;
         }
         let steps: Vec<String> = (0..self.calls.len())
@@ -199,6 +215,22 @@ mod tests {
             "Multiply 2 by 3, then add 5 to it."
         );
         assert_eq!(calc.plan(Lang::Zh).unwrap(), "先算2乘3，再加上5。");
+    }
+
+    #[test]
+    fn a_running_total_writes_groups_inside_its_call_and_plans_nothing() {
+        let mut calc = Calculation {
+            running: true,
+            ..Calculation::default()
+        };
+        let lent = calc
+            .op(Operand::Given(133), Op::Sub, Operand::Groups(5, 7))
+            .unwrap();
+        calc.op(lent, Op::Sub, Operand::Given(14)).unwrap();
+        assert_eq!(calc.input(0), "133 - 5 * 7");
+        assert_eq!(calc.input(1), "98 - 14");
+        assert_eq!(calc.answer(), Some(84));
+        assert_eq!(calc.plan(Lang::En), None);
     }
 
     #[test]

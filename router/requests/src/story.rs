@@ -369,11 +369,32 @@ impl Story {
         Story::Combine { parts, ask }
     }
 
-    /// The calls that answer the story, in the order a person works them out.
-    pub fn calculation(&self) -> Option<Calculation> {
+    /// The calls that answer the story, in the order a person works them out; a change
+    /// story `running` as a running total, one call per event ([`Calculation::running`]).
+    pub fn calculation(&self, running: bool) -> Option<Calculation> {
         let mut calc = Calculation::default();
         let given = Operand::Given;
         match self {
+            Story::Change { start, events, ask } if running => {
+                calc.running = true;
+                let mut acc = (*ask == ChangeAsk::Now).then_some(given(*start));
+                for event in events {
+                    let (op, amount) = match *event {
+                        Event::Gain(n) => (Op::Add, given(n)),
+                        Event::Lose(n) => (Op::Sub, given(n)),
+                        Event::GainGroups(k, m) => (Op::Add, Operand::Groups(k, m)),
+                        Event::LoseGroups(k, m) => (Op::Sub, Operand::Groups(k, m)),
+                    };
+                    if *ask == ChangeAsk::Gained && op == Op::Sub {
+                        continue;
+                    }
+                    acc = Some(match (acc, amount) {
+                        (None, Operand::Groups(k, m)) => calc.op(given(k), Op::Mul, given(m))?,
+                        (None, amount) => amount,
+                        (Some(acc), amount) => calc.op(acc, op, amount)?,
+                    });
+                }
+            }
             Story::Change { start, events, ask } => {
                 let mut acc = (*ask == ChangeAsk::Now).then_some(given(*start));
                 for event in events {

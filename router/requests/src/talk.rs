@@ -26,7 +26,9 @@ pub fn follow(
         });
     }
     match (&first.work, meaning) {
-        (Work::Calc(_), Some(Story::Change { start, events, ask })) if *ask == ChangeAsk::Now => {
+        (Work::Calc(told), Some(Story::Change { start, events, ask }))
+            if *ask == ChangeAsk::Now =>
+        {
             let mut other = ch.number(3) as i128;
             if other == *start {
                 other += 1;
@@ -36,7 +38,8 @@ pub fn follow(
                 events: events.clone(),
                 ask: *ask,
             };
-            let calc = story.calculation()?;
+            // Worked as the first turn was.
+            let calc = story.calculation(told.running)?;
             // The stock must never go below nothing on the way.
             if calc.calls.iter().any(|c| c.value < 0) {
                 return None;
