@@ -647,15 +647,9 @@ async fn wider_words_reach_training_stories_and_nothing_held_out() {
             );
         }
     }
-    let held = |demos: &[miracle_requests::Composed]| -> Vec<String> {
-        (demos.iter())
-            .filter(|c| c.demo.split == Split::HeldOut)
-            .map(|c| c.demo.request().to_string())
-            .collect()
-    };
     let without = compose(&registry(), &plan(400), 41).await.unwrap();
-    assert_eq!(held(&demos), held(&without));
-    assert!(!held(&demos).is_empty());
+    assert_eq!(held_requests(&demos), held_requests(&without));
+    assert!(!held_requests(&demos).is_empty());
 }
 
 /// At `running_totals`, a training change story is worked one event per call on the result
@@ -709,14 +703,16 @@ async fn change_stories_are_worked_as_running_totals() {
             .filter(|c| calls(c).len() >= 2)
             .all(|c| thinks(c))
     );
-    let held = |demos: &[miracle_requests::Composed]| -> Vec<String> {
-        (demos.iter())
-            .filter(|c| c.demo.split == Split::HeldOut)
-            .map(|c| c.demo.request().to_string())
-            .collect()
-    };
-    assert_eq!(held(&demos), held(&without));
-    assert!(!held(&demos).is_empty());
+    assert_eq!(held_requests(&demos), held_requests(&without));
+    assert!(!held_requests(&demos).is_empty());
+}
+
+/// The held-out requests among `demos`, in order.
+fn held_requests(demos: &[miracle_requests::Composed]) -> Vec<String> {
+    (demos.iter())
+        .filter(|c| c.demo.split == Split::HeldOut)
+        .map(|c| c.demo.request().to_string())
+        .collect()
 }
 
 /// For each group product of `c`'s calls that a later call adds to something, whether both
