@@ -375,8 +375,8 @@ impl Story {
         let mut calc = Calculation::default();
         let given = Operand::Given;
         match self {
-            Story::Change { start, events, ask } if running => {
-                calc.running = true;
+            Story::Change { start, events, ask } => {
+                calc.running = running;
                 let mut acc = (*ask == ChangeAsk::Now).then_some(given(*start));
                 for event in events {
                     let (op, amount) = match *event {
@@ -385,28 +385,19 @@ impl Story {
                         Event::GainGroups(k, m) => (Op::Add, Operand::Groups(k, m)),
                         Event::LoseGroups(k, m) => (Op::Sub, Operand::Groups(k, m)),
                     };
+                    // What was given up is no part of what was gained: no call for it (its
+                    // product, worked out and left last, had been the answer).
                     if *ask == ChangeAsk::Gained && op == Op::Sub {
                         continue;
                     }
-                    acc = Some(match (acc, amount) {
-                        (None, Operand::Groups(k, m)) => calc.op(given(k), Op::Mul, given(m))?,
-                        (None, amount) => amount,
-                        (Some(acc), amount) => calc.op(acc, op, amount)?,
-                    });
-                }
-            }
-            Story::Change { start, events, ask } => {
-                let mut acc = (*ask == ChangeAsk::Now).then_some(given(*start));
-                for event in events {
-                    let (op, amount) = match *event {
-                        Event::Gain(n) => (Op::Add, given(n)),
-                        Event::Lose(n) => (Op::Sub, given(n)),
-                        Event::GainGroups(k, m) => (Op::Add, calc.op(given(k), Op::Mul, given(m))?),
-                        Event::LoseGroups(k, m) => (Op::Sub, calc.op(given(k), Op::Mul, given(m))?),
+                    // A plan works a group out in a call of its own; a running total writes
+                    // it inside its event's call, unless nothing comes before it.
+                    let amount = match amount {
+                        Operand::Groups(k, m) if !running || acc.is_none() => {
+                            calc.op(given(k), Op::Mul, given(m))?
+                        }
+                        amount => amount,
                     };
-                    if *ask == ChangeAsk::Gained && op == Op::Sub {
-                        continue;
-                    }
                     acc = Some(match acc {
                         None => amount,
                         Some(acc) => calc.op(acc, op, amount)?,
