@@ -707,6 +707,58 @@ async fn change_stories_are_worked_as_running_totals() {
     assert!(!held_requests(&demos).is_empty());
 }
 
+/// At `running_notes`, each call of a running total follows a think that copies its
+/// event's sentence from the story, whose numbers the call then reads ("He donates four
+/// boxes with 3 kites in each.", then `60 - 4 * 3`). Held-out requests are those a plan
+/// without the option draws.
+#[tokio::test]
+async fn running_totals_copy_each_event_before_its_call() {
+    let with = Plan {
+        running_totals: 1.0,
+        running_notes: 1.0,
+        ..plan(400)
+    };
+    let demos = compose(&registry(), &with, 43).await.unwrap();
+    let mut changes = of_family(&demos, "compose.story.change");
+    changes.retain(|c| c.demo.split == Split::Train);
+    let digits = |text: &str| -> Vec<String> {
+        (text.split(|c: char| !c.is_ascii_digit()))
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (mut noted, mut verbatim) = (0, 0);
+    for c in &changes {
+        let steps = &c.demo.dialogue.exchanges[0].steps;
+        let mut note: Option<&str> = None;
+        for step in steps {
+            match step {
+                Step::Think { text } => note = Some(text),
+                Step::Call { input, .. } => {
+                    let Some(text) = note.take() else {
+                        continue;
+                    };
+                    noted += 1;
+                    verbatim += c.demo.request().contains(text) as usize;
+                    let read = digits(input);
+                    for n in digits(text) {
+                        assert!(read.contains(&n), "{text:?} then {input:?}");
+                    }
+                }
+                _ => {}
+            }
+        }
+        let thinks = (steps.iter())
+            .filter(|s| matches!(s, Step::Think { .. }))
+            .count();
+        assert!(thinks == 0 || thinks == calls(c).len(), "{:?}", steps);
+    }
+    assert!(noted > 40, "{noted}");
+    assert!(verbatim * 2 > noted, "{verbatim} of {noted}");
+    let without = compose(&registry(), &plan(400), 43).await.unwrap();
+    assert_eq!(held_requests(&demos), held_requests(&without));
+}
+
 /// The held-out requests among `demos`, in order.
 fn held_requests(demos: &[miracle_requests::Composed]) -> Vec<String> {
     (demos.iter())

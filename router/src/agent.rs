@@ -457,6 +457,16 @@ impl Turn<'_, '_> {
         answer / (think + answer + call) >= share
     }
 
+    /// Whether the model's likeliest opener at the next position is a think.
+    fn about_to_think(&self) -> bool {
+        let Some(logits) = self.decoder.next_logits() else {
+            return false;
+        };
+        let [think, answer, call] =
+            [Special::Think, Special::Answer, Special::Call].map(|s| logits[s.id() as usize]);
+        think > answer && think > call
+    }
+
     fn over_limit(&self) -> Option<Outcome> {
         let limits = &self.agent.limits;
         if self.started.elapsed() >= limits.timeout {
@@ -505,11 +515,18 @@ impl Turn<'_, '_> {
             let mut pressed = false;
             if self.calls < self.calls_allowed {
                 openers.push(Special::Call.id());
-                // `press` counts a `true` as pressing, so a sure model is asked first.
-                if self.agent.grounded && !self.sure_to_answer() && self.coverage.press() {
-                    // A quantity of the request is still unused: the calculation goes on.
-                    openers = vec![Special::Call.id()];
-                    pressed = true;
+                // A sure model is asked first: `press` counts as pressing.
+                if self.agent.grounded && !self.sure_to_answer() && self.coverage.due() {
+                    if self.about_to_think() {
+                        // A note before the call (a running total copies each event before
+                        // its call): the model may think, not answer; the press comes next.
+                        openers = vec![Special::Think.id()];
+                    } else {
+                        // A quantity of the request is still unused: the calculation goes on.
+                        self.coverage.press();
+                        openers = vec![Special::Call.id()];
+                        pressed = true;
+                    }
                 }
             } else if self.calls > 0 && self.last_is_result() {
                 // Out of calls: the model must answer from what it has.

@@ -60,13 +60,18 @@ impl Coverage {
     /// calculation has returned a number, and the last pressed call, if any, used a number
     /// left. A `true` counts as pressing, so ask once per opener.
     pub fn press(&mut self) -> bool {
-        let left = self.unused.len();
-        let progressed = self.pressed.is_none_or(|before| left < before);
-        let press = !self.results.is_empty() && left > 0 && progressed;
+        let press = self.due();
         if press {
-            self.pressed = Some(left);
+            self.pressed = Some(self.unused.len());
         }
         press
+    }
+
+    /// Whether [`Coverage::press`] would press now, without pressing.
+    pub fn due(&self) -> bool {
+        let left = self.unused.len();
+        let progressed = self.pressed.is_none_or(|before| left < before);
+        !self.results.is_empty() && left > 0 && progressed
     }
 
     /// How a pressed call is written.

@@ -107,6 +107,10 @@ pub struct DemosArgs {
     /// 5 * 7", then "98 - 14"), with no plan written first.
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     running_totals: f32,
+    /// The share of running totals whose calls each follow a note copying the event's
+    /// sentence from the story.
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    running_notes: f32,
 }
 
 impl DemosArgs {
@@ -144,6 +148,7 @@ impl DemosArgs {
                 group_sizes: self.group_sizes,
                 wide_words: self.wide_words,
                 running_totals: self.running_totals,
+                running_notes: self.running_notes,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -353,6 +353,10 @@ struct ComposeStage {
     /// plan written first (0 by default).
     #[serde(default)]
     running_totals: f32,
+    /// The share of running totals whose calls each follow a note copying the event's
+    /// sentence from the story (0 by default).
+    #[serde(default)]
+    running_notes: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -389,6 +393,7 @@ impl DemosStage {
                 group_sizes: c.group_sizes,
                 wide_words: c.wide_words,
                 running_totals: c.running_totals,
+                running_notes: c.running_notes,
             }),
         }
     }

@@ -62,6 +62,11 @@ pub struct Calculation {
     /// "98 - 14"), with no plan written first: each call reads one sentence and the result
     /// before it, where a plan must read the whole story before the first call.
     pub running: bool,
+    /// Notes written as a think before each call, one per call when there are any: a
+    /// running total's event sentences copied from the story ("He donates four boxes with 3
+    /// kites in each.", then `60 - 4 * 3`), so that where the working is in the story is
+    /// written down next to the call that reads it.
+    pub notes: Vec<String>,
 }
 
 impl Calculation {
@@ -97,6 +102,11 @@ impl Calculation {
     /// The answer: the last call's value.
     pub fn answer(&self) -> Option<i128> {
         self.calls.last().map(|c| c.value)
+    }
+
+    /// The note written before call `i`, if any.
+    pub fn note(&self, i: usize) -> Option<&str> {
+        self.notes.get(i).map(String::as_str)
     }
 
     /// The calculator's input for call `i`: numbers as digits, results filled in.

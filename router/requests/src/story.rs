@@ -470,20 +470,27 @@ impl Story {
     }
 
     /// The story told in `lang`.
-    pub fn tell(&self, ch: &mut Chooser, lang: Lang) -> String {
+    pub fn tell(&self, ch: &mut Chooser, lang: Lang) -> Told {
         ch.feature(format!("schema:{}", self.schema()));
         let question_first = ch.chance(0.25);
         if question_first {
             ch.feature("order:question-first");
         }
-        let (mut sentences, question) = match lang {
-            Lang::En => En::new(ch, self).tell(ch, self),
-            Lang::Zh => Zh::new(ch, self).tell(ch, self),
+        let ((mut sentences, question), events) = match lang {
+            Lang::En => {
+                let mut en = En::new(ch, self);
+                (en.tell(ch, self), en.events)
+            }
+            Lang::Zh => {
+                let mut zh = Zh::new(ch, self);
+                (zh.tell(ch, self), zh.events)
+            }
         };
+        let told = |text| Told { text, events };
         if sentences.is_empty() {
             // A question that tells its own numbers ("What is the average of the 3 numbers
             // 12, 18 and 30?") has no story to put it before or to hide a sentence in.
-            return question;
+            return told(question);
         }
         if ch.chance(0.2) {
             let at = ch.int(1, sentences.len() as i64) as usize;
@@ -491,12 +498,20 @@ impl Story {
         }
         let joiner = if lang == Lang::En { " " } else { "" };
         let story = sentences.join(joiner);
-        match (question_first, lang) {
+        told(match (question_first, lang) {
             (false, _) => format!("{story}{joiner}{question}"),
             (true, Lang::En) => format!("{question} {story}"),
             (true, Lang::Zh) => format!("{question}已知：{story}"),
-        }
+        })
     }
+}
+
+/// A story as told: the request's text, and a change story's event sentences, one per
+/// event in order, as written before any was joined to the sentence before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Told {
+    pub text: String,
+    pub events: Vec<String>,
 }
 
 /// Joins some of a change story's sentences into one ("Tom had 40 stamps and bought 15
@@ -692,6 +707,9 @@ struct En {
     who: Owner,
     what: Noun,
     past: bool,
+    /// A change story's event sentences as first written, before any is joined to the one
+    /// before it: what a running total's notes copy ([`Calculation::notes`]).
+    events: Vec<String>,
 }
 
 impl En {
@@ -705,6 +723,7 @@ impl En {
             who,
             what: ch.from_wide(&EN_THINGS, EN_THINGS_MORE),
             past: ch.chance(0.4),
+            events: Vec::new(),
         }
     }
 
@@ -769,7 +788,7 @@ impl En {
         if self.past { verb.past } else { verb.now }
     }
 
-    fn tell(&self, ch: &mut Chooser, story: &Story) -> (Vec<String>, String) {
+    fn tell(&mut self, ch: &mut Chooser, story: &Story) -> (Vec<String>, String) {
         let (name, things) = (self.name(), self.what.many);
         match story {
             Story::Change { start, events, ask } if matches!(self.who, Owner::Body(_)) => {
@@ -786,6 +805,7 @@ impl En {
                 for event in events {
                     sentences.push(self.event(ch, *event));
                 }
+                self.events = sentences[1..].to_vec();
                 let pronoun = capitalise(self.pronoun());
                 let subjects = [name.as_str(), pronoun.as_str()];
                 compound(ch, &mut sentences, events, |first, next| {
@@ -1368,7 +1388,7 @@ impl En {
     /// A change story told of an institution: "A library had 67 magazines. It discarded 81
     /// and received 99 new ones. How many magazines does it have?".
     fn stock(
-        &self,
+        &mut self,
         ch: &mut Chooser,
         start: i128,
         events: &[Event],
@@ -1386,6 +1406,7 @@ impl En {
         for event in events {
             sentences.push(self.event(ch, *event));
         }
+        self.events = sentences[1..].to_vec();
         let (the, pronoun) = (capitalise(&name), capitalise(self.pronoun()));
         let subjects = [the.as_str(), pronoun.as_str()];
         compound(ch, &mut sentences, events, |first, next| {
@@ -1434,6 +1455,8 @@ struct Zh {
     /// Whether `who` is an institution (图书馆) rather than a person.
     body: bool,
     what: ZhNoun,
+    /// As [`En::events`].
+    events: Vec<String>,
 }
 
 impl Zh {
@@ -1443,6 +1466,7 @@ impl Zh {
             who: ch.from(if body { &ZH_BODIES } else { &ZH_PEOPLE }),
             body,
             what: ch.from_wide(&ZH_THINGS, ZH_THINGS_MORE),
+            events: Vec::new(),
         }
     }
 
@@ -1456,7 +1480,7 @@ impl Zh {
         }
     }
 
-    fn tell(&self, ch: &mut Chooser, story: &Story) -> (Vec<String>, String) {
+    fn tell(&mut self, ch: &mut Chooser, story: &Story) -> (Vec<String>, String) {
         let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
         match story {
             Story::Change { start, events, ask } => {
@@ -1472,6 +1496,7 @@ impl Zh {
                 for event in events {
                     sentences.push(self.event(ch, *event));
                 }
+                self.events = sentences[1..].to_vec();
                 compound(ch, &mut sentences, events, join_zh);
                 let question = match ask {
                     ChangeAsk::Gained => format!("{who}一共得到了多少{m}{noun}？"),
