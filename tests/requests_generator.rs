@@ -708,7 +708,7 @@ async fn change_stories_are_worked_as_running_totals() {
 }
 
 /// At `running_notes`, each call of a running total follows a think that copies its
-/// event's sentence from the story, whose numbers the call then reads ("He donates four
+/// event from the story, a sentence or a joined clause, whose numbers the call then reads ("He donates four
 /// boxes with 3 kites in each.", then `60 - 4 * 3`). Held-out requests are those a plan
 /// without the option draws.
 #[tokio::test]
@@ -754,7 +754,9 @@ async fn running_totals_copy_each_event_before_its_call() {
         assert!(thinks == 0 || thinks == calls(c).len(), "{:?}", steps);
     }
     assert!(noted > 40, "{noted}");
-    assert!(verbatim * 2 > noted, "{verbatim} of {noted}");
+    // Typing slips, casing, spaced digits and half-width punctuation may dress the request
+    // after the note is taken; the rest of the notes are the request's words.
+    assert!(verbatim * 4 >= noted * 3, "{verbatim} of {noted}");
     let without = compose(&registry(), &plan(400), 43).await.unwrap();
     assert_eq!(held_requests(&demos), held_requests(&without));
 }

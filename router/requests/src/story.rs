@@ -506,8 +506,9 @@ impl Story {
     }
 }
 
-/// A story as told: the request's text, and a change story's event sentences, one per
-/// event in order, as written before any was joined to the sentence before it.
+/// A story as told: the request's text, and a change story's events as it reads them, one
+/// per event in order: a sentence, or a clause where the event was joined to the sentence
+/// before it ("bought 15 more.").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Told {
     pub text: String,
@@ -518,22 +519,25 @@ pub struct Told {
 /// more.", "李华有16个松果，又买了5个。"): `sentences` are the start and then one per event
 /// of `events`. A joined clause that takes things away ("… and gave 15 to his sister") is
 /// held out whole: training joins only gains, so a held-out request tests whether the model
-/// reads the compound form of a loss it knows only as a sentence of its own.
+/// reads the compound form of a loss it knows only as a sentence of its own. Returns each
+/// event as the story reads it: its sentence, or its clause where it was joined ("bought
+/// 15 more.").
 fn compound(
     ch: &mut Chooser,
     sentences: &mut Vec<String>,
     events: &[Event],
-    join: impl Fn(&str, &str) -> Option<String>,
-) {
+    join: impl Fn(&str, &str) -> Option<Joined>,
+) -> Vec<String> {
+    let mut read = sentences[1..].to_vec();
     let rate = ch.shares().joins;
     if rate <= 0.0 {
         // No draw at all, so that a plan without joins draws what it drew before.
-        return;
+        return read;
     }
     let mut told = vec![sentences[0].clone()];
     // Whether the last sentence told is a joined one already (one join per sentence).
     let mut joined = false;
-    for (event, next) in events.iter().zip(&sentences[1..]) {
+    for (i, (event, next)) in events.iter().zip(&sentences[1..]).enumerate() {
         let loss = matches!(event, Event::Lose(_) | Event::LoseGroups(..));
         let allowed = !loss || ch.split() == miracle_router::demos::Split::HeldOut;
         let last = told.last().expect("the start is told");
@@ -545,7 +549,8 @@ fn compound(
                 if loss {
                     ch.hold("clause:compound-loss");
                 }
-                *told.last_mut().expect("the start is told") = both;
+                *told.last_mut().expect("the start is told") = both.sentence;
+                read[i] = both.clause;
                 joined = true;
             }
             None => {
@@ -555,11 +560,18 @@ fn compound(
         }
     }
     *sentences = told;
+    read
+}
+
+/// Two sentences joined into one, and the second as it reads there.
+struct Joined {
+    sentence: String,
+    clause: String,
 }
 
 /// "Tom had 40 stamps." and "He gave 15 to his sister." as "Tom had 40 stamps and gave 15
 /// to his sister.": the second must open with one of `subjects`, the first be one sentence.
-fn join_en(first: &str, next: &str, subjects: &[&str]) -> Option<String> {
+fn join_en(first: &str, next: &str, subjects: &[&str]) -> Option<Joined> {
     let first = first.strip_suffix('.')?;
     if first.contains(". ") {
         return None;
@@ -567,16 +579,22 @@ fn join_en(first: &str, next: &str, subjects: &[&str]) -> Option<String> {
     let rest = subjects
         .iter()
         .find_map(|s| next.strip_prefix(s)?.strip_prefix(' '))?;
-    Some(format!("{first} and {rest}"))
+    Some(Joined {
+        sentence: format!("{first} and {rest}"),
+        clause: rest.to_string(),
+    })
 }
 
 /// "李华有16个松果。" and "又买了5个。" as "李华有16个松果，又买了5个。".
-fn join_zh(first: &str, next: &str) -> Option<String> {
+fn join_zh(first: &str, next: &str) -> Option<Joined> {
     let first = first.strip_suffix('。')?;
     if first.contains('。') {
         return None;
     }
-    Some(format!("{first}，{next}"))
+    Some(Joined {
+        sentence: format!("{first}，{next}"),
+        clause: next.to_string(),
+    })
 }
 
 /// Whether the story's last event takes things away ("How many are left?").
@@ -707,8 +725,8 @@ struct En {
     who: Owner,
     what: Noun,
     past: bool,
-    /// A change story's event sentences as first written, before any is joined to the one
-    /// before it: what a running total's notes copy ([`Calculation::notes`]).
+    /// A change story's events as the story reads them ([`compound`]): what a running
+    /// total's notes copy ([`Calculation::notes`]).
     events: Vec<String>,
 }
 
@@ -805,10 +823,9 @@ impl En {
                 for event in events {
                     sentences.push(self.event(ch, *event));
                 }
-                self.events = sentences[1..].to_vec();
                 let pronoun = capitalise(self.pronoun());
                 let subjects = [name.as_str(), pronoun.as_str()];
-                compound(ch, &mut sentences, events, |first, next| {
+                self.events = compound(ch, &mut sentences, events, |first, next| {
                     join_en(first, next, &subjects)
                 });
                 let question = match (ask, self.past) {
@@ -1406,10 +1423,9 @@ impl En {
         for event in events {
             sentences.push(self.event(ch, *event));
         }
-        self.events = sentences[1..].to_vec();
         let (the, pronoun) = (capitalise(&name), capitalise(self.pronoun()));
         let subjects = [the.as_str(), pronoun.as_str()];
-        compound(ch, &mut sentences, events, |first, next| {
+        self.events = compound(ch, &mut sentences, events, |first, next| {
             join_en(first, next, &subjects)
         });
         let it = if ch.chance(0.5) { "it" } else { name.as_str() };
@@ -1496,8 +1512,7 @@ impl Zh {
                 for event in events {
                     sentences.push(self.event(ch, *event));
                 }
-                self.events = sentences[1..].to_vec();
-                compound(ch, &mut sentences, events, join_zh);
+                self.events = compound(ch, &mut sentences, events, join_zh);
                 let question = match ask {
                     ChangeAsk::Gained => format!("{who}一共得到了多少{m}{noun}？"),
                     ChangeAsk::Now if ends_with_loss(events) && ch.chance(0.5) => {
