@@ -19,7 +19,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::grounding::numbers_in;
+use crate::grounding::{numbers_in, spelled_numbers};
 
 /// The bytes a pressed call's input is written in: a [`Carry`] is arithmetic.
 pub const ARITHMETIC: &[u8] = b"0123456789.+-*/^%() ";
@@ -32,6 +32,9 @@ pub struct Coverage {
     results: Vec<String>,
     /// When the router last pressed for a call: how many numbers were unused then.
     pressed: Option<usize>,
+    /// The numbers the request writes as words ("eleven jars") that no call has written
+    /// yet: a pressed call may write them, and none must ("one of them" is no quantity).
+    spelled: Vec<String>,
 }
 
 impl Coverage {
@@ -42,6 +45,7 @@ impl Coverage {
             unused: numbers_in(&without_ordinals(request)).into_iter().collect(),
             results: Vec::new(),
             pressed: None,
+            spelled: spelled_numbers(request),
         }
     }
 
@@ -50,6 +54,9 @@ impl Coverage {
     pub fn called(&mut self, input: &str, result: Option<&str>) {
         for number in numbers_in(input) {
             self.unused.remove(&number);
+            if let Some(at) = self.spelled.iter().position(|n| *n == number) {
+                self.spelled.remove(at);
+            }
         }
         if let Some(result) = result {
             self.results.extend(numbers_in(result));
@@ -77,7 +84,9 @@ impl Coverage {
     /// How a pressed call is written.
     pub fn carry(&self) -> Carry {
         Carry {
-            numbers: self.results.iter().chain(&self.unused).cloned().collect(),
+            numbers: (self.results.iter().chain(&self.unused).chain(&self.spelled))
+                .cloned()
+                .collect(),
             left: self.unused.clone(),
         }
     }
@@ -89,7 +98,8 @@ impl Coverage {
 /// after `125 + 4`), and closing only once it has brought a number left in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Carry {
-    /// What may be written, one use each: the results', then the numbers left.
+    /// What may be written, one use each: the results', the numbers left, then those the
+    /// request spells.
     numbers: Vec<String>,
     left: BTreeSet<String>,
 }
@@ -286,6 +296,29 @@ mod tests {
         let mut coverage = Coverage::of("no numbers here");
         coverage.called("1 + 1", Some("2"));
         assert!(!coverage.press());
+    }
+
+    /// "eleven jars … 37 in each" after `497 - 206`: the press must let the model write the
+    /// 11 the request spells (it wrote `291 + 37` when only digits were allowed).
+    #[test]
+    fn a_carry_may_write_the_numbers_a_request_spells() {
+        let mut coverage = Coverage::of(
+            "Mia has 497 stickers. She lends out 206 stickers. She finds eleven jars of \
+             stickers. Each jar has 37 stickers.",
+        );
+        coverage.called("497 - 206", Some("291"));
+        assert!(coverage.press());
+        let carry = coverage.carry();
+        assert!(carry.allows("291 + 11 * 37") && carry.can_close("291 + 11 * 37"));
+        assert!(!carry.can_close("291 + 11"), "11 is no number left to use");
+        assert!(!carry.allows("291 + 12"));
+        let mut seven =
+            Coverage::of("Grace has seven oranges. She collects 8 more. She is given 57.");
+        seven.called("7 + 57", Some("64"));
+        assert!(!seven.carry().allows("64 + 7"), "seven is written already");
+        let mut zh = Coverage::of("小明有30张卡片，送给弟弟8张，又买了两包，每包6张。");
+        zh.called("30 - 8", Some("22"));
+        assert!(zh.press() && zh.carry().can_close("22 + 2 * 6"));
     }
 
     #[test]

@@ -260,7 +260,31 @@ pub fn implied_numbers(text: &str) -> Vec<String> {
         let written = (numbers_in(text).len() + in_words).min(MAX_MEAN_COUNT);
         found.extend((2..=written).map(|n| n.to_string()));
     }
-    for word in lower.split(|c: char| !c.is_ascii_alphabetic() && c != '-') {
+    found.extend(spelled_numbers(text));
+    for part in lower.split(|c: char| !c.is_ascii_alphabetic()) {
+        found.extend(english_implied(part).iter().map(|n| n.to_string()));
+    }
+    if text.contains('%') {
+        found.push("100".into());
+    }
+    for (word, numbers) in CHINESE_IMPLIED {
+        if text.contains(word) {
+            found.extend(numbers.iter().map(|n| n.to_string()));
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The numbers `text` writes as words, in order: "eleven", "twenty-five", "十二", "两",
+/// "三百五十".
+pub fn spelled_numbers(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for word in text
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphabetic() && c != '-')
+    {
         let parts: Vec<&str> = word.split('-').filter(|p| !p.is_empty()).collect();
         if let [tens, unit] = parts[..]
             && let (Some(t), Some(u)) = (english_number(tens), english_number(unit))
@@ -270,24 +294,9 @@ pub fn implied_numbers(text: &str) -> Vec<String> {
         {
             found.push((t + u).to_string());
         }
-        for part in parts {
-            if let Some(n) = english_number(part) {
-                found.push(n.to_string());
-            }
-            found.extend(english_implied(part).iter().map(|n| n.to_string()));
-        }
-    }
-    if text.contains('%') {
-        found.push("100".into());
+        found.extend((parts.iter()).filter_map(|p| Some(english_number(p)?.to_string())));
     }
     found.extend(chinese_numbers(text));
-    for (word, numbers) in CHINESE_IMPLIED {
-        if text.contains(word) {
-            found.extend(numbers.iter().map(|n| n.to_string()));
-        }
-    }
-    found.sort();
-    found.dedup();
     found
 }
 
