@@ -708,9 +708,9 @@ async fn change_stories_are_worked_as_running_totals() {
 }
 
 /// At `running_notes`, each call of a running total follows a think that copies its
-/// event from the story, a sentence or a joined clause, whose numbers the call then reads ("He donates four
-/// boxes with 3 kites in each.", then `60 - 4 * 3`). Held-out requests are those a plan
-/// without the option draws.
+/// event from the story, a sentence or a joined clause, whose numbers the call then reads
+/// ("He donates four boxes with 3 kites in each.", then `60 - 4 * 3`). Held-out requests
+/// are those a plan without the option draws.
 #[tokio::test]
 async fn running_totals_copy_each_event_before_its_call() {
     let with = Plan {
@@ -721,12 +721,6 @@ async fn running_totals_copy_each_event_before_its_call() {
     let demos = compose(&registry(), &with, 43).await.unwrap();
     let mut changes = of_family(&demos, "compose.story.change");
     changes.retain(|c| c.demo.split == Split::Train);
-    let digits = |text: &str| -> Vec<String> {
-        (text.split(|c: char| !c.is_ascii_digit()))
-            .filter(|n| !n.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
     let (mut noted, mut verbatim) = (0, 0);
     for c in &changes {
         let steps = &c.demo.dialogue.exchanges[0].steps;
@@ -740,8 +734,8 @@ async fn running_totals_copy_each_event_before_its_call() {
                     };
                     noted += 1;
                     verbatim += c.demo.request().contains(text) as usize;
-                    let read = digits(input);
-                    for n in digits(text) {
+                    let read = numbers_in(input);
+                    for n in numbers_in(text) {
                         assert!(read.contains(&n), "{text:?} then {input:?}");
                     }
                 }

@@ -446,12 +446,11 @@ impl Turn<'_, '_> {
     /// Whether the model gives answering at least [`Agent::press_confidence`] of the
     /// probability among thinking, answering and calling, at the next position.
     fn sure_to_answer(&self) -> bool {
-        let (Some(share), Some(logits)) = (self.agent.press_confidence, self.decoder.next_logits())
+        let (Some(share), Some([think, answer, call])) =
+            (self.agent.press_confidence, self.opener_logits())
         else {
             return false;
         };
-        let [think, answer, call] =
-            [Special::Think, Special::Answer, Special::Call].map(|s| logits[s.id() as usize]);
         let top = think.max(answer).max(call);
         let [think, answer, call] = [think, answer, call].map(|l| (l - top).exp());
         answer / (think + answer + call) >= share
@@ -459,12 +458,14 @@ impl Turn<'_, '_> {
 
     /// Whether the model's likeliest opener at the next position is a think.
     fn about_to_think(&self) -> bool {
-        let Some(logits) = self.decoder.next_logits() else {
-            return false;
-        };
-        let [think, answer, call] =
-            [Special::Think, Special::Answer, Special::Call].map(|s| logits[s.id() as usize]);
-        think > answer && think > call
+        self.opener_logits()
+            .is_some_and(|[think, answer, call]| think > answer && think > call)
+    }
+
+    /// The logits of thinking, answering and calling at the next position.
+    fn opener_logits(&self) -> Option<[f32; 3]> {
+        let logits = self.decoder.next_logits()?;
+        Some([Special::Think, Special::Answer, Special::Call].map(|s| logits[s.id() as usize]))
     }
 
     fn over_limit(&self) -> Option<Outcome> {

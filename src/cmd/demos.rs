@@ -107,8 +107,8 @@ pub struct DemosArgs {
     /// 5 * 7", then "98 - 14"), with no plan written first.
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     running_totals: f32,
-    /// The share of running totals whose calls each follow a note copying the event's
-    /// sentence from the story.
+    /// The share of running totals whose calls each follow a note copying the event from
+    /// the story (its sentence or joined clause).
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     running_notes: f32,
 }

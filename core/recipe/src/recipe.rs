@@ -353,8 +353,8 @@ struct ComposeStage {
     /// plan written first (0 by default).
     #[serde(default)]
     running_totals: f32,
-    /// The share of running totals whose calls each follow a note copying the event's
-    /// sentence from the story (0 by default).
+    /// The share of running totals whose calls each follow a note copying the event from
+    /// the story, its sentence or joined clause (0 by default).
     #[serde(default)]
     running_notes: f32,
 }

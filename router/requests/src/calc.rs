@@ -63,7 +63,7 @@ pub struct Calculation {
     /// before it, where a plan must read the whole story before the first call.
     pub running: bool,
     /// Notes written as a think before each call, one per call when there are any: a
-    /// running total's event sentences copied from the story ("He donates four boxes with 3
+    /// running total's events copied from the story ("He donates four boxes with 3
     /// kites in each.", then `60 - 4 * 3`), so that where the working is in the story is
     /// written down next to the call that reads it.
     pub notes: Vec<String>,

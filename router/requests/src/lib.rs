@@ -127,11 +127,11 @@ pub struct Plan {
     /// and the shipped model wrote wrong ones for two stories in three that hold groups,
     /// training stories included. 0 leaves every draw as it was before the option existed.
     pub running_totals: f32,
-    /// The share of running totals whose calls each follow a note copying the event's
-    /// sentence from the story ([`Calculation::notes`]): the model stopped early or read an
-    /// event twice in half the grouped change stories of its own training distribution,
-    /// and copying a sentence is what a small transformer does well. 0 leaves every draw as
-    /// it was before the option existed.
+    /// The share of running totals whose calls each follow a note copying the event from
+    /// the story, its sentence or joined clause ([`Calculation::notes`]): the model stopped
+    /// early or read an event twice in half the grouped change stories of its own training
+    /// distribution, and copying a sentence is what a small transformer does well. 0 leaves
+    /// every draw as it was before the option existed.
     pub running_notes: f32,
 }
 
