@@ -710,7 +710,7 @@ async fn change_stories_are_worked_as_running_totals() {
 /// At `running_notes`, each call of a running total follows a think that copies its
 /// event from the story, a sentence or a joined clause, whose numbers the call then reads
 /// ("He donates four boxes with 3 kites in each.", then `60 - 4 * 3`). Held-out requests
-/// are those a plan without the option draws.
+/// are those a plan without the option draws. A story asking what was gained notes its gains.
 #[tokio::test]
 async fn running_totals_copy_each_event_before_its_call() {
     let with = Plan {
@@ -721,9 +721,15 @@ async fn running_totals_copy_each_event_before_its_call() {
     let demos = compose(&registry(), &with, 43).await.unwrap();
     let mut changes = of_family(&demos, "compose.story.change");
     changes.retain(|c| c.demo.split == Split::Train);
-    let (mut noted, mut verbatim) = (0, 0);
+    let (mut noted, mut verbatim, mut gains_noted) = (0, 0, 0);
     for c in &changes {
         let steps = &c.demo.dialogue.exchanges[0].steps;
+        let request = c.demo.request();
+        if (request.contains("in all?") || request.contains("一共得到了"))
+            && steps.iter().any(|s| matches!(s, Step::Think { .. }))
+        {
+            gains_noted += 1;
+        }
         let mut note: Option<&str> = None;
         for step in steps {
             match step {
@@ -748,6 +754,8 @@ async fn running_totals_copy_each_event_before_its_call() {
         assert!(thinks == 0 || thinks == calls(c).len(), "{:?}", steps);
     }
     assert!(noted > 40, "{noted}");
+    // A story asking what was gained notes its gains as well (no call for a loss).
+    assert!(gains_noted >= 5, "{gains_noted}");
     // Typing slips, casing, spaced digits and half-width punctuation may dress the request
     // after the note is taken; the rest of the notes are the request's words.
     assert!(verbatim * 4 >= noted * 3, "{verbatim} of {noted}");

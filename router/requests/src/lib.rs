@@ -130,8 +130,9 @@ pub struct Plan {
     /// The share of running totals whose calls each follow a note copying the event from
     /// the story, its sentence or joined clause ([`Calculation::notes`]): the model stopped
     /// early or read an event twice in half the grouped change stories of its own training
-    /// distribution, and copying a sentence is what a small transformer does well. 0 leaves
-    /// every draw as it was before the option existed.
+    /// distribution, and copying a sentence is what a small transformer does well. A story
+    /// asking what was gained ("How many … get in all?") notes its gains ([`Story::notes`]).
+    /// 0 leaves every draw as it was before the option existed.
     pub running_notes: f32,
 }
 
@@ -434,13 +435,11 @@ fn request(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Tur
                 && ch.option(ch.shares().running_totals);
             let mut calc = story.calculation(running)?;
             let told = story.tell(ch, lang);
-            // A note per call needs a call per event: a story asking what was gained
-            // makes no call for a loss.
             if running
-                && told.events.len() == calc.calls.len()
+                && let Some(notes) = story.notes(&told.events, calc.calls.len(), lang)
                 && ch.option(ch.shares().running_notes)
             {
-                calc.notes = told.events;
+                calc.notes = notes;
             }
             let family = format!("story.{}", story.schema());
             (family, told.text, Work::Calc(calc), Some(story))

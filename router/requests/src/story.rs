@@ -369,6 +369,36 @@ impl Story {
         Story::Combine { parts, ask }
     }
 
+    /// A running total's notes, one per call ([`Calculation::notes`]): the event each call
+    /// brings in, as the story reads it (`read`: [`Told::events`], one per event). A story
+    /// asking what was gained makes no call for a loss, and its first gain is no call of its
+    /// own unless it comes in groups: the call that adds the next gain to it notes both.
+    /// `None` when the notes would not be one per call.
+    pub fn notes(&self, read: &[String], calls: usize, lang: Lang) -> Option<Vec<String>> {
+        let Story::Change { events, ask, .. } = self else {
+            return None;
+        };
+        let notes = match ask {
+            ChangeAsk::Now => read.to_vec(),
+            ChangeAsk::Gained => {
+                let gain = |e: &&Event| matches!(e, Event::Gain(_) | Event::GainGroups(..));
+                let mut gains = events.iter().zip(read).filter(|(e, _)| gain(e));
+                let (first, text) = gains.next()?;
+                let first = match first {
+                    Event::GainGroups(..) => text.clone(),
+                    _ => {
+                        let joiner = if lang == Lang::En { " " } else { "" };
+                        format!("{text}{joiner}{}", gains.next()?.1)
+                    }
+                };
+                std::iter::once(first)
+                    .chain(gains.map(|(_, text)| text.clone()))
+                    .collect()
+            }
+        };
+        (notes.len() == calls).then_some(notes)
+    }
+
     /// The calls that answer the story, in the order a person works them out; a change
     /// story `running` as a running total, one call per event ([`Calculation::running`]).
     pub fn calculation(&self, running: bool) -> Option<Calculation> {
