@@ -707,6 +707,37 @@ async fn change_stories_are_worked_as_running_totals() {
     assert!(!held_requests(&demos).is_empty());
 }
 
+/// At `running_totals`, an average's sum is worked call by call with no plan, as a change
+/// story is; without the option its sums of three values or more plan first ("Add 9 and 97,
+/// then add 8, then divide by 3.").
+#[tokio::test]
+async fn averages_are_summed_without_a_plan_in_running_totals() {
+    let averages = Plan {
+        averages: 0.5,
+        average_frames: 0.75,
+        ..plan(600)
+    };
+    let with = Plan {
+        running_totals: 1.0,
+        ..averages.clone()
+    };
+    let thinks = |c: &&miracle_requests::Composed| {
+        (c.demo.dialogue.exchanges[0].steps.iter()).any(|s| matches!(s, Step::Think { .. }))
+    };
+    fn trained(demos: &[miracle_requests::Composed]) -> Vec<&miracle_requests::Composed> {
+        let mut found = of_family(demos, "compose.story.average");
+        found.retain(|c| c.demo.split == Split::Train && calls(c).len() >= 2);
+        found
+    }
+    let demos = compose(&registry(), &with, 47).await.unwrap();
+    let summed = trained(&demos);
+    assert!(summed.len() >= 10, "{}", summed.len());
+    assert!(!summed.iter().any(thinks));
+    let without = compose(&registry(), &averages, 47).await.unwrap();
+    assert!(trained(&without).iter().all(thinks));
+    assert_eq!(held_requests(&demos), held_requests(&without));
+}
+
 /// At `running_notes`, each call of a running total follows a think that copies its
 /// event from the story, a sentence or a joined clause, whose numbers the call then reads
 /// ("He donates four boxes with 3 kites in each.", then `60 - 4 * 3`). Held-out requests

@@ -125,7 +125,9 @@ pub struct Plan {
     /// result before it ("133 - 5 * 7", then "98 - 14"), with no plan written first
     /// ([`Calculation::running`]). A plan must read the whole story before the first call,
     /// and the shipped model wrote wrong ones for two stories in three that hold groups,
-    /// training stories included. 0 leaves every draw as it was before the option existed.
+    /// training stories included. An average's sum is worked the same way, with no plan
+    /// ("Add 9 and 97, then add 8, then divide by 3." had taught plans that add where a
+    /// template's plan multiplies). 0 leaves every draw as it was before the option existed.
     pub running_totals: f32,
     /// The share of running totals whose calls each follow a note copying the event from
     /// the story, its sentence or joined clause ([`Calculation::notes`]): the model stopped
@@ -431,7 +433,7 @@ fn request(ch: &mut Chooser, topics: &Topics, lang: Lang) -> Option<(String, Tur
             // Held-out requests are drawn as before: how a story is worked is the
             // training's choice, and the suites stay the same.
             let running = !held
-                && matches!(story, Story::Change { .. })
+                && matches!(story, Story::Change { .. } | Story::Average { .. })
                 && ch.option(ch.shares().running_totals);
             let mut calc = story.calculation(running)?;
             let told = story.tell(ch, lang);

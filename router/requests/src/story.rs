@@ -481,20 +481,25 @@ impl Story {
                     calc.op(given(parts[big]), Op::Sub, given(parts[small]))?;
                 }
             },
-            Story::Average { values, ask, .. } => match *ask {
-                ValuesAsk::Gap(big, small) => {
-                    calc.op(given(values[big]), Op::Sub, given(values[small]))?;
-                }
-                ValuesAsk::Mean | ValuesAsk::Total => {
-                    let mut sum = given(values[0]);
-                    for value in &values[1..] {
-                        sum = calc.op(sum, Op::Add, given(*value))?;
+            Story::Average { values, ask, .. } => {
+                // Summed call by call like a running total, with no plan: see
+                // [`crate::Plan::running_totals`].
+                calc.running = running;
+                match *ask {
+                    ValuesAsk::Gap(big, small) => {
+                        calc.op(given(values[big]), Op::Sub, given(values[small]))?;
                     }
-                    if *ask == ValuesAsk::Mean {
-                        calc.op(sum, Op::Div, given(values.len() as i128))?;
+                    ValuesAsk::Mean | ValuesAsk::Total => {
+                        let mut sum = given(values[0]);
+                        for value in &values[1..] {
+                            sum = calc.op(sum, Op::Add, given(*value))?;
+                        }
+                        if *ask == ValuesAsk::Mean {
+                            calc.op(sum, Op::Div, given(values.len() as i128))?;
+                        }
                     }
                 }
-            },
+            }
         }
         (!calc.calls.is_empty()).then_some(calc)
     }
