@@ -665,9 +665,6 @@ async fn change_stories_are_worked_as_running_totals() {
     let demos = compose(&registry(), &with, 43).await.unwrap();
     let mut changes = of_family(&demos, "compose.story.change");
     changes.retain(|c| c.demo.split == Split::Train);
-    let thinks = |c: &miracle_requests::Composed| {
-        (c.demo.dialogue.exchanges[0].steps.iter()).any(|s| matches!(s, Step::Think { .. }))
-    };
     let mut grouped = [0, 0];
     for c in &changes {
         assert!(!thinks(c), "{}", c.demo.request());
@@ -721,9 +718,6 @@ async fn averages_are_summed_without_a_plan_in_running_totals() {
         running_totals: 1.0,
         ..averages.clone()
     };
-    let thinks = |c: &&miracle_requests::Composed| {
-        (c.demo.dialogue.exchanges[0].steps.iter()).any(|s| matches!(s, Step::Think { .. }))
-    };
     fn trained(demos: &[miracle_requests::Composed]) -> Vec<&miracle_requests::Composed> {
         let mut found = of_family(demos, "compose.story.average");
         found.retain(|c| c.demo.split == Split::Train && calls(c).len() >= 2);
@@ -732,9 +726,9 @@ async fn averages_are_summed_without_a_plan_in_running_totals() {
     let demos = compose(&registry(), &with, 47).await.unwrap();
     let summed = trained(&demos);
     assert!(summed.len() >= 10, "{}", summed.len());
-    assert!(!summed.iter().any(thinks));
+    assert!(!summed.iter().any(|c| thinks(c)));
     let without = compose(&registry(), &averages, 47).await.unwrap();
-    assert!(trained(&without).iter().all(thinks));
+    assert!(trained(&without).iter().all(|c| thinks(c)));
     assert_eq!(held_requests(&demos), held_requests(&without));
 }
 
@@ -756,9 +750,7 @@ async fn running_totals_copy_each_event_before_its_call() {
     for c in &changes {
         let steps = &c.demo.dialogue.exchanges[0].steps;
         let request = c.demo.request();
-        if (request.contains("in all?") || request.contains("一共得到了"))
-            && steps.iter().any(|s| matches!(s, Step::Think { .. }))
-        {
+        if (request.contains("in all?") || request.contains("一共得到了")) && thinks(c) {
             gains_noted += 1;
         }
         let mut note: Option<&str> = None;
@@ -770,7 +762,7 @@ async fn running_totals_copy_each_event_before_its_call() {
                         continue;
                     };
                     noted += 1;
-                    verbatim += c.demo.request().contains(text) as usize;
+                    verbatim += request.contains(text) as usize;
                     let read = numbers_in(input);
                     for n in numbers_in(text) {
                         assert!(read.contains(&n), "{text:?} then {input:?}");
@@ -779,10 +771,14 @@ async fn running_totals_copy_each_event_before_its_call() {
                 _ => {}
             }
         }
-        let thinks = (steps.iter())
+        let think_count = (steps.iter())
             .filter(|s| matches!(s, Step::Think { .. }))
             .count();
-        assert!(thinks == 0 || thinks == calls(c).len(), "{:?}", steps);
+        assert!(
+            think_count == 0 || think_count == calls(c).len(),
+            "{:?}",
+            steps
+        );
     }
     assert!(noted > 40, "{noted}");
     // A story asking what was gained notes its gains as well (no call for a loss).
@@ -792,6 +788,11 @@ async fn running_totals_copy_each_event_before_its_call() {
     assert!(verbatim * 4 >= noted * 3, "{verbatim} of {noted}");
     let without = compose(&registry(), &plan(400), 43).await.unwrap();
     assert_eq!(held_requests(&demos), held_requests(&without));
+}
+
+/// Whether `c`'s first exchange writes a think (a plan or a note).
+fn thinks(c: &miracle_requests::Composed) -> bool {
+    (c.demo.dialogue.exchanges[0].steps.iter()).any(|s| matches!(s, Step::Think { .. }))
 }
 
 /// The held-out requests among `demos`, in order.

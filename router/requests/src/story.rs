@@ -387,8 +387,7 @@ impl Story {
                 let first = match first {
                     Event::GainGroups(..) => text.clone(),
                     _ => {
-                        let joiner = if lang == Lang::En { " " } else { "" };
-                        format!("{text}{joiner}{}", gains.next()?.1)
+                        format!("{text}{}{}", joiner(lang), gains.next()?.1)
                     }
                 };
                 std::iter::once(first)
@@ -402,11 +401,15 @@ impl Story {
     /// The calls that answer the story, in the order a person works them out; a change
     /// story `running` as a running total, one call per event ([`Calculation::running`]).
     pub fn calculation(&self, running: bool) -> Option<Calculation> {
-        let mut calc = Calculation::default();
+        // Worked call by call with no plan: the caller asks it of change stories and
+        // averages ([`crate::Plan::running_totals`]).
+        let mut calc = Calculation {
+            running,
+            ..Calculation::default()
+        };
         let given = Operand::Given;
         match self {
             Story::Change { start, events, ask } => {
-                calc.running = running;
                 let mut acc = (*ask == ChangeAsk::Now).then_some(given(*start));
                 for event in events {
                     let (op, amount) = match *event {
@@ -481,25 +484,20 @@ impl Story {
                     calc.op(given(parts[big]), Op::Sub, given(parts[small]))?;
                 }
             },
-            Story::Average { values, ask, .. } => {
-                // Summed call by call like a running total, with no plan: see
-                // [`crate::Plan::running_totals`].
-                calc.running = running;
-                match *ask {
-                    ValuesAsk::Gap(big, small) => {
-                        calc.op(given(values[big]), Op::Sub, given(values[small]))?;
+            Story::Average { values, ask, .. } => match *ask {
+                ValuesAsk::Gap(big, small) => {
+                    calc.op(given(values[big]), Op::Sub, given(values[small]))?;
+                }
+                ValuesAsk::Mean | ValuesAsk::Total => {
+                    let mut sum = given(values[0]);
+                    for value in &values[1..] {
+                        sum = calc.op(sum, Op::Add, given(*value))?;
                     }
-                    ValuesAsk::Mean | ValuesAsk::Total => {
-                        let mut sum = given(values[0]);
-                        for value in &values[1..] {
-                            sum = calc.op(sum, Op::Add, given(*value))?;
-                        }
-                        if *ask == ValuesAsk::Mean {
-                            calc.op(sum, Op::Div, given(values.len() as i128))?;
-                        }
+                    if *ask == ValuesAsk::Mean {
+                        calc.op(sum, Op::Div, given(values.len() as i128))?;
                     }
                 }
-            }
+            },
         }
         (!calc.calls.is_empty()).then_some(calc)
     }
@@ -531,7 +529,7 @@ impl Story {
             let at = ch.int(1, sentences.len() as i64) as usize;
             sentences.insert(at, distractor(ch, lang));
         }
-        let joiner = if lang == Lang::En { " " } else { "" };
+        let joiner = joiner(lang);
         let story = sentences.join(joiner);
         told(match (question_first, lang) {
             (false, _) => format!("{story}{joiner}{question}"),
@@ -539,6 +537,11 @@ impl Story {
             (true, Lang::Zh) => format!("{question}已知：{story}"),
         })
     }
+}
+
+/// What goes between two sentences of a request: a space in English, nothing in Chinese.
+fn joiner(lang: Lang) -> &'static str {
+    if lang == Lang::En { " " } else { "" }
 }
 
 /// A story as told: the request's text, and a change story's events as it reads them, one
