@@ -314,7 +314,7 @@ async fn every_program_taught_is_whole_under_the_code_grammar() {
         direct: 0,
         expert_demonstrations: 20,
     };
-    let templates = miracle_router::demos::generate(&registry, &counts, 1)
+    let templates = miracle_router::demos::generate(&registry, &counts, 1, 0.0)
         .await
         .unwrap();
     let composed: Vec<_> = composed(400, 2).await.into_iter().map(|c| c.demo).collect();
@@ -341,6 +341,60 @@ async fn every_program_taught_is_whole_under_the_code_grammar() {
 
 /// With `fresh_turns`, some conversations go on with a request of another kind (a search
 /// after a calculation), as a patron at a desk does; none holds a held-out form.
+/// Beside composed running totals, the template change stories are worked the same way at
+/// the share asked: the same requests and answers, no plan, and bought boxes added to the
+/// stock in one call (`a + b * c`), as the generator adds a grouped gain.
+#[tokio::test]
+async fn template_change_stories_follow_running_totals_at_their_share() {
+    let registry = registry();
+    let counts = miracle_router::demos::Counts {
+        calc: 12,
+        code: 0,
+        literature: 0,
+        direct: 0,
+        expert_demonstrations: 0,
+    };
+    let generate = |share| miracle_router::demos::generate(&registry, &counts, 1, share);
+    let (planned, running) = (generate(0.0).await.unwrap(), generate(0.5).await.unwrap());
+    let shape = |demo: &miracle_router::demos::Demo| {
+        let steps = &demo.dialogue.exchanges[0].steps;
+        let thinks = steps.iter().any(|s| matches!(s, Step::Think { .. }));
+        let calls: Vec<&str> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Call { input, .. } => Some(input.as_str()),
+                _ => None,
+            })
+            .collect();
+        (thinks, calls.len(), calls.first().map(|c| c.to_string()))
+    };
+    let mut rewritten = 0;
+    for (p, r) in planned.iter().zip(&running) {
+        assert_eq!((p.request(), &p.expect), (r.request(), &r.expect));
+        let index: usize = r.id.rsplit('.').next().unwrap().parse().unwrap();
+        let story = ["calc.word_buy", "calc.word_change"].contains(&r.family.as_str());
+        if !story || index >= 6 {
+            assert_eq!(shape(p), shape(r), "{} is left as it was", r.id);
+            continue;
+        }
+        rewritten += 1;
+        let (thinks, calls, first) = shape(r);
+        assert!(shape(p).0 && !thinks, "{}: planned, then no plan", r.id);
+        if r.family == "calc.word_buy" {
+            assert_eq!(calls, 1, "{}", r.id);
+            let first = first.unwrap();
+            assert!(first.contains(" + ") && first.contains(" * "), "{first}");
+        } else {
+            assert_eq!(calls, 2, "{}", r.id);
+        }
+    }
+    assert_eq!(
+        rewritten,
+        2 * 2 * 6,
+        "two families, two languages, half of 12 each"
+    );
+}
+
 #[tokio::test]
 async fn a_conversation_may_go_on_with_a_fresh_request_of_another_kind() {
     let registry = registry();

@@ -30,7 +30,14 @@ pub fn write_demos(spec: &DemoSpec, dir: &Path, out: &mut dyn Write) -> anyhow::
     let registry = miracle_router::agent_registry();
     let runtime = crate::runtime()?;
     let demos = runtime
-        .block_on(generate(&registry, &spec.counts, spec.seed))
+        .block_on(generate(
+            &registry,
+            &spec.counts,
+            spec.seed,
+            spec.compose
+                .as_ref()
+                .map_or(0.0, |plan| plan.running_totals),
+        ))
         .context("generating demonstrations")?;
     let (train, held): (Vec<&Demo>, Vec<&Demo>) =
         demos.iter().partition(|d| d.split == Split::Train);

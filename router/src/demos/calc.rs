@@ -19,9 +19,9 @@ pub(crate) enum Shape {
     Expression,
     /// `a * b`, then `result - c`.
     MulThenSub,
-    /// `b * c`, then `a + result`.
+    /// `b * c`, then `a + result`, after a plan; as a running total, `a + b * c`.
     BuyBoxes,
-    /// `a - b`, then `result + c`.
+    /// `a - b`, then `result + c`, after a plan unless worked as a running total.
     TakeThenAdd,
 }
 
@@ -366,6 +366,7 @@ pub(crate) async fn make(
     family: &Family,
     lang: Lang,
     i: usize,
+    running: bool,
     draw: &mut Draw,
 ) -> Result<Made, DemoError> {
     let (template, text, split) = template_for(family.name, &family.templates, lang, i);
@@ -439,6 +440,8 @@ pub(crate) async fn make(
             let product = script.call(CALCULATOR, &format!("{a} * {b}")).await?;
             script.call(CALCULATOR, &format!("{product} - {c}")).await?
         }
+        // As the request generator works a stock and one grouped gain.
+        Shape::BuyBoxes if running => script.call(CALCULATOR, &format!("{a} + {b} * {c}")).await?,
         Shape::BuyBoxes => {
             script.think(match lang {
                 Lang::En => {
@@ -450,10 +453,12 @@ pub(crate) async fn make(
             script.call(CALCULATOR, &format!("{a} + {bought}")).await?
         }
         Shape::TakeThenAdd => {
-            script.think(match lang {
-                Lang::En => format!("Start from {a}, subtract {b}, then add {c}."),
-                Lang::Zh => format!("先算{a}减{b}，再加上{c}。"),
-            });
+            if !running {
+                script.think(match lang {
+                    Lang::En => format!("Start from {a}, subtract {b}, then add {c}."),
+                    Lang::Zh => format!("先算{a}减{b}，再加上{c}。"),
+                });
+            }
             let left = script.call(CALCULATOR, &format!("{a} - {b}")).await?;
             script.call(CALCULATOR, &format!("{left} + {c}")).await?
         }

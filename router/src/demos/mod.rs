@@ -341,11 +341,17 @@ impl Made {
 }
 
 /// Generates every family's demos with the experts in `registry` (which must hold
-/// [`CALCULATOR`], [`CODE`] and [`LITERATURE`]).
+/// [`CALCULATOR`], [`CODE`] and [`LITERATURE`]). `running_totals` is the share of each
+/// change-story family's demos (bought boxes, take then add) worked as the request
+/// generator works them under its `running_totals` option: call by call from the stock, with
+/// no plan written first. Beside composed running totals, a planned story of the same
+/// meaning teaches two writings of one story, and the model blends them (docs/EVAL.md,
+/// "One writing per story").
 pub async fn generate(
     registry: &Registry,
     counts: &Counts,
     seed: u64,
+    running_totals: f32,
 ) -> Result<Vec<Demo>, DemoError> {
     let mut draw = Draw::new(seed);
     let mut demos = Vec::new();
@@ -370,7 +376,10 @@ pub async fn generate(
     for lang in Lang::BOTH {
         for family in calc::FAMILIES {
             for i in 0..counts.calc {
-                let made = calc::make(registry, family, lang, i, &mut draw).await?;
+                // The first share of `i`: templates cycle with `i`, so each gets its share,
+                // and no draw is taken, so a share of 0 leaves every demo as it was.
+                let running = (i as f32) < running_totals * counts.calc as f32;
+                let made = calc::make(registry, family, lang, i, running, &mut draw).await?;
                 push(family.name, lang, Category::Calc, i, made);
             }
         }
