@@ -706,6 +706,33 @@ async fn wider_words_reach_training_stories_and_nothing_held_out() {
     assert!(!held_requests(&demos).is_empty());
 }
 
+/// At `single_events`, a training change story is told with one plain event: one call of
+/// two numbers, an addition for a gain and a subtraction for a loss, both in both languages.
+/// Held-out requests are those a plan without the option draws.
+#[tokio::test]
+async fn single_events_are_one_gain_or_one_loss() {
+    let with = Plan {
+        single_events: 1.0,
+        ..plan(400)
+    };
+    let demos = compose(&registry(), &with, 47).await.unwrap();
+    let mut changes = of_family(&demos, "compose.story.change");
+    changes.retain(|c| c.demo.split == Split::Train);
+    let mut ops = std::collections::BTreeSet::new();
+    for c in &changes {
+        let calls = calls(c);
+        assert_eq!(calls.len(), 1, "{}: {calls:?}", c.demo.request());
+        let op = [" + ", " - "].into_iter().find(|op| calls[0].contains(op));
+        let op = op.unwrap_or_else(|| panic!("{}: {}", c.demo.request(), calls[0]));
+        assert_eq!(numbers_in(&calls[0]).len(), 2, "{}", calls[0]);
+        ops.insert((c.demo.lang == Lang::Zh, op));
+    }
+    assert_eq!(ops.len(), 4, "a gain and a loss in each language: {ops:?}");
+    let without = compose(&registry(), &plan(400), 47).await.unwrap();
+    assert_eq!(held_requests(&demos), held_requests(&without));
+    assert!(!held_requests(&demos).is_empty());
+}
+
 /// At `running_totals`, a training change story is worked one event per call on the result
 /// before it ("21 + 12 * 49", then "609 - 4 * 46"), a group inside its event's call, with
 /// no plan first; without the option the same stories plan first. Held-out requests are

@@ -111,6 +111,10 @@ pub struct DemosArgs {
     /// the story (its sentence or joined clause).
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     running_notes: f32,
+    /// The share of change stories told with one plain event, a gain or a loss ("Tom had
+    /// 40 stamps and gave 15 to his sister.").
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    single_events: f32,
 }
 
 impl DemosArgs {
@@ -149,6 +153,7 @@ impl DemosArgs {
                 wide_words: self.wide_words,
                 running_totals: self.running_totals,
                 running_notes: self.running_notes,
+                single_events: self.single_events,
             }),
         };
         write_demos(&spec, &self.out, out)

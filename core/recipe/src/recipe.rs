@@ -357,6 +357,10 @@ struct ComposeStage {
     /// the story, its sentence or joined clause (0 by default).
     #[serde(default)]
     running_notes: f32,
+    /// The share of change stories told with one plain event, a gain or a loss (0 by
+    /// default).
+    #[serde(default)]
+    single_events: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -394,6 +398,7 @@ impl DemosStage {
                 wide_words: c.wide_words,
                 running_totals: c.running_totals,
                 running_notes: c.running_notes,
+                single_events: c.single_events,
             }),
         }
     }

@@ -136,6 +136,12 @@ pub struct Plan {
     /// asking what was gained ("How many … get in all?") notes its gains ([`Story::notes`]).
     /// 0 leaves every draw as it was before the option existed.
     pub running_notes: f32,
+    /// The share of change stories told with one plain event, a gain or a loss ("Tom had
+    /// 40 stamps and gave 15 to his sister."): the story a patron writes most, and the
+    /// rarest of the generator's, whose events are one to three of four kinds, so that
+    /// one-call stories of two numbers were multiplications four times as often as
+    /// subtractions ([`story`]). 0 leaves every draw as it was before the option existed.
+    pub single_events: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -158,6 +164,7 @@ pub struct Shares {
     pub wide_words: f32,
     pub running_totals: f32,
     pub running_notes: f32,
+    pub single_events: f32,
 }
 
 impl Plan {
@@ -179,6 +186,7 @@ impl Plan {
             wide_words: self.wide_words,
             running_totals: self.running_totals,
             running_notes: self.running_notes,
+            single_events: self.single_events,
         }
     }
 
@@ -203,6 +211,7 @@ impl Plan {
             ("wide-words", self.wide_words),
             ("running-totals", self.running_totals),
             ("running-notes", self.running_notes),
+            ("single-events", self.single_events),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

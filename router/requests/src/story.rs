@@ -3,7 +3,7 @@
 //! sentence order, containers, verbs of change, number formats and sentences that do not
 //! matter. The calculation comes from the meaning, never from the text.
 
-use miracle_router::demos::Lang;
+use miracle_router::demos::{Lang, Split};
 
 use crate::calc::{Calculation, Op, Operand};
 use crate::choose::{Chooser, Pool};
@@ -302,6 +302,21 @@ impl Story {
 
     fn change(ch: &mut Chooser) -> Story {
         let start = ch.number(3) as i128;
+        // Training stories only: the held-out suites stay as they were drawn.
+        if ch.split() == Split::Train && ch.option(ch.shares().single_events) {
+            // A loss needs something to lose and something left: 2 to start - 1 of it.
+            let event = if start > 2 && ch.chance(0.5) {
+                Event::Lose(ch.int(2, start as i64 - 1) as i128)
+            } else {
+                Event::Gain(ch.number(3) as i128)
+            };
+            let ask = ChangeAsk::Now;
+            return Story::Change {
+                start,
+                events: vec![event],
+                ask,
+            };
+        }
         let mut stock = start;
         let mut events = Vec::new();
         for _ in 0..ch.int(1, 3) {
