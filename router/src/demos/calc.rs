@@ -21,7 +21,10 @@ pub(crate) enum Shape {
     MulThenSub,
     /// `b * c`, then `a + result`, after a plan; as a running total, `a + b * c`.
     BuyBoxes,
-    /// `a - b`, then `result + c`, after a plan unless worked as a running total.
+    /// `a - b`, then `result + c`, after a plan. Its loss is joined to its gain ("It
+    /// discarded 81 and received 99 new ones."), a clause the request generator holds out,
+    /// so it keeps its plan under running totals: without it, a model wrote its note as
+    /// "received 81 and received 99 new ones." and added both (docs/EVAL.md).
     TakeThenAdd,
 }
 
@@ -453,12 +456,10 @@ pub(crate) async fn make(
             script.call(CALCULATOR, &format!("{a} + {bought}")).await?
         }
         Shape::TakeThenAdd => {
-            if !running {
-                script.think(match lang {
-                    Lang::En => format!("Start from {a}, subtract {b}, then add {c}."),
-                    Lang::Zh => format!("先算{a}减{b}，再加上{c}。"),
-                });
-            }
+            script.think(match lang {
+                Lang::En => format!("Start from {a}, subtract {b}, then add {c}."),
+                Lang::Zh => format!("先算{a}减{b}，再加上{c}。"),
+            });
             let left = script.call(CALCULATOR, &format!("{a} - {b}")).await?;
             script.call(CALCULATOR, &format!("{left} + {c}")).await?
         }

@@ -341,12 +341,12 @@ impl Made {
 }
 
 /// Generates every family's demos with the experts in `registry` (which must hold
-/// [`CALCULATOR`], [`CODE`] and [`LITERATURE`]). `running_totals` is the share of each
-/// change-story family's demos (bought boxes, take then add) worked as the request
-/// generator works them under its `running_totals` option: call by call from the stock, with
-/// no plan written first. Beside composed running totals, a planned story of the same
-/// meaning teaches two writings of one story, and the model blends them (docs/EVAL.md,
-/// "One writing per story").
+/// [`CALCULATOR`], [`CODE`] and [`LITERATURE`]). `running_totals` is the share of the
+/// bought-boxes demos (`calc.word_buy`) worked as the request generator works a stock and
+/// a grouped gain under its `running_totals` option: one call from the stock, with no plan
+/// written first. Beside composed running totals, a planned story of the same meaning
+/// teaches two writings of one story, and the model blends them (docs/EVAL.md, "One
+/// writing per story").
 pub async fn generate(
     registry: &Registry,
     counts: &Counts,
