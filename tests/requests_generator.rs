@@ -355,17 +355,9 @@ async fn template_bought_boxes_follow_running_totals_at_their_share() {
     };
     let generate = |share| miracle_router::demos::generate(&registry, &counts, 1, share);
     let (planned, running) = (generate(0.0).await.unwrap(), generate(0.5).await.unwrap());
-    let shape = |demo: &miracle_router::demos::Demo| {
-        let steps = &demo.dialogue.exchanges[0].steps;
-        let thinks = steps.iter().any(|s| matches!(s, Step::Think { .. }));
-        let calls: Vec<&str> = steps
-            .iter()
-            .filter_map(|s| match s {
-                Step::Call { input, .. } => Some(input.as_str()),
-                _ => None,
-            })
-            .collect();
-        (thinks, calls.len(), calls.first().map(|c| c.to_string()))
+    let shape = |demo| {
+        let calls = demo_calls(demo);
+        (demo_thinks(demo), calls.len(), calls.first().cloned())
     };
     let mut rewritten = 0;
     for (p, r) in planned.iter().zip(&running) {
@@ -865,7 +857,12 @@ async fn running_totals_copy_each_event_before_its_call() {
 
 /// Whether `c`'s first exchange writes a think (a plan or a note).
 fn thinks(c: &miracle_requests::Composed) -> bool {
-    (c.demo.dialogue.exchanges[0].steps.iter()).any(|s| matches!(s, Step::Think { .. }))
+    demo_thinks(&c.demo)
+}
+
+/// Whether `demo`'s first exchange thinks (writes a plan or a note) anywhere.
+fn demo_thinks(demo: &miracle_router::demos::Demo) -> bool {
+    (demo.dialogue.exchanges[0].steps.iter()).any(|s| matches!(s, Step::Think { .. }))
 }
 
 /// The held-out requests among `demos`, in order.
@@ -1340,7 +1337,12 @@ fn told(demos: &[&miracle_requests::Composed], lang: Lang, word: &str) -> bool {
 
 /// The calls of a demonstration's first turn, by their input.
 fn calls(c: &miracle_requests::Composed) -> Vec<String> {
-    (c.demo.dialogue.exchanges[0].steps.iter())
+    demo_calls(&c.demo)
+}
+
+/// The inputs of `demo`'s calls in its first exchange, in order.
+fn demo_calls(demo: &miracle_router::demos::Demo) -> Vec<String> {
+    (demo.dialogue.exchanges[0].steps.iter())
         .filter_map(|s| match s {
             Step::Call { input, .. } => Some(input.clone()),
             _ => None,

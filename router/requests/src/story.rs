@@ -310,11 +310,10 @@ impl Story {
             } else {
                 Event::Gain(ch.number(3) as i128)
             };
-            let ask = ChangeAsk::Now;
             return Story::Change {
                 start,
                 events: vec![event],
-                ask,
+                ask: ChangeAsk::Now,
             };
         }
         let mut stock = start;
