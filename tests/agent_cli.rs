@@ -977,24 +977,30 @@ fn top3(query: &str, home: &Path) -> Vec<String> {
 
 /// Issue 32: a patron's first sentence says who asks ("有位读者来咨询。"), the second asks for
 /// papers. A query the model took from the first sentence is not fused: the papers shown
-/// are the whole request's ranking as it is.
+/// are the whole request's ranking as it is. The model shipped until 2026-12-07 searched the
+/// first two requests by their first sentence; the one since searches none of these so (it
+/// quotes the asking sentence, or the whole request), which `searched_by_framing` records.
+/// The router's side is also held without a model (`papers::from_framing`'s tests).
 #[test]
 fn a_query_from_the_framing_sentence_shows_the_whole_requests_papers() {
     let home = tempfile::tempdir().unwrap();
-    let mut from_framing = 0;
+    let mut searched_by_framing = Vec::new();
     for request in [
         "有位读者来咨询。有没有关于阅读疗法的研究？",
         "有位读者来咨询。请帮忙找找城市交通的论文。",
+        "有位读者来咨询。搜一下吸附的文章。",
+        "有位读者来咨询。有没有城市交通拥堵的论文？",
+        "I'm writing a review for my thesis. Find papers on coral bleaching.",
     ] {
         let (input, shown) = literature_call(request, home.path());
-        if input.trim_end_matches('。') == "有位读者来咨询" {
-            from_framing += 1;
+        if miracle_router::papers::from_framing(&input, request) {
+            searched_by_framing.push(request);
             assert_eq!(shown, top3(request, home.path()), "{request}");
+        } else {
+            assert!(!shown.is_empty(), "{request}: no papers shown");
         }
     }
-    // The shipped model searches both by their first sentence; a model that no longer does
-    // needs requests of its own here.
-    assert!(from_framing > 0, "no query came from the framing sentence");
+    assert!(searched_by_framing.is_empty(), "{searched_by_framing:?}");
 }
 
 /// Coverage can let a sure answer through: "How many pencils did Tom get in all?" leaves
