@@ -717,6 +717,57 @@ async fn single_events_are_one_gain_or_one_loss() {
     assert!(!held_requests(&demos).is_empty());
 }
 
+/// At `plain_forms`, a training change story's Chinese verbs drop their 了 ("卖出71本。",
+/// where the lists say "卖出了") and what is left is asked as patrons ask it ("How many
+/// shells remain?", "还剩下多少本？"); without the option the verbs keep it and no story asks
+/// so. Held-out requests are those a plan without the option draws.
+#[tokio::test]
+async fn plain_forms_drop_le_and_ask_what_remains() {
+    // A 了 right before the quantity: "卖出了71本", "又买了六张".
+    let le_before_number = |text: &str| {
+        let chars: Vec<char> = text.chars().collect();
+        (chars.windows(2)).any(|w| {
+            w[0] == '了' && (w[1].is_ascii_digit() || "一二三四五六七八九十两".contains(w[1]))
+        })
+    };
+    let changes = |demos: &[miracle_requests::Composed], lang| -> Vec<String> {
+        let mut changes = of_family(demos, "compose.story.change");
+        changes.retain(|c| c.demo.split == Split::Train && c.demo.lang == lang);
+        changes
+            .iter()
+            .map(|c| c.demo.request().to_string())
+            .collect()
+    };
+    let with = Plan {
+        plain_forms: 1.0,
+        ..plan(1500)
+    };
+    let demos = compose(&registry(), &with, 53).await.unwrap();
+    let zh = changes(&demos, Lang::Zh);
+    assert!(zh.len() > 20, "{}", zh.len());
+    for request in &zh {
+        assert!(!le_before_number(request), "{request}");
+    }
+    let en = changes(&demos, Lang::En);
+    for ask in ["remain?", "are left?", "still have?"] {
+        assert!(en.iter().any(|r| r.contains(ask)), "no {ask:?}");
+    }
+    assert!(zh.iter().any(|r| r.contains("还剩下多少")), "no 还剩下多少");
+    let without = compose(&registry(), &plan(1500), 53).await.unwrap();
+    assert!(
+        changes(&without, Lang::Zh)
+            .iter()
+            .any(|r| le_before_number(r))
+    );
+    assert!(
+        !changes(&without, Lang::En)
+            .iter()
+            .any(|r| r.contains("remain?"))
+    );
+    assert_eq!(held_requests(&demos), held_requests(&without));
+    assert!(!held_requests(&demos).is_empty());
+}
+
 /// At `running_totals`, a training change story is worked one event per call on the result
 /// before it ("21 + 12 * 49", then "609 - 4 * 46"), a group inside its event's call, with
 /// no plan first; without the option the same stories plan first. Held-out requests are

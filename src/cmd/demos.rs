@@ -115,6 +115,10 @@ pub struct DemosArgs {
     /// 40 stamps and gave 15 to his sister.").
     #[arg(long, default_value_t = 0.0, requires = "compose")]
     single_events: f32,
+    /// The share of change stories told in everyday forms: Chinese verbs without 了
+    /// ("卖出71本"), and "How many … remain?".
+    #[arg(long, default_value_t = 0.0, requires = "compose")]
+    plain_forms: f32,
 }
 
 impl DemosArgs {
@@ -154,6 +158,7 @@ impl DemosArgs {
                 running_totals: self.running_totals,
                 running_notes: self.running_notes,
                 single_events: self.single_events,
+                plain_forms: self.plain_forms,
             }),
         };
         write_demos(&spec, &self.out, out)

@@ -361,6 +361,10 @@ struct ComposeStage {
     /// default).
     #[serde(default)]
     single_events: f32,
+    /// The share of change stories told in everyday forms: Chinese verbs without 了, and
+    /// "How many … remain?" (0 by default).
+    #[serde(default)]
+    plain_forms: f32,
 }
 
 fn held_out_share() -> f32 {
@@ -399,6 +403,7 @@ impl DemosStage {
                 running_totals: c.running_totals,
                 running_notes: c.running_notes,
                 single_events: c.single_events,
+                plain_forms: c.plain_forms,
             }),
         }
     }

@@ -142,6 +142,11 @@ pub struct Plan {
     /// one-call stories of two numbers were multiplications four times as often as
     /// subtractions ([`story`]). 0 leaves every draw as it was before the option existed.
     pub single_events: f32,
+    /// The share of training change stories told in everyday forms the generator's lists
+    /// lacked: Chinese verbs of change without 了 ("书店有323本书，卖出71本。"), and what is
+    /// left asked as patrons ask it ("How many shells remain?", "…还剩下多少本？"). 0 leaves
+    /// every draw as it was before the option existed.
+    pub plain_forms: f32,
 }
 
 /// The shares of a [`Plan`] that change how a story is drawn and told: what every
@@ -165,6 +170,7 @@ pub struct Shares {
     pub running_totals: f32,
     pub running_notes: f32,
     pub single_events: f32,
+    pub plain_forms: f32,
 }
 
 impl Plan {
@@ -187,6 +193,7 @@ impl Plan {
             running_totals: self.running_totals,
             running_notes: self.running_notes,
             single_events: self.single_events,
+            plain_forms: self.plain_forms,
         }
     }
 
@@ -212,6 +219,7 @@ impl Plan {
             ("running-totals", self.running_totals),
             ("running-notes", self.running_notes),
             ("single-events", self.single_events),
+            ("plain-forms", self.plain_forms),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(ComposeError::Share { what, value });

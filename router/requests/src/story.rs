@@ -780,6 +780,14 @@ struct En {
     /// A change story's events as the story reads them ([`compound`]): what a running
     /// total's notes copy ([`Calculation::notes`]).
     events: Vec<String>,
+    /// Told in everyday forms ([`crate::Plan::plain_forms`]).
+    plain: bool,
+}
+
+/// Whether a training story is told in everyday forms ([`crate::Plan::plain_forms`]); a
+/// held-out one never is, so the held-out suites stay as they were drawn.
+fn plain(ch: &mut Chooser) -> bool {
+    ch.split() == Split::Train && ch.option(ch.shares().plain_forms)
 }
 
 impl En {
@@ -794,6 +802,19 @@ impl En {
             what: ch.from_wide(&EN_THINGS, EN_THINGS_MORE),
             past: ch.chance(0.4),
             events: Vec::new(),
+            plain: plain(ch),
+        }
+    }
+
+    /// What is left, asked of `it`: "How many shells does Tom have left?", and in everyday
+    /// forms also "How many shells remain?", "… are left?", "… does Tom still have?".
+    fn left(&self, ch: &mut Chooser, things: &str, it: &str) -> String {
+        let does = self.does();
+        match if self.plain { ch.int(0, 3) } else { 0 } {
+            0 => format!("How many {things} {does} {it} have left?"),
+            1 => format!("How many {things} remain?"),
+            2 => format!("How many {things} are left?"),
+            _ => format!("How many {things} {does} {it} still have?"),
         }
     }
 
@@ -888,8 +909,7 @@ impl En {
                         format!("How many {things} did {name} get in all?")
                     }
                     (ChangeAsk::Now, _) if ends_with_loss(events) && ch.chance(0.5) => {
-                        let does = if self.past { "did" } else { "does" };
-                        format!("How many {things} {does} {name} have left?")
+                        self.left(ch, things, &name)
                     }
                     (ChangeAsk::Now, _) => match ch.int(0, 2) {
                         0 => format!("How many {things} does {name} have now?"),
@@ -1483,9 +1503,7 @@ impl En {
         let it = if ch.chance(0.5) { "it" } else { name.as_str() };
         let question = match ask {
             ChangeAsk::Gained => format!("How many {things} {does} {it} get in all?"),
-            ChangeAsk::Now if ends_with_loss(events) && ch.chance(0.5) => {
-                format!("How many {things} {does} {it} have left?")
-            }
+            ChangeAsk::Now if ends_with_loss(events) && ch.chance(0.5) => self.left(ch, things, it),
             ChangeAsk::Now => match ch.int(0, 3) {
                 0 => format!("How many {things} does {it} have now?"),
                 1 => format!("How many {things} does {it} have?"),
@@ -1525,6 +1543,8 @@ struct Zh {
     what: ZhNoun,
     /// As [`En::events`].
     events: Vec<String>,
+    /// As [`En::plain`].
+    plain: bool,
 }
 
 impl Zh {
@@ -1535,6 +1555,15 @@ impl Zh {
             body,
             what: ch.from_wide(&ZH_THINGS, ZH_THINGS_MORE),
             events: Vec::new(),
+            plain: plain(ch),
+        }
+    }
+
+    /// A verb of change as told: "卖出了", or in everyday forms "卖出" ("卖出71本。").
+    fn verb(&self, verb: &'static str) -> &'static str {
+        match verb.strip_suffix('了') {
+            Some(bare) if self.plain => bare,
+            _ => verb,
         }
     }
 
@@ -1568,7 +1597,12 @@ impl Zh {
                 let question = match ask {
                     ChangeAsk::Gained => format!("{who}一共得到了多少{m}{noun}？"),
                     ChangeAsk::Now if ends_with_loss(events) && ch.chance(0.5) => {
-                        format!("{who}还剩多少{m}{noun}？")
+                        match if self.plain { ch.int(0, 3) } else { 0 } {
+                            0 => format!("{who}还剩多少{m}{noun}？"),
+                            1 => format!("还剩下多少{m}？"),
+                            2 => format!("{who}还有多少{m}{noun}？"),
+                            _ => format!("还剩几{m}？"),
+                        }
                     }
                     ChangeAsk::Now => match ch.int(0, 2) {
                         0 => format!("{who}现在有多少{m}{noun}？"),
@@ -1949,18 +1983,18 @@ impl Zh {
         let (gain, lose) = self.changes();
         match event {
             Event::Gain(n) => {
-                let verb = ch.from_wide(gain.0, gain.1);
+                let verb = self.verb(ch.from_wide(gain.0, gain.1));
                 format!("又{verb}{}{m}。", zh_number(ch, n))
             }
             Event::Lose(n) => {
-                let verb = ch.from_wide(lose.0, lose.1);
+                let verb = self.verb(ch.from_wide(lose.0, lose.1));
                 format!("{verb}{}{m}。", zh_number(ch, n))
             }
             Event::GainGroups(k, per) | Event::LoseGroups(k, per) => {
                 let verb = if matches!(event, Event::GainGroups(..)) {
-                    format!("又{}", ch.from_wide(gain.0, gain.1))
+                    format!("又{}", self.verb(ch.from_wide(gain.0, gain.1)))
                 } else {
-                    ch.from_wide(lose.0, lose.1).to_string()
+                    self.verb(ch.from_wide(lose.0, lose.1)).to_string()
                 };
                 let bin = ch.from_wide(&ZH_CONTAINERS, ZH_CONTAINERS_MORE);
                 let (k, per) = (zh_number(ch, k), zh_number(ch, per));
