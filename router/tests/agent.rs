@@ -87,7 +87,12 @@ fn tiny_model(tokenizer: &Tokenizer, device: &Device, seed: u64) -> (Gpt, GptCon
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
-    (Gpt::new(&config, device), config)
+    let model = Gpt::new(&config, device);
+    // burn draws a parameter's values when it is first read, not when the module is built:
+    // read them all here, under the lock, or a test beside this one may seed the generator
+    // in between and the model differs from run to run (a CI run failed so, 2026-12-07).
+    let _ = model.clone().into_record();
+    (model, config)
 }
 
 fn registry() -> Registry {
