@@ -2,12 +2,13 @@
 """table.py ARM...: the suites of arm.sh side by side, then each recipe's seed mean and
 spread (arms named RECIPE + seed digit, e.g. td1 td2 td3). A suite an arm lacks shows –.
     python3 docs/experiments/arms/table.py c1 c2 c3 td1 td2 td3"""
-import json, os, re, statistics, sys
+import functools, json, os, re, statistics, sys
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 R = "runs/R"
 
 
+@functools.cache  # every measure of an arm reads the same few reports
 def summary(arm, suite):
     path = f"{R}/{arm}-{suite}.json"
     return json.load(open(path))["summary"] if os.path.exists(path) else None

@@ -1559,6 +1559,18 @@ impl Zh {
         }
     }
 
+    /// What is left, asked: "图书馆还剩多少本书？", and in everyday forms also "还剩下多少本？",
+    /// "图书馆还有多少本书？", "还剩几本？" (as [`En::left`]).
+    fn left(&self, ch: &mut Chooser) -> String {
+        let (who, m, noun) = (self.who, self.what.measure, self.what.noun);
+        match if self.plain { ch.int(0, 3) } else { 0 } {
+            0 => format!("{who}还剩多少{m}{noun}？"),
+            1 => format!("还剩下多少{m}？"),
+            2 => format!("{who}还有多少{m}{noun}？"),
+            _ => format!("还剩几{m}？"),
+        }
+    }
+
     /// A verb of change as told: "卖出了", or in everyday forms "卖出" ("卖出71本。").
     fn verb(&self, verb: &'static str) -> &'static str {
         match verb.strip_suffix('了') {
@@ -1596,14 +1608,7 @@ impl Zh {
                 self.events = compound(ch, &mut sentences, events, join_zh);
                 let question = match ask {
                     ChangeAsk::Gained => format!("{who}一共得到了多少{m}{noun}？"),
-                    ChangeAsk::Now if ends_with_loss(events) && ch.chance(0.5) => {
-                        match if self.plain { ch.int(0, 3) } else { 0 } {
-                            0 => format!("{who}还剩多少{m}{noun}？"),
-                            1 => format!("还剩下多少{m}？"),
-                            2 => format!("{who}还有多少{m}{noun}？"),
-                            _ => format!("还剩几{m}？"),
-                        }
-                    }
+                    ChangeAsk::Now if ends_with_loss(events) && ch.chance(0.5) => self.left(ch),
                     ChangeAsk::Now => match ch.int(0, 2) {
                         0 => format!("{who}现在有多少{m}{noun}？"),
                         1 => format!("现在一共有多少{m}？"),
