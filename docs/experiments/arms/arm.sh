@@ -40,4 +40,5 @@ ask > "$out/$name-patron.txt" 2>&1
 ask docs/experiments/groups/gains.txt > "$out/$name-gains.txt" 2>&1
 ask docs/experiments/running/patron.txt > "$out/$name-running.txt" 2>&1
 ask docs/experiments/averages/patron.txt > "$out/$name-averages.txt" 2>&1
+ask docs/experiments/arms/losses.txt > "$out/$name-losses.txt" 2>&1
 echo "$name: done"

@@ -47,6 +47,7 @@ MEASURES = [
     ("social acts, larger suite: in kind", lambda a: pct(a, "social", "direct")),
     ("patron requests (42)", lambda a: count(a, "patron")),
     ("patron averages (12)", lambda a: count(a, "averages")),
+    ("patron losses (12)", lambda a: count(a, "losses")),
 ]
 
 
