@@ -189,6 +189,40 @@ fn bad_requests_and_suites_are_refused_clearly() {
 }
 
 #[test]
+fn a_model_that_reads_number_slots_runs_only_where_its_slots_are_filled_in() {
+    let home = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/models/default");
+    let model = home.path().join("slots");
+    std::fs::create_dir(&model).unwrap();
+    for file in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(shipped.join(file), model.join(file)).unwrap();
+    }
+    miracle_router::slots::mark(&model).unwrap();
+    let dir = model.to_str().unwrap();
+    // Grounded decoding reads digits, so the agent says what to do instead.
+    assert_clear_failure(
+        &miracle(&["ask", "--model", dir, "What is 12 + 30?"], home.path()),
+        "--ungrounded",
+    );
+    // Ungrounded it runs; the shipped weights never learned slots, but whatever they write,
+    // what the user reads is filled in.
+    let run = miracle(
+        &[
+            "ask",
+            "--model",
+            dir,
+            "--ungrounded",
+            "--trace",
+            "What is 12 + 30?",
+        ],
+        home.path(),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let shown = stdout(&run);
+    assert!(!shown.contains("N0") && !shown.contains("N1"), "{shown}");
+}
+
+#[test]
 fn eval_reports_each_request_and_a_summary() {
     let home = tempfile::tempdir().unwrap();
     let suite = home.path().join("suite.jsonl");

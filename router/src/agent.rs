@@ -136,6 +136,10 @@ pub enum AgentError {
         "MIRACLE_PRESS_CONFIDENCE={0:?} is not a share: give a number from 0 to 1 (0.99 was measured), or unset it to press always"
     )]
     PressConfidence(String),
+    #[error(
+        "this model reads numbers as slots (N0, N1, …), which grounded decoding does not hold yet: run it ungrounded (`--ungrounded`)"
+    )]
+    SlotsGrounded,
 }
 
 impl From<GenerateError> for AgentError {
@@ -196,6 +200,10 @@ pub struct Agent<'a> {
     /// How APA's italics are written in the citations an answer lists: plain by default
     /// (terminals), Markdown for chat front-ends, HTML for web pages.
     pub markup: Markup,
+    /// The model reads and writes the conversation's numbers as slots ([`crate::slots`]):
+    /// it is shown the conversation so, and what it writes is filled in before an expert
+    /// runs or a user reads it. Set from the model directory ([`crate::slots::marked`]).
+    pub number_slots: bool,
 }
 
 /// [`Agent::press_confidence`] from `MIRACLE_PRESS_CONFIDENCE`; unset, `None`.
@@ -249,6 +257,7 @@ impl<'a> Agent<'a> {
             press_confidence,
             abstracts: Some(Abstracts::default()),
             markup: Markup::Plain,
+            number_slots: false,
         })
     }
 
@@ -280,7 +289,16 @@ impl<'a> Agent<'a> {
             system: self.system.clone(),
             exchanges,
         };
-        let prompt = render_prompt(&dialogue, self.tokenizer)?;
+        if self.number_slots && self.grounded {
+            return Err(AgentError::SlotsGrounded);
+        }
+        let (prompt, slots) = match self.number_slots {
+            true => {
+                let (seen, slots) = crate::slots::encode(&dialogue);
+                (render_prompt(&seen, self.tokenizer)?, Some(slots))
+            }
+            false => (render_prompt(&dialogue, self.tokenizer)?, None),
+        };
         let grounding = conversation_numbers(&dialogue);
         // A follow-up that names its own topic ("Now about vitamin D.") is searched for in
         // its own words; one that points back ("And papers on that?") may quote any turn.
@@ -325,6 +343,7 @@ impl<'a> Agent<'a> {
             quotable,
             coverage: Coverage::of(request),
             request: request.to_string(),
+            slots,
         };
         turn.force(&prompt)?;
         let (answer, outcome) = turn.steps_until_answer().await?;
@@ -405,6 +424,9 @@ struct Turn<'t, 'a> {
     coverage: Coverage,
     /// This turn's request, as the user wrote it.
     request: String,
+    /// The conversation's number slots, for a model that reads them
+    /// ([`Agent::number_slots`]).
+    slots: Option<crate::slots::Slots>,
 }
 
 impl Turn<'_, '_> {
@@ -549,6 +571,7 @@ impl Turn<'_, '_> {
                     let hold = self.input_hold(Grounded::Numbers);
                     let words = &self.agent.text_tokens;
                     let text = self.free_text(Special::ThinkEnd, hold, words)?;
+                    let text = self.filled(text);
                     self.record(Step::Think { text }, before, started, None);
                 }
                 Some(Special::Answer) if self.calls > 0 && self.failed_calls() == self.calls => {
@@ -567,6 +590,7 @@ impl Turn<'_, '_> {
                         &self.agent.western_tokens
                     };
                     let text = self.free_text(Special::AnswerEnd, hold, words)?;
+                    let text = self.filled(text);
                     self.force(&[Special::EndOfTurn.id()])?;
                     self.record(Step::Answer { text: text.clone() }, before, started, None);
                     return Ok((text, Outcome::Answered));
@@ -575,6 +599,14 @@ impl Turn<'_, '_> {
                     self.call(before, started, pressed).await?;
                 }
             }
+        }
+    }
+
+    /// What the model wrote, with its number slots filled in (as it is without slots).
+    fn filled(&self, text: String) -> String {
+        match &self.slots {
+            Some(slots) => slots.decode(&text),
+            None => text,
         }
     }
 
@@ -674,6 +706,7 @@ impl Turn<'_, '_> {
     ) -> Result<(), AgentError> {
         let expert = self.expert_name(pressed)?;
         let (input, finished) = self.input(&expert, pressed)?;
+        let input = self.filled(input);
         self.push(TracedStep {
             step: Step::Call {
                 expert: expert.clone(),
@@ -745,8 +778,12 @@ impl Turn<'_, '_> {
             }
             self.results.read(&text);
         }
+        let shown = match &mut self.slots {
+            Some(slots) => slots.result(&expert, &text),
+            None => text.clone(),
+        };
         let mut forced = vec![Special::Result.id()];
-        forced.extend(self.agent.tokenizer.encode(&text)?);
+        forced.extend(self.agent.tokenizer.encode(&shown)?);
         forced.push(Special::ResultEnd.id());
         self.force(&forced)?;
         self.record(Step::Result { text }, self.generated, started, error);
@@ -788,7 +825,14 @@ impl Turn<'_, '_> {
             .expect("the name was constrained to registered experts")
             .input_format()
             .clone();
-        let mut base = self.agent.vocabulary.input_tokens(&format);
+        // A model that reads number slots writes `N0 * N1`, which the expert's alphabet and
+        // grammar (digits, lowercase names) refuse: its input is written freely and checked
+        // whole, filled in, before the call may close. Slots under the grammar are not built.
+        let slots = self.slots.clone();
+        let mut base = match &slots {
+            Some(_) => self.agent.text_tokens.clone(),
+            None => self.agent.vocabulary.input_tokens(&format),
+        };
         // A pressed call's name was held to the calculators (`expert_name`).
         let carry = pressed.then(|| self.coverage.carry());
         let mut hold = match carry {
@@ -804,7 +848,10 @@ impl Turn<'_, '_> {
         };
         // Under the expert's grammar, every token keeps the input completable, and the call
         // closes only on a whole one: a malformed call cannot be written.
-        let mut syntax = format.syntax.start();
+        let mut syntax = match &slots {
+            Some(_) => None,
+            None => format.syntax.start(),
+        };
         let agent = self.agent;
         let trie = syntax.as_ref().map(|_| Trie::of(&base, &agent.vocabulary));
         let mut ids: Vec<u32> = Vec::new();
@@ -816,9 +863,13 @@ impl Turn<'_, '_> {
                 let carried = carry.as_ref().is_none_or(|c| c.can_close(written));
                 carried
                     && syntax.as_ref().is_none_or(Grammar::complete)
-                    && tokenizer
-                        .decode(ids)
-                        .is_ok_and(|text| format.check(&text).is_ok())
+                    && tokenizer.decode(ids).is_ok_and(|text| {
+                        let text = match &slots {
+                            Some(slots) => slots.decode(&text),
+                            None => text,
+                        };
+                        format.check(&text).is_ok()
+                    })
             };
         for _ in 0..self.agent.limits.max_step_tokens {
             if self.over_limit().is_some() {

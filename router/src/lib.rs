@@ -24,6 +24,7 @@ pub mod plugins;
 pub mod protocol;
 pub mod rlhf;
 pub mod setup;
+pub mod slots;
 pub mod workflow;
 
 use miracle_experts::{Calculator, Code, Registry, Search};

@@ -93,6 +93,7 @@ impl AgentOn {
         agent.limits.max_calls = self.max_calls;
         agent.grounded = self.grounded;
         agent.markup = self.markup;
+        agent.number_slots = model.as_deref().is_some_and(crate::slots::marked);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

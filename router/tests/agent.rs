@@ -15,7 +15,7 @@ use miracle_experts::{
     Calculator, Context, Demonstration, Expert, ExpertError, Grounded, InputFormat, Observation,
     Registry, Syntax,
 };
-use miracle_router::agent::{Agent, Limits, Outcome};
+use miracle_router::agent::{Agent, AgentError, Limits, Outcome};
 use miracle_router::grounding::{numbers_in, references_in};
 use miracle_router::protocol::Step;
 
@@ -569,4 +569,55 @@ async fn a_calculation_goes_on_until_it_has_used_every_number_of_the_request() {
         "{carried} pressed calls carried a calculation on, {covered} answers used every number: \
          the test would prove little"
     );
+}
+
+#[tokio::test]
+async fn a_model_that_reads_number_slots_runs_ungrounded_and_shows_no_slot_to_anyone() {
+    let tokenizer = Tokenizer::shipped().unwrap();
+    let device = Device::flex();
+    let (model, config) = tiny_model(&tokenizer, &device, 1);
+    let registry = registry();
+    let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
+    agent.number_slots = true;
+    // The holds read digits: a slot model grounded is refused, with what to do.
+    let refused = agent.run("What is 12 + 30?", &[]).await.unwrap_err();
+    assert!(matches!(refused, AgentError::SlotsGrounded));
+    assert!(refused.to_string().contains("--ungrounded"));
+    agent.grounded = false;
+    agent.limits = Limits {
+        max_calls: 3,
+        max_tokens: 120,
+        max_step_tokens: 40,
+        timeout: Duration::from_secs(20),
+        expert_timeout: Duration::from_millis(50),
+    };
+    for seed in 0..8 {
+        agent.decoding = Decoding::Sample {
+            temperature: 2.0,
+            top_k: None,
+            top_p: None,
+            seed,
+        };
+        let trace = agent.run("What is 12 + 30?", &[]).await.unwrap();
+        // The request's slots are N0 (12) and N1 (30): whatever the model wrote, the trace
+        // and the answer hold their numbers.
+        let shown = (trace.steps.iter())
+            .map(|s| format!("{:?}", s.step))
+            .chain([trace.answer.clone()]);
+        for text in shown {
+            let slot = slot_shown(&text);
+            assert!(slot.is_none(), "{text:?} shows the slot {slot:?}");
+        }
+    }
+}
+
+/// The first slot name of the request "What is 12 + 30?" in `text`, not glued to a letter.
+fn slot_shown(text: &str) -> Option<&'static str> {
+    ["N0", "N1"].into_iter().find(|slot| {
+        text.match_indices(slot).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + 2..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(|c| c.is_ascii_digit())
+        })
+    })
 }

@@ -62,6 +62,12 @@ impl ModelCommand {
         // What was written must load: read it back as every loader will.
         model_dir::load(&dir, &Device::default())
             .with_context(|| format!("the model written to {} does not load", dir.display()))?;
+        // A model that reads number slots stays one (router/src/slots.rs).
+        if model.as_deref().is_some_and(miracle_router::slots::marked) {
+            miracle_router::slots::mark(&dir).with_context(|| {
+                format!("cannot mark {} as reading number slots", dir.display())
+            })?;
+        }
         report(out, &dir)
     }
 }

@@ -51,6 +51,7 @@ impl RunArgs {
             ..miracle_router::setup::AgentOn::new(self.model.clone())
         };
         let (plugins, model_dir) = agent.plugins()?;
+        miracle_router::slots::refuse(model_dir.as_deref(), "run").map_err(anyhow::Error::msg)?;
         let loaded = model::load(model_dir.as_deref(), &device)?;
         let experts = Plugins::extend(miracle_router::workflow_registry(), plugins.as_ref());
         let kinds = Kinds::builtin();

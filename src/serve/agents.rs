@@ -90,6 +90,7 @@ impl Agents {
         let device = Device::flex();
         // The plugin file is read once; every thread calls the same experts.
         let (plugins, model_dir) = agent.plugins()?;
+        miracle_router::slots::refuse(model_dir.as_deref(), "serve").map_err(anyhow::Error::msg)?;
         let served = Arc::new(Served {
             plugins,
             model_dir,

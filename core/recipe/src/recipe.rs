@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use miracle_router::demos::Counts;
+use miracle_router::slots;
 use serde::Deserialize;
 
 use crate::demos::{DemoSpec, write_demos};
@@ -599,6 +600,14 @@ pub(crate) fn publish(from: &Path, to: &Path) -> anyhow::Result<()> {
     }
     let f32_weights = weights::read(from)?;
     weights::write(to, &f32_weights, weights::Layout::default())?;
+    // A model that reads number slots stays one; one that does not leaves no mark behind.
+    let marker = to.join(slots::MARKER);
+    if slots::marked(from) {
+        copy(&from.join(slots::MARKER), &marker)?;
+    } else if marker.is_file() {
+        std::fs::remove_file(&marker)
+            .with_context(|| format!("cannot remove {}", marker.display()))?;
+    }
     Ok(())
 }
 
@@ -615,6 +624,27 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../corpora/recipes")
             .join(name)
+    }
+
+    #[test]
+    fn publishing_carries_the_number_slot_mark_and_drops_a_stale_one() {
+        let shipped_model =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpora/models/default");
+        let dir = tempfile::tempdir().unwrap();
+        let (slotted, published) = (dir.path().join("slotted"), dir.path().join("published"));
+        publish(&shipped_model, &slotted).unwrap();
+        assert!(!slots::marked(&slotted));
+        slots::mark(&slotted).unwrap();
+        publish(&slotted, &published).unwrap();
+        assert!(
+            slots::marked(&published),
+            "the copy of a slot model reads slots"
+        );
+        publish(&shipped_model, &published).unwrap();
+        assert!(
+            !slots::marked(&published),
+            "a digit model published over it does not"
+        );
     }
 
     #[test]

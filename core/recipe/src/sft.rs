@@ -11,6 +11,7 @@ use miracle_core::train::pretrain::{Schedule, TrainRun, train};
 use miracle_core::train::sft::{Example, Finetuning, pack};
 use miracle_router::demos::Demo;
 use miracle_router::protocol::render;
+use miracle_router::slots;
 use serde::Deserialize;
 
 use crate::pretrain::{curve, on_step};
@@ -34,6 +35,11 @@ pub struct SftFile {
     pub train: Schedule,
     #[serde(default)]
     pub out: Option<PathBuf>,
+    /// Show the model every number of a demonstration as a slot (`N0`, `N1`, …;
+    /// [`miracle_router::slots`]) and mark the model so; a model that reads slots can only
+    /// be fine-tuned further with them.
+    #[serde(default)]
+    pub number_slots: bool,
 }
 
 impl crate::StageConfig for SftFile {
@@ -66,8 +72,15 @@ pub fn run_sft(
             init.display()
         )
     })?;
+    if slots::marked(&init) && !file.number_slots {
+        bail!(
+            "{}: the model in {} reads numbers as slots; fine-tune it with `number_slots: true`",
+            config.display(),
+            init.display()
+        );
+    }
     let demos_path = wiring.required("demos", config, file.demos.as_ref())?;
-    let examples = read_examples(&demos_path, &start.tokenizer)?;
+    let examples = read_examples(&demos_path, &start.tokenizer, file.number_slots)?;
     let (mut train_set, mut val_set) = (Vec::new(), Vec::new());
     let mut rng = SplitMix64::new(file.train.seed);
     for example in examples {
@@ -122,6 +135,11 @@ pub fn run_sft(
         on_step(&out_dir, out),
     )?;
     curve(&out_dir, out);
+    if file.number_slots {
+        let model = out_dir.join("model");
+        slots::mark(&model)
+            .with_context(|| format!("cannot mark {} as reading number slots", model.display()))?;
+    }
     if let Some((step, val)) = reports
         .iter()
         .rev()
@@ -138,6 +156,7 @@ pub fn run_sft(
 fn read_examples(
     path: &Path,
     tokenizer: &miracle_core::tokenizer::Tokenizer,
+    number_slots: bool,
 ) -> anyhow::Result<Vec<Example>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("demos: cannot read {}", path.display()))?;
@@ -148,7 +167,11 @@ fn read_examples(
             let at = || format!("{}:{}", path.display(), i + 1);
             let demo: Demo = serde_json::from_str(line)
                 .with_context(|| format!("{}: not a demonstration", at()))?;
-            let rendered = render(&demo.dialogue, tokenizer).with_context(at)?;
+            let rendered = match number_slots {
+                true => render(&slots::encode(&demo.dialogue).0, tokenizer),
+                false => render(&demo.dialogue, tokenizer),
+            }
+            .with_context(at)?;
             Ok(Example {
                 ids: rendered.ids,
                 trained: rendered.trained,
