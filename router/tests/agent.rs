@@ -108,6 +108,18 @@ fn registry() -> Registry {
         })
 }
 
+/// Bounds for a random model's runs: three calls, short steps, experts that must answer at
+/// once (the slow one never does).
+fn random_model_limits() -> Limits {
+    Limits {
+        max_calls: 3,
+        max_tokens: 120,
+        max_step_tokens: 40,
+        timeout: Duration::from_secs(20),
+        expert_timeout: Duration::from_millis(50),
+    }
+}
+
 #[tokio::test]
 async fn random_models_only_make_valid_calls_and_every_run_ends() {
     let tokenizer = Tokenizer::shipped().unwrap();
@@ -115,13 +127,7 @@ async fn random_models_only_make_valid_calls_and_every_run_ends() {
     let (model, config) = tiny_model(&tokenizer, &device, 1);
     let registry = registry();
     let mut agent = Agent::new(&model, &config, &device, &tokenizer, &registry).unwrap();
-    agent.limits = Limits {
-        max_calls: 3,
-        max_tokens: 120,
-        max_step_tokens: 40,
-        timeout: Duration::from_secs(20),
-        expert_timeout: Duration::from_millis(50),
-    };
+    agent.limits = random_model_limits();
     let (mut calls, mut failures) = (0, 0);
     // Runs that answered after failed calls only, per language of the request.
     let (mut failed_only_en, mut failed_only_zh) = (0, 0);
@@ -584,13 +590,7 @@ async fn a_model_that_reads_number_slots_runs_ungrounded_and_shows_no_slot_to_an
     assert!(matches!(refused, AgentError::SlotsGrounded));
     assert!(refused.to_string().contains("--ungrounded"));
     agent.grounded = false;
-    agent.limits = Limits {
-        max_calls: 3,
-        max_tokens: 120,
-        max_step_tokens: 40,
-        timeout: Duration::from_secs(20),
-        expert_timeout: Duration::from_millis(50),
-    };
+    agent.limits = random_model_limits();
     for seed in 0..8 {
         agent.decoding = Decoding::Sample {
             temperature: 2.0,
