@@ -778,12 +778,14 @@ impl Turn<'_, '_> {
             }
             self.results.read(&text);
         }
-        let shown = match &mut self.slots {
-            Some(slots) => slots.result(&expert, &text),
-            None => text.clone(),
-        };
+        // A slot model is shown the result in slots; the trace keeps its digits.
+        let shown = (self.slots.as_mut()).map(|slots| slots.result(&expert, &text));
         let mut forced = vec![Special::Result.id()];
-        forced.extend(self.agent.tokenizer.encode(&shown)?);
+        forced.extend(
+            self.agent
+                .tokenizer
+                .encode(shown.as_deref().unwrap_or(&text))?,
+        );
         forced.push(Special::ResultEnd.id());
         self.force(&forced)?;
         self.record(Step::Result { text }, self.generated, started, error);
@@ -1023,7 +1025,7 @@ fn calculates(format: &InputFormat) -> bool {
 }
 
 /// How an expert's error reads in the token stream, where the model sees it as the result.
-const ERROR_PREFIX: &str = "error: ";
+pub(crate) const ERROR_PREFIX: &str = "error: ";
 
 /// The numbers of a conversation before the model's turn: the system's and user's words,
 /// and the results of earlier turns.

@@ -17,7 +17,7 @@
 //! word (`log10`, `x2`) are part of the word, not numbers.
 
 use std::collections::BTreeSet;
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 use std::sync::Arc;
 
 /// The numbers and bracketed references a grounded span may contain.
@@ -211,7 +211,19 @@ impl Span {
 
 /// The numbers of `text`, as a grounded span reads them.
 pub fn numbers_in(text: &str) -> Vec<String> {
+    number_spans(text)
+        .into_iter()
+        .map(|(_, number)| number)
+        .collect()
+}
+
+/// The numbers of `text` as [`numbers_in`] reads them, each with the bytes it spans (number
+/// slots, `crate::slots`, rewrite them in place).
+pub(crate) fn number_spans(text: &str) -> Vec<(Range<usize>, String)> {
     let chars: Vec<char> = text.chars().collect();
+    let bytes: Vec<usize> = (text.char_indices().map(|(at, _)| at))
+        .chain([text.len()])
+        .collect();
     let mut found = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -222,7 +234,7 @@ pub fn numbers_in(text: &str) -> Vec<String> {
             }
         } else if chars[i].is_ascii_digit() {
             let (number, end) = number_at(&chars, i);
-            found.push(number);
+            found.push((bytes[i]..bytes[end], number));
             i = end;
         } else {
             i += 1;

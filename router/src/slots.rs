@@ -14,6 +14,7 @@
 
 use std::path::Path;
 
+use crate::grounding::number_spans;
 use crate::protocol::{Dialogue, Step};
 
 /// The file in a model directory that says its model reads number slots.
@@ -51,57 +52,6 @@ pub struct Slots {
     numbers: Vec<String>,
 }
 
-/// A number of a text: where it lies and its value without separators.
-struct Found {
-    start: usize,
-    end: usize,
-    value: String,
-}
-
-/// The numbers of `text`: digits with an optional decimal part and thousands separators
-/// (`1,234.5`), none glued to a letter before it (`N3` and `H2O` keep theirs; a hyphen is
-/// no letter, so `COVID-19` holds the number 19, as `-5` holds 5).
-fn numbers(text: &str) -> Vec<Found> {
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let glued = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
-        if !bytes[i].is_ascii_digit() || glued {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let digits = |mut j: usize| {
-            while j < bytes.len() && bytes[j].is_ascii_digit() {
-                j += 1;
-            }
-            j
-        };
-        let mut end = digits(i);
-        // Thousands: a comma and exactly three digits, after one to three leading digits.
-        if end - start <= 3 {
-            while end + 3 < bytes.len()
-                && bytes[end] == b','
-                && digits(end + 1) == end + 4
-                && (end + 4 == bytes.len() || !bytes[end + 4].is_ascii_digit())
-            {
-                end += 4;
-            }
-        }
-        if end + 1 < bytes.len() && bytes[end] == b'.' && bytes[end + 1].is_ascii_digit() {
-            end = digits(end + 1);
-        }
-        found.push(Found {
-            start,
-            end,
-            value: text[start..end].replace(',', ""),
-        });
-        i = end;
-    }
-    found
-}
-
 impl Slots {
     /// The slot of `value`, if the conversation holds it.
     fn slot_of(&self, value: &str) -> Option<usize> {
@@ -113,19 +63,21 @@ impl Slots {
     fn encode_text(&mut self, text: &str, add: bool) -> String {
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
-        for found in numbers(text) {
-            let slot = match self.slot_of(&found.value) {
+        // The numbers a grounded span reads: thousands groups read through (`1,240` is
+        // 1240), none inside a word (`N95`, `H2O`), so a slot is never read as a number.
+        for (span, value) in number_spans(text) {
+            let slot = match self.slot_of(&value) {
                 Some(slot) => Some(slot),
                 None if add => {
-                    self.numbers.push(found.value.clone());
+                    self.numbers.push(value);
                     Some(self.numbers.len() - 1)
                 }
                 None => None,
             };
             if let Some(slot) = slot {
-                out.push_str(&text[at..found.start]);
+                out.push_str(&text[at..span.start]);
                 out.push_str(&format!("N{slot}"));
-                at = found.end;
+                at = span.end;
             }
         }
         out.push_str(&text[at..]);
@@ -148,7 +100,7 @@ impl Slots {
     pub fn result(&mut self, expert: &str, text: &str) -> String {
         if expert == crate::demos::LITERATURE {
             text.to_string()
-        } else if text.starts_with("error: ") {
+        } else if text.starts_with(crate::agent::ERROR_PREFIX) {
             self.known(text)
         } else {
             self.encode_text(text, true)
