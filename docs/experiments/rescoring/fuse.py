@@ -3,9 +3,12 @@
 
     python3 docs/experiments/rescoring/fuse.py MODE FEATURES.tsv [QRELS.tsv]
     python3 docs/experiments/rescoring/fuse.py ensemble COS.tsv COS.tsv [COS.tsv ...]
+    python3 docs/experiments/rescoring/fuse.py compare BEFORE.tsv AFTER.tsv
 
 MODE as given to features.rs; `ensemble` averages the cosines of several `cos` files made
-from one BM25 run with different indexes' encoders. Every score starts from hybrid search's own,
+from one BM25 run with different indexes' encoders; `compare` splits the queries by how BM25
+alone ranks them (nDCG@10 ≥ 0.99, < 0.5) and says where a second encoder's cosine gains,
+alone and fused. Every score starts from hybrid search's own,
 bm25 / best bm25 + cosine (weight 1), and adds one feature at a few weights. The weights are
 chosen on the split they are measured on (the only judgments here), so a gain is an upper
 bound, not a held-out figure.
@@ -15,7 +18,7 @@ import math
 import sys
 
 mode, features = sys.argv[1], sys.argv[2]
-others = sys.argv[3:] if mode == "ensemble" else []
+others = sys.argv[3:] if mode in ("ensemble", "compare") else []
 qrels_path = sys.argv[3] if len(sys.argv) > 3 and not others else "../shared/data/scifact/qrels/train.tsv"
 qrels = collections.defaultdict(dict)
 with open(qrels_path) as f:
@@ -47,6 +50,38 @@ def show(name, weights, feature):
     cells = " ".join(f"{w}: {ndcg(lambda c, b: c[1] / b + c[2] + w * feature(c, b)):.4f}" for w in weights)
     print(f"{name:<44} {cells}")
 
+
+if mode == "compare":
+    after = collections.defaultdict(dict)
+    with open(others[0]) as f:
+        for line in f:
+            q, d, _bm25, cos = line.rstrip("\n").split("\t")[:4]
+            after[q][d] = float(cos)
+
+    def per_query(q, score, depth):
+        judged = qrels[q]
+        cands = rows[q][:depth]
+        best = max(cands[0][1], 1e-9)
+        ranked = sorted(cands, key=lambda c: -score(c, best))
+        dcg = sum(judged.get(c[0], 0) / math.log2(i + 2) for i, c in enumerate(ranked[:10]))
+        ideal = sorted(judged.values(), reverse=True)[:10]
+        return dcg / sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+
+    groups = {"BM25 >= 0.99": [], "BM25 < 0.5": [], "all": []}
+    for q in qrels:
+        bm25 = per_query(q, lambda c, b: c[1], 1000)
+        two = lambda c: after[q].get(c[0], 0.0)
+        gain_alone = per_query(q, lambda c, b: two(c), 1000) - per_query(q, lambda c, b: c[2], 1000)
+        gain_fused = per_query(q, lambda c, b: c[1] / b + two(c), 50) - per_query(q, lambda c, b: c[1] / b + c[2], 50)
+        for name, holds in (("BM25 >= 0.99", bm25 >= 0.99), ("BM25 < 0.5", bm25 < 0.5), ("all", True)):
+            if holds:
+                groups[name].append((gain_alone, gain_fused))
+    total = sum(a for a, _ in groups["all"])
+    for name, gains in groups.items():
+        alone = sum(a for a, _ in gains)
+        print(f"{name:<14} {len(gains):>4} queries: cosine alone {alone / len(gains):+.4f} "
+              f"({alone / total:.0%} of the gain), fused {sum(f for _, f in gains) / len(gains):+.4f}")
+    sys.exit()
 
 if others:
     # Each row's cosine becomes the mean over every file's cosine of that (query, paper).
