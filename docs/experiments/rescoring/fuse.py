@@ -4,11 +4,13 @@
     python3 docs/experiments/rescoring/fuse.py MODE FEATURES.tsv [QRELS.tsv]
     python3 docs/experiments/rescoring/fuse.py ensemble COS.tsv COS.tsv [COS.tsv ...]
     python3 docs/experiments/rescoring/fuse.py compare BEFORE.tsv AFTER.tsv
+    python3 docs/experiments/rescoring/fuse.py third COS.tsv OTHER.tsv
 
 MODE as given to features.rs; `ensemble` averages the cosines of several `cos` files made
 from one BM25 run with different indexes' encoders; `compare` splits the queries by how BM25
 alone ranks them (nDCG@10 ≥ 0.99, < 0.5) and says where a second encoder's cosine gains,
-alone and fused. Every score starts from hybrid search's own,
+alone and fused; `third` adds a second encoder's cosine (OTHER, e.g. bienc.rs's) to hybrid
+search's score, or puts it in the place of the first. Every score starts from hybrid search's own,
 bm25 / best bm25 + cosine (weight 1), and adds one feature at a few weights. The weights are
 chosen on the split they are measured on (the only judgments here), so a gain is an upper
 bound, not a held-out figure.
@@ -18,7 +20,7 @@ import math
 import sys
 
 mode, features = sys.argv[1], sys.argv[2]
-others = sys.argv[3:] if mode in ("ensemble", "compare") else []
+others = sys.argv[3:] if mode in ("ensemble", "compare", "third") else []
 qrels_path = sys.argv[3] if len(sys.argv) > 3 and not others else "../shared/data/scifact/qrels/train.tsv"
 qrels = collections.defaultdict(dict)
 with open(qrels_path) as f:
@@ -81,6 +83,22 @@ if mode == "compare":
         alone = sum(a for a, _ in gains)
         print(f"{name:<14} {len(gains):>4} queries: cosine alone {alone / len(gains):+.4f} "
               f"({alone / total:.0%} of the gain), fused {sum(f for _, f in gains) / len(gains):+.4f}")
+    sys.exit()
+
+if mode == "third":
+    other = collections.defaultdict(dict)
+    with open(others[0]) as f:
+        for line in f:
+            q, d, _bm25, cos = line.rstrip("\n").split("\t")[:4]
+            other[q][d] = float(cos)
+    o = lambda c: other[c[-1]].get(c[0], 0.0)
+    for q in rows:
+        rows[q] = [(*c, q) for c in rows[q]]
+    print(f"{'hybrid':<44} {ndcg(lambda c, b: c[1] / b + c[2]):.4f}")
+    print(f"{'the other cosine alone, over BM25s 1000':<44} {ndcg(lambda c, b: o(c), depth=1000):.4f}")
+    for w in (0.25, 0.5, 1.0, 1.5, 2.0):
+        print(f"{'bm25 / best + ' + str(w) + ' x other':<44} {ndcg(lambda c, b: c[1] / b + w * o(c)):.4f}"
+              f"   + cosine too: {ndcg(lambda c, b: c[1] / b + c[2] + w * o(c)):.4f}")
     sys.exit()
 
 if others:
