@@ -3,7 +3,7 @@
 //! sentences a paper) with in-batch negatives; then the cosine of every query with its BM25
 //! candidates (docs/BENCHMARKS.md, "What else re-scoring can use"). Not part of the build:
 //!
-//!   cp docs/experiments/rescoring/bienc.rs core/examples/bienc.rs
+//!   mkdir -p core/examples && cp docs/experiments/rescoring/bienc.rs core/examples/bienc.rs
 //!   cargo build --release -p miracle-core --example bienc
 //!   target/release/examples/bienc corpora/models/default ../shared/data/scifact/corpus.jsonl \
 //!       ../shared/data/scifact/queries.jsonl /tmp/bm25.trec 400 > /tmp/ctx.tsv   # 22 min on 2 cores, 18 of them training

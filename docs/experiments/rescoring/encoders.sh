@@ -3,7 +3,7 @@
 # word vectors and the encoder together, BM25-mined hard negatives, 128 dimensions, 10 passes
 # of word2vec. lab.patch reads them from the environment (it is not part of the build):
 #   git apply docs/experiments/rescoring/lab.patch && cargo build --release
-#   cp docs/experiments/rescoring/features.rs experts/examples/rescoring.rs
+#   mkdir -p experts/examples && cp docs/experiments/rescoring/features.rs experts/examples/rescoring.rs
 #   cargo build --release -p miracle-experts --example rescoring
 #   bash docs/experiments/rescoring/encoders.sh OUT_DIR
 # Each variant: an index with its vectors, SciFact through `--hybrid`, and the cosine alone and

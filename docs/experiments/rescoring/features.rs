@@ -1,7 +1,7 @@
 //! Features of BM25's candidates for re-scoring experiments (docs/BENCHMARKS.md, "Hybrid
 //! retrieval", 2026-12-07). Not part of the build: copy it into `experts/examples/` to run it.
 //!
-//!   cp docs/experiments/rescoring/features.rs experts/examples/rescoring.rs
+//!   mkdir -p experts/examples && cp docs/experiments/rescoring/features.rs experts/examples/rescoring.rs
 //!   cargo build --release -p miracle-experts --example rescoring
 //!   target/release/examples/rescoring MODE INDEX QUERIES.jsonl RUN.trec > features.tsv
 //!
