@@ -19,6 +19,9 @@ import collections
 import math
 import sys
 
+MODES = ("cos", "all", "bm25-grid", "maxp", "ensemble", "compare", "third")
+if len(sys.argv) < 3 or sys.argv[1] not in MODES:
+    sys.exit(f"usage: fuse.py MODE FEATURES.tsv ...; MODE one of {', '.join(MODES)}")
 mode, features = sys.argv[1], sys.argv[2]
 others = sys.argv[3:] if mode in ("ensemble", "compare", "third") else []
 qrels_path = sys.argv[3] if len(sys.argv) > 3 and not others else "../shared/data/scifact/qrels/train.tsv"
@@ -36,16 +39,23 @@ with open(features) as f:
             rows[q].append((d, *map(float, cols)))
 
 
+def ndcg_of(q, ranked):
+    """nDCG@10 of query `q`'s papers in the order given."""
+    judged = qrels[q]
+    dcg = sum(judged.get(c[0], 0) / math.log2(i + 2) for i, c in enumerate(ranked[:10]))
+    ideal = sorted(judged.values(), reverse=True)[:10]
+    return dcg / sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+
+
+def per_query(q, score, depth=50):
+    """nDCG@10 of BM25's first `depth` papers for `q` ordered by `score(row, best bm25)`."""
+    cands = rows[q][:depth]
+    best = max(cands[0][1], 1e-9)
+    return ndcg_of(q, sorted(cands, key=lambda c: -score(c, best)))
+
+
 def ndcg(score, depth=50):
-    total = 0.0
-    for q, judged in qrels.items():
-        cands = rows[q][:depth]
-        best = max(cands[0][1], 1e-9)
-        ranked = sorted(cands, key=lambda c: -score(c, best))
-        dcg = sum(judged.get(c[0], 0) / math.log2(i + 2) for i, c in enumerate(ranked[:10]))
-        ideal = sorted(judged.values(), reverse=True)[:10]
-        total += dcg / sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
-    return total / len(qrels)
+    return sum(per_query(q, score, depth) for q in qrels) / len(qrels)
 
 
 def show(name, weights, feature):
@@ -53,28 +63,24 @@ def show(name, weights, feature):
     print(f"{name:<44} {cells}")
 
 
-if mode == "compare":
-    after = collections.defaultdict(dict)
-    with open(others[0]) as f:
+def cosines_of(path):
+    """The cosine column of a `cos` file, by (query, paper)."""
+    out = {}
+    with open(path) as f:
         for line in f:
             q, d, _bm25, cos = line.rstrip("\n").split("\t")[:4]
-            after[q][d] = float(cos)
+            out[q, d] = float(cos)
+    return out
 
-    def per_query(q, score, depth):
-        judged = qrels[q]
-        cands = rows[q][:depth]
-        best = max(cands[0][1], 1e-9)
-        ranked = sorted(cands, key=lambda c: -score(c, best))
-        dcg = sum(judged.get(c[0], 0) / math.log2(i + 2) for i, c in enumerate(ranked[:10]))
-        ideal = sorted(judged.values(), reverse=True)[:10]
-        return dcg / sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
 
+if mode == "compare":
+    after = cosines_of(others[0])
     groups = {"BM25 >= 0.99": [], "BM25 < 0.5": [], "all": []}
     for q in qrels:
         bm25 = per_query(q, lambda c, b: c[1], 1000)
-        two = lambda c: after[q].get(c[0], 0.0)
+        two = lambda c: after.get((q, c[0]), 0.0)
         gain_alone = per_query(q, lambda c, b: two(c), 1000) - per_query(q, lambda c, b: c[2], 1000)
-        gain_fused = per_query(q, lambda c, b: c[1] / b + two(c), 50) - per_query(q, lambda c, b: c[1] / b + c[2], 50)
+        gain_fused = per_query(q, lambda c, b: c[1] / b + two(c)) - per_query(q, lambda c, b: c[1] / b + c[2])
         for name, holds in (("BM25 >= 0.99", bm25 >= 0.99), ("BM25 < 0.5", bm25 < 0.5), ("all", True)):
             if holds:
                 groups[name].append((gain_alone, gain_fused))
@@ -86,12 +92,8 @@ if mode == "compare":
     sys.exit()
 
 if mode == "third":
-    other = collections.defaultdict(dict)
-    with open(others[0]) as f:
-        for line in f:
-            q, d, _bm25, cos = line.rstrip("\n").split("\t")[:4]
-            other[q][d] = float(cos)
-    o = lambda c: other[c[-1]].get(c[0], 0.0)
+    other = cosines_of(others[0])
+    o = lambda c: other.get((c[-1], c[0]), 0.0)
     for q in rows:
         rows[q] = [(*c, q) for c in rows[q]]
     print(f"{'hybrid':<44} {ndcg(lambda c, b: c[1] / b + c[2]):.4f}")
@@ -103,14 +105,9 @@ if mode == "third":
 
 if others:
     # Each row's cosine becomes the mean over every file's cosine of that (query, paper).
-    cosines = collections.defaultdict(list)
-    for path in [features, *others]:
-        with open(path) as f:
-            for line in f:
-                q, d, _bm25, cos = line.rstrip("\n").split("\t")[:4]
-                cosines[q, d].append(float(cos))
+    files = [cosines_of(path) for path in [features, *others]]
     for q in rows:
-        rows[q] = [(c[0], c[1], sum(cosines[q, c[0]]) / len(cosines[q, c[0]])) for c in rows[q]]
+        rows[q] = [(c[0], c[1], sum(f[q, c[0]] for f in files) / len(files)) for c in rows[q]]
 
 # columns: 0 doc, 1 bm25, 2 cosine, then the mode's own
 print(f"{'BM25 alone':<44} {ndcg(lambda c, b: c[1]):.4f}")
@@ -144,15 +141,10 @@ elif mode == "bm25-grid":
         alone = ndcg(lambda c, b: c[col], depth=1000)
         # Re-rank our own BM25's top 50 as hybrid search does.
         total = 0.0
-        for q, judged in qrels.items():
+        for q in qrels:
             top = sorted(rows[q], key=lambda c: -c[col])[:50]
             best = max(top[0][col], 1e-9)
-            ranked = sorted(top, key=lambda c: -(c[col] / best + c[2]))
-            dcg = sum(judged.get(c[0], 0) / math.log2(i + 2) for i, c in enumerate(ranked[:10]))
-            ideal = sorted(judged.values(), reverse=True)[:10]
-            total += dcg / sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+            total += ndcg_of(q, sorted(top, key=lambda c: -(c[col] / best + c[2])))
         print(f"k1 {k1} b {bb}: BM25 {alone:.4f}  hybrid {total / len(qrels):.4f}")
 elif mode == "maxp":
     show("+ best sentence BM25 (over best bm25)", (0.05, 0.2, 0.4, 0.8, 1.5), lambda c, b: c[3] / b)
-else:
-    sys.exit(f"unknown mode {mode}: cos, all, bm25-grid or maxp")
